@@ -1,0 +1,158 @@
+/* tslint:disable */
+/* eslint-disable */
+
+export interface VerifyOptions { lowS?: boolean }
+export interface SignDigestResult { signature: Uint8Array; recoveryId: number }
+export interface AccessListItem { address: string; storageKeys: string[] }
+export interface RecoveredSigner { signer: string; transaction: DecodedTransaction }
+export interface DecodedTransaction {
+    kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559';
+    chainId: string | null; nonce: string; gasLimit: string; value: string;
+    gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null;
+    to: string | null; data: string; accessList: AccessListItem[]; signingHash: string;
+}
+
+
+
+/**
+ * Strictly decodes an unsigned transaction into the fields that will be signed.
+ */
+export function decodeEthereumTransaction(unsigned_tx: Uint8Array | number[]): DecodedTransaction;
+
+/**
+ * Ed25519 public key (32 bytes) of a 32-byte seed.
+ */
+export function ed25519PublicKey(secret_key: Uint8Array | number[]): Uint8Array;
+
+/**
+ * EIP-55 checksummed address of a secp256k1 public key.
+ */
+export function ethereumAddress(public_key: Uint8Array | number[]): string;
+
+/**
+ * EIP-191 `personal_sign` digest of a message.
+ */
+export function hashPersonalMessage(message: Uint8Array | number[]): Uint8Array;
+
+/**
+ * EIP-712 (v4) digest of typed data given as a JSON string.
+ */
+export function hashTypedData(json: string): Uint8Array;
+
+/**
+ * HAZMAT: the `index`-th RFC 6979 nonce candidate. Only for checking test vectors.
+ */
+export function hazmatRfc6979Nonce(secret_key: Uint8Array | number[], digest: Uint8Array | number[], index: number): Uint8Array;
+
+/**
+ * Keccak-256 of bytes.
+ */
+export function keccak256(data: Uint8Array | number[]): Uint8Array;
+
+/**
+ * SEC1 public key of a secret key; compressed unless `compressed` is false.
+ */
+export function publicKeyFromSecret(secret_key: Uint8Array | number[], compressed?: boolean | null): Uint8Array;
+
+/**
+ * Strictly decodes a signed transaction and recovers its signer (EIP-55 address).
+ */
+export function recoverEthereumTransactionSigner(signed_tx: Uint8Array | number[]): RecoveredSigner;
+
+/**
+ * Recovers the signer's public key (compressed unless `compressed` is false).
+ */
+export function recoverPublicKey(digest: Uint8Array | number[], signature: Uint8Array | number[], recovery_id: number, compressed?: boolean | null): Uint8Array;
+
+/**
+ * Signs a 32-byte digest: RFC 6979 nonce, low-S, recovery id.
+ */
+export function signDigest(secret_key: Uint8Array | number[], digest: Uint8Array | number[]): SignDigestResult;
+
+/**
+ * Zero-allocation `signDigest`: writes `r || s` into `out` (64 bytes) and
+ * returns the recovery id. (In WASM the bytes are still copied across the boundary.)
+ */
+export function signDigestInto(secret_key: Uint8Array | number[], digest: Uint8Array | number[], out: Uint8Array): number;
+
+/**
+ * Ed25519 signature (64 bytes) of a message with a 32-byte seed.
+ */
+export function signEd25519(secret_key: Uint8Array | number[], message: Uint8Array | number[]): Uint8Array;
+
+/**
+ * Signs an unsigned legacy / EIP-155 / EIP-2930 / EIP-1559 transaction into its raw signed form.
+ */
+export function signEthereumTransaction(secret_key: Uint8Array | number[], unsigned_tx: Uint8Array | number[]): Uint8Array;
+
+/**
+ * Strict DER signature to 64-byte `r || s`; `null` when r or s is out of range.
+ */
+export function signatureFromDer(der: Uint8Array | number[]): Uint8Array | null;
+
+/**
+ * Verifies a 64-byte `r || s` signature; `lowS` (default true) rejects high-S.
+ */
+export function verifyDigest(public_key: Uint8Array | number[], digest: Uint8Array | number[], signature: Uint8Array | number[], options: VerifyOptions): boolean;
+
+/**
+ * Strict Ed25519 verification.
+ */
+export function verifyEd25519(public_key: Uint8Array | number[], message: Uint8Array | number[], signature: Uint8Array | number[]): boolean;
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly decodeEthereumTransaction: (a: number, b: number) => [number, number, number];
+    readonly ed25519PublicKey: (a: number, b: number) => [number, number, number, number];
+    readonly ethereumAddress: (a: number, b: number) => [number, number, number, number];
+    readonly hashPersonalMessage: (a: number, b: number) => [number, number];
+    readonly hashTypedData: (a: number, b: number) => [number, number, number, number];
+    readonly hazmatRfc6979Nonce: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
+    readonly keccak256: (a: number, b: number) => [number, number];
+    readonly publicKeyFromSecret: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly recoverEthereumTransactionSigner: (a: number, b: number) => [number, number, number];
+    readonly recoverPublicKey: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
+    readonly signDigest: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly signDigestInto: (a: number, b: number, c: number, d: number, e: number, f: number, g: any) => [number, number, number];
+    readonly signEd25519: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly signEthereumTransaction: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly signatureFromDer: (a: number, b: number) => [number, number, number];
+    readonly verifyDigest: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly verifyEd25519: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
+    readonly rustsecp256k1_v0_11_context_create: (a: number) => number;
+    readonly rustsecp256k1_v0_11_context_destroy: (a: number) => void;
+    readonly rustsecp256k1_v0_11_default_error_callback_fn: (a: number, b: number) => void;
+    readonly rustsecp256k1_v0_11_default_illegal_callback_fn: (a: number, b: number) => void;
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;
