@@ -21,6 +21,10 @@ fi
 log "building N-API addon (bindings/node)"
 (cd bindings/node && npx napi build --platform --release --js index.js --dts index.d.ts >&2)
 
+# --- enclave program (local mode: with the NSM simulator) ---------------------
+log "building the enclave program (target/release/sentinel-enclave, feature simulator)"
+cargo build --release --quiet -p sentinel-enclave --features simulator >&2
+
 # --- WASM package ------------------------------------------------------------
 cargo_install() { # name version
   if ! cargo install --locked --quiet "$1" --version "$2" >&2; then
@@ -54,5 +58,13 @@ for target in nodejs:pkg web:web; do
   "${wasm_env[@]}" wasm-pack --quiet build bindings/wasm --release --no-pack \
     --target "${target%%:*}" --out-dir "${target##*:}" --out-name sentinel_wasm >&2
   rm -f "bindings/wasm/${target##*:}/.gitignore"
+  log "building the browser verifier package (bindings/wasm-verify, --target ${target%%:*}, size profile)"
+  "${wasm_env[@]}" wasm-pack --quiet build bindings/wasm-verify --profile wasm-size --no-pack \
+    --target "${target%%:*}" --out-dir "${target##*:}" --out-name sentinel_verify_wasm >&2
+  rm -f "bindings/wasm-verify/${target##*:}/.gitignore"
+  # Symbol names are only for debugging; browsers download every byte. (Stripping in
+  # cargo instead would also drop the section wasm-bindgen reads the wasm features from.)
+  llvm-objcopy-22 --remove-section=name --remove-section=producers \
+    "bindings/wasm-verify/${target##*:}/sentinel_verify_wasm_bg.wasm"
 done
 log "done"

@@ -10,7 +10,7 @@ mkdir -p .build-stamps
 bash scripts/build.sh
 
 log "cargo test (Rust core)"
-cargo test --workspace --exclude sentinel-node --exclude sentinel-wasm 2>&1 | tee .build-stamps/cargo-test.log
+cargo test --workspace --exclude sentinel-node --exclude sentinel-wasm --all-features 2>&1 | tee .build-stamps/cargo-test.log
 
 log "typecheck (tsc)"
 npx tsc -p tsconfig.json

@@ -9,11 +9,57 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Splits a byte stream from the enclave into frame bodies. */
+export declare class FrameDecoder {
+  constructor()
+  /** Appends bytes read from the socket. */
+  push(chunk: Uint8Array): void
+  /**
+   * The next complete frame body, or `null` when more bytes are needed.
+   * Throws `FRAME_TOO_LARGE` (the connection must be dropped) or `EMPTY_FRAME`.
+   */
+  next(): Buffer | null
+  /** Bytes received but not yet returned as frames. */
+  get buffered(): number
+}
+
+/** What the verified document must contain (hex strings; PCR index as the key). */
+export interface AttestationExpectations {
+  pcrs?: Record<string, string>
+  nonce?: string
+  userData?: string
+  publicKey?: string
+  maxAgeMs?: number
+}
+
+export interface AttestationOptions {
+  /** Trusted root certificate (DER). Defaults to the embedded AWS Nitro Root-G1. */
+  root?: Uint8Array
+  /** Verification time, Unix ms (required: the verifier never reads a clock). */
+  atMs: number
+  /** Accept an all-zero PCR0 (debug-mode enclave). Defaults to `false`. */
+  allowDebug?: boolean
+  expect?: AttestationExpectations
+}
+
+/** The embedded AWS Nitro Enclaves Root-G1 certificate (DER). */
+export declare function awsNitroRootG1(): Buffer
+
 /** Strictly decodes an unsigned transaction into the fields that will be signed. */
 export declare function decodeEthereumTransaction(unsignedTx: Uint8Array): { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string }
 
+/** Decodes one response frame body into `{ id, type, ...fields }` (bytes as Buffers). */
+export declare function decodeResponse(body: Uint8Array): { id: number; type: string; [field: string]: unknown }
+
 /** Ed25519 public key (32 bytes) of a 32-byte seed. */
 export declare function ed25519PublicKey(secretKey: Uint8Array): Buffer
+
+/**
+ * Encodes one request as a complete frame (length prefix included).
+ * `op` is a protocol operation name (`ping`, `describe`, `attest`, `generate_key`,
+ * `sign_digest`, `sign_ethereum_transaction`); `id` a non-negative safe integer.
+ */
+export declare function encodeRequest(id: number, op: string, args?: RequestArgs | undefined | null): Buffer
 
 /** EIP-55 checksummed address of a secp256k1 public key. */
 export declare function ethereumAddress(publicKey: Uint8Array): string
@@ -39,6 +85,15 @@ export declare function recoverEthereumTransactionSigner(signedTx: Uint8Array): 
 /** Recovers the signer's public key (compressed unless `compressed` is false). */
 export declare function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recoveryId: number, compressed?: boolean | undefined | null): Buffer
 
+export interface RequestArgs {
+  payload?: Buffer
+  nonce?: Buffer
+  curve?: string
+  keyId?: string
+  digest?: Buffer
+  unsignedTx?: Buffer
+}
+
 /** Strict DER signature to 64-byte `r || s`; `null` when r or s is out of range. */
 export declare function signatureFromDer(der: Uint8Array): Buffer | null
 
@@ -56,6 +111,9 @@ export declare function signEd25519(secretKey: Uint8Array, message: Uint8Array):
 
 /** Signs an unsigned legacy / EIP-155 / EIP-2930 / EIP-1559 transaction into its raw signed form. */
 export declare function signEthereumTransaction(secretKey: Uint8Array, unsignedTx: Uint8Array): Buffer
+
+/** Verifies a Nitro attestation document (and the expectations, if given). */
+export declare function verifyAttestation(document: Uint8Array, options: AttestationOptions): { moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>; publicKey: string | null; userData: string | null; nonce: string | null; certificate: string; rootFingerprint: string; rootKind: 'aws-nitro' | 'other' }
 
 /** Verifies a 64-byte `r || s` signature over a 32-byte digest. */
 export declare function verifyDigest(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array, options?: VerifyOptions | undefined | null): boolean

@@ -835,8 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.FrameDecoder = nativeBinding.FrameDecoder
+module.exports.awsNitroRootG1 = nativeBinding.awsNitroRootG1
 module.exports.decodeEthereumTransaction = nativeBinding.decodeEthereumTransaction
+module.exports.decodeResponse = nativeBinding.decodeResponse
 module.exports.ed25519PublicKey = nativeBinding.ed25519PublicKey
+module.exports.encodeRequest = nativeBinding.encodeRequest
 module.exports.ethereumAddress = nativeBinding.ethereumAddress
 module.exports.hashPersonalMessage = nativeBinding.hashPersonalMessage
 module.exports.hashTypedData = nativeBinding.hashTypedData
@@ -850,5 +854,6 @@ module.exports.signDigest = nativeBinding.signDigest
 module.exports.signDigestInto = nativeBinding.signDigestInto
 module.exports.signEd25519 = nativeBinding.signEd25519
 module.exports.signEthereumTransaction = nativeBinding.signEthereumTransaction
+module.exports.verifyAttestation = nativeBinding.verifyAttestation
 module.exports.verifyDigest = nativeBinding.verifyDigest
 module.exports.verifyEd25519 = nativeBinding.verifyEd25519

@@ -9,6 +9,9 @@
 //! the Node process.
 #![deny(clippy::all)]
 
+mod attestation;
+mod protocol;
+
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sentinel_signer::{ed25519, hazmat, secp256k1};

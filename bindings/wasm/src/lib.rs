@@ -4,6 +4,8 @@
 //! function, convert back. Errors are thrown as JS `Error`s carrying the core's
 //! stable `code`, the same shape the N-API build throws, so one conformance
 //! suite runs unchanged against both.
+mod attestation;
+
 use js_sys::{Object, Reflect, Uint8Array};
 use sentinel_signer::{ed25519, hazmat, secp256k1};
 use wasm_bindgen::prelude::*;

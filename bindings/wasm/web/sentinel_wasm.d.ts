@@ -1,6 +1,25 @@
 /* tslint:disable */
 /* eslint-disable */
 
+export interface AttestationExpectations {
+    pcrs?: Record<string, string>; nonce?: string; userData?: string; publicKey?: string; maxAgeMs?: number;
+}
+export interface AttestationOptions {
+    /** Trusted root certificate (DER). Defaults to the embedded AWS Nitro Root-G1. */
+    root?: Uint8Array;
+    /** Verification time, Unix ms (required: the verifier never reads a clock). */
+    atMs: number;
+    allowDebug?: boolean;
+    expect?: AttestationExpectations;
+}
+export interface VerifiedAttestation {
+    moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>;
+    publicKey: string | null; userData: string | null; nonce: string | null;
+    certificate: string; rootFingerprint: string; rootKind: 'aws-nitro' | 'other';
+}
+
+
+
 export interface VerifyOptions { lowS?: boolean }
 export interface SignDigestResult { signature: Uint8Array; recoveryId: number }
 export interface AccessListItem { address: string; storageKeys: string[] }
@@ -13,6 +32,11 @@ export interface DecodedTransaction {
 }
 
 
+
+/**
+ * The embedded AWS Nitro Enclaves Root-G1 certificate (DER).
+ */
+export function awsNitroRootG1(): Uint8Array;
 
 /**
  * Strictly decodes an unsigned transaction into the fields that will be signed.
@@ -91,6 +115,11 @@ export function signEthereumTransaction(secret_key: Uint8Array | number[], unsig
 export function signatureFromDer(der: Uint8Array | number[]): Uint8Array | null;
 
 /**
+ * Verifies a Nitro attestation document (and the expectations, if given).
+ */
+export function verifyAttestation(document: Uint8Array | number[], options: AttestationOptions): VerifiedAttestation;
+
+/**
  * Verifies a 64-byte `r || s` signature; `lowS` (default true) rejects high-S.
  */
 export function verifyDigest(public_key: Uint8Array | number[], digest: Uint8Array | number[], signature: Uint8Array | number[], options: VerifyOptions): boolean;
@@ -104,6 +133,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
+    readonly awsNitroRootG1: () => [number, number];
     readonly decodeEthereumTransaction: (a: number, b: number) => [number, number, number];
     readonly ed25519PublicKey: (a: number, b: number) => [number, number, number, number];
     readonly ethereumAddress: (a: number, b: number) => [number, number, number, number];
@@ -119,6 +149,7 @@ export interface InitOutput {
     readonly signEd25519: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly signEthereumTransaction: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly signatureFromDer: (a: number, b: number) => [number, number, number];
+    readonly verifyAttestation: (a: number, b: number, c: any) => [number, number, number];
     readonly verifyDigest: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly verifyEd25519: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly rustsecp256k1_v0_11_context_create: (a: number) => number;

@@ -1,12 +1,18 @@
 /**
- * `zcp`: Sentinel's command line. Commands are added with their issues
- * (`up`, `attest verify`, `verify` arrive with the enclave); each returns an
- * exit code instead of calling `process.exit`, so tests can run it in process.
+ * `zcp`: Sentinel's command line. Each command returns an exit code instead
+ * of calling `process.exit`, so tests can run it in process.
  */
 import { Command, CommanderError } from 'commander';
 
 import { isCoreError } from '../core.ts';
+import { runAttestVerify } from './attest-verify.ts';
 import { printDemo, runDemo } from './demo.ts';
+import { runUp } from './up.ts';
+import { runVerify } from './verify.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -24,6 +30,46 @@ export async function main(argv: string[]): Promise<number> {
       const result = runDemo(opts.tx?.replace(/^0x/, ''));
       printDemo(result, Boolean(opts.json));
       exitCode = result.verified ? 0 : 1;
+    });
+
+  program
+    .command('up')
+    .description('run the local stack: the enclave (simulated NSM), the sidecar and the API')
+    .option('--port <port>', 'API port (0: any free port)', '8787')
+    .option('--host <host>', 'API address to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'enclave data directory (simulated NSM state, dev root)', '.sentinel')
+    .option('--enclave-bin <path>', 'enclave binary (default: target/release/sentinel-enclave)')
+    .option('--enclave-logs', "pass the enclave's log lines through to stderr")
+    .action(async (opts: { port: string; host: string; dataDir: string; enclaveBin?: string; enclaveLogs?: boolean }) => {
+      exitCode = await runUp(opts);
+    });
+
+  program
+    .command('verify')
+    .description('fetch a fresh attestation from a Sentinel API and verify it locally')
+    .requiredOption('--pcr0 <hex>', 'expected PCR0 (enclave image measurement)')
+    .option('--url <url>', 'API base URL', 'http://127.0.0.1:8787')
+    .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1)')
+    .option('--max-age-sec <seconds>', 'reject documents older than this', '300')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { pcr0: string; url: string; root?: string; maxAgeSec: string; json?: boolean }) => {
+      exitCode = await runVerify(opts);
+    });
+
+  program
+    .command('attest')
+    .description('attestation documents')
+    .command('verify')
+    .description('verify a saved attestation document (raw CBOR or base64)')
+    .requiredOption('--doc <file>', 'the attestation document')
+    .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1)')
+    .option('--at <time>', 'verification time, RFC 3339 or unix seconds (default: now)')
+    .option('--pcr <N=HEX>', 'expected PCR value (repeatable)', collect, [])
+    .option('--nonce <hex>', 'expected nonce')
+    .option('--allow-debug', 'accept a debug-mode enclave (all-zero PCR0)')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { doc: string; root?: string; at?: string; pcr: string[]; nonce?: string; allowDebug?: boolean; json?: boolean }) => {
+      exitCode = runAttestVerify(opts);
     });
 
   try {

@@ -1,0 +1,151 @@
+//! Round trip host -> enclave -> host over the Unix socket, per request, for
+//! `ping` and `sign_digest`, next to the same signature computed in process,
+//! all in one run. The client is a plain blocking socket, so the numbers are
+//! the transport + framing + enclave cost without a runtime on the client
+//! side (`bench/enclave-rtt.mjs` measures the TypeScript sidecar path).
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sentinel_enclave::{serve, Enclave, EnclaveConfig, Listener};
+use sentinel_nsm::simulator::SimulatedNsm;
+use sentinel_protocol::{decode_response, encode_request, Curve, Request, RequestFrame, Response};
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn round_trip(stream: &mut UnixStream, frame: &[u8], body: &mut Vec<u8>) -> Response {
+    stream.write_all(frame).expect("write");
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header).expect("read header");
+    body.resize(u32::from_be_bytes(header) as usize, 0);
+    stream.read_exact(body).expect("read body");
+    decode_response(body).expect("valid response").response
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_nanos() as f64 / 1000.0;
+    (at(0.5), at(0.99), at(0.999))
+}
+
+fn measure(iterations: usize, mut op: impl FnMut(usize)) -> (f64, f64, f64) {
+    for i in 0..iterations / 10 {
+        op(i);
+    }
+    let samples = (0..iterations)
+        .map(|i| {
+            let start = Instant::now();
+            op(i);
+            start.elapsed()
+        })
+        .collect();
+    percentiles(samples)
+}
+
+/// The transport floor: an 8-byte echo between two plain threads over a Unix
+/// socket, no framing, no runtime. On a VM, a wake-up on another vCPU costs
+/// tens of microseconds by itself, so every round-trip number is read
+/// against this floor measured in the same run.
+fn echo_floor(dir: &std::path::Path, iterations: usize) -> (f64, f64, f64) {
+    let path = dir.join("echo.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind echo");
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept echo");
+        let mut b = [0u8; 8];
+        while s.read_exact(&mut b).is_ok() {
+            if s.write_all(&b).is_err() {
+                return;
+            }
+        }
+    });
+    let mut c = UnixStream::connect(&path).expect("connect echo");
+    let mut b = [0u8; 8];
+    measure(iterations, |_| {
+        c.write_all(&b).expect("echo write");
+        c.read_exact(&mut b).expect("echo read");
+    })
+}
+
+fn main() {
+    let iterations: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nsm = SimulatedNsm::open(dir.path(), sentinel_nsm::pcr::pcrs_from_artifact(b"bench"), Arc::new(now_ms))
+        .expect("simulator");
+    let enclave = Arc::new(Enclave::new(Arc::new(nsm), "bench".into(), &EnclaveConfig::default()).expect("enclave"));
+    let socket = dir.path().join("enclave.sock");
+    // The server gets its own thread and runtime, as in the enclave binary.
+    let server = enclave.clone();
+    let server_socket = socket.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = sentinel_enclave::runtime().expect("runtime");
+        runtime.block_on(async move {
+            let listener = Listener::bind_unix(&server_socket).expect("bind");
+            ready_tx.send(()).expect("bench alive");
+            serve(listener, server, std::future::pending()).await
+        })
+    });
+    ready_rx.recv().expect("server started");
+
+    let mut stream = UnixStream::connect(&socket).expect("connect");
+    let mut body = Vec::new();
+    let Response::KeyGenerated { key_id, .. } = round_trip(
+        &mut stream,
+        &encode_request(&RequestFrame { id: 0, request: Request::GenerateKey { curve: Curve::Secp256k1 } }),
+        &mut body,
+    ) else {
+        panic!("generate_key failed")
+    };
+    let digests: Vec<[u8; 32]> = (0..=255u8).map(|i| [i; 32]).collect();
+    let ping = encode_request(&RequestFrame { id: 1, request: Request::Ping { payload: vec![] } });
+    let signs: Vec<Vec<u8>> = digests
+        .iter()
+        .map(|d| {
+            encode_request(&RequestFrame {
+                id: 2,
+                request: Request::SignDigest { key_id: key_id.clone(), digest: d.to_vec() },
+            })
+        })
+        .collect();
+
+    let ping_rtt = measure(iterations, |_| {
+        round_trip(&mut stream, &ping, &mut body);
+    });
+    let sign_rtt = measure(iterations, |i| {
+        let r = round_trip(&mut stream, &signs[i & 255], &mut body);
+        assert!(matches!(r, Response::Signature { .. }));
+    });
+    let in_process_handle = measure(iterations, |i| {
+        let r = enclave.handle(Request::SignDigest { key_id: key_id.clone(), digest: digests[i & 255].to_vec() });
+        assert!(matches!(r, Response::Signature { .. }));
+    });
+    let key = sentinel_signer::secp256k1::SecretKey::from_slice(&[0x42; 32]).expect("key");
+    let in_process_sign = measure(iterations, |i| {
+        std::hint::black_box(key.sign_digest(&digests[i & 255]));
+    });
+
+    let floor = echo_floor(dir.path(), iterations);
+    let ratio = sign_rtt.0 / in_process_sign.0;
+    println!("host <-> enclave over a Unix socket, {iterations} sequential requests each (µs)");
+    println!("{:<38} {:>9} {:>9} {:>9}", "", "p50", "p99", "p99.9");
+    for (name, (p50, p99, p999)) in [
+        ("transport floor: 8-byte echo, threads", floor),
+        ("round trip: ping", ping_rtt),
+        ("round trip: sign_digest", sign_rtt),
+        ("in process: Enclave::handle(sign)", in_process_handle),
+        ("in process: SecretKey::sign_digest", in_process_sign),
+    ] {
+        println!("{name:<38} {p50:>9.2} {p99:>9.2} {p999:>9.2}");
+    }
+    println!(
+        "sign over the socket p50 / in-process sign p50 = {ratio:.2}x (target <= 2.00x): {}",
+        if ratio <= 2.0 { "PASS" } else { "FAIL" }
+    );
+    println!(
+        "{{\"floor_p50_us\":{:.2},\"rtt_ping_p50_us\":{:.2},\"rtt_ping_p99_us\":{:.2},\"rtt_sign_p50_us\":{:.2},\"rtt_sign_p99_us\":{:.2},\"in_process_sign_p50_us\":{:.2},\"in_process_sign_p99_us\":{:.2},\"ratio\":{ratio:.3}}}",
+        floor.0, ping_rtt.0, ping_rtt.1, sign_rtt.0, sign_rtt.1, in_process_sign.0, in_process_sign.1
+    );
+}

@@ -1,0 +1,48 @@
+/**
+ * The one place an error code becomes an HTTP status.
+ *
+ * Codes travel unchanged from the enclave, the core and the sidecar to the
+ * client as `{ error: { code, message } }`; only the status is decided here.
+ * Protocol-level codes (MALFORMED_FRAME, UNKNOWN_OPERATION, ...) are left to
+ * the 500 default on purpose: the API validated the input, so they mean the
+ * host itself is broken, not the caller.
+ */
+const STATUS: Record<string, number> = {
+  INVALID_ARGUMENT: 400,
+  KEY_CURVE_MISMATCH: 400,
+  // Transaction decoding (crates/eth): the caller sent a transaction the enclave will not sign.
+  EMPTY_INPUT: 400,
+  EXPECTED_LIST: 400,
+  EXPECTED_STRING: 400,
+  INTEGER_LEADING_ZERO: 400,
+  INTEGER_OVERFLOW: 400,
+  NON_CANONICAL_RLP: 400,
+  RLP_TRUNCATED: 400,
+  TRAILING_BYTES: 400,
+  TRANSACTION_TOO_LARGE: 400,
+  UNSUPPORTED_TRANSACTION_TYPE: 400,
+  WRONG_FIELD_COUNT: 400,
+  NOT_FOUND: 404,
+  UNKNOWN_KEY: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  ENCLAVE_BUSY: 429,
+  INTERNAL: 500,
+  ENCLAVE_UNAVAILABLE: 503,
+  ENCLAVE_TIMEOUT: 504,
+};
+
+export function httpStatusFor(code: string): number {
+  const status = STATUS[code];
+  if (status !== undefined) return status;
+  if (code.startsWith('INVALID_')) return 400;
+  return 500;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}

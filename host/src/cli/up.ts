@@ -1,0 +1,139 @@
+/**
+ * `zcp up`: the whole local stack in one process tree.
+ *
+ * Starts the enclave binary (simulated NSM), connects the sidecar to it,
+ * serves the API, and on SIGINT/SIGTERM stops them in dependency order: the
+ * API stops accepting, the sidecar closes, the enclave gets SIGTERM and is
+ * waited for. If the enclave dies on its own, so does the stack, loudly.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { buildApp, type DevRoot } from '../api/app.ts';
+import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
+import { EnclaveClient } from '../sidecar/client.ts';
+import { unixTransport } from '../sidecar/transport.ts';
+import { errorCode } from './attestation-output.ts';
+
+export interface UpOptions {
+  port: string;
+  host: string;
+  dataDir: string;
+  enclaveBin?: string;
+  enclaveLogs?: boolean;
+}
+
+/** sun_path holds 108 bytes; deep data dirs fall back to a short path. */
+function socketPathFor(dataDir: string): string {
+  const preferred = join(dataDir, 'enclave.sock');
+  return Buffer.byteLength(preferred) < 100 ? preferred : join(tmpdir(), `sentinel-${process.pid}.sock`);
+}
+
+function describeExit(exit: EnclaveExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+}
+
+export async function runUp(opts: UpOptions): Promise<number> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`error INVALID_ARGUMENT: --port ${opts.port}`);
+    return 2;
+  }
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const socketPath = socketPathFor(dataDir);
+
+  let enclave: EnclaveProcess;
+  try {
+    enclave = await startEnclave({
+      bin: opts.enclaveBin ?? DEFAULT_ENCLAVE_BIN,
+      socketPath,
+      dataDir,
+      onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
+    });
+  } catch (e) {
+    console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    return 1;
+  }
+
+  const client = new EnclaveClient({ transport: unixTransport(socketPath) });
+  let stopping = false;
+  client.on('disconnect', (cause?: Error) => {
+    if (!stopping) console.error(`warning: lost the connection to the enclave${cause ? ` (${cause.message})` : ''}; reconnecting`);
+  });
+  const app = buildApp({ enclave: client, devRoot: devRootOf(enclave) });
+
+  const shutdown = async (): Promise<EnclaveExit> => {
+    stopping = true;
+    await app.close();
+    await client.close();
+    return enclave.stop();
+  };
+
+  let address: string;
+  try {
+    await client.connect(5_000);
+    address = await app.listen({ port, host: opts.host });
+  } catch (e) {
+    await shutdown();
+    console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    return 1;
+  }
+
+  printBanner(address, enclave);
+
+  let onSignal!: (signal: NodeJS.Signals) => void;
+  const signalled = new Promise<NodeJS.Signals>((resolveSignal) => {
+    onSignal = resolveSignal;
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await Promise.race([
+      signalled.then((signal) => ({ signal })),
+      enclave.exited.then((exit) => ({ exit })),
+    ]);
+    if ('exit' in outcome) {
+      stopping = true;
+      await app.close();
+      await client.close();
+      console.error(`error ENCLAVE_EXITED: the enclave exited unexpectedly (${describeExit(outcome.exit)})`);
+      console.error(`--- enclave stderr (tail) ---\n${enclave.stderrTail()}`);
+      return 1;
+    }
+    console.log(`received ${outcome.signal}, stopping`);
+    const exit = await shutdown();
+    const clean = exit.code === 0 || exit.signal === 'SIGTERM';
+    console.log(`stopped (enclave ${describeExit(exit)})`);
+    return clean ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function devRootOf(enclave: EnclaveProcess): DevRoot | undefined {
+  const path = enclave.ready.dev_root_der;
+  if (enclave.ready.nsm !== 'simulator' || !path) return undefined;
+  return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+}
+
+function printBanner(address: string, enclave: EnclaveProcess): void {
+  const ready = enclave.ready;
+  const devRoot = ready.nsm === 'simulator' ? ready.dev_root_der : undefined;
+  console.log('Sentinel local stack is up');
+  console.log(`  API        ${address}`);
+  console.log(`  enclave    pid ${enclave.child.pid}, ${ready.listen}`);
+  console.log(`  PCR0       ${ready.pcr0}`);
+  if (devRoot !== undefined) {
+    console.log('  NSM        SIMULATOR: attestation documents chain to a DEVELOPMENT root, not AWS hardware');
+    console.log(`  dev root   ${devRoot}`);
+    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0} --root ${devRoot}`);
+  } else {
+    console.log(`  NSM        ${ready.nsm}`);
+    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}`);
+  }
+  console.log('Ctrl-C to stop.');
+}

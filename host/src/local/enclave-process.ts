@@ -1,0 +1,142 @@
+/**
+ * The enclave as a local child process (local mode: simulated NSM, Unix socket).
+ *
+ * `zcp up` and the tests start the real enclave binary through this one path:
+ * spawn, wait for its single `ready` JSON line on stdout, keep a tail of its
+ * stderr so a crash can be explained, and stop it with SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+import { SentinelError } from '../errors.ts';
+
+/** The binary `bash scripts/build.sh` produces, relative to this file. */
+export const DEFAULT_ENCLAVE_BIN = fileURLToPath(new URL('../../../target/release/sentinel-enclave', import.meta.url));
+
+/** The line the enclave prints once it listens (see enclave/src/main.rs). */
+export interface EnclaveReady {
+  event: 'ready';
+  listen: string;
+  nsm: string;
+  pcr0: string;
+  pcr1: string;
+  pcr2: string;
+  identity_public_key: string;
+  user_data: string;
+  dev_root_der?: string;
+}
+
+export interface EnclaveExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface EnclaveProcess {
+  readonly child: ChildProcess;
+  readonly ready: EnclaveReady;
+  readonly exited: Promise<EnclaveExit>;
+  stderrTail(): string;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<EnclaveExit>;
+}
+
+export interface StartEnclaveOptions {
+  bin?: string;
+  socketPath: string;
+  dataDir: string;
+  readyTimeoutMs?: number;
+  /** Receives every stderr line (the tail is kept regardless). */
+  onStderr?: (line: string) => void;
+}
+
+const TAIL_LINES = 40;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+export async function startEnclave(options: StartEnclaveOptions): Promise<EnclaveProcess> {
+  const bin = options.bin ?? DEFAULT_ENCLAVE_BIN;
+  if (!existsSync(bin)) {
+    throw new SentinelError('ENCLAVE_BINARY_NOT_FOUND', `no enclave binary at ${bin} (build it with: bash scripts/build.sh)`);
+  }
+  // Its own process group: a terminal's Ctrl-C reaches only the host, which then stops
+  // the enclave itself, in order (API first, enclave last).
+  const child = spawn(bin, ['--unix-socket', options.socketPath, '--data-dir', options.dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  // ...and detached must not mean orphaned if the host exits without stopping it.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const tail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (raw) => {
+    const line = raw.replace(ANSI, '');
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    options.onStderr?.(line);
+  });
+  const exited = new Promise<EnclaveExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      process.off('exit', killOnExit);
+      resolve({ code, signal });
+    });
+  });
+  const stderrTail = (): string => tail.join('\n');
+
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  let ready: EnclaveReady;
+  try {
+    ready = await new Promise<EnclaveReady>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new SentinelError('ENCLAVE_START_TIMEOUT', `the enclave printed no ready line within ${readyTimeoutMs} ms`)),
+        readyTimeoutMs,
+      );
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new SentinelError('ENCLAVE_START_FAILED', `could not start ${bin}: ${e.message}`, { cause: e }));
+      });
+      void exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new SentinelError('ENCLAVE_START_FAILED', `the enclave exited (${signal ?? `code ${code}`}) before it was ready`));
+      });
+      // Later stdout lines are read and dropped so the pipe never fills.
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          return;
+        }
+        if ((parsed as { event?: unknown }).event === 'ready') {
+          clearTimeout(timer);
+          resolve(parsed as EnclaveReady);
+        }
+      });
+    });
+  } catch (e) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    if (e instanceof SentinelError && tail.length > 0) e.message += `\n--- enclave stderr (tail) ---\n${stderrTail()}`;
+    throw e;
+  }
+
+  return {
+    child,
+    ready,
+    exited,
+    stderrTail,
+    async stop(graceMs = 5_000): Promise<EnclaveExit> {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        const result = await exited;
+        clearTimeout(timer);
+        return result;
+      }
+      return exited;
+    },
+  };
+}

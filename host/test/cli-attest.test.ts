@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { parseAt } from '../src/cli/attest-verify.ts';
+import { decodeDocument } from '../src/cli/files.ts';
+import { main } from '../src/cli/main.ts';
+
+const VECTORS = fileURLToPath(new URL('../../test/vectors/nitro/', import.meta.url));
+const QOS = join(VECTORS, 'qos_attestation-doc.bin');
+const QOS_PCR0 = 'f8bb0133c427bc49aa39f6811a01077ce9ab7e635fa1f5439c9c8bf99754f8230e41b09426b0e595eebdc4d6ed4bc3b6';
+const QOS_AT = 1657117192;
+
+function capture(): { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  return { out, err };
+}
+
+const zcp = (...args: string[]): Promise<number> => main(['node', 'zcp', 'attest', 'verify', ...args]);
+
+describe('zcp attest verify on real AWS documents', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('verifies the qos document at its issue time with the expected PCR0', async () => {
+    const { out } = capture();
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--pcr', `0=${QOS_PCR0}`)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/^VERIFIED/);
+    expect(text).toContain('root: AWS Nitro Enclaves Root-G1');
+    expect(text).toContain(`PCR0        ${QOS_PCR0}`);
+    expect(text).toContain('i-07e25f3bada361dec-enc0181d3dff86da785');
+    expect(text).toContain('a2ec4272c44690b2dc32ed89d4bdd266ec2b0e753dff2f25f08b5d2a15cfe2e6');
+    expect(text).toContain('expected     PCR0');
+  });
+
+  it('accepts RFC 3339 times and the AWS root given explicitly as PEM', async () => {
+    const { out } = capture();
+    const code = await zcp('--doc', QOS, '--at', new Date(QOS_AT * 1000).toISOString(), '--root', join(VECTORS, 'aws_nitro_root_g1.pem'), '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(out.join('\n'));
+    expect(result.rootKind).toBe('aws-nitro');
+    expect(result.pcrs['0']).toBe(QOS_PCR0);
+    expect(result.atMs).toBe(QOS_AT * 1000);
+  });
+
+  it('fails with the validity code a day later, and without --at (now)', async () => {
+    const { err } = capture();
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT + 86_400))).toBe(1);
+    expect(err.join('\n')).toContain('NOT VERIFIED: CERTIFICATE_NOT_VALID_AT_TIME');
+    expect(await zcp('--doc', QOS)).toBe(1);
+    expect(err.at(-1)).toContain('CERTIFICATE_NOT_VALID_AT_TIME');
+  });
+
+  it('fails on a wrong PCR, a nonce the document does not carry, and a wrong root', async () => {
+    const { err } = capture();
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--pcr', `0=${'00'.repeat(48)}`)).toBe(1);
+    expect(err.at(-1)).toContain('PCR_MISMATCH');
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--nonce', 'abcd')).toBe(1);
+    expect(err.at(-1)).toContain('NONCE_MISMATCH');
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--root', join(VECTORS, 'evervault_valid-certificate.der'))).toBe(1);
+    expect(err.at(-1)).toMatch(/NOT VERIFIED: [A-Z_]+/);
+  });
+
+  it('reads base64 documents: the debug-mode one needs --allow-debug', async () => {
+    const doc = join(VECTORS, 'evervault_valid-attestation-doc-base64');
+    const at = String(Math.floor(1695049410860 / 1000));
+    const { out, err } = capture();
+    expect(await zcp('--doc', doc, '--at', at)).toBe(1);
+    expect(err.at(-1)).toContain('DEBUG_MODE_ENCLAVE');
+    expect(await zcp('--doc', doc, '--at', at, '--allow-debug')).toBe(0);
+    expect(out.join('\n')).toContain('public key   (none)');
+  });
+
+  it('rejects the document whose signature does not verify', async () => {
+    const { err } = capture();
+    expect(await zcp('--doc', join(VECTORS, 'eternis_invalid_attestation'), '--at', '1721770181', '--allow-debug')).toBe(1);
+    expect(err.at(-1)).toMatch(/SIGNATURE_INVALID/);
+  });
+
+  it('usage errors exit 2 with a code', async () => {
+    const { err } = capture();
+    expect(await zcp('--doc', QOS, '--at', 'yesterday')).toBe(2);
+    expect(err.at(-1)).toContain('INVALID_ARGUMENT');
+    expect(await zcp('--doc', QOS, '--pcr', 'zero')).toBe(2);
+    expect(await zcp('--doc', '/nonexistent/doc')).toBe(2);
+    expect(err.at(-1)).toContain('FILE_UNREADABLE');
+  });
+
+  it('detects raw CBOR vs base64', () => {
+    const raw = readFileSync(QOS);
+    expect(decodeDocument(raw)).toBe(raw);
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-doc-'));
+    writeFileSync(join(dir, 'doc.b64'), `${raw.toString('base64').replace(/(.{76})/g, '$1\n')}\n`);
+    expect(decodeDocument(readFileSync(join(dir, 'doc.b64'))).equals(raw)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+    expect(parseAt('1657117192')).toBe(1657117192000);
+    expect(parseAt('2022-07-06T14:19:52Z')).toBe(1657117192000);
+  });
+});

@@ -1,0 +1,262 @@
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
+import { core } from '../src/core.ts';
+import { EnclaveClient } from '../src/sidecar/client.ts';
+import { expectResponse } from '../src/sidecar/responses.ts';
+import { unixTransport } from '../src/sidecar/transport.ts';
+import { HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
+
+const maybe = HAVE_ENCLAVE ? describe : describe.skip;
+if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
+
+async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as { code?: string; message: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+maybe('EnclaveClient against the real enclave', () => {
+  let enclave: TestEnclave;
+  let client: EnclaveClient;
+
+  beforeAll(async () => {
+    enclave = await startTestEnclave();
+    client = new EnclaveClient({ transport: unixTransport(enclave.socketPath), backoff: { initialMs: 10, maxMs: 100 } });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await enclave?.dispose();
+  });
+
+  it('round-trips ping and describe', async () => {
+    const payload = Buffer.from('sentinel ping');
+    const pong = expectResponse(await client.request('ping', { payload }), 'pong');
+    expect(pong.payload.equals(payload)).toBe(true);
+
+    const described = expectResponse(await client.request('describe'), 'description');
+    expect(described.protocol_version).toBe(1);
+    expect(described.pcrs).toHaveLength(3);
+    expect(described.pcrs[0]!.toString('hex')).toBe(enclave.process.ready.pcr0);
+    expect(described.identity_public_key.toString('hex')).toBe(enclave.process.ready.identity_public_key);
+  });
+
+  it('gets an attestation document that verifies against the dev root and carries our nonce', async () => {
+    const nonce = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const { document } = expectResponse(await client.request('attest', { nonce }), 'attestation');
+    const { readFileSync } = await import('node:fs');
+    const root = readFileSync(enclave.process.ready.dev_root_der!);
+    const verified = core.verifyAttestation(document, {
+      root,
+      atMs: Date.now(),
+      expect: { nonce: nonce.toString('hex'), pcrs: { '0': enclave.process.ready.pcr0 } },
+    });
+    expect(verified.rootKind).toBe('other');
+    expect(verified.publicKey).toBe(enclave.process.ready.identity_public_key);
+  });
+
+  it('generates keys and signs digests with both curves', async () => {
+    const digest = core.keccak256(Buffer.from('hello'));
+    const k1 = expectResponse(await client.request('generate_key', { curve: 'secp256k1' }), 'key_generated');
+    expect(k1.curve).toBe('secp256k1');
+    const sig = expectResponse(await client.request('sign_digest', { keyId: k1.key_id, digest }), 'signature');
+    expect(sig.signature).toHaveLength(64);
+    expect(core.verifyDigest(k1.public_key, digest, sig.signature)).toBe(true);
+    expect(core.recoverPublicKey(digest, sig.signature, sig.recovery_id!).equals(k1.public_key)).toBe(true);
+
+    const ed = expectResponse(await client.request('generate_key', { curve: 'ed25519' }), 'key_generated');
+    const edSig = expectResponse(await client.request('sign_digest', { keyId: ed.key_id, digest }), 'signature');
+    expect(edSig.recovery_id).toBeNull();
+    expect(core.verifyEd25519(ed.public_key, digest, edSig.signature)).toBe(true);
+  });
+
+  it('signs an Ethereum transaction that recovers to the key', async () => {
+    const key = expectResponse(await client.request('generate_key', { curve: 'secp256k1' }), 'key_generated');
+    const unsignedTx = Buffer.from(SAMPLE_UNSIGNED_TX, 'hex');
+    const { raw } = expectResponse(await client.request('sign_ethereum_transaction', { keyId: key.key_id, unsignedTx }), 'signed_transaction');
+    const recovered = core.recoverEthereumTransactionSigner(raw);
+    expect(recovered.signer).toBe(core.ethereumAddress(key.public_key));
+  });
+
+  it('rejects enclave error responses with the enclave code', async () => {
+    const unknown = await rejection(client.request('sign_digest', { keyId: 'k-nope', digest: Buffer.alloc(32) }));
+    expect(unknown.code).toBe('UNKNOWN_KEY');
+    const ed = expectResponse(await client.request('generate_key', { curve: 'ed25519' }), 'key_generated');
+    const mismatch = await rejection(
+      client.request('sign_ethereum_transaction', { keyId: ed.key_id, unsignedTx: Buffer.from(SAMPLE_UNSIGNED_TX, 'hex') }),
+    );
+    expect(mismatch.code).toBe('KEY_CURVE_MISMATCH');
+    const short = await rejection(client.request('sign_digest', { keyId: ed.key_id, digest: Buffer.alloc(31) }));
+    expect(short.code).toBe('INVALID_DIGEST_LENGTH');
+    // The connection survives error answers.
+    expect(client.state).toBe('connected');
+  });
+
+  it('pipelines 1000 concurrent requests and matches every answer to its request', async () => {
+    const payloads = Array.from({ length: 1000 }, (_, i) => Buffer.from(`payload-${i}-${'x'.repeat(i % 97)}`));
+    const answers = await Promise.all(payloads.map((payload) => client.request('ping', { payload })));
+    answers.forEach((answer, i) => expect(expectResponse(answer, 'pong').payload.equals(payloads[i]!)).toBe(true));
+    const ids = answers.map((a) => a.id);
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids); // ids increase in call order
+    expect(client.inFlight).toBe(0);
+  });
+
+  it('queues callers past the in-flight cap and answers all of them', async () => {
+    const small = new EnclaveClient({ transport: unixTransport(enclave.socketPath), maxInFlight: 8, maxQueued: 1000 });
+    await small.connect();
+    try {
+      const all = Array.from({ length: 200 }, (_, i) => small.request('ping', { payload: Buffer.from([i]) }));
+      expect(small.inFlight).toBe(8);
+      expect(small.queued).toBe(192);
+      const answers = await Promise.all(all);
+      answers.forEach((a, i) => expect(expectResponse(a, 'pong').payload[0]).toBe(i));
+      expect(small.queued).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('rejects with ENCLAVE_BUSY past the queue cap', async () => {
+    const small = new EnclaveClient({ transport: unixTransport(enclave.socketPath), maxInFlight: 2, maxQueued: 3 });
+    await small.connect();
+    try {
+      const accepted = Array.from({ length: 5 }, () => small.request('ping', { payload: Buffer.from('a') }));
+      const busy = await rejection(small.request('ping', { payload: Buffer.from('b') }));
+      expect(busy.code).toBe('ENCLAVE_BUSY');
+      expect(await Promise.all(accepted)).toHaveLength(5);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('rejects bad arguments in the codec, before anything is sent', async () => {
+    const badCurve = client.request('generate_key', { curve: 'p256' });
+    expect(client.inFlight).toBe(0);
+    expect((await rejection(badCurve)).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(client.request('sign_digest', { keyId: 'k' }))).code).toBe('INVALID_ARGUMENT');
+  });
+});
+
+maybe('EnclaveClient failure handling', () => {
+  it('times out a request the peer never answers, and cleans up', async () => {
+    // A peer that accepts and reads but never answers: the enclave always answers, so it cannot test this.
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'sentinel-silent-')), 's.sock');
+    const server = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = new EnclaveClient({ transport: () => createConnection({ path }), timeoutMs: 50 });
+    await client.connect();
+    const started = Date.now();
+    const timedOut = await rejection(client.request('ping', { payload: Buffer.from('?') }));
+    expect(timedOut.code).toBe('ENCLAVE_TIMEOUT');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(client.inFlight).toBe(0);
+    const perCall = await rejection(client.request('ping', { payload: Buffer.from('?') }, { timeoutMs: 10 }));
+    expect(perCall.code).toBe('ENCLAVE_TIMEOUT');
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('rejects every pending request when the connection drops, and never re-sends them', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'sentinel-drop-')), 's.sock');
+    let received = 0;
+    let connections = 0;
+    const peers: import('node:net').Socket[] = [];
+    const server = createServer((socket) => {
+      connections++;
+      peers.push(socket);
+      socket.on('data', (chunk) => (received += chunk.length));
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = new EnclaveClient({ transport: () => createConnection({ path }), backoff: { initialMs: 5, maxMs: 20 } });
+    await client.connect();
+    const pending = Array.from({ length: 50 }, () => client.request('ping', { payload: Buffer.from('p') }));
+    expect(client.inFlight).toBe(50);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const sentBefore = received;
+    expect(sentBefore).toBeGreaterThan(0);
+    const reconnected = new Promise((resolve) => client.once('connect', resolve));
+    peers[0]!.destroy();
+    const outcomes = await Promise.allSettled(pending);
+    expect(outcomes.every((o) => o.status === 'rejected' && o.reason.code === 'ENCLAVE_UNAVAILABLE')).toBe(true);
+    expect(client.inFlight).toBe(0);
+    await reconnected;
+    expect(connections).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(received).toBe(sentBefore); // nothing replayed on the new connection
+    await client.close();
+    for (const peer of peers) peer.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('rejects with ENCLAVE_UNAVAILABLE when not connected', async () => {
+    const client = new EnclaveClient({ transport: () => createConnection({ path: '/nonexistent/sentinel.sock' }) });
+    expect((await rejection(client.request('describe'))).code).toBe('ENCLAVE_UNAVAILABLE');
+    expect((await rejection(client.connect(200))).code).toBe('ENCLAVE_UNAVAILABLE');
+    await client.close();
+    expect((await rejection(client.request('describe'))).code).toBe('ENCLAVE_UNAVAILABLE');
+  });
+
+  it('rejects pending requests when the enclave goes away, then reconnects once it is back', async () => {
+    const enclave = await startTestEnclave();
+    const client = new EnclaveClient({ transport: unixTransport(enclave.socketPath), backoff: { initialMs: 10, maxMs: 200 } });
+    try {
+      await client.connect();
+      const key = expectResponse(await client.request('generate_key', { curve: 'secp256k1' }), 'key_generated');
+      const disconnected = new Promise((resolve) => client.once('disconnect', resolve));
+      // Many requests in flight while the enclave is stopped: each must be rejected, none resolved or left hanging.
+      const pending = Array.from({ length: 200 }, () =>
+        client.request('sign_digest', { keyId: key.key_id, digest: Buffer.alloc(32, 7) }, { timeoutMs: 10_000 }),
+      );
+      const settled = Promise.allSettled(pending);
+      await enclave.process.stop();
+      await disconnected;
+      const outcomes = await settled;
+      const rejected = outcomes.filter((o) => o.status === 'rejected');
+      // Some may have been answered before the stop; the rest fail with ENCLAVE_UNAVAILABLE, not a timeout.
+      for (const r of rejected) expect((r as PromiseRejectedResult).reason.code).toBe('ENCLAVE_UNAVAILABLE');
+      expect(client.inFlight).toBe(0);
+      expect((await rejection(client.request('describe'))).code).toBe('ENCLAVE_UNAVAILABLE');
+
+      const reconnected = new Promise((resolve) => client.once('connect', resolve));
+      const restarted = await enclave.restart();
+      await reconnected;
+      const described = expectResponse(await client.request('describe'), 'description');
+      expect(described.identity_public_key.toString('hex')).toBe(restarted.ready.identity_public_key);
+      // Keys live in enclave memory: the old key is gone with the old enclave.
+      expect((await rejection(client.request('sign_digest', { keyId: key.key_id, digest: Buffer.alloc(32) }))).code).toBe('UNKNOWN_KEY');
+    } finally {
+      await client.close();
+      await enclave.dispose();
+    }
+  });
+
+  it('drops the connection on a corrupt stream and rejects what was pending', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'sentinel-corrupt-')), 's.sock');
+    // Answers every request with a length prefix over the 1 MiB cap.
+    const server = createServer((socket) => socket.once('data', () => socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]))));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = new EnclaveClient({ transport: () => createConnection({ path }), backoff: { initialMs: 1000 } });
+    await client.connect();
+    const protocolError = new Promise<Error>((resolve) => client.once('protocolError', resolve));
+    const failed = await rejection(client.request('ping', { payload: Buffer.from('x') }));
+    expect(failed.code).toBe('ENCLAVE_UNAVAILABLE');
+    expect(((await protocolError) as Error & { code?: string }).code).toBe('FRAME_TOO_LARGE');
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# CI check of the README's run command: `npm start` (= zcp up) must come up,
+# serve an attestation that `zcp verify` accepts against the development root
+# (and rejects against the AWS root), and stop cleanly on Ctrl-C (SIGINT).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=$(mktemp -d)
+log=$data/up.log
+trap 'kill -INT "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
+
+# `npm start` = build, then `zcp up`. npm itself always exits 130 on Ctrl-C, so
+# the stop is checked on `zcp up`'s own exit code, in its own process group
+# (setsid), where SIGINT reaches every process as Ctrl-C would.
+bash scripts/build.sh
+setsid node host/bin/zcp.mjs up --port 0 --data-dir "$data/stack" >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q "Ctrl-C to stop" "$log" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || { echo "[smoke] zcp up exited early:"; cat "$log"; exit 1; }
+  sleep 0.5
+done
+grep -q "Ctrl-C to stop" "$log" || { echo "[smoke] zcp up did not come up:"; cat "$log"; exit 1; }
+cat "$log"
+url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$log" | head -n 1)
+pcr0=$(awk '$1 == "PCR0" { print $2 }' "$log")
+root=$(awk '$1 == "dev" && $2 == "root" { print $3 }' "$log")
+
+echo "[smoke] zcp verify against the development root (must pass)"
+node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --root "$root"
+echo "[smoke] zcp verify against the AWS root (must fail)"
+if node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" >/dev/null 2>&1; then
+  echo "[smoke] FAIL: a simulator document verified against the AWS root"; exit 1
+fi
+
+echo "[smoke] Ctrl-C"
+kill -INT -- "-$pid"
+code=0; wait "$pid" || code=$?
+trap 'rm -rf "$data"' EXIT
+tail -n 3 "$log"
+if [ "$code" -ne 0 ]; then echo "[smoke] FAIL: zcp up exited $code after SIGINT"; exit 1; fi
+if pgrep -f "$data/stack" >/dev/null; then echo "[smoke] FAIL: enclave still running"; exit 1; fi
+echo "[smoke] local stack: up, verified, stopped cleanly"
