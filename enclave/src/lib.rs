@@ -9,12 +9,15 @@
 //! client chose beyond the nonce.
 #![forbid(unsafe_code)]
 
+pub mod busy_poll;
 pub mod enclave;
 pub mod keys;
+pub mod proxy;
 pub mod server;
 pub mod transport;
 
 pub use enclave::{Enclave, EnclaveConfig};
+pub use proxy::{run_proxy, Upstream};
 pub use server::serve;
 pub use transport::{Connection, Listener};
 

@@ -34,6 +34,14 @@ struct Args {
     /// Where the simulator keeps its development CA.
     #[arg(long, default_value = ".sentinel")]
     data_dir: PathBuf,
+    /// Latency mode: one spinning thread per connection instead of sleeping in
+    /// epoll (costs a core per connection; Unix socket only). See src/busy_poll.rs.
+    #[arg(long, requires = "unix_socket")]
+    busy_poll: bool,
+    /// Proxy mode (run on the parent instance): forward connections accepted
+    /// on --unix-socket to this enclave address, `vsock:CID:PORT` (or `unix:PATH`).
+    #[arg(long, requires = "unix_socket")]
+    proxy_to: Option<sentinel_enclave::Upstream>,
 }
 
 fn default_nsm() -> NsmKind {
@@ -94,6 +102,9 @@ fn main() -> std::process::ExitCode {
 async fn run() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
     let args = Args::parse();
+    if let Some(upstream) = args.proxy_to.clone() {
+        return run_proxy_mode(&args, upstream).await;
+    }
     let OpenedNsm { nsm, module_id, dev_root } = match open_nsm(&args) {
         Ok(v) => v,
         Err(e) => {
@@ -108,6 +119,9 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if args.busy_poll {
+        return run_busy_poll_mode(&args, enclave, dev_root).await;
+    }
     let listener = match (&args.unix_socket, args.vsock_port) {
         (Some(path), _) => Listener::bind_unix(path),
         #[cfg(feature = "hardware")]
@@ -123,18 +137,7 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let ready = serde_json::json!({
-        "event": "ready",
-        "listen": listener.describe(),
-        "nsm": format!("{:?}", args.nsm).to_lowercase(),
-        "pcr0": hex::encode(enclave.pcrs()[0]),
-        "pcr1": hex::encode(enclave.pcrs()[1]),
-        "pcr2": hex::encode(enclave.pcrs()[2]),
-        "identity_public_key": hex::encode(enclave.identity_public_key()),
-        "user_data": hex::encode(enclave.user_data()),
-        "dev_root_der": dev_root.map(|p| p.display().to_string()),
-    });
-    println!("{ready}");
+    print_ready(&args, &enclave, &listener.describe(), dev_root);
     let shutdown = async {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
@@ -153,4 +156,75 @@ async fn run() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn run_proxy_mode(args: &Args, upstream: sentinel_enclave::Upstream) -> std::process::ExitCode {
+    let Some(path) = &args.unix_socket else { unreachable!("clap requires --unix-socket with --proxy-to") };
+    let listener = match Listener::bind_unix(path) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("bind failed: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    println!(
+        "{}",
+        serde_json::json!({ "event": "proxy-ready", "listen": listener.describe(), "upstream": format!("{upstream:?}") })
+    );
+    match sentinel_enclave::run_proxy(listener, upstream, shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("proxy failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The one stdout line the launcher (`zcp up`) waits for.
+fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<PathBuf>) {
+    let ready = serde_json::json!({
+        "event": "ready",
+        "listen": listen,
+        "nsm": format!("{:?}", args.nsm).to_lowercase(),
+        "busy_poll": args.busy_poll,
+        "pcr0": hex::encode(enclave.pcrs()[0]),
+        "pcr1": hex::encode(enclave.pcrs()[1]),
+        "pcr2": hex::encode(enclave.pcrs()[2]),
+        "identity_public_key": hex::encode(enclave.identity_public_key()),
+        "user_data": hex::encode(enclave.user_data()),
+        "dev_root_der": dev_root.map(|p| p.display().to_string()),
+    });
+    println!("{ready}");
+}
+
+async fn run_busy_poll_mode(args: &Args, enclave: Arc<Enclave>, dev_root: Option<PathBuf>) -> std::process::ExitCode {
+    let Some(path) = &args.unix_socket else { unreachable!("clap requires --unix-socket with --busy-poll") };
+    let _ = std::fs::remove_file(path);
+    let listener = match std::os::unix::net::UnixListener::bind(path) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("bind failed: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    print_ready(args, &enclave, &format!("unix:{}", path.display()), dev_root);
+    std::thread::spawn(move || {
+        if let Err(e) =
+            sentinel_enclave::busy_poll::serve_busy_poll(listener, enclave, std::time::Duration::from_millis(200))
+        {
+            tracing::error!("busy-poll server failed: {e}");
+        }
+    });
+    shutdown_signal().await;
+    let _ = std::fs::remove_file(path);
+    tracing::info!("stopped");
+    std::process::ExitCode::SUCCESS
 }

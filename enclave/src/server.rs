@@ -69,6 +69,7 @@ async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
                 };
                 decoder.push(&buf[..n]);
                 if !answer_frames(&mut decoder, &enclave, &late_tx, &mut out) {
+                    let _ = writer.write_all(&out).await;
                     break;
                 }
             }
@@ -88,7 +89,8 @@ async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
 }
 
 /// Answers every complete frame in the decoder into `out`. Returns false when
-/// the connection must close (length prefix over the cap).
+/// the connection must close (length prefix over the cap; `out` then ends with
+/// the `FRAME_TOO_LARGE` error frame).
 fn answer_frames(
     decoder: &mut FrameDecoder,
     enclave: &Arc<Enclave>,
@@ -106,7 +108,9 @@ fn answer_frames(
             },
             Ok(None) => return true,
             Err(e) if e.code == ProtocolErrorCode::FrameTooLarge => {
+                // Say why, then close: after an oversize prefix the stream cannot be resynchronised.
                 tracing::warn!(error = %e, "closing connection");
+                out.extend(error_frame(0, e.code(), e.message));
                 return false;
             }
             Err(e) => {

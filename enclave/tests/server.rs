@@ -230,9 +230,11 @@ async fn oversize_length_prefix_closes_only_that_connection() {
     let enclave = start().await;
     let mut bad = UnixStream::connect(&enclave.socket).await.unwrap();
     bad.write_all(&((MAX_FRAME_BYTES as u32) + 1).to_be_bytes()).await.unwrap();
+    let f = tokio::time::timeout(Duration::from_secs(5), read_response(&mut bad)).await.unwrap();
+    assert_eq!((f.id, error_code(&f.response)), (0, "FRAME_TOO_LARGE"));
     let mut buf = [0u8; 16];
     let n = tokio::time::timeout(Duration::from_secs(5), bad.read(&mut buf)).await.unwrap().unwrap();
-    assert_eq!(n, 0, "the enclave closes the connection");
+    assert_eq!(n, 0, "then the enclave closes the connection");
     let mut good = UnixStream::connect(&enclave.socket).await.unwrap();
     assert_eq!(call(&mut good, 1, Request::Ping { payload: vec![1] }).await, Response::Pong { payload: vec![1] });
 }
@@ -257,4 +259,60 @@ async fn a_host_that_never_reads_does_not_block_other_connections() {
         tokio::time::timeout(Duration::from_secs(2), call(&mut other, 9, Request::Ping { payload: vec![] })).await;
     assert_eq!(answered.unwrap(), Response::Pong { payload: vec![] });
     drop(writer.await.unwrap());
+}
+
+#[tokio::test]
+async fn proxy_mode_forwards_frames_both_ways() {
+    let enclave = start().await;
+    let proxy_socket = enclave._dir.path().join("proxy.sock");
+    let listener = Listener::bind_unix(&proxy_socket).unwrap();
+    let upstream: sentinel_enclave::Upstream = format!("unix:{}", enclave.socket.display()).parse().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(sentinel_enclave::run_proxy(listener, upstream, async {
+        let _ = stopped.await;
+    }));
+    let mut s = UnixStream::connect(&proxy_socket).await.unwrap();
+    assert_eq!(call(&mut s, 1, Request::Ping { payload: vec![4, 2] }).await, Response::Pong { payload: vec![4, 2] });
+    let Response::Attestation { document } = call(&mut s, 2, Request::Attest { nonce: vec![1; 16] }).await else {
+        panic!("attest through the proxy")
+    };
+    assert!(verify(&document, &enclave.root_der, UnixTime::from_millis(now_ms())).is_ok());
+    let _ = stop.send(());
+    assert!("vsock:16:5000".parse::<sentinel_enclave::Upstream>().is_ok());
+    assert!("tcp:1.2.3.4:5".parse::<sentinel_enclave::Upstream>().is_err());
+}
+
+#[test]
+fn busy_poll_mode_answers_like_the_async_server() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let nsm = SimulatedNsm::open(dir.path(), sentinel_nsm::pcr::pcrs_from_artifact(b"busy"), Arc::new(now_ms)).unwrap();
+    let enclave = Arc::new(Enclave::new(Arc::new(nsm), "busy".into(), &EnclaveConfig::default()).unwrap());
+    let path = dir.path().join("busy.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        sentinel_enclave::busy_poll::serve_busy_poll(listener, enclave, Duration::from_millis(5))
+    });
+    let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    let read_frame = |s: &mut std::os::unix::net::UnixStream| {
+        let mut header = [0u8; 4];
+        s.read_exact(&mut header).unwrap();
+        let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+        s.read_exact(&mut body).unwrap();
+        decode_response(&body).unwrap()
+    };
+    // Pipelined, and after an idle pause (the thread has fallen back to a blocking read).
+    let mut burst = encode_request(&RequestFrame { id: 1, request: Request::Ping { payload: vec![1] } });
+    burst.extend(encode_request(&RequestFrame { id: 2, request: Request::GenerateKey { curve: Curve::Secp256k1 } }));
+    s.write_all(&burst).unwrap();
+    assert_eq!(read_frame(&mut s).response, Response::Pong { payload: vec![1] });
+    assert!(matches!(read_frame(&mut s).response, Response::KeyGenerated { .. }));
+    std::thread::sleep(Duration::from_millis(50));
+    s.write_all(&encode_frame(&[0xff])).unwrap();
+    let f = read_frame(&mut s);
+    assert_eq!((f.id, error_code(&f.response)), (0, "MALFORMED_FRAME"));
+    s.write_all(&((MAX_FRAME_BYTES as u32) + 1).to_be_bytes()).unwrap();
+    assert_eq!(error_code(&read_frame(&mut s).response), "FRAME_TOO_LARGE");
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).unwrap(), 0, "closed after an oversize prefix");
 }

@@ -40,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--data-dir <dir>', 'enclave data directory (simulated NSM state, dev root)', '.sentinel')
     .option('--enclave-bin <path>', 'enclave binary (default: target/release/sentinel-enclave)')
     .option('--enclave-logs', "pass the enclave's log lines through to stderr")
-    .action(async (opts: { port: string; host: string; dataDir: string; enclaveBin?: string; enclaveLogs?: boolean }) => {
+    .option('--busy-poll', 'latency mode: the enclave spins on each connection instead of sleeping (costs a core)')
+    .action(async (opts: { port: string; host: string; dataDir: string; enclaveBin?: string; enclaveLogs?: boolean; busyPoll?: boolean }) => {
       exitCode = await runUp(opts);
     });
 

@@ -23,6 +23,7 @@ export interface UpOptions {
   dataDir: string;
   enclaveBin?: string;
   enclaveLogs?: boolean;
+  busyPoll?: boolean;
 }
 
 /** sun_path holds 108 bytes; deep data dirs fall back to a short path. */
@@ -51,6 +52,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       bin: opts.enclaveBin ?? DEFAULT_ENCLAVE_BIN,
       socketPath,
       dataDir,
+      busyPoll: opts.busyPoll,
       onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
     });
   } catch (e) {

@@ -47,6 +47,8 @@ export interface StartEnclaveOptions {
   socketPath: string;
   dataDir: string;
   readyTimeoutMs?: number;
+  /** Latency mode (`--busy-poll`): one spinning enclave thread per connection. */
+  busyPoll?: boolean;
   /** Receives every stderr line (the tail is kept regardless). */
   onStderr?: (line: string) => void;
 }
@@ -62,7 +64,9 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   }
   // Its own process group: a terminal's Ctrl-C reaches only the host, which then stops
   // the enclave itself, in order (API first, enclave last).
-  const child = spawn(bin, ['--unix-socket', options.socketPath, '--data-dir', options.dataDir], {
+  const args = ['--unix-socket', options.socketPath, '--data-dir', options.dataDir];
+  if (options.busyPoll) args.push('--busy-poll');
+  const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
