@@ -71,7 +71,8 @@ impl Enclave {
         &self.identity_spki
     }
 
-    /// Signs with the identity key (for answers that must be attributable to this enclave).
+    /// Signs with the identity key: the primitive for answers that must be attributable to
+    /// this attested enclave (response signing itself is a later protocol version).
     pub fn sign_as_identity(&self, message: &[u8]) -> [u8; 64] {
         self.identity.sign(message)
     }

@@ -316,3 +316,14 @@ fn busy_poll_mode_answers_like_the_async_server() {
     let mut rest = Vec::new();
     assert_eq!(s.read_to_end(&mut rest).unwrap(), 0, "closed after an oversize prefix");
 }
+
+#[tokio::test]
+async fn identity_signatures_verify_under_the_attested_public_key() {
+    let enclave = start().await;
+    let spki = enclave.enclave.identity_public_key();
+    assert_eq!(spki.len(), 44, "Ed25519 SPKI DER");
+    let message = b"answer bound to this enclave";
+    let signature = enclave.enclave.sign_as_identity(message);
+    assert!(sentinel_signer::ed25519::verify(&spki[12..], message, &signature).unwrap());
+    assert!(!sentinel_signer::ed25519::verify(&spki[12..], b"another answer", &signature).unwrap());
+}
