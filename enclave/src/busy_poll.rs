@@ -5,8 +5,8 @@
 //! thread must be woken by the kernel when a request arrives, and on a VM a
 //! wake-up on another vCPU costs tens of microseconds, more than a signature.
 //! Spinning trades a whole core per connection for not paying that. The
-//! request handling is the same as in `server.rs` (same decoder, same
-//! `Enclave::handle`); only the waiting differs. Unix sockets only: the
+//! request handling is shared with `server.rs` (`frames.rs`: same decoder,
+//! same error frames, same `Enclave::handle`); only the waiting differs. Unix sockets only: the
 //! production vsock path keeps the async server. After `idle_spin` without
 //! input the thread falls back to a blocking read, so an idle connection does
 //! not burn a core forever.
@@ -15,9 +15,10 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sentinel_protocol::{decode_request, encode_response, FrameDecoder, ProtocolErrorCode, Response, ResponseFrame};
+use sentinel_protocol::{encode_response, FrameDecoder, ResponseFrame};
 
 use crate::enclave::Enclave;
+use crate::frames::answer_frames;
 
 /// Serves `listener` forever, one spinning thread per accepted connection.
 pub fn serve_busy_poll(listener: UnixListener, enclave: Arc<Enclave>, idle_spin: Duration) -> std::io::Result<()> {
@@ -28,10 +29,6 @@ pub fn serve_busy_poll(listener: UnixListener, enclave: Arc<Enclave>, idle_spin:
             let _ = handle(stream, &enclave, idle_spin);
         });
     }
-}
-
-fn error_frame(id: u64, code: &str, message: String) -> Vec<u8> {
-    encode_response(&ResponseFrame { id, response: Response::Error { code: code.to_string(), message } })
 }
 
 fn handle(mut stream: UnixStream, enclave: &Enclave, idle_spin: Duration) -> std::io::Result<()> {
@@ -64,29 +61,13 @@ fn handle(mut stream: UnixStream, enclave: &Enclave, idle_spin: Duration) -> std
         };
         last_input = Instant::now();
         decoder.push(&buf[..n]);
-        let mut close = false;
-        loop {
-            match decoder.next_frame() {
-                Ok(Some(body)) => match decode_request(&body) {
-                    Ok(frame) => out.extend(encode_response(&ResponseFrame {
-                        id: frame.id,
-                        response: enclave.handle(frame.request),
-                    })),
-                    Err(e) => out.extend(error_frame(e.request_id.unwrap_or(0), e.code(), e.message)),
-                },
-                Ok(None) => break,
-                Err(e) => {
-                    close = e.code == ProtocolErrorCode::FrameTooLarge;
-                    out.extend(error_frame(0, e.code(), e.message));
-                    if close {
-                        break;
-                    }
-                }
-            }
-        }
+        // Attestation too is answered inline: this thread owns a core anyway.
+        let open = answer_frames(&mut decoder, &mut out, |frame, out| {
+            out.extend(encode_response(&ResponseFrame { id: frame.id, response: enclave.handle(frame.request) }))
+        });
         write_all_spinning(&mut stream, &out)?;
         out.clear();
-        if close {
+        if !open {
             return Ok(());
         }
     }

@@ -11,6 +11,7 @@
 
 pub mod busy_poll;
 pub mod enclave;
+mod frames;
 pub mod keys;
 pub mod proxy;
 pub mod server;

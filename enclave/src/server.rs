@@ -12,13 +12,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use sentinel_protocol::{
-    decode_request, encode_response, FrameDecoder, ProtocolErrorCode, Request, Response, ResponseFrame,
-};
+use sentinel_protocol::{encode_response, FrameDecoder, Request, RequestFrame, ResponseFrame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::enclave::Enclave;
+use crate::frames::{answer_frames, error_frame};
 use crate::transport::{Connection, Listener};
 
 /// Slow-operation answers a connection may have queued.
@@ -47,10 +46,6 @@ pub async fn serve(
     }
 }
 
-fn error_frame(id: u64, code: &str, message: String) -> Vec<u8> {
-    encode_response(&ResponseFrame { id, response: Response::Error { code: code.to_string(), message } })
-}
-
 async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
     let (mut reader, mut writer) = tokio::io::split(conn);
     // Only slow operations (attestation) answer through this queue; everything
@@ -68,7 +63,7 @@ async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
                     Ok(n) => n,
                 };
                 decoder.push(&buf[..n]);
-                if !answer_frames(&mut decoder, &enclave, &late_tx, &mut out) {
+                if !answer_frames(&mut decoder, &mut out, |frame, out| answer(frame, &enclave, &late_tx, out)) {
                     let _ = writer.write_all(&out).await;
                     break;
                 }
@@ -88,49 +83,22 @@ async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
     let _ = writer.shutdown().await;
 }
 
-/// Answers every complete frame in the decoder into `out`. Returns false when
-/// the connection must close (length prefix over the cap; `out` then ends with
-/// the `FRAME_TOO_LARGE` error frame).
-fn answer_frames(
-    decoder: &mut FrameDecoder,
-    enclave: &Arc<Enclave>,
-    late_tx: &mpsc::Sender<Vec<u8>>,
-    out: &mut Vec<u8>,
-) -> bool {
-    loop {
-        let frame = match decoder.next_frame() {
-            Ok(Some(body)) => match decode_request(&body) {
-                Ok(request) => request,
-                Err(e) => {
-                    out.extend(error_frame(e.request_id.unwrap_or(0), e.code(), e.message));
-                    continue;
-                }
-            },
-            Ok(None) => return true,
-            Err(e) if e.code == ProtocolErrorCode::FrameTooLarge => {
-                // Say why, then close: after an oversize prefix the stream cannot be resynchronised.
-                tracing::warn!(error = %e, "closing connection");
-                out.extend(error_frame(0, e.code(), e.message));
-                return false;
-            }
-            Err(e) => {
-                out.extend(error_frame(0, e.code(), e.message));
-                continue;
-            }
-        };
-        let id = frame.id;
-        if matches!(frame.request, Request::Attest { .. }) {
-            let (enclave, late_tx) = (enclave.clone(), late_tx.clone());
-            tokio::spawn(async move {
-                let response = tokio::task::spawn_blocking(move || enclave.handle(frame.request)).await;
-                let reply = match response {
-                    Ok(response) => encode_response(&ResponseFrame { id, response }),
-                    Err(_) => error_frame(id, "INTERNAL", "attestation task failed".into()),
-                };
-                let _ = late_tx.send(reply).await;
-            });
-            continue;
-        }
+/// The async server's answer to one decoded request: attestation (milliseconds
+/// of P-384 work) goes to the blocking pool and comes back through `late_tx`;
+/// everything else is answered inline into `out`.
+fn answer(frame: RequestFrame, enclave: &Arc<Enclave>, late_tx: &mpsc::Sender<Vec<u8>>, out: &mut Vec<u8>) {
+    let id = frame.id;
+    if !matches!(frame.request, Request::Attest { .. }) {
         out.extend(encode_response(&ResponseFrame { id, response: enclave.handle(frame.request) }));
+        return;
     }
+    let (enclave, late_tx) = (enclave.clone(), late_tx.clone());
+    tokio::spawn(async move {
+        let response = tokio::task::spawn_blocking(move || enclave.handle(frame.request)).await;
+        let reply = match response {
+            Ok(response) => encode_response(&ResponseFrame { id, response }),
+            Err(_) => error_frame(id, "INTERNAL", "attestation task failed".into()),
+        };
+        let _ = late_tx.send(reply).await;
+    });
 }

@@ -8,19 +8,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAt } from '../src/cli/attest-verify.ts';
 import { decodeDocument } from '../src/cli/files.ts';
 import { main } from '../src/cli/main.ts';
+import { capture } from './helpers.ts';
 
 const VECTORS = fileURLToPath(new URL('../../test/vectors/nitro/', import.meta.url));
 const QOS = join(VECTORS, 'qos_attestation-doc.bin');
 const QOS_PCR0 = 'f8bb0133c427bc49aa39f6811a01077ce9ab7e635fa1f5439c9c8bf99754f8230e41b09426b0e595eebdc4d6ed4bc3b6';
 const QOS_AT = 1657117192;
-
-function capture(): { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  return { out, err };
-}
 
 const zcp = (...args: string[]): Promise<number> => main(['node', 'zcp', 'attest', 'verify', ...args]);
 

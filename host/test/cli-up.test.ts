@@ -8,19 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { main } from '../src/cli/main.ts';
-import { HAVE_ENCLAVE, isAlive, SKIP_REASON } from './helpers.ts';
+import { capture, HAVE_ENCLAVE, isAlive, SKIP_REASON } from './helpers.ts';
 
 const ZCP = fileURLToPath(new URL('../bin/zcp.mjs', import.meta.url));
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
-
-function capture(): { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  return { out, err };
-}
 
 maybe('zcp up, end to end', () => {
   let dir: string;

@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { vi } from 'vitest';
+
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveProcess } from '../src/local/enclave-process.ts';
 
 export const ENCLAVE_BIN = DEFAULT_ENCLAVE_BIN;
@@ -50,4 +52,13 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Collects console.log / console.error lines (restore with vi.restoreAllMocks()). */
+export function capture(): { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  return { out, err };
 }

@@ -7,8 +7,10 @@ use js_sys::{Object, Reflect, Uint8Array};
 use sentinel_attestation::{verify_request, ExpectationsSpec, VerifyRequest, AWS_NITRO_ROOT_G1_DER};
 use wasm_bindgen::prelude::*;
 
-fn coded_error(code: &str, message: &str) -> JsValue {
+/// A JS `Error` carrying a stable `code`: the one error shape of both WASM packages.
+pub(crate) fn coded_error(code: &str, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
     let _ = Reflect::set(&err, &"code".into(), &code.into());
     err.into()
 }

@@ -6,6 +6,8 @@
 //! suite runs unchanged against both.
 mod attestation;
 
+use attestation::coded_error;
+
 use js_sys::{Object, Reflect, Uint8Array};
 use sentinel_signer::{ed25519, hazmat, secp256k1};
 use wasm_bindgen::prelude::*;
@@ -31,13 +33,6 @@ impl Coded for sentinel_eth::Error {
     fn text(&self) -> String {
         self.message()
     }
-}
-
-fn coded_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(&err, &"code".into(), &code.into());
-    err.into()
 }
 
 fn js_error<E: Coded>(e: E) -> JsValue {
