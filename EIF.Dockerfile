@@ -4,7 +4,10 @@
 # turns into an EIF. Status: this cannot run on the development machines (no
 # Docker engine, no registry access for base images); it is kept consistent
 # with the local build (`scripts/build.sh` builds the same crate with the same
-# lockfile; only the feature set differs: `hardware` here, `simulator` there).
+# lockfile; only the feature set differs: `hardware` here, `simulator` there; the two
+# are exclusive, a compile_error! in enclave/src/lib.rs). The image holds the enclave
+# binary only: the parent-instance proxy (`proxy/`, sentinel-proxy) is copied for
+# the workspace manifest alone and never built here.
 #
 #   scripts/build-eif.sh   # = docker build (this file) + nitro-cli build-enclave + PCRs to eif/pcrs.json
 #
@@ -24,6 +27,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY crates ./crates
 COPY enclave ./enclave
+COPY proxy ./proxy
 COPY bindings ./bindings
 RUN rustup target add x86_64-unknown-linux-musl \
  && cargo fetch --locked --target x86_64-unknown-linux-musl
@@ -35,7 +39,7 @@ ENV SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} \
     CARGO_NET_OFFLINE=true \
     CARGO_INCREMENTAL=0 \
     RUSTFLAGS="--remap-path-prefix=/src=/build --remap-path-prefix=/usr/local/cargo=/cargo -C target-feature=+crt-static"
-# Production features only: the real /dev/nsm and vsock; never `simulator`.
+# Production features only: the real /dev/nsm and vsock (also the default feature set); never `simulator`.
 RUN cargo build --release --locked --offline --target x86_64-unknown-linux-musl \
       -p sentinel-enclave --no-default-features --features hardware \
  && install -D -m 0555 target/x86_64-unknown-linux-musl/release/sentinel-enclave /out/sentinel-enclave \

@@ -2,7 +2,8 @@
 // default scheduling (client and enclave on different vCPUs) and with both
 // pinned to one core (`taskset -c 0`), which is how to read the transport's
 // own cost on a VM where a cross-vCPU wake-up costs tens of microseconds.
-// Runs `cargo bench -p sentinel-enclave --bench rtt` (crates: enclave/benches/rtt.rs).
+// Runs `cargo bench -p sentinel-enclave --no-default-features --features simulator --bench rtt`
+// (enclave/benches/rtt.rs; the simulator feature set, as in local mode).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -11,7 +12,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const env = { ...process.env, BENCH_ITERATIONS: quick ? '3000' : '20000' };
 
-const build = spawnSync('cargo', ['bench', '-p', 'sentinel-enclave', '--features', 'simulator', '--bench', 'rtt', '--no-run', '--message-format=json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const build = spawnSync('cargo', ['bench', '-p', 'sentinel-enclave', '--no-default-features', '--features', 'simulator', '--bench', 'rtt', '--no-run', '--message-format=json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 if (build.status !== 0) throw new Error('cargo bench --no-run failed');
 const exe = build.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'rtt' && m.executable)?.executable;
 if (!exe) throw new Error('rtt bench executable not found');

@@ -41,10 +41,10 @@ async function measureAsync(op: (i: number) => Promise<unknown>): Promise<{ p50:
 
 const digests = Array.from({ length: 256 }, (_, i) => Buffer.alloc(32, i));
 try {
-  const key = await client.request('generate_key', { curve: 'secp256k1' });
+  const key = await client.request({ op: 'generate_key', curve: 'secp256k1' });
   const keyId = String(key.key_id);
-  const ping = await measureAsync(() => client.request('ping', { payload: Buffer.alloc(0) }));
-  const sign = await measureAsync((i) => client.request('sign_digest', { keyId, digest: digests[i & 255]! }));
+  const ping = await measureAsync(() => client.request({ op: 'ping', payload: Buffer.alloc(0) }));
+  const sign = await measureAsync((i) => client.request({ op: 'sign_digest', key_id: keyId, digest: digests[i & 255]! }));
   const secret = Buffer.alloc(32, 0x42);
   const inProcess = await measureAsync(async (i) => core.signDigest(secret, digests[i & 255]!));
   const ratio = sign.p50 / inProcess.p50;

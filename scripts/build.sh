@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds what the demo and the tests load: npm dependencies, the N-API addon
-# and the WASM package. Safe to run repeatedly: npm installs only when the
-# lockfile changed, cargo recompiles only what changed, and the WASM tools are
-# installed once. Installs missing toolchains itself (fresh machine, CI).
+# Builds what the demo and the tests load: npm dependencies, the N-API addon,
+# the local-mode enclave program and the WASM packages. Safe to run
+# repeatedly: npm installs only when the lockfile changed, cargo recompiles
+# only what changed, and the WASM tools and the wasm32 std are installed once.
+# Installs missing toolchains itself (fresh machine, CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,16 +23,51 @@ log "building N-API addon (bindings/node)"
 (cd bindings/node && npx napi build --platform --release --js index.js --dts index.d.ts >&2)
 
 # --- enclave program (local mode: with the NSM simulator) ---------------------
-log "building the enclave program (target/release/sentinel-enclave, feature simulator)"
-cargo build --release --quiet -p sentinel-enclave --features simulator >&2
+# The enclave's default feature set is `hardware` (what the EIF ships); local mode
+# is the `simulator` set on its own (the two are exclusive).
+log "building the enclave program (target/release/sentinel-enclave, feature set simulator)"
+cargo build --release --quiet -p sentinel-enclave --no-default-features --features simulator >&2
 
 # --- WASM package ------------------------------------------------------------
+# Tools are installed with `cargo install --locked` at pinned versions: the
+# dependency versions their authors released and tested, never a fresh
+# resolution. When a crate's own lockfile cannot be used here (wasm-bindgen-cli
+# 0.2.130 locks webpki-roots 1.0.11, which the registry does not serve), the
+# repository carries a reviewed lockfile, scripts/lockfiles/NAME-VERSION.Cargo.lock
+# (the upstream one with the minimal change; scripts/lockfiles/README.md says which), and
+# the crate is installed from its registry source with that lockfile, still
+# --locked. Anything else that fails is an error, with cargo's reason: no
+# silent unlocked retry.
 cargo_install() { # name version
-  if ! cargo install --locked --quiet "$1" --version "$2" >&2; then
-    # A locked dependency can be missing from the registry mirror; fall back to resolving.
-    log "locked install of $1 failed; retrying without --locked"
-    cargo install --quiet "$1" --version "$2" >&2
+  local name=$1 version=$2 lock="$ROOT/scripts/lockfiles/$1-$2.Cargo.lock"
+  if [ ! -f "$lock" ]; then
+    if ! cargo install --locked --quiet "$name" --version "$version" >&2; then
+      log "ERROR: \`cargo install --locked $name --version $version\` failed (reason above)."
+      log "       Not retrying without --locked. Pin a version whose lockfile resolves, or add a reviewed"
+      log "       lockfile as scripts/lockfiles/$name-$version.Cargo.lock (see cargo_install in this script)."
+      exit 1
+    fi
+    return
   fi
+  log "installing $name $version --locked with the reviewed lockfile scripts/lockfiles/$name-$version.Cargo.lock"
+  local scratch
+  scratch=$(mktemp -d)
+  mkdir -p "$scratch/fetch/src"
+  : > "$scratch/fetch/src/lib.rs"
+  printf '[package]\nname = "fetch-%s"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\n%s = "=%s"\n[workspace]\n' \
+    "$name" "$name" "$version" > "$scratch/fetch/Cargo.toml"
+  # cargo metadata downloads the crate from the registry and names its unpacked source.
+  local src
+  src=$(cargo metadata --quiet --format-version 1 --manifest-path "$scratch/fetch/Cargo.toml" \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const [n,v]=process.argv.slice(1);const p=JSON.parse(s).packages.find(p=>p.name===n&&p.version===v);if(!p)process.exit(1);console.log(require("path").dirname(p.manifest_path))})' "$name" "$version")
+  cp -R "$src" "$scratch/src"
+  cp "$lock" "$scratch/src/Cargo.lock"
+  if ! cargo install --locked --quiet --path "$scratch/src" >&2; then
+    log "ERROR: \`cargo install --locked\` of $name $version with scripts/lockfiles/$name-$version.Cargo.lock failed (reason above)."
+    rm -rf "$scratch"
+    exit 1
+  fi
+  rm -rf "$scratch"
 }
 if ! command -v wasm-bindgen >/dev/null 2>&1 || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
@@ -41,12 +77,24 @@ if ! command -v wasm-pack >/dev/null 2>&1 || [ "$(wasm-pack --version | awk '{pr
   log "installing wasm-pack $WASM_PACK_VERSION"
   cargo_install wasm-pack "$WASM_PACK_VERSION"
 fi
-WASM_CARGO=$(bash scripts/setup-wasm-toolchain.sh | tail -n 1)
+# Installs clang/LLVM 22 (always) and, unless rustup has wasm32, Debian's rustc-web
+# with a wasm32 std built once into a sysroot under ~/.cache (never /usr/lib).
+WASM_CARGO="" WASM_SYSROOT=""
+while IFS='=' read -r key value; do
+  case "$key" in cargo) WASM_CARGO=$value ;; sysroot) WASM_SYSROOT=$value ;; esac
+done < <(bash scripts/setup-wasm-toolchain.sh | tail -n 2)
+[ -n "$WASM_CARGO" ] || { log "ERROR: scripts/setup-wasm-toolchain.sh named no cargo"; exit 1; }
 
 wasm_env=(env CARGO_TARGET_DIR="$ROOT/target/wasm")
 if [ "$WASM_CARGO" = "/usr/bin/cargo" ]; then
   # Debian's rustc-web toolchain, found first on PATH so wasm-pack's `cargo` is it.
   wasm_env+=(PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc)
+fi
+if [ -n "$WASM_SYSROOT" ]; then
+  # The project-built wasm32 std. Target-specific flags: wasm-pack passes
+  # --target wasm32-unknown-unknown, so build scripts and proc macros (host
+  # crates) keep rustc's own sysroot.
+  wasm_env+=(CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--sysroot=$WASM_SYSROOT")
 fi
 # libsecp256k1's C code is compiled for wasm32 by clang; its bundled mini
 # sysroot lacks a memmove declaration, which clang >= 16 treats as an error.

@@ -9,8 +9,10 @@ fuzz_dir=$1; target=$2; secs=$3; max_len=$4
 CARGO_FUZZ_VERSION=0.13.1
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "[fuzz] installing cargo-fuzz $CARGO_FUZZ_VERSION" >&2
-  cargo install --locked --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION" >&2 \
-    || cargo install --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION" >&2
+  if ! cargo install --locked --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION" >&2; then
+    echo "[fuzz] locked install of cargo-fuzz $CARGO_FUZZ_VERSION failed; retrying without --locked" >&2
+    cargo install --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION" >&2
+  fi
 fi
 if rustup run nightly rustc --version >/dev/null 2>&1; then
   fuzz=(cargo +nightly fuzz); sanitizer=()

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a bounded time each: bash scripts/fuzz.sh [SECONDS] (default 60).
-# Targets: attestation document decoder, host -> enclave frame decoder.
+# Targets: attestation document decoder and certificate chain (crates/attestation/fuzz),
+# host -> enclave frame decoder (crates/protocol/fuzz), unsigned and signed transaction
+# decoders (crates/eth/fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
-bash crates/attestation/fuzz/run.sh "$secs"
+bash crates/attestation/fuzz/run.sh "$secs" decode_document verify_chain
 bash crates/protocol/fuzz/run.sh "$secs"
+bash crates/eth/fuzz/run.sh "$secs"

@@ -1,45 +1,81 @@
 #!/usr/bin/env bash
-# Makes `wasm32-unknown-unknown` buildable on this machine, idempotently.
+# Makes `wasm32-unknown-unknown` buildable on this machine, idempotently, and
+# installs the clang/LLVM tools every WASM build uses, on every path:
+#   clang-22       compiles libsecp256k1's C for wasm32 (CC_wasm32_unknown_unknown)
+#   llvm-ar-22     archives it (AR_wasm32_unknown_unknown); package llvm-22
+#   llvm-objcopy-22 strips the browser verifier's name section; package llvm-22
+#   lld-22         wasm-ld, the linker behind Debian's rust-lld
 #
-# rustup here ships only the host target and cannot download more. Debian's
-# rustc-web (1.96) knows the wasm32 target but ships no precompiled std for it,
-# so we build std once with -Zbuild-std and install the rlibs into its sysroot.
-# Prints the cargo to use for wasm builds on stdout's last line.
+# Rust for wasm32: Debian's rustc-web on every machine, so every build of the
+# browser verifier comes from the same pinned compiler whatever rustup happens
+# to hold (rustup's wasm32 target is used only with SENTINEL_WASM_TOOLCHAIN=rustup).
+# Debian's rustc-web knows the target but ships no precompiled std for it, so
+# std is built once with -Zbuild-std into a sysroot the project owns, outside
+# the clone so CI can cache it and nothing is written into /usr/lib:
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/sentinel/wasm-sysroot-<recipe>/lib/rustlib/wasm32-unknown-unknown/lib
+# The recipe names the build steps' version and the exact rustc, so a new
+# rustc-web or a changed recipe builds a new sysroot instead of reusing one
+# that would not load. The wasm builds pass `--sysroot` for the wasm32 target
+# only (CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS, see scripts/build.sh);
+# build scripts and proc macros keep rustc's own sysroot.
+#
+# Output: the last two lines of stdout are `cargo=PATH` (the cargo to use for
+# wasm builds) and `sysroot=DIR` (empty when rustup's own target is used).
 set -euo pipefail
 
 log() { echo "[setup-wasm] $*" >&2; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+apt_updated=0
+apt_install() {
+  log "installing $*"
+  if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
+}
 
-if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  log "rustup already has wasm32-unknown-unknown"
-  echo "cargo"
-  exit 0
-fi
-
-SYSROOT_LIB=/usr/lib/rustlib/wasm32-unknown-unknown/lib
+# --- clang / LLVM tools: needed whichever Rust toolchain builds wasm32 -------
 need_apt=()
-[ -x /usr/bin/rustc ] && /usr/bin/rustc --version 2>/dev/null | grep -q '1\.9[6-9]\|1\.[1-9][0-9][0-9]' || need_apt+=(rustc-web cargo-web)
-[ -d /usr/lib/rustlib/src/rust/library ] || need_apt+=(rust-web-src)
-command -v wasm-ld-22 >/dev/null 2>&1 || need_apt+=(lld-22)
 command -v clang-22 >/dev/null 2>&1 || need_apt+=(clang-22)
-command -v llvm-ar-22 >/dev/null 2>&1 || need_apt+=(llvm-22)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  log "installing ${need_apt[*]}"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
-fi
+{ command -v llvm-ar-22 >/dev/null 2>&1 && command -v llvm-objcopy-22 >/dev/null 2>&1; } || need_apt+=(llvm-22)
+command -v wasm-ld-22 >/dev/null 2>&1 || need_apt+=(lld-22)
+[ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
+for tool in clang-22 llvm-ar-22 llvm-objcopy-22 wasm-ld-22; do
+  command -v "$tool" >/dev/null 2>&1 || { log "ERROR: $tool is still missing after installing LLVM 22"; exit 1; }
+done
 
-# Bump when the recipe below changes, so machines that built an older std rebuild it.
-STD_RECIPE=sentinel-std-v2
-if [ -f "$SYSROOT_LIB/.$STD_RECIPE" ] && ls "$SYSROOT_LIB"/libstd-*.rlib >/dev/null 2>&1; then
-  log "wasm32 std already installed in $SYSROOT_LIB"
-  echo "/usr/bin/cargo"
+# --- Rust for wasm32 ---------------------------------------------------------
+# SENTINEL_WASM_TOOLCHAIN=rustup uses rustup's own wasm32 target instead (when it has one).
+if [ "${SENTINEL_WASM_TOOLCHAIN:-debian}" = rustup ] && command -v rustup >/dev/null 2>&1 \
+  && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "using rustup's wasm32-unknown-unknown (SENTINEL_WASM_TOOLCHAIN=rustup)"
+  echo "cargo=cargo"
+  echo "sysroot="
   exit 0
 fi
 
-log "building std for wasm32-unknown-unknown (one time, a few minutes)"
+need_apt=()
+{ [ -x /usr/bin/rustc ] && /usr/bin/rustc --version 2>/dev/null | grep -q '1\.9[6-9]\|1\.[1-9][0-9][0-9]'; } || need_apt+=(rustc-web cargo-web)
+[ -d /usr/lib/rustlib/src/rust/library ] || need_apt+=(rust-web-src)
+# rust-lld (wasm32's default linker for this rustc) -> lld-22; a Recommends of rustc-web, named here
+# because apt may be configured not to install recommended packages.
+[ -x /usr/bin/rust-lld ] || need_apt+=(rust-web-llvm)
+[ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
+
+# Bump the v-number when the build steps below change.
+rustc_id=$(/usr/bin/rustc -vV | awk '/^release:/ { r = $2 } /^commit-hash:/ { h = substr($2, 1, 9) } END { print r "-" h }')
+RECIPE="v3-rustc-$rustc_id"
+SYSROOT="${XDG_CACHE_HOME:-$HOME/.cache}/sentinel/wasm-sysroot-$RECIPE"
+SYSROOT_LIB="$SYSROOT/lib/rustlib/wasm32-unknown-unknown/lib"
+if [ -f "$SYSROOT/.complete" ] && ls "$SYSROOT_LIB"/libstd-*.rlib >/dev/null 2>&1; then
+  log "wasm32 std already built in $SYSROOT"
+  echo "cargo=/usr/bin/cargo"
+  echo "sysroot=$SYSROOT"
+  exit 0
+fi
+
+log "building std for wasm32-unknown-unknown into $SYSROOT (one time, a few minutes)"
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+staging="$SYSROOT.partial.$$"
+trap 'rm -rf "$scratch" "$staging"' EXIT
 mkdir -p "$scratch/src"
 cat > "$scratch/Cargo.toml" <<'TOML'
 [package]
@@ -59,14 +95,17 @@ echo '' > "$scratch/src/lib.rs"
     --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort >&2
 )
 deps="$scratch/target/wasm32-unknown-unknown/release/deps"
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-$SUDO mkdir -p "$SYSROOT_LIB"
-$SUDO rm -f "$SYSROOT_LIB"/lib*.rlib
+mkdir -p "$staging/lib/rustlib/wasm32-unknown-unknown/lib"
 # The scratch crate's own rlib is not part of std.
 for f in "$deps"/lib*.rlib; do
   case "$(basename "$f")" in libwasm_std_bootstrap-*) continue ;; esac
-  $SUDO cp "$f" "$SYSROOT_LIB/"
+  cp "$f" "$staging/lib/rustlib/wasm32-unknown-unknown/lib/"
 done
-$SUDO touch "$SYSROOT_LIB/.$STD_RECIPE"
-log "installed $(ls "$SYSROOT_LIB" | wc -l) rlibs into $SYSROOT_LIB"
-echo "/usr/bin/cargo"
+touch "$staging/.complete"
+# Appears whole or not at all (a build interrupted above leaves no half sysroot).
+rm -rf "$SYSROOT"
+mkdir -p "$(dirname "$SYSROOT")"
+mv "$staging" "$SYSROOT"
+log "built $(ls "$SYSROOT_LIB" | wc -l) rlibs into $SYSROOT"
+echo "cargo=/usr/bin/cargo"
+echo "sysroot=$SYSROOT"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# CI check of the README's run command: `npm start` (= zcp up) must come up,
-# serve an attestation that `zcp verify` accepts against the development root
-# (and rejects against the AWS root), and stop cleanly on Ctrl-C (SIGINT).
+# CI check of the README's run command: `npm start` (= zcp up) must come up
+# (the local-mode enclave: the `simulator` feature set that scripts/build.sh
+# builds), serve an attestation that `zcp verify` accepts against the
+# development root (with --allow-dev-root; and rejects against the AWS root),
+# and stop cleanly on Ctrl-C (SIGINT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
@@ -26,7 +28,7 @@ pcr0=$(awk '$1 == "PCR0" { print $2 }' "$log")
 root=$(awk '$1 == "dev" && $2 == "root" { print $3 }' "$log")
 
 echo "[smoke] zcp verify against the development root (must pass)"
-node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --root "$root"
+node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --root "$root" --allow-dev-root
 echo "[smoke] zcp verify against the AWS root (must fail)"
 if node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" >/dev/null 2>&1; then
   echo "[smoke] FAIL: a simulator document verified against the AWS root"; exit 1

@@ -1,5 +1,6 @@
 /**
- * Vitest configuration of the conformance suite (native N-API build + WASM build).
+ * Vitest configuration of the conformance suite (native N-API build, WASM build,
+ * and the browser verifier `@sentinel/verify-wasm` for the attestation tests).
  *
  * `root` is pinned to this directory, so the suite behaves the same whether it
  * is started as `cd test && npx vitest run`, `npx vitest run --root test` or

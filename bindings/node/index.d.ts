@@ -23,7 +23,10 @@ export declare class FrameDecoder {
   get buffered(): number
 }
 
-/** What the verified document must contain (hex strings; PCR index as the key). */
+/**
+ * What the verified document must contain (hex strings; PCR index as the key).
+ * Unknown keys are refused.
+ */
 export interface AttestationExpectations {
   pcrs?: Record<string, string>
   nonce?: string
@@ -49,17 +52,17 @@ export declare function awsNitroRootG1(): Buffer
 export declare function decodeEthereumTransaction(unsignedTx: Uint8Array): { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string }
 
 /** Decodes one response frame body into `{ id, type, ...fields }` (bytes as Buffers). */
-export declare function decodeResponse(body: Uint8Array): { id: number; type: string; [field: string]: unknown }
+export declare function decodeResponse(body: Uint8Array): import('./protocol').Response & { id: number }
 
 /** Ed25519 public key (32 bytes) of a 32-byte seed. */
 export declare function ed25519PublicKey(secretKey: Uint8Array): Buffer
 
 /**
- * Encodes one request as a complete frame (length prefix included).
- * `op` is a protocol operation name (`ping`, `describe`, `attest`, `generate_key`,
- * `sign_digest`, `sign_ethereum_transaction`); `id` a non-negative safe integer.
+ * Encodes one request as a complete frame (length prefix included). The
+ * request object is deserialized straight into the Rust `Request`, so this
+ * binding knows no operation names; `id` is a non-negative safe integer.
  */
-export declare function encodeRequest(id: number, op: string, args?: RequestArgs | undefined | null): Buffer
+export declare function encodeRequest(id: number, request: import('./protocol').Request): Buffer
 
 /** EIP-55 checksummed address of a secp256k1 public key. */
 export declare function ethereumAddress(publicKey: Uint8Array): string
@@ -76,23 +79,32 @@ export declare function hazmatRfc6979Nonce(secretKey: Uint8Array, digest: Uint8A
 /** Keccak-256 of bytes. */
 export declare function keccak256(data: Uint8Array): Buffer
 
+/** Largest frame body (crates/protocol `limits`). */
+export declare const MAX_FRAME_BYTES: number
+
+/** Longest key id. */
+export declare const MAX_KEY_ID_BYTES: number
+
+/** Largest attestation nonce. */
+export declare const MAX_NONCE_BYTES: number
+
+/** Largest `ping` payload. */
+export declare const MAX_PING_PAYLOAD_BYTES: number
+
+/** Largest unsigned Ethereum transaction. */
+export declare const MAX_TRANSACTION_BYTES: number
+
+/** The answer type each operation gets when it succeeds (`{ sign_digest: 'signature', ... }`). */
+export declare function operationAnswers(): import('./protocol').AnswerTypes
+
 /** SEC1 public key of a secret key; compressed (33 bytes) unless `compressed` is false. */
-export declare function publicKeyFromSecret(secretKey: Uint8Array, compressed?: boolean | undefined | null): Buffer
+export declare function publicKeyFromSecret(secretKey: Uint8Array, compressed?: boolean | null): Buffer
 
 /** Strictly decodes a signed transaction and recovers its signer (EIP-55 address). */
 export declare function recoverEthereumTransactionSigner(signedTx: Uint8Array): { signer: string; transaction: { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string } }
 
 /** Recovers the signer's public key (compressed unless `compressed` is false). */
-export declare function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recoveryId: number, compressed?: boolean | undefined | null): Buffer
-
-export interface RequestArgs {
-  payload?: Buffer
-  nonce?: Buffer
-  curve?: string
-  keyId?: string
-  digest?: Buffer
-  unsignedTx?: Buffer
-}
+export declare function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recoveryId: number, compressed?: boolean | null): Buffer
 
 /** Strict DER signature to 64-byte `r || s`; `null` when r or s is out of range. */
 export declare function signatureFromDer(der: Uint8Array): Buffer | null
@@ -116,11 +128,15 @@ export declare function signEthereumTransaction(secretKey: Uint8Array, unsignedT
 export declare function verifyAttestation(document: Uint8Array, options: AttestationOptions): { moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>; publicKey: string | null; userData: string | null; nonce: string | null; certificate: string; rootFingerprint: string; rootKind: 'aws-nitro' | 'other' }
 
 /** Verifies a 64-byte `r || s` signature over a 32-byte digest. */
-export declare function verifyDigest(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array, options?: VerifyOptions | undefined | null): boolean
+export declare function verifyDigest(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array, options?: VerifyOptions | null): boolean
 
 /** Strict Ed25519 verification. */
 export declare function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
 
+/**
+ * Declares the TypeScript interface only: `verifyDigest` reads `lowS` with
+ * [`optional`] so that `null` means unset and a wrong type is `INVALID_ARGUMENT`.
+ */
 export interface VerifyOptions {
   /** Require low-S (Ethereum/Bitcoin rule). Defaults to `true`. */
   lowS?: boolean

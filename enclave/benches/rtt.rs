@@ -10,7 +10,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sentinel_enclave::{serve, Enclave, EnclaveConfig, Listener};
 use sentinel_nsm::simulator::SimulatedNsm;
-use sentinel_protocol::{decode_response, encode_request, Curve, Request, RequestFrame, Response};
+use sentinel_protocol::{
+    decode_response, encode_request, Curve, GenerateKeyArgs, KeyGenerated, PingArgs, Request, RequestFrame, Response,
+    SignDigestArgs,
+};
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -130,21 +133,24 @@ fn main() {
 
     let mut stream = UnixStream::connect(&socket).expect("connect");
     let mut body = Vec::new();
-    let Response::KeyGenerated { key_id, .. } = round_trip(
+    let Response::KeyGenerated(KeyGenerated { key_id, .. }) = round_trip(
         &mut stream,
-        &encode_request(&RequestFrame { id: 0, request: Request::GenerateKey { curve: Curve::Secp256k1 } }),
+        &encode_request(&RequestFrame {
+            id: 0,
+            request: Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 }),
+        }),
         &mut body,
     ) else {
         panic!("generate_key failed")
     };
     let digests: Vec<[u8; 32]> = (0..=255u8).map(|i| [i; 32]).collect();
-    let ping = encode_request(&RequestFrame { id: 1, request: Request::Ping { payload: vec![] } });
+    let ping = encode_request(&RequestFrame { id: 1, request: Request::Ping(PingArgs { payload: vec![] }) });
     let signs: Vec<Vec<u8>> = digests
         .iter()
         .map(|d| {
             encode_request(&RequestFrame {
                 id: 2,
-                request: Request::SignDigest { key_id: key_id.clone(), digest: d.to_vec() },
+                request: Request::SignDigest(SignDigestArgs { key_id: key_id.clone(), digest: d.to_vec() }),
             })
         })
         .collect();
@@ -157,7 +163,8 @@ fn main() {
         assert!(matches!(r, Response::Signature { .. }));
     });
     let in_process_handle = measure(iterations, |i| {
-        let r = enclave.handle(Request::SignDigest { key_id: key_id.clone(), digest: digests[i & 255].to_vec() });
+        let r = enclave
+            .handle(Request::SignDigest(SignDigestArgs { key_id: key_id.clone(), digest: digests[i & 255].to_vec() }));
         assert!(matches!(r, Response::Signature { .. }));
     });
     let key = sentinel_signer::secp256k1::SecretKey::from_slice(&[0x42; 32]).expect("key");
@@ -174,7 +181,12 @@ fn main() {
     let busy_listener = std::os::unix::net::UnixListener::bind(&busy_socket).expect("bind busy");
     let busy_enclave = enclave.clone();
     std::thread::spawn(move || {
-        sentinel_enclave::busy_poll::serve_busy_poll(busy_listener, busy_enclave, Duration::from_secs(1))
+        sentinel_enclave::busy_poll::serve_busy_poll(
+            busy_listener.into(),
+            busy_enclave,
+            Duration::from_secs(1),
+            sentinel_enclave::Limits::default(),
+        )
     });
     let mut busy = UnixStream::connect(&busy_socket).expect("connect busy");
     busy.set_nonblocking(true).expect("nonblocking");

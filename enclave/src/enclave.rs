@@ -9,29 +9,33 @@
 use std::sync::Arc;
 
 use sentinel_nsm::{AttestationRequest, NsmProvider, Pcr, PCR_COUNT};
-use sentinel_protocol::{Request, Response, PROTOCOL_VERSION};
+use sentinel_protocol::limits::{
+    DEFAULT_MAX_KEYS, MAX_KEY_ID_BYTES, MAX_NONCE_BYTES, MAX_PING_PAYLOAD_BYTES, MAX_TRANSACTION_BYTES,
+};
+use sentinel_protocol::{
+    Attestation, Curve, Description, EnclaveError, EnclaveErrorCode, KeyGenerated, Pong, Request, Response,
+    SignedTransaction, PROTOCOL_VERSION,
+};
 use sentinel_signer::{ed25519, secp256k1};
 use sha2::{Digest, Sha256};
 
-use crate::keys::{Key, KeyStore};
+use crate::keys::{self_check_failed, Key, KeyStore};
 
-/// The SPKI DER prefix of an Ed25519 public key (RFC 8410).
-const ED25519_SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 /// Version byte of the `user_data` layout.
 pub const USER_DATA_VERSION: u8 = 1;
-/// Nonces longer than this are refused (AWS's NSM limit).
-pub const MAX_NONCE_LEN: usize = sentinel_nsm::MAX_NONCE_LEN;
 
 /// What the enclave is launched with. Local mode embeds a default.
 #[derive(Clone, Debug)]
 pub struct EnclaveConfig {
     /// Canonical bytes of the launch configuration; their hash goes into `user_data`.
     pub config: Vec<u8>,
+    /// Keys this enclave may hold at once (`KEY_LIMIT_REACHED` past it).
+    pub max_keys: usize,
 }
 
 impl Default for EnclaveConfig {
     fn default() -> Self {
-        EnclaveConfig { config: br#"{"version":1,"policy":"default"}"#.to_vec() }
+        EnclaveConfig { config: br#"{"version":1,"policy":"default"}"#.to_vec(), max_keys: DEFAULT_MAX_KEYS }
     }
 }
 
@@ -45,8 +49,8 @@ pub struct Enclave {
     user_data: Vec<u8>,
 }
 
-fn error(code: &str, message: impl Into<String>) -> Response {
-    Response::Error { code: code.to_string(), message: message.into() }
+fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
+    Response::error(&EnclaveError::new(code, message))
 }
 
 impl Enclave {
@@ -55,15 +59,17 @@ impl Enclave {
         module_id: String,
         config: &EnclaveConfig,
     ) -> Result<Self, sentinel_nsm::Error> {
+        // The protocol's limits are the NSM's and the decoder's; if they ever differ, one is wrong.
+        const { assert!(MAX_NONCE_BYTES == sentinel_nsm::MAX_NONCE_LEN) };
+        const { assert!(MAX_TRANSACTION_BYTES == sentinel_eth::MAX_TRANSACTION_BYTES) };
         let pcrs = nsm.describe_pcrs()?;
-        let Key::Ed25519(identity) = Key::generate(sentinel_protocol::Curve::Ed25519) else {
-            unreachable!("generate(Ed25519) returns an Ed25519 key")
-        };
-        let mut identity_spki = ED25519_SPKI_PREFIX.to_vec();
-        identity_spki.extend_from_slice(&identity.public_key());
+        let mut seed = crate::random_bytes::<32>();
+        let identity = ed25519::SecretKey::from_slice(&seed).expect("32-byte seed");
+        zeroize::Zeroize::zeroize(&mut seed);
+        let identity_spki = identity.public_key_spki_der();
         let mut user_data = vec![USER_DATA_VERSION];
         user_data.extend_from_slice(&Sha256::digest(&config.config));
-        Ok(Enclave { keys: KeyStore::default(), identity, identity_spki, nsm, pcrs, module_id, user_data })
+        Ok(Enclave { keys: KeyStore::new(config.max_keys), identity, identity_spki, nsm, pcrs, module_id, user_data })
     }
 
     /// The identity public key as SPKI DER (what attestation documents carry).
@@ -88,26 +94,54 @@ impl Enclave {
     /// Answers one request. Never panics on request content; failures are error responses.
     pub fn handle(&self, request: Request) -> Response {
         match request {
-            Request::Ping { payload } => Response::Pong { payload },
-            Request::Describe {} => Response::Description {
+            Request::Ping(args) => {
+                if args.payload.len() > MAX_PING_PAYLOAD_BYTES {
+                    return refuse(
+                        EnclaveErrorCode::PayloadTooLarge,
+                        format!("payload: at most {MAX_PING_PAYLOAD_BYTES} bytes"),
+                    );
+                }
+                Response::Pong(Pong { payload: args.payload })
+            }
+            Request::Describe(_) => Response::Description(Description {
                 protocol_version: PROTOCOL_VERSION,
                 module_id: self.module_id.clone(),
                 identity_public_key: self.identity_spki.clone(),
-                pcrs: self.pcrs[..3].iter().map(|p| serde_bytes::ByteBuf::from(p.to_vec())).collect(),
+                pcrs: self.pcrs[..3].iter().map(|p| p.to_vec()).collect(),
+            }),
+            Request::Attest(args) => self.attest(args.nonce),
+            Request::GenerateKey(args) => match self.keys.generate(args.curve) {
+                Ok((key_id, public_key)) => {
+                    Response::KeyGenerated(KeyGenerated { key_id, curve: args.curve, public_key })
+                }
+                Err(e) => Response::error(&e),
             },
-            Request::Attest { nonce } => self.attest(nonce),
-            Request::GenerateKey { curve } => {
-                let (key_id, public_key) = self.keys.generate(curve);
-                Response::KeyGenerated { key_id, curve, public_key }
+            Request::SignDigest(args) => {
+                self.with_key(&args.key_id, |key| match secp256k1::digest_from_slice(&args.digest) {
+                    Ok(digest) => key.sign_digest(digest),
+                    Err(e) => Response::error(&e),
+                })
             }
-            Request::SignDigest { key_id, digest } => self.sign_digest(&key_id, &digest),
-            Request::SignEthereumTransaction { key_id, unsigned_tx } => self.sign_transaction(&key_id, &unsigned_tx),
+            Request::SignEthereumTransaction(args) => self.with_key(&args.key_id, |key| match key {
+                Key::Secp256k1 { secret, .. } => match sentinel_eth::sign_transaction(secret, &args.unsigned_tx) {
+                    Ok(raw) => Response::SignedTransaction(SignedTransaction { raw }),
+                    Err(e) if e.code() == "SIGNATURE_SELF_CHECK_FAILED" => self_check_failed(),
+                    Err(e) => Response::error(&e),
+                },
+                Key::Ed25519 { .. } => refuse(
+                    EnclaveErrorCode::KeyCurveMismatch,
+                    format!("key_id: Ethereum transactions need a {:?} key", Curve::Secp256k1).to_lowercase(),
+                ),
+            }),
         }
     }
 
     fn attest(&self, nonce: Vec<u8>) -> Response {
-        if nonce.is_empty() || nonce.len() > MAX_NONCE_LEN {
-            return error("INVALID_NONCE", format!("nonce: must be 1 to {MAX_NONCE_LEN} bytes, found {}", nonce.len()));
+        if nonce.is_empty() || nonce.len() > MAX_NONCE_BYTES {
+            return refuse(
+                EnclaveErrorCode::InvalidNonce,
+                format!("nonce: must be 1 to {MAX_NONCE_BYTES} bytes, found {}", nonce.len()),
+            );
         }
         let request = AttestationRequest {
             user_data: Some(self.user_data.clone()),
@@ -115,41 +149,91 @@ impl Enclave {
             public_key: Some(self.identity_spki.clone()),
         };
         match self.nsm.attestation(&request) {
-            Ok(document) => Response::Attestation { document },
-            Err(e) => error(e.code(), e.message()),
+            Ok(document) => Response::Attestation(Attestation { document }),
+            Err(e) => Response::error(&e),
         }
     }
 
-    fn sign_digest(&self, key_id: &str, digest: &[u8]) -> Response {
-        let signed = self.keys.with_key(key_id, |key| match key {
-            Key::Secp256k1(sk) => match secp256k1::digest_from_slice(digest) {
-                Ok(d) => {
-                    let sig = sk.sign_digest(d);
-                    Response::Signature { signature: sig.bytes.to_vec(), recovery_id: Some(sig.recovery_id) }
-                }
-                Err(e) => error(e.code(), e.message()),
-            },
-            Key::Ed25519(sk) => match secp256k1::digest_from_slice(digest) {
-                Ok(d) => Response::Signature { signature: sk.sign(d).to_vec(), recovery_id: None },
-                Err(e) => error(e.code(), e.message()),
-            },
-        });
-        signed.unwrap_or_else(|| unknown_key(key_id))
-    }
-
-    fn sign_transaction(&self, key_id: &str, unsigned_tx: &[u8]) -> Response {
-        let signed = self.keys.with_key(key_id, |key| match key {
-            Key::Secp256k1(sk) => match sentinel_eth::sign_transaction(sk, unsigned_tx) {
-                Ok(raw) => Response::SignedTransaction { raw },
-                Err(e) => error(e.code(), e.message()),
-            },
-            Key::Ed25519(_) => error("KEY_CURVE_MISMATCH", "key_id: Ethereum transactions need a secp256k1 key"),
-        });
-        signed.unwrap_or_else(|| unknown_key(key_id))
+    /// Runs `f` with the named key, or answers `INVALID_KEY_ID` / `UNKNOWN_KEY`.
+    fn with_key(&self, key_id: &str, f: impl FnOnce(&Key) -> Response) -> Response {
+        if key_id.len() > MAX_KEY_ID_BYTES {
+            return refuse(EnclaveErrorCode::InvalidKeyId, format!("key_id: at most {MAX_KEY_ID_BYTES} bytes"));
+        }
+        self.keys.with_key(key_id, f).unwrap_or_else(|| {
+            // The id is echoed: it is the client's own handle, not a secret.
+            refuse(EnclaveErrorCode::UnknownKey, format!("key_id: no key `{key_id}` in this enclave"))
+        })
     }
 }
 
-fn unknown_key(key_id: &str) -> Response {
-    // The id is echoed: it is the client's own handle, not a secret.
-    error("UNKNOWN_KEY", format!("key_id: no key `{key_id}` in this enclave"))
+#[cfg(test)]
+mod tests {
+    use sentinel_nsm::{Error, PCR_LEN};
+    use sentinel_protocol::{
+        AttestArgs, DescribeArgs, GenerateKeyArgs, PingArgs, SignDigestArgs, SignEthereumTransactionArgs,
+    };
+
+    use super::*;
+
+    /// An NSM that records what the enclave asks to attest (the enclave's logic, not the NSM, is under test).
+    struct RecordingNsm(std::sync::Mutex<Vec<AttestationRequest>>);
+
+    impl NsmProvider for RecordingNsm {
+        fn attestation(&self, request: &AttestationRequest) -> Result<Vec<u8>, Error> {
+            self.0.lock().unwrap().push(request.clone());
+            Ok(b"document".to_vec())
+        }
+        fn describe_pcrs(&self) -> Result<[Pcr; PCR_COUNT], Error> {
+            Ok([[7; PCR_LEN]; PCR_COUNT])
+        }
+    }
+
+    fn enclave(max_keys: usize) -> (Enclave, Arc<RecordingNsm>) {
+        let nsm = Arc::new(RecordingNsm(Default::default()));
+        let config = EnclaveConfig { max_keys, ..EnclaveConfig::default() };
+        (Enclave::new(nsm.clone(), "unit".into(), &config).unwrap(), nsm)
+    }
+
+    fn code(response: Response) -> String {
+        match response {
+            Response::Error(e) => e.code,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn attestation_binds_the_enclaves_own_state_and_only_the_nonce_from_the_client() {
+        let (enclave, nsm) = enclave(4);
+        assert!(matches!(enclave.handle(Request::Attest(AttestArgs { nonce: vec![5; 16] })), Response::Attestation(_)));
+        let asked = nsm.0.lock().unwrap()[0].clone();
+        assert_eq!(asked.nonce, Some(vec![5; 16]));
+        assert_eq!(asked.public_key.as_deref(), Some(enclave.identity_public_key()));
+        assert_eq!(asked.user_data.as_deref(), Some(enclave.user_data()));
+        // The identity key is an RFC 8410 SPKI that X.509 tooling reads.
+        assert_eq!(enclave.identity_public_key().len(), 44);
+        assert_eq!(code(enclave.handle(Request::Attest(AttestArgs { nonce: vec![] }))), "INVALID_NONCE");
+        let long = vec![1; MAX_NONCE_BYTES + 1];
+        assert_eq!(code(enclave.handle(Request::Attest(AttestArgs { nonce: long }))), "INVALID_NONCE");
+    }
+
+    #[test]
+    fn limits_have_their_codes() {
+        let (enclave, _) = enclave(1);
+        let big = vec![0; MAX_PING_PAYLOAD_BYTES + 1];
+        assert_eq!(code(enclave.handle(Request::Ping(PingArgs { payload: big }))), "PAYLOAD_TOO_LARGE");
+        let long_id = "k".repeat(MAX_KEY_ID_BYTES + 1);
+        let sign = Request::SignDigest(SignDigestArgs { key_id: long_id, digest: vec![0; 32] });
+        assert_eq!(code(enclave.handle(sign)), "INVALID_KEY_ID");
+        let generate = || Request::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519 });
+        let Response::KeyGenerated(key) = enclave.handle(generate()) else { panic!("no key") };
+        assert_eq!(code(enclave.handle(generate())), "KEY_LIMIT_REACHED");
+        let tx = Request::SignEthereumTransaction(SignEthereumTransactionArgs {
+            key_id: key.key_id,
+            unsigned_tx: vec![0xc0],
+        });
+        assert_eq!(code(enclave.handle(tx)), "KEY_CURVE_MISMATCH");
+        let unknown = Request::SignDigest(SignDigestArgs { key_id: "k-none".into(), digest: vec![0; 32] });
+        assert_eq!(code(enclave.handle(unknown)), "UNKNOWN_KEY");
+        assert!(matches!(enclave.handle(Request::Describe(DescribeArgs {})), Response::Description(_)));
+    }
 }

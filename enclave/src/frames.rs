@@ -3,11 +3,12 @@
 //! share, so both treat bad input identically. They differ only in how they
 //! wait for bytes and how they answer a well-formed request.
 use sentinel_protocol::{
-    decode_request, encode_response, FrameDecoder, ProtocolErrorCode, RequestFrame, Response, ResponseFrame,
+    decode_request, encode_response, ErrorAnswer, FrameDecoder, ProtocolErrorCode, RequestFrame, Response,
+    ResponseFrame,
 };
 
 pub(crate) fn error_frame(id: u64, code: &str, message: String) -> Vec<u8> {
-    encode_response(&ResponseFrame { id, response: Response::Error { code: code.to_string(), message } })
+    encode_response(&ResponseFrame { id, response: Response::Error(ErrorAnswer { code: code.to_string(), message }) })
 }
 
 /// Answers every complete frame in the decoder: well-formed requests through

@@ -7,20 +7,37 @@
 //! [`sentinel_nsm::NsmProvider`] (the real `/dev/nsm`, or the simulator in
 //! local mode) and bind the enclave's identity key and state, never bytes a
 //! client chose beyond the nonce.
+//!
+//! Only enclave code lives in this crate. The parent-instance side (the Unix/TCP
+//! to vsock forwarder) is the separate `sentinel-proxy` crate in `proxy/`, so
+//! the enclave image contains nothing that runs on the untrusted host.
+//!
+//! Exactly one NSM feature: `hardware` (the default; `/dev/nsm` and vsock, what
+//! the EIF ships) or `simulator` (local mode:
+//! `--no-default-features --features simulator`).
 #![forbid(unsafe_code)]
+
+#[cfg(all(feature = "hardware", feature = "simulator"))]
+compile_error!(
+    "sentinel-enclave: features `hardware` and `simulator` are exclusive; for local mode build with \
+     `--no-default-features --features simulator`"
+);
+#[cfg(not(any(feature = "hardware", feature = "simulator")))]
+compile_error!(
+    "sentinel-enclave: enable exactly one of the features `hardware` (the default, production) or `simulator` \
+     (local mode: `--no-default-features --features simulator`)"
+);
 
 pub mod busy_poll;
 pub mod enclave;
 mod frames;
 pub mod keys;
-pub mod proxy;
 pub mod server;
 pub mod transport;
 
 pub use enclave::{Enclave, EnclaveConfig};
-pub use proxy::{run_proxy, Upstream};
-pub use server::serve;
-pub use transport::{Connection, Listener};
+pub use server::{serve, serve_with_limits, Limits};
+pub use transport::{Backoff, Connection, Listener};
 
 /// The runtime the enclave serves on: one thread that both polls the sockets
 /// and runs the handlers, so answering a request involves no cross-thread

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
-use sentinel_enclave::{serve, Enclave, EnclaveConfig, Listener};
+use sentinel_enclave::busy_poll::BusyPollListener;
+use sentinel_enclave::{serve_with_limits, Enclave, EnclaveConfig, Limits, Listener};
 use sentinel_nsm::NsmProvider;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -35,13 +36,33 @@ struct Args {
     #[arg(long, default_value = ".sentinel")]
     data_dir: PathBuf,
     /// Latency mode: one spinning thread per connection instead of sleeping in
-    /// epoll (costs a core per connection; Unix socket only). See src/busy_poll.rs.
-    #[arg(long, requires = "unix_socket")]
+    /// epoll (costs a core per connection; Unix socket or vsock). See src/busy_poll.rs.
+    #[arg(long)]
     busy_poll: bool,
-    /// Proxy mode (run on the parent instance): forward connections accepted
-    /// on --unix-socket to this enclave address, `vsock:CID:PORT` (or `unix:PATH`).
-    #[arg(long, requires = "unix_socket")]
-    proxy_to: Option<sentinel_enclave::Upstream>,
+    /// Host connections served at once; one more gets a `TOO_MANY_CONNECTIONS`
+    /// error frame and is closed.
+    #[arg(long, default_value_t = Limits::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
+    max_connections: usize,
+    /// `attest` requests computed at once over all connections; one more is
+    /// answered with an `ENCLAVE_BUSY` error frame (its connection stays open).
+    #[arg(long, default_value_t = Limits::DEFAULT_MAX_ATTESTATIONS_IN_FLIGHT, value_parser = at_least_one)]
+    max_attestations_in_flight: usize,
+    /// Keys this enclave holds at once; one more `generate_key` is refused with `KEY_LIMIT_REACHED`.
+    #[arg(long, default_value_t = sentinel_protocol::limits::DEFAULT_MAX_KEYS, value_parser = at_least_one)]
+    max_keys: usize,
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}`: expected a whole number >= 1")),
+    }
+}
+
+impl Args {
+    fn limits(&self) -> Limits {
+        Limits { max_connections: self.max_connections, max_attestations_in_flight: self.max_attestations_in_flight }
+    }
 }
 
 fn default_nsm() -> NsmKind {
@@ -52,6 +73,7 @@ fn default_nsm() -> NsmKind {
     }
 }
 
+#[cfg(feature = "simulator")]
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -78,7 +100,7 @@ fn open_nsm(args: &Args) -> Result<OpenedNsm, String> {
             Ok(OpenedNsm { nsm: Arc::new(nsm), module_id, dev_root: Some(root) })
         }
         #[cfg(not(feature = "simulator"))]
-        NsmKind::Simulator => Err("this build has no NSM simulator (built without feature `simulator`)".into()),
+        NsmKind::Simulator => Err("this build has no NSM simulator (the default `hardware` feature set); local mode needs `cargo build --release -p sentinel-enclave --no-default-features --features simulator` (scripts/build.sh)".into()),
         #[cfg(all(feature = "hardware", target_os = "linux"))]
         NsmKind::Hardware => {
             let nsm = sentinel_nsm::hardware::NitroNsm::open().map_err(|e| e.to_string())?;
@@ -102,9 +124,6 @@ fn main() -> std::process::ExitCode {
 async fn run() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
     let args = Args::parse();
-    if let Some(upstream) = args.proxy_to.clone() {
-        return run_proxy_mode(&args, upstream).await;
-    }
     let OpenedNsm { nsm, module_id, dev_root } = match open_nsm(&args) {
         Ok(v) => v,
         Err(e) => {
@@ -112,13 +131,14 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let enclave = match Enclave::new(nsm, module_id, &EnclaveConfig::default()) {
-        Ok(e) => Arc::new(e),
-        Err(e) => {
-            tracing::error!("enclave start failed: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
+    let enclave =
+        match Enclave::new(nsm, module_id, &EnclaveConfig { max_keys: args.max_keys, ..EnclaveConfig::default() }) {
+            Ok(e) => Arc::new(e),
+            Err(e) => {
+                tracing::error!("enclave start failed: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        };
     if args.busy_poll {
         return run_busy_poll_mode(&args, enclave, dev_root).await;
     }
@@ -138,15 +158,7 @@ async fn run() -> std::process::ExitCode {
         }
     };
     print_ready(&args, &enclave, &listener.describe(), dev_root);
-    let shutdown = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    };
-    match serve(listener, enclave, shutdown).await {
+    match serve_with_limits(listener, enclave, args.limits(), shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
             std::process::ExitCode::SUCCESS
@@ -166,28 +178,6 @@ async fn shutdown_signal() {
     }
 }
 
-async fn run_proxy_mode(args: &Args, upstream: sentinel_enclave::Upstream) -> std::process::ExitCode {
-    let Some(path) = &args.unix_socket else { unreachable!("clap requires --unix-socket with --proxy-to") };
-    let listener = match Listener::bind_unix(path) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("bind failed: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    println!(
-        "{}",
-        serde_json::json!({ "event": "proxy-ready", "listen": listener.describe(), "upstream": format!("{upstream:?}") })
-    );
-    match sentinel_enclave::run_proxy(listener, upstream, shutdown_signal()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("proxy failed: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
 /// The one stdout line the launcher (`zcp up`) waits for.
 fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<PathBuf>) {
     let ready = serde_json::json!({
@@ -195,6 +185,9 @@ fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<Pa
         "listen": listen,
         "nsm": format!("{:?}", args.nsm).to_lowercase(),
         "busy_poll": args.busy_poll,
+        "max_connections": args.max_connections,
+        "max_attestations_in_flight": args.max_attestations_in_flight,
+        "max_keys": args.max_keys,
         "pcr0": hex::encode(enclave.pcrs()[0]),
         "pcr1": hex::encode(enclave.pcrs()[1]),
         "pcr2": hex::encode(enclave.pcrs()[2]),
@@ -206,25 +199,33 @@ fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<Pa
 }
 
 async fn run_busy_poll_mode(args: &Args, enclave: Arc<Enclave>, dev_root: Option<PathBuf>) -> std::process::ExitCode {
-    let Some(path) = &args.unix_socket else { unreachable!("clap requires --unix-socket with --busy-poll") };
-    let _ = std::fs::remove_file(path);
-    let listener = match std::os::unix::net::UnixListener::bind(path) {
+    let listener = match (&args.unix_socket, args.vsock_port) {
+        (Some(path), _) => BusyPollListener::bind_unix(path),
+        #[cfg(feature = "hardware")]
+        (None, Some(port)) => BusyPollListener::bind_vsock(port),
+        #[cfg(not(feature = "hardware"))]
+        (None, Some(_)) => Err(std::io::Error::other("this build has no vsock transport (feature `hardware`)")),
+        (None, None) => unreachable!("clap requires one of --unix-socket / --vsock-port"),
+    };
+    let listener = match listener {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("bind failed: {e}");
             return std::process::ExitCode::from(2);
         }
     };
-    print_ready(args, &enclave, &format!("unix:{}", path.display()), dev_root);
+    print_ready(args, &enclave, &listener.describe(), dev_root);
+    let limits = args.limits();
+    // The accept thread runs until the process exits; on a Unix socket the
+    // file is removed below (the listener itself is never dropped).
+    let socket_file = args.unix_socket.clone();
     std::thread::spawn(move || {
-        if let Err(e) =
-            sentinel_enclave::busy_poll::serve_busy_poll(listener, enclave, std::time::Duration::from_millis(200))
-        {
-            tracing::error!("busy-poll server failed: {e}");
-        }
+        sentinel_enclave::busy_poll::serve_busy_poll(listener, enclave, std::time::Duration::from_millis(200), limits)
     });
     shutdown_signal().await;
-    let _ = std::fs::remove_file(path);
+    if let Some(path) = socket_file {
+        let _ = std::fs::remove_file(path);
+    }
     tracing::info!("stopped");
     std::process::ExitCode::SUCCESS
 }

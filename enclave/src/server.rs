@@ -9,44 +9,149 @@
 //! prefix over the cap closes the connection, since the stream cannot be
 //! resynchronised after it. Attestation (milliseconds of P-384 work) runs on
 //! the blocking pool so it does not stall the connection's other requests.
+//!
+//! Resource limits on what the untrusted host can make the enclave hold
+//! ([`Limits`]): connections open at once (one more is answered with one
+//! `TOO_MANY_CONNECTIONS` error frame, id 0, and closed) and attestation
+//! requests in flight across all connections (one more is answered with an
+//! `ENCLAVE_BUSY` error frame carrying its request id; the connection stays
+//! open). The busy-poll server applies the same limits.
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use sentinel_protocol::{encode_response, FrameDecoder, Request, RequestFrame, ResponseFrame};
+use sentinel_protocol::{encode_response, EnclaveErrorCode, FrameDecoder, Request, RequestFrame, ResponseFrame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::enclave::Enclave;
 use crate::frames::{answer_frames, error_frame};
-use crate::transport::{Connection, Listener};
+use crate::transport::{accept_loop, Connection, Listener};
 
 /// Slow-operation answers a connection may have queued.
 const LATE_QUEUE: usize = 64;
 const READ_BUFFER: usize = 64 * 1024;
+/// How long the refusal of a connection over the cap may take to write.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_millis(50);
 
-/// Accepts connections until `shutdown` completes.
+/// Caps on what the host can make the enclave hold at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Host connections served at once (`--max-connections`).
+    pub max_connections: usize,
+    /// `attest` requests being answered at once, over all connections (`--max-attestations-in-flight`).
+    pub max_attestations_in_flight: usize,
+}
+
+impl Limits {
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+    pub const DEFAULT_MAX_ATTESTATIONS_IN_FLIGHT: usize = 8;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            max_attestations_in_flight: Self::DEFAULT_MAX_ATTESTATIONS_IN_FLIGHT,
+        }
+    }
+}
+
+/// The permits behind [`Limits`], shared by every connection of one server.
+#[derive(Clone, Debug)]
+pub(crate) struct Gates {
+    limits: Limits,
+    connections: Arc<Semaphore>,
+    attestations: Arc<Semaphore>,
+}
+
+impl Gates {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Gates {
+            limits,
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            attestations: Arc::new(Semaphore::new(limits.max_attestations_in_flight)),
+        }
+    }
+
+    /// A permit held for the life of one connection, or the refusal frame to send before closing it.
+    pub(crate) fn admit_connection(&self) -> Result<OwnedSemaphorePermit, Vec<u8>> {
+        self.connections.clone().try_acquire_owned().map_err(|_| {
+            tracing::warn!(limit = self.limits.max_connections, "refusing a connection: too many open");
+            error_frame(
+                0,
+                EnclaveErrorCode::TooManyConnections.as_str(),
+                format!("the enclave serves at most {} connections at once", self.limits.max_connections),
+            )
+        })
+    }
+
+    /// A permit held while one attestation is computed, or the `ENCLAVE_BUSY` answer for request `id`.
+    pub(crate) fn admit_attestation(&self, id: u64) -> Result<OwnedSemaphorePermit, Vec<u8>> {
+        self.attestations.clone().try_acquire_owned().map_err(|_| {
+            error_frame(
+                id,
+                EnclaveErrorCode::EnclaveBusy.as_str(),
+                format!(
+                    "{} attestation requests are in flight (the limit); retry later",
+                    self.limits.max_attestations_in_flight
+                ),
+            )
+        })
+    }
+}
+
+/// Accepts connections until `shutdown` completes, with the default [`Limits`].
 pub async fn serve(
     listener: Listener,
     enclave: Arc<Enclave>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => { tokio::spawn(handle_connection(conn, enclave.clone())); }
-                // Transient accept errors (e.g. EMFILE) must not take the enclave down.
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            }
-        }
-    }
+    serve_with_limits(listener, enclave, Limits::default(), shutdown).await
 }
 
-async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
+/// Accepts connections until `shutdown` completes, enforcing `limits`.
+pub async fn serve_with_limits(
+    listener: Listener,
+    enclave: Arc<Enclave>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let gates = Gates::new(limits);
+    accept_loop(
+        || listener.accept(),
+        shutdown,
+        |conn| match gates.admit_connection() {
+            Ok(permit) => {
+                tokio::spawn(handle_connection(conn, enclave.clone(), gates.clone(), permit));
+            }
+            Err(refusal) => {
+                tokio::spawn(refuse(conn, refusal));
+            }
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// Writes the refusal frame (bounded in time: a host that does not read gets
+/// nothing) and closes. Holds no permit: refusals are cheap and short.
+async fn refuse(mut conn: Box<dyn Connection>, refusal: Vec<u8>) {
+    let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
+        let _ = conn.write_all(&refusal).await;
+        let _ = conn.shutdown().await;
+    })
+    .await;
+}
+
+async fn handle_connection(
+    conn: Box<dyn Connection>,
+    enclave: Arc<Enclave>,
+    gates: Gates,
+    permit: OwnedSemaphorePermit,
+) {
+    // Released when this task ends, i.e. when the connection is closed.
+    let _permit = permit;
     let (mut reader, mut writer) = tokio::io::split(conn);
     // Only slow operations (attestation) answer through this queue; everything
     // else is answered inline, so a request costs no task hand-off.
@@ -63,7 +168,7 @@ async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
                     Ok(n) => n,
                 };
                 decoder.push(&buf[..n]);
-                if !answer_frames(&mut decoder, &mut out, |frame, out| answer(frame, &enclave, &late_tx, out)) {
+                if !answer_frames(&mut decoder, &mut out, |frame, out| answer(frame, &enclave, &gates, &late_tx, out)) {
                     let _ = writer.write_all(&out).await;
                     break;
                 }
@@ -84,20 +189,37 @@ async fn handle_connection(conn: Box<dyn Connection>, enclave: Arc<Enclave>) {
 }
 
 /// The async server's answer to one decoded request: attestation (milliseconds
-/// of P-384 work) goes to the blocking pool and comes back through `late_tx`;
-/// everything else is answered inline into `out`.
-fn answer(frame: RequestFrame, enclave: &Arc<Enclave>, late_tx: &mpsc::Sender<Vec<u8>>, out: &mut Vec<u8>) {
+/// of P-384 work) goes to the blocking pool, within the in-flight cap, and
+/// comes back through `late_tx`; everything else is answered inline into `out`.
+fn answer(
+    frame: RequestFrame,
+    enclave: &Arc<Enclave>,
+    gates: &Gates,
+    late_tx: &mpsc::Sender<Vec<u8>>,
+    out: &mut Vec<u8>,
+) {
     let id = frame.id;
     if !matches!(frame.request, Request::Attest { .. }) {
         out.extend(encode_response(&ResponseFrame { id, response: enclave.handle(frame.request) }));
         return;
     }
+    let permit = match gates.admit_attestation(id) {
+        Ok(permit) => permit,
+        Err(busy) => {
+            out.extend(busy);
+            return;
+        }
+    };
     let (enclave, late_tx) = (enclave.clone(), late_tx.clone());
     tokio::spawn(async move {
-        let response = tokio::task::spawn_blocking(move || enclave.handle(frame.request)).await;
+        let response = tokio::task::spawn_blocking(move || {
+            let _permit = permit; // held until the document is computed
+            enclave.handle(frame.request)
+        })
+        .await;
         let reply = match response {
             Ok(response) => encode_response(&ResponseFrame { id, response }),
-            Err(_) => error_frame(id, "INTERNAL", "attestation task failed".into()),
+            Err(_) => error_frame(id, EnclaveErrorCode::Internal.as_str(), "attestation task failed".into()),
         };
         let _ = late_tx.send(reply).await;
     });

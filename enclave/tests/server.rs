@@ -1,7 +1,10 @@
 //! The enclave over a real Unix socket: every operation, pipelining, bad
 //! frames, the size cap, a stalled connection, and attestation documents that
 //! the verifier accepts against the simulator's development root.
-#![cfg(feature = "simulator")]
+//!
+//! Needs the simulator feature set (`required-features` in enclave/Cargo.toml):
+//! `cargo test -p sentinel-enclave --no-default-features --features simulator`.
+//! The proxy's tests moved with it to `proxy/tests/`; the limits are in `tests/limits.rs`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -67,7 +70,7 @@ async fn call(stream: &mut UnixStream, id: u64, request: Request) -> Response {
 
 fn error_code(response: &Response) -> &str {
     match response {
-        Response::Error { code, .. } => code,
+        Response::Error(ErrorAnswer { code, .. }) => code,
         other => panic!("expected an error, got {other:?}"),
     }
 }
@@ -78,27 +81,27 @@ async fn every_operation_round_trips() {
     let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
 
     assert_eq!(
-        call(&mut s, 1, Request::Ping { payload: b"hi".to_vec() }).await,
-        Response::Pong { payload: b"hi".to_vec() }
+        call(&mut s, 1, Request::Ping(PingArgs { payload: b"hi".to_vec() })).await,
+        Response::Pong(Pong { payload: b"hi".to_vec() })
     );
-    let Response::Description { protocol_version, module_id, identity_public_key, pcrs } =
-        call(&mut s, 2, Request::Describe {}).await
+    let Response::Description(Description { protocol_version, module_id, identity_public_key, pcrs }) =
+        call(&mut s, 2, Request::Describe(DescribeArgs {})).await
     else {
         panic!("describe")
     };
     assert_eq!((protocol_version, module_id.as_str()), (PROTOCOL_VERSION, "test-module"));
     assert_eq!(identity_public_key, enclave.enclave.identity_public_key());
     assert_eq!(pcrs.len(), 3);
-    assert_eq!(pcrs[0].as_ref(), &enclave.enclave.pcrs()[0][..]);
+    assert_eq!(pcrs[0].as_slice(), &enclave.enclave.pcrs()[0][..]);
 
-    let Response::KeyGenerated { key_id, public_key, .. } =
-        call(&mut s, 3, Request::GenerateKey { curve: Curve::Secp256k1 }).await
+    let Response::KeyGenerated(KeyGenerated { key_id, public_key, .. }) =
+        call(&mut s, 3, Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 })).await
     else {
         panic!("generate")
     };
     let digest = [0x5au8; 32];
-    let Response::Signature { signature, recovery_id: Some(recid) } =
-        call(&mut s, 4, Request::SignDigest { key_id: key_id.clone(), digest: digest.to_vec() }).await
+    let Response::Signature(Signature { signature, recovery_id: Some(recid) }) =
+        call(&mut s, 4, Request::SignDigest(SignDigestArgs { key_id: key_id.clone(), digest: digest.to_vec() })).await
     else {
         panic!("sign")
     };
@@ -110,35 +113,45 @@ async fn every_operation_round_trips() {
         "02ef01808459682f008506fc23ac0082520894d8da6bf26964af9d7eed9e03e53415d37aa96045872386f26fc1000080c0",
     )
     .unwrap();
-    let Response::SignedTransaction { raw } =
-        call(&mut s, 5, Request::SignEthereumTransaction { key_id: key_id.clone(), unsigned_tx: unsigned }).await
+    let Response::SignedTransaction(SignedTransaction { raw }) = call(
+        &mut s,
+        5,
+        Request::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: key_id.clone(), unsigned_tx: unsigned }),
+    )
+    .await
     else {
         panic!("sign tx")
     };
     let (signer, _) = sentinel_eth::recover_transaction_signer(&raw).unwrap();
     assert_eq!(signer, sentinel_eth::address_from_public_key(&pk));
 
-    let Response::KeyGenerated { key_id: ed_id, public_key: ed_pk, curve } =
-        call(&mut s, 6, Request::GenerateKey { curve: Curve::Ed25519 }).await
+    let Response::KeyGenerated(KeyGenerated { key_id: ed_id, public_key: ed_pk, curve }) =
+        call(&mut s, 6, Request::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519 })).await
     else {
         panic!("generate ed25519")
     };
     assert_eq!(curve, Curve::Ed25519);
-    let Response::Signature { signature, recovery_id: None } =
-        call(&mut s, 7, Request::SignDigest { key_id: ed_id.clone(), digest: digest.to_vec() }).await
+    let Response::Signature(Signature { signature, recovery_id: None }) =
+        call(&mut s, 7, Request::SignDigest(SignDigestArgs { key_id: ed_id.clone(), digest: digest.to_vec() })).await
     else {
         panic!("sign ed25519")
     };
     assert!(sentinel_signer::ed25519::verify(&ed_pk, &digest, &signature).unwrap());
 
     // Operation errors carry the core's codes.
-    let r = call(&mut s, 8, Request::SignDigest { key_id: "k-nope".into(), digest: digest.to_vec() }).await;
+    let r =
+        call(&mut s, 8, Request::SignDigest(SignDigestArgs { key_id: "k-nope".into(), digest: digest.to_vec() })).await;
     assert_eq!(error_code(&r), "UNKNOWN_KEY");
-    let r = call(&mut s, 9, Request::SignDigest { key_id, digest: vec![1; 31] }).await;
+    let r = call(&mut s, 9, Request::SignDigest(SignDigestArgs { key_id, digest: vec![1; 31] })).await;
     assert_eq!(error_code(&r), "INVALID_DIGEST_LENGTH");
-    let r = call(&mut s, 10, Request::SignEthereumTransaction { key_id: ed_id, unsigned_tx: vec![0xc0] }).await;
+    let r = call(
+        &mut s,
+        10,
+        Request::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: ed_id, unsigned_tx: vec![0xc0] }),
+    )
+    .await;
     assert_eq!(error_code(&r), "KEY_CURVE_MISMATCH");
-    let r = call(&mut s, 11, Request::Attest { nonce: vec![] }).await;
+    let r = call(&mut s, 11, Request::Attest(AttestArgs { nonce: vec![] })).await;
     assert_eq!(error_code(&r), "INVALID_NONCE");
 }
 
@@ -147,7 +160,9 @@ async fn attestation_verifies_against_the_dev_root_and_binds_identity_and_state(
     let enclave = start().await;
     let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
     let nonce = b"fresh-client-nonce-0123456789abc".to_vec();
-    let Response::Attestation { document } = call(&mut s, 1, Request::Attest { nonce: nonce.clone() }).await else {
+    let Response::Attestation(Attestation { document }) =
+        call(&mut s, 1, Request::Attest(AttestArgs { nonce: nonce.clone() })).await
+    else {
         panic!("attest")
     };
     let now = UnixTime::from_millis(now_ms());
@@ -172,16 +187,17 @@ async fn attestation_verifies_against_the_dev_root_and_binds_identity_and_state(
 async fn pipelined_requests_all_answered_by_id() {
     let enclave = start().await;
     let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
-    let Response::KeyGenerated { key_id, .. } = call(&mut s, 0, Request::GenerateKey { curve: Curve::Secp256k1 }).await
+    let Response::KeyGenerated(KeyGenerated { key_id, .. }) =
+        call(&mut s, 0, Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 })).await
     else {
         panic!()
     };
     let mut burst = Vec::new();
     for id in 1..=300u64 {
         let request = if id % 3 == 0 {
-            Request::Ping { payload: id.to_be_bytes().to_vec() }
+            Request::Ping(PingArgs { payload: id.to_be_bytes().to_vec() })
         } else {
-            Request::SignDigest { key_id: key_id.clone(), digest: [id as u8; 32].to_vec() }
+            Request::SignDigest(SignDigestArgs { key_id: key_id.clone(), digest: [id as u8; 32].to_vec() })
         };
         burst.extend(encode_request(&RequestFrame { id, request }));
     }
@@ -222,7 +238,10 @@ async fn bad_frames_get_error_frames_and_the_connection_survives() {
     let f = read_response(&mut s).await;
     assert_eq!(error_code(&f.response), "EMPTY_FRAME");
     // Still serving.
-    assert_eq!(call(&mut s, 5, Request::Ping { payload: vec![] }).await, Response::Pong { payload: vec![] });
+    assert_eq!(
+        call(&mut s, 5, Request::Ping(PingArgs { payload: vec![] })).await,
+        Response::Pong(Pong { payload: vec![] })
+    );
 }
 
 #[tokio::test]
@@ -236,7 +255,10 @@ async fn oversize_length_prefix_closes_only_that_connection() {
     let n = tokio::time::timeout(Duration::from_secs(5), bad.read(&mut buf)).await.unwrap().unwrap();
     assert_eq!(n, 0, "then the enclave closes the connection");
     let mut good = UnixStream::connect(&enclave.socket).await.unwrap();
-    assert_eq!(call(&mut good, 1, Request::Ping { payload: vec![1] }).await, Response::Pong { payload: vec![1] });
+    assert_eq!(
+        call(&mut good, 1, Request::Ping(PingArgs { payload: vec![1] })).await,
+        Response::Pong(Pong { payload: vec![1] })
+    );
 }
 
 #[tokio::test]
@@ -244,7 +266,7 @@ async fn a_host_that_never_reads_does_not_block_other_connections() {
     let enclave = start().await;
     let mut stalled = UnixStream::connect(&enclave.socket).await.unwrap();
     // ~64 MiB of echo requests that are never read: fills the socket buffers and the response queue.
-    let frame = encode_request(&RequestFrame { id: 1, request: Request::Ping { payload: vec![7; 60_000] } });
+    let frame = encode_request(&RequestFrame { id: 1, request: Request::Ping(PingArgs { payload: vec![7; 60_000] }) });
     let writer = tokio::spawn(async move {
         for _ in 0..1100 {
             if tokio::time::timeout(Duration::from_millis(200), stalled.write_all(&frame)).await.is_err() {
@@ -256,30 +278,10 @@ async fn a_host_that_never_reads_does_not_block_other_connections() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut other = UnixStream::connect(&enclave.socket).await.unwrap();
     let answered =
-        tokio::time::timeout(Duration::from_secs(2), call(&mut other, 9, Request::Ping { payload: vec![] })).await;
-    assert_eq!(answered.unwrap(), Response::Pong { payload: vec![] });
+        tokio::time::timeout(Duration::from_secs(2), call(&mut other, 9, Request::Ping(PingArgs { payload: vec![] })))
+            .await;
+    assert_eq!(answered.unwrap(), Response::Pong(Pong { payload: vec![] }));
     drop(writer.await.unwrap());
-}
-
-#[tokio::test]
-async fn proxy_mode_forwards_frames_both_ways() {
-    let enclave = start().await;
-    let proxy_socket = enclave._dir.path().join("proxy.sock");
-    let listener = Listener::bind_unix(&proxy_socket).unwrap();
-    let upstream: sentinel_enclave::Upstream = format!("unix:{}", enclave.socket.display()).parse().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(sentinel_enclave::run_proxy(listener, upstream, async {
-        let _ = stopped.await;
-    }));
-    let mut s = UnixStream::connect(&proxy_socket).await.unwrap();
-    assert_eq!(call(&mut s, 1, Request::Ping { payload: vec![4, 2] }).await, Response::Pong { payload: vec![4, 2] });
-    let Response::Attestation { document } = call(&mut s, 2, Request::Attest { nonce: vec![1; 16] }).await else {
-        panic!("attest through the proxy")
-    };
-    assert!(verify(&document, &enclave.root_der, UnixTime::from_millis(now_ms())).is_ok());
-    let _ = stop.send(());
-    assert!("vsock:16:5000".parse::<sentinel_enclave::Upstream>().is_ok());
-    assert!("tcp:1.2.3.4:5".parse::<sentinel_enclave::Upstream>().is_err());
 }
 
 #[test]
@@ -291,7 +293,12 @@ fn busy_poll_mode_answers_like_the_async_server() {
     let path = dir.path().join("busy.sock");
     let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
-        sentinel_enclave::busy_poll::serve_busy_poll(listener, enclave, Duration::from_millis(5))
+        sentinel_enclave::busy_poll::serve_busy_poll(
+            listener.into(),
+            enclave,
+            Duration::from_millis(5),
+            Default::default(),
+        )
     });
     let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
     let read_frame = |s: &mut std::os::unix::net::UnixStream| {
@@ -302,10 +309,13 @@ fn busy_poll_mode_answers_like_the_async_server() {
         decode_response(&body).unwrap()
     };
     // Pipelined, and after an idle pause (the thread has fallen back to a blocking read).
-    let mut burst = encode_request(&RequestFrame { id: 1, request: Request::Ping { payload: vec![1] } });
-    burst.extend(encode_request(&RequestFrame { id: 2, request: Request::GenerateKey { curve: Curve::Secp256k1 } }));
+    let mut burst = encode_request(&RequestFrame { id: 1, request: Request::Ping(PingArgs { payload: vec![1] }) });
+    burst.extend(encode_request(&RequestFrame {
+        id: 2,
+        request: Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 }),
+    }));
     s.write_all(&burst).unwrap();
-    assert_eq!(read_frame(&mut s).response, Response::Pong { payload: vec![1] });
+    assert_eq!(read_frame(&mut s).response, Response::Pong(Pong { payload: vec![1] }));
     assert!(matches!(read_frame(&mut s).response, Response::KeyGenerated { .. }));
     std::thread::sleep(Duration::from_millis(50));
     s.write_all(&encode_frame(&[0xff])).unwrap();

@@ -10,7 +10,7 @@ import { core } from '../src/core.ts';
 import { SentinelError } from '../src/errors.ts';
 import { EnclaveClient, type EnclaveClientLike } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
-import { HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
+import { fakeEnclave, HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
@@ -177,7 +177,8 @@ describe('API error mapping', () => {
   });
 
   it('reports an answer of the wrong kind as UNEXPECTED_RESPONSE', async () => {
-    const app = buildApp({ enclave: { request: async () => ({ id: 1, type: 'pong', payload: Buffer.alloc(0) }) } });
+    // The sidecar detects the mismatch (sidecar.test.ts); the API maps its code.
+    const app = buildApp({ enclave: failingWith(new SentinelError('UNEXPECTED_RESPONSE', 'pong where key_generated was expected')) });
     const res = await app.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'ed25519' } });
     expect(res.statusCode).toBe(500);
     expect(res.json().error.code).toBe('UNEXPECTED_RESPONSE');
@@ -187,16 +188,14 @@ describe('API error mapping', () => {
   it('forwards only the nonce to the enclave for attestation', async () => {
     const calls: unknown[] = [];
     const app = buildApp({
-      enclave: {
-        request: async (op, args) => {
-          calls.push({ op, args });
-          return { id: 1, type: 'attestation', document: Buffer.from('doc') };
-        },
-      },
+      enclave: fakeEnclave((request) => {
+        calls.push(request);
+        return { id: 1, type: 'attestation', document: Buffer.from('doc') };
+      }),
     });
     const res = await app.inject({ method: 'GET', url: '/v1/attestation?nonce=0A0b' });
     expect(res.json()).toEqual({ document: Buffer.from('doc').toString('base64'), nonce: '0a0b' });
-    expect(calls).toEqual([{ op: 'attest', args: { nonce: Buffer.from([0x0a, 0x0b]) } }]);
+    expect(calls).toEqual([{ op: 'attest', nonce: Buffer.from([0x0a, 0x0b]) }]);
     await app.close();
   });
 });

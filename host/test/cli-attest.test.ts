@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { buildApp } from '../src/api/app.ts';
 import { parseAt } from '../src/cli/attest-verify.ts';
-import { decodeDocument } from '../src/cli/files.ts';
+import { decodeDocument, readRoot } from '../src/cli/files.ts';
 import { main } from '../src/cli/main.ts';
-import { capture } from './helpers.ts';
+import { core } from '../src/core.ts';
+import { EnclaveClient } from '../src/sidecar/client.ts';
+import { unixTransport } from '../src/sidecar/transport.ts';
+import { capture, HAVE_ENCLAVE, startTestEnclave, type TestEnclave } from './helpers.ts';
 
 const VECTORS = fileURLToPath(new URL('../../test/vectors/nitro/', import.meta.url));
 const QOS = join(VECTORS, 'qos_attestation-doc.bin');
@@ -29,7 +33,12 @@ describe('zcp attest verify on real AWS documents', () => {
     expect(text).toContain(`PCR0        ${QOS_PCR0}`);
     expect(text).toContain('i-07e25f3bada361dec-enc0181d3dff86da785');
     expect(text).toContain('a2ec4272c44690b2dc32ed89d4bdd266ec2b0e753dff2f25f08b5d2a15cfe2e6');
-    expect(text).toContain('expected     PCR0');
+    expect(text).toContain('checked      certificate chain to the AWS Nitro Enclaves Root-G1');
+    expect(text).toContain('PCR0 equals --pcr 0=');
+    expect(text).toContain('not checked  nonce (no --nonce)');
+    expect(text).toContain('freshness: the document may be of any age');
+    expect(text).toContain('public key, user data: shown but NOT yet bound to API answers');
+    expect(text).not.toContain('DEVELOPMENT');
   });
 
   it('accepts RFC 3339 times and the AWS root given explicitly as PEM', async () => {
@@ -40,6 +49,17 @@ describe('zcp attest verify on real AWS documents', () => {
     expect(result.rootKind).toBe('aws-nitro');
     expect(result.pcrs['0']).toBe(QOS_PCR0);
     expect(result.atMs).toBe(QOS_AT * 1000);
+    expect(result.devRoot).toBe(false);
+    expect(result.checked).toEqual(['certificate-chain', 'signature', 'not-debug']);
+    expect(result.notChecked).toEqual(['pcrs', 'nonce', 'freshness', 'public-key', 'user-data']);
+  });
+
+  it('--json lists each expectation it checked', async () => {
+    const { out } = capture();
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--pcr', `0=${QOS_PCR0}`, '--json')).toBe(0);
+    const result = JSON.parse(out.join('\n'));
+    expect(result.checked).toEqual(['certificate-chain', 'signature', 'pcr0', 'not-debug']);
+    expect(result.notChecked).toEqual(['nonce', 'freshness', 'public-key', 'user-data']);
   });
 
   it('fails with the validity code a day later, and without --at (now)', async () => {
@@ -56,8 +76,43 @@ describe('zcp attest verify on real AWS documents', () => {
     expect(err.at(-1)).toContain('PCR_MISMATCH');
     expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--nonce', 'abcd')).toBe(1);
     expect(err.at(-1)).toContain('NONCE_MISMATCH');
-    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--root', join(VECTORS, 'evervault_valid-certificate.der'))).toBe(1);
-    expect(err.at(-1)).toMatch(/NOT VERIFIED: [A-Z_]+/);
+    const other = join(VECTORS, 'evervault_valid-certificate.der');
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--root', other, '--allow-dev-root')).toBe(1);
+    expect(err.at(-1)).toMatch(/^NOT VERIFIED \(DEVELOPMENT root\): [A-Z_]+: /);
+    expect(err.at(-1)).not.toContain('DEV_ROOT_NOT_ALLOWED');
+  });
+
+  it('a root other than AWS is a DEVELOPMENT root: said first, and refused without --allow-dev-root', async () => {
+    const { out, err } = capture();
+    const other = join(VECTORS, 'evervault_valid-certificate.der');
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--root', other)).toBe(1);
+    expect(err[0]).toMatch(/^NOT VERIFIED \(DEVELOPMENT root\): DEV_ROOT_NOT_ALLOWED: /);
+    expect(err[0]).toContain('--allow-dev-root');
+    expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--root', other, '--json')).toBe(1);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ verified: false, devRoot: true, code: 'DEV_ROOT_NOT_ALLOWED' });
+  });
+
+  it('reads the root through X509Certificate: PEM, PEM bundle (first), DER; anything else is INVALID_TRUSTED_ROOT', async () => {
+    const pem = readFileSync(join(VECTORS, 'aws_nitro_root_g1.pem'));
+    const der = readRoot(join(VECTORS, 'aws_nitro_root_g1.pem'));
+    expect(der.equals(core.awsNitroRootG1())).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-root-'));
+    try {
+      writeFileSync(join(dir, 'root.der'), der);
+      expect(readRoot(join(dir, 'root.der')).equals(der)).toBe(true);
+      writeFileSync(join(dir, 'bundle.pem'), Buffer.concat([Buffer.from('# comment\n'), pem, Buffer.from('\n'), readFileSync(join(VECTORS, 'evervault_nitro_root.pem'))]));
+      expect(readRoot(join(dir, 'bundle.pem')).equals(der)).toBe(true);
+      writeFileSync(join(dir, 'key.pem'), '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
+      writeFileSync(join(dir, 'junk.der'), Buffer.from([0x30, 0x03, 0x02, 0x01]));
+      for (const bad of ['key.pem', 'junk.der']) {
+        expect(() => readRoot(join(dir, bad))).toThrow(expect.objectContaining({ code: 'INVALID_TRUSTED_ROOT' }));
+      }
+      const { err } = capture();
+      expect(await zcp('--doc', QOS, '--at', String(QOS_AT), '--root', join(dir, 'key.pem'))).toBe(2);
+      expect(err.at(-1)).toContain('INVALID_TRUSTED_ROOT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads base64 documents: the debug-mode one needs --allow-debug', async () => {
@@ -94,5 +149,52 @@ describe('zcp attest verify on real AWS documents', () => {
     rmSync(dir, { recursive: true, force: true });
     expect(parseAt('1657117192')).toBe(1657117192000);
     expect(parseAt('2022-07-06T14:19:52Z')).toBe(1657117192000);
+  });
+});
+
+(HAVE_ENCLAVE ? describe : describe.skip)('zcp attest verify on a simulator document (development root)', () => {
+  let enclave: TestEnclave;
+  let dir: string;
+  let docPath: string;
+  const nonce = 'c3'.repeat(16);
+
+  beforeAll(async () => {
+    enclave = await startTestEnclave();
+    const client = new EnclaveClient({ transport: unixTransport(enclave.socketPath) });
+    await client.connect();
+    const app = buildApp({ enclave: client });
+    const res = await app.inject({ method: 'GET', url: `/v1/attestation?nonce=${nonce}` });
+    await app.close();
+    await client.close();
+    dir = mkdtempSync(join(tmpdir(), 'sentinel-simdoc-'));
+    docPath = join(dir, 'doc.b64');
+    writeFileSync(docPath, res.json().document);
+  });
+
+  afterAll(async () => {
+    await enclave?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('exits 0 only with --allow-dev-root, and says DEVELOPMENT in the first line either way', async () => {
+    const root = enclave.process.ready.dev_root_der!;
+    const pcr0 = enclave.process.ready.pcr0;
+    const { out, err } = capture();
+    expect(await zcp('--doc', docPath, '--root', root, '--pcr', `0=${pcr0}`, '--nonce', nonce)).toBe(1);
+    expect(err[0]).toMatch(/^NOT VERIFIED \(DEVELOPMENT root\): DEV_ROOT_NOT_ALLOWED/);
+    expect(out).toEqual([]);
+
+    expect(await zcp('--doc', docPath, '--root', root, '--pcr', `0=${pcr0}`, '--nonce', nonce, '--allow-dev-root')).toBe(0);
+    expect(out[0]).toMatch(/^VERIFIED against a DEVELOPMENT root, not AWS hardware: /);
+    expect(out.join('\n')).toContain('checked      certificate chain to the given DEVELOPMENT root');
+    expect(out.join('\n')).toContain('nonce equals --nonce');
+
+    out.length = 0;
+    expect(await zcp('--doc', docPath, '--root', root, '--pcr', `0=${pcr0}`, '--nonce', nonce, '--allow-dev-root', '--json')).toBe(0);
+    const result = JSON.parse(out.join('\n'));
+    expect(result).toMatchObject({ verified: true, devRoot: true, rootKind: 'other', nonce });
+    expect(result.checked).toEqual(['certificate-chain', 'signature', 'pcr0', 'nonce', 'not-debug']);
+    expect(result.notChecked).toEqual(['freshness', 'public-key', 'user-data']);
   });
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { main } from '../src/cli/main.ts';
+import { isLoopbackAddress, nonLoopbackWarning } from '../src/cli/up.ts';
 import { capture, HAVE_ENCLAVE, isAlive, SKIP_REASON } from './helpers.ts';
 
 const ZCP = fileURLToPath(new URL('../bin/zcp.mjs', import.meta.url));
@@ -55,24 +57,70 @@ maybe('zcp up, end to end', () => {
     expect(banner['enclave']).toMatch(/^pid \d+, unix:/);
   });
 
-  it('zcp verify with the dev root: VERIFIED, DEVELOPMENT root', async () => {
+  it('prints a verify command that works as printed (with --allow-dev-root)', async () => {
+    const printedCommand = banner['verify']!.split(' ');
+    expect(printedCommand).toContain('--allow-dev-root');
     const { out } = capture();
-    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!]);
+    expect(await main(['node', ...printedCommand])).toBe(0);
+    expect(out[0]).toMatch(/^VERIFIED against a DEVELOPMENT root/);
+  });
+
+  it('zcp verify with the dev root and --allow-dev-root: VERIFIED, DEVELOPMENT in the first line, the checks listed', async () => {
+    const { out } = capture();
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root']);
     expect(code).toBe(0);
+    expect(out[0]).toMatch(/^VERIFIED against a DEVELOPMENT root, not AWS hardware: /);
     const text = out.join('\n');
-    expect(text).toMatch(/^VERIFIED/);
-    expect(text).toContain(`PCR0        ${banner['PCR0']}`);
+    expect(text).toContain('checked      certificate chain to the given DEVELOPMENT root');
+    expect(text).toContain('COSE_Sign1 ES384 signature');
+    expect(text).toContain('PCR0 equals --pcr0');
+    expect(text).toContain('nonce equals the fresh random nonce');
+    expect(text).toContain('issued at most 300 s ago');
+    expect(text).toContain('not checked  public key, user data: shown but NOT yet bound to API answers');
+    expect(text).toContain(`PCR0         ${banner['PCR0']}`);
+    expect(text).toMatch(/public key   [0-9a-f]+ \(shown, not bound to API answers\)/);
     expect(text).toMatch(/root: DEVELOPMENT root \(sha256 [0-9a-f]{64}\) — not AWS hardware/);
   });
 
-  it('zcp verify --json reports the verified fields', async () => {
+  it('zcp verify with the dev root but without --allow-dev-root: DEVELOPMENT first, says why, exits non-zero', async () => {
+    const { out, err } = capture();
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!]);
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err[0]).toMatch(/^NOT VERIFIED \(DEVELOPMENT root\): DEV_ROOT_NOT_ALLOWED: .*--allow-dev-root/);
+  });
+
+  it('zcp verify --json reports the verified fields, the checks and devRoot', async () => {
     const { out } = capture();
-    const code = await main(['node', 'zcp', 'verify', '--json', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!]);
-    expect(code).toBe(0);
+    const args = ['node', 'zcp', 'verify', '--json', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!];
+    expect(await main([...args, '--allow-dev-root'])).toBe(0);
     const result = JSON.parse(out.join('\n'));
     expect(result.verified).toBe(true);
+    expect(result.devRoot).toBe(true);
+    expect(result.checked).toEqual(['certificate-chain', 'signature', 'pcr0', 'nonce', 'freshness', 'not-debug']);
+    expect(result.notChecked).toEqual(['public-key', 'user-data']);
     expect(result.rootKind).toBe('other');
     expect(result.nonce).toMatch(/^[0-9a-f]{64}$/);
+    out.length = 0;
+    expect(await main(args)).toBe(1);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ verified: false, devRoot: true, code: 'DEV_ROOT_NOT_ALLOWED' });
+  });
+
+  it('the API refuses a foreign Host header (DNS rebinding) with 421 HOST_NOT_ALLOWED', async () => {
+    const port = Number(new URL(banner['API']!).port);
+    const answer = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port, path: '/v1/health', headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+      });
+    expect((await answer(`localhost:${port}`)).status).toBe(200);
+    const rebound = await answer(`attacker.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(JSON.parse(rebound.body).error.code).toBe('HOST_NOT_ALLOWED');
   });
 
   it('zcp verify without --root fails against the AWS root and hints at the dev root', async () => {
@@ -87,7 +135,7 @@ maybe('zcp up, end to end', () => {
   it('zcp verify with the wrong PCR0 fails with PCR_MISMATCH', async () => {
     const { err } = capture();
     const wrong = `${banner['PCR0']!.slice(0, -2)}${banner['PCR0']!.endsWith('00') ? '01' : '00'}`;
-    const code = await main(['node', 'zcp', 'verify', '--pcr0', wrong, '--url', banner['API']!, '--root', banner['dev root']!]);
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', wrong, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root']);
     expect(code).not.toBe(0);
     expect(err.join('\n')).toContain('PCR_MISMATCH');
   });
@@ -130,5 +178,38 @@ describe('zcp up failures', () => {
     expect(code).toBe(1);
     expect(err.join('\n')).toContain('ENCLAVE_START_FAILED');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('warns on stderr when the API is to be bound to a non-loopback address', async () => {
+    const { err } = capture();
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-up-'));
+    try {
+      // /bin/false stands in for the enclave: the warning comes before anything is started.
+      expect(await main(['node', 'zcp', 'up', '--port', '0', '--host', '0.0.0.0', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
+      expect(err[0]).toMatch(/^WARNING: --host 0\.0\.0\.0 is not a loopback address/);
+      expect(err.join('\n')).toContain('no client authentication');
+      err.length = 0;
+      expect(await main(['node', 'zcp', 'up', '--port', '0', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
+      expect(err.join('\n')).not.toContain('WARNING');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('knows which addresses are loopback', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) {
+      expect(isLoopbackAddress(host), host).toBe(true);
+      expect(nonLoopbackWarning(host), host).toBeUndefined();
+    }
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.1', 'fd00::1', 'example.com', '']) {
+      expect(isLoopbackAddress(host), host).toBe(false);
+      expect(nonLoopbackWarning(host), host).toMatch(/^WARNING: /);
+    }
+  });
+
+  it('refuses a malformed --allowed-host before starting anything', async () => {
+    const { err } = capture();
+    expect(await main(['node', 'zcp', 'up', '--port', '0', '--allowed-host', 'http://x/', '--enclave-bin', '/nonexistent'])).toBe(2);
+    expect(err.join('\n')).toContain('INVALID_ARGUMENT');
   });
 });

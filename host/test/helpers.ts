@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { vi } from 'vitest';
 
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveProcess } from '../src/local/enclave-process.ts';
+import type { EnclaveClientLike, EnclaveResponse, Request } from '../src/sidecar/client.ts';
 
 export const ENCLAVE_BIN = DEFAULT_ENCLAVE_BIN;
 export const HAVE_ENCLAVE = existsSync(ENCLAVE_BIN);
@@ -61,4 +62,12 @@ export function capture(): { out: string[]; err: string[] } {
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   return { out, err };
+}
+
+/**
+ * A stand-in enclave for API tests: answers every request with `answer(request)`.
+ * The cast is the point: a fake answers whatever the test needs, typed or not.
+ */
+export function fakeEnclave(answer: (request: Request) => EnclaveResponse | Promise<EnclaveResponse>): EnclaveClientLike {
+  return { request: (async (request: Request) => answer(request)) as EnclaveClientLike['request'] };
 }

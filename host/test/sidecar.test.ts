@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
 import { core } from '../src/core.ts';
-import { EnclaveClient } from '../src/sidecar/client.ts';
-import { expectResponse } from '../src/sidecar/responses.ts';
+import { EnclaveClient, type Request } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
 import { HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
 
@@ -39,10 +38,10 @@ maybe('EnclaveClient against the real enclave', () => {
 
   it('round-trips ping and describe', async () => {
     const payload = Buffer.from('sentinel ping');
-    const pong = expectResponse(await client.request('ping', { payload }), 'pong');
+    const pong = await client.request({ op: 'ping', payload });
     expect(pong.payload.equals(payload)).toBe(true);
 
-    const described = expectResponse(await client.request('describe'), 'description');
+    const described = await client.request({ op: 'describe' });
     expect(described.protocol_version).toBe(1);
     expect(described.pcrs).toHaveLength(3);
     expect(described.pcrs[0]!.toString('hex')).toBe(enclave.process.ready.pcr0);
@@ -51,7 +50,7 @@ maybe('EnclaveClient against the real enclave', () => {
 
   it('gets an attestation document that verifies against the dev root and carries our nonce', async () => {
     const nonce = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
-    const { document } = expectResponse(await client.request('attest', { nonce }), 'attestation');
+    const { document } = await client.request({ op: 'attest', nonce });
     const { readFileSync } = await import('node:fs');
     const root = readFileSync(enclave.process.ready.dev_root_der!);
     const verified = core.verifyAttestation(document, {
@@ -65,36 +64,36 @@ maybe('EnclaveClient against the real enclave', () => {
 
   it('generates keys and signs digests with both curves', async () => {
     const digest = core.keccak256(Buffer.from('hello'));
-    const k1 = expectResponse(await client.request('generate_key', { curve: 'secp256k1' }), 'key_generated');
+    const k1 = await client.request({ op: 'generate_key', curve: 'secp256k1' });
     expect(k1.curve).toBe('secp256k1');
-    const sig = expectResponse(await client.request('sign_digest', { keyId: k1.key_id, digest }), 'signature');
+    const sig = await client.request({ op: 'sign_digest', key_id: k1.key_id, digest });
     expect(sig.signature).toHaveLength(64);
     expect(core.verifyDigest(k1.public_key, digest, sig.signature)).toBe(true);
     expect(core.recoverPublicKey(digest, sig.signature, sig.recovery_id!).equals(k1.public_key)).toBe(true);
 
-    const ed = expectResponse(await client.request('generate_key', { curve: 'ed25519' }), 'key_generated');
-    const edSig = expectResponse(await client.request('sign_digest', { keyId: ed.key_id, digest }), 'signature');
+    const ed = await client.request({ op: 'generate_key', curve: 'ed25519' });
+    const edSig = await client.request({ op: 'sign_digest', key_id: ed.key_id, digest });
     expect(edSig.recovery_id).toBeNull();
     expect(core.verifyEd25519(ed.public_key, digest, edSig.signature)).toBe(true);
   });
 
   it('signs an Ethereum transaction that recovers to the key', async () => {
-    const key = expectResponse(await client.request('generate_key', { curve: 'secp256k1' }), 'key_generated');
+    const key = await client.request({ op: 'generate_key', curve: 'secp256k1' });
     const unsignedTx = Buffer.from(SAMPLE_UNSIGNED_TX, 'hex');
-    const { raw } = expectResponse(await client.request('sign_ethereum_transaction', { keyId: key.key_id, unsignedTx }), 'signed_transaction');
+    const { raw } = await client.request({ op: 'sign_ethereum_transaction', key_id: key.key_id, unsigned_tx: unsignedTx });
     const recovered = core.recoverEthereumTransactionSigner(raw);
     expect(recovered.signer).toBe(core.ethereumAddress(key.public_key));
   });
 
   it('rejects enclave error responses with the enclave code', async () => {
-    const unknown = await rejection(client.request('sign_digest', { keyId: 'k-nope', digest: Buffer.alloc(32) }));
+    const unknown = await rejection(client.request({ op: 'sign_digest', key_id: 'k-nope', digest: Buffer.alloc(32) }));
     expect(unknown.code).toBe('UNKNOWN_KEY');
-    const ed = expectResponse(await client.request('generate_key', { curve: 'ed25519' }), 'key_generated');
+    const ed = await client.request({ op: 'generate_key', curve: 'ed25519' });
     const mismatch = await rejection(
-      client.request('sign_ethereum_transaction', { keyId: ed.key_id, unsignedTx: Buffer.from(SAMPLE_UNSIGNED_TX, 'hex') }),
+      client.request({ op: 'sign_ethereum_transaction', key_id: ed.key_id, unsigned_tx: Buffer.from(SAMPLE_UNSIGNED_TX, 'hex') }),
     );
     expect(mismatch.code).toBe('KEY_CURVE_MISMATCH');
-    const short = await rejection(client.request('sign_digest', { keyId: ed.key_id, digest: Buffer.alloc(31) }));
+    const short = await rejection(client.request({ op: 'sign_digest', key_id: ed.key_id, digest: Buffer.alloc(31) }));
     expect(short.code).toBe('INVALID_DIGEST_LENGTH');
     // The connection survives error answers.
     expect(client.state).toBe('connected');
@@ -102,8 +101,8 @@ maybe('EnclaveClient against the real enclave', () => {
 
   it('pipelines 1000 concurrent requests and matches every answer to its request', async () => {
     const payloads = Array.from({ length: 1000 }, (_, i) => Buffer.from(`payload-${i}-${'x'.repeat(i % 97)}`));
-    const answers = await Promise.all(payloads.map((payload) => client.request('ping', { payload })));
-    answers.forEach((answer, i) => expect(expectResponse(answer, 'pong').payload.equals(payloads[i]!)).toBe(true));
+    const answers = await Promise.all(payloads.map((payload) => client.request({ op: 'ping', payload })));
+    answers.forEach((answer, i) => expect(answer.payload.equals(payloads[i]!)).toBe(true));
     const ids = answers.map((a) => a.id);
     expect(new Set(ids).size).toBe(1000);
     expect([...ids].sort((a, b) => a - b)).toEqual(ids); // ids increase in call order
@@ -114,11 +113,11 @@ maybe('EnclaveClient against the real enclave', () => {
     const small = new EnclaveClient({ transport: unixTransport(enclave.socketPath), maxInFlight: 8, maxQueued: 1000 });
     await small.connect();
     try {
-      const all = Array.from({ length: 200 }, (_, i) => small.request('ping', { payload: Buffer.from([i]) }));
+      const all = Array.from({ length: 200 }, (_, i) => small.request({ op: 'ping', payload: Buffer.from([i]) }));
       expect(small.inFlight).toBe(8);
       expect(small.queued).toBe(192);
       const answers = await Promise.all(all);
-      answers.forEach((a, i) => expect(expectResponse(a, 'pong').payload[0]).toBe(i));
+      answers.forEach((a, i) => expect(a.payload[0]).toBe(i));
       expect(small.queued).toBe(0);
     } finally {
       await small.close();
@@ -129,8 +128,8 @@ maybe('EnclaveClient against the real enclave', () => {
     const small = new EnclaveClient({ transport: unixTransport(enclave.socketPath), maxInFlight: 2, maxQueued: 3 });
     await small.connect();
     try {
-      const accepted = Array.from({ length: 5 }, () => small.request('ping', { payload: Buffer.from('a') }));
-      const busy = await rejection(small.request('ping', { payload: Buffer.from('b') }));
+      const accepted = Array.from({ length: 5 }, () => small.request({ op: 'ping', payload: Buffer.from('a') }));
+      const busy = await rejection(small.request({ op: 'ping', payload: Buffer.from('b') }));
       expect(busy.code).toBe('ENCLAVE_BUSY');
       expect(await Promise.all(accepted)).toHaveLength(5);
     } finally {
@@ -139,10 +138,15 @@ maybe('EnclaveClient against the real enclave', () => {
   });
 
   it('rejects bad arguments in the codec, before anything is sent', async () => {
-    const badCurve = client.request('generate_key', { curve: 'p256' });
+    // TypeScript refuses these at compile time (test/types/sidecar-requests.ts); an untyped caller meets the codec.
+    const untyped = (request: unknown): Request => request as Request;
+    const badCurve = client.request(untyped({ op: 'generate_key', curve: 'p256' }));
     expect(client.inFlight).toBe(0);
     expect((await rejection(badCurve)).code).toBe('INVALID_ARGUMENT');
-    expect((await rejection(client.request('sign_digest', { keyId: 'k' }))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(client.request(untyped({ op: 'sign_digest', key_id: 'k' })))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(client.request(untyped({ op: 'launch_missiles' })))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(client.request(untyped({ op: 'describe', extra: true })))).code).toBe('INVALID_ARGUMENT');
+    expect(client.inFlight).toBe(0);
   });
 });
 
@@ -157,12 +161,30 @@ maybe('EnclaveClient failure handling', () => {
     const client = new EnclaveClient({ transport: () => createConnection({ path }), timeoutMs: 50 });
     await client.connect();
     const started = Date.now();
-    const timedOut = await rejection(client.request('ping', { payload: Buffer.from('?') }));
+    const timedOut = await rejection(client.request({ op: 'ping', payload: Buffer.from('?') }));
     expect(timedOut.code).toBe('ENCLAVE_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     expect(client.inFlight).toBe(0);
-    const perCall = await rejection(client.request('ping', { payload: Buffer.from('?') }, { timeoutMs: 10 }));
+    const perCall = await rejection(client.request({ op: 'ping', payload: Buffer.from('?') }, { timeoutMs: 10 }));
     expect(perCall.code).toBe('ENCLAVE_TIMEOUT');
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('rejects an answer of another type than the operation declares', async () => {
+    // A peer that answers every request with `{v:1, id:1, type:"pong", payload:h''}`.
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'sentinel-wrong-')), 's.sock');
+    const pong = Buffer.from('a461760162696401647479706564706f6e67677061796c6f616440', 'hex');
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, pong.length]), pong]);
+    const server = createServer((socket) => socket.once('data', () => socket.write(frame)));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = new EnclaveClient({ transport: () => createConnection({ path }) });
+    await client.connect();
+    const wrong = await rejection(client.request({ op: 'describe' }));
+    expect(wrong.code).toBe('UNEXPECTED_RESPONSE');
+    expect(wrong.message).toContain('`description`');
     await client.close();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -182,7 +204,7 @@ maybe('EnclaveClient failure handling', () => {
     await new Promise<void>((resolve) => server.listen(path, resolve));
     const client = new EnclaveClient({ transport: () => createConnection({ path }), backoff: { initialMs: 5, maxMs: 20 } });
     await client.connect();
-    const pending = Array.from({ length: 50 }, () => client.request('ping', { payload: Buffer.from('p') }));
+    const pending = Array.from({ length: 50 }, () => client.request({ op: 'ping', payload: Buffer.from('p') }));
     expect(client.inFlight).toBe(50);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const sentBefore = received;
@@ -203,10 +225,10 @@ maybe('EnclaveClient failure handling', () => {
 
   it('rejects with ENCLAVE_UNAVAILABLE when not connected', async () => {
     const client = new EnclaveClient({ transport: () => createConnection({ path: '/nonexistent/sentinel.sock' }) });
-    expect((await rejection(client.request('describe'))).code).toBe('ENCLAVE_UNAVAILABLE');
+    expect((await rejection(client.request({ op: 'describe' }))).code).toBe('ENCLAVE_UNAVAILABLE');
     expect((await rejection(client.connect(200))).code).toBe('ENCLAVE_UNAVAILABLE');
     await client.close();
-    expect((await rejection(client.request('describe'))).code).toBe('ENCLAVE_UNAVAILABLE');
+    expect((await rejection(client.request({ op: 'describe' }))).code).toBe('ENCLAVE_UNAVAILABLE');
   });
 
   it('rejects pending requests when the enclave goes away, then reconnects once it is back', async () => {
@@ -214,11 +236,11 @@ maybe('EnclaveClient failure handling', () => {
     const client = new EnclaveClient({ transport: unixTransport(enclave.socketPath), backoff: { initialMs: 10, maxMs: 200 } });
     try {
       await client.connect();
-      const key = expectResponse(await client.request('generate_key', { curve: 'secp256k1' }), 'key_generated');
+      const key = await client.request({ op: 'generate_key', curve: 'secp256k1' });
       const disconnected = new Promise((resolve) => client.once('disconnect', resolve));
       // Many requests in flight while the enclave is stopped: each must be rejected, none resolved or left hanging.
       const pending = Array.from({ length: 200 }, () =>
-        client.request('sign_digest', { keyId: key.key_id, digest: Buffer.alloc(32, 7) }, { timeoutMs: 10_000 }),
+        client.request({ op: 'sign_digest', key_id: key.key_id, digest: Buffer.alloc(32, 7) }, { timeoutMs: 10_000 }),
       );
       const settled = Promise.allSettled(pending);
       await enclave.process.stop();
@@ -228,15 +250,15 @@ maybe('EnclaveClient failure handling', () => {
       // Some may have been answered before the stop; the rest fail with ENCLAVE_UNAVAILABLE, not a timeout.
       for (const r of rejected) expect((r as PromiseRejectedResult).reason.code).toBe('ENCLAVE_UNAVAILABLE');
       expect(client.inFlight).toBe(0);
-      expect((await rejection(client.request('describe'))).code).toBe('ENCLAVE_UNAVAILABLE');
+      expect((await rejection(client.request({ op: 'describe' }))).code).toBe('ENCLAVE_UNAVAILABLE');
 
       const reconnected = new Promise((resolve) => client.once('connect', resolve));
       const restarted = await enclave.restart();
       await reconnected;
-      const described = expectResponse(await client.request('describe'), 'description');
+      const described = await client.request({ op: 'describe' });
       expect(described.identity_public_key.toString('hex')).toBe(restarted.ready.identity_public_key);
       // Keys live in enclave memory: the old key is gone with the old enclave.
-      expect((await rejection(client.request('sign_digest', { keyId: key.key_id, digest: Buffer.alloc(32) }))).code).toBe('UNKNOWN_KEY');
+      expect((await rejection(client.request({ op: 'sign_digest', key_id: key.key_id, digest: Buffer.alloc(32) }))).code).toBe('UNKNOWN_KEY');
     } finally {
       await client.close();
       await enclave.dispose();
@@ -253,7 +275,7 @@ maybe('EnclaveClient failure handling', () => {
     const client = new EnclaveClient({ transport: () => createConnection({ path }), backoff: { initialMs: 1000 } });
     await client.connect();
     const protocolError = new Promise<Error>((resolve) => client.once('protocolError', resolve));
-    const failed = await rejection(client.request('ping', { payload: Buffer.from('x') }));
+    const failed = await rejection(client.request({ op: 'ping', payload: Buffer.from('x') }));
     expect(failed.code).toBe('ENCLAVE_UNAVAILABLE');
     expect(((await protocolError) as Error & { code?: string }).code).toBe('FRAME_TOO_LARGE');
     await client.close();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attempt, ethersTransactions, flipS, fromHex, hex, SeededRng, testSeed, TX_FORMS, type Outcome } from './helpers.ts';
-import { hasRecoverSigner, native, wasm } from './impls.ts';
+import { native, wasm } from './impls.ts';
 
 const seed = testSeed();
 console.log(`[cross-build] seed ${seed} (set SENTINEL_TEST_SEED=${seed} to reproduce)`);
@@ -159,16 +159,14 @@ describe('native and wasm builds agree', () => {
     expect(compared).toBe(200);
   });
 
-  it.skipIf(!hasRecoverSigner(n) || !hasRecoverSigner(w))(
-    hasRecoverSigner(n) && hasRecoverSigner(w)
-      ? 'Ethereum: recoverEthereumTransactionSigner agrees on 50 entries x 4 signed forms'
-      : 'Ethereum: recoverEthereumTransactionSigner cross-build: SKIPPED, not exported by both builds yet',
+  it(
+    'Ethereum: recoverEthereumTransactionSigner agrees on 50 entries x 4 signed forms',
     () => {
       for (const entry of picked) {
         for (const form of TX_FORMS) {
           const signed = fromHex(entry[form.signed]);
-          const rn = attempt(() => n.recoverEthereumTransactionSigner!(signed));
-          const rw = attempt(() => w.recoverEthereumTransactionSigner!(signed));
+          const rn = attempt(() => n.recoverEthereumTransactionSigner(signed));
+          const rw = attempt(() => w.recoverEthereumTransactionSigner(signed));
           const where = `${entry.name} ${form.label}`;
           expect(rn.threw, where).toBe(rw.threw);
           if (rn.threw) expect(rn.code, where).toBe(rw.code);

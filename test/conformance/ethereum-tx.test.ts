@@ -30,7 +30,7 @@ import {
   type EthersEntry,
   type TxForm,
 } from './helpers.ts';
-import { hasRecoverSigner, implementations, native, wasm, type CoreApi, type DecodedTransaction } from './impls.ts';
+import { implementations, native, wasm, type CoreApi, type DecodedTransaction } from './impls.ts';
 
 const ENTRIES = 896;
 const entries = ethersTransactions();
@@ -219,12 +219,10 @@ describe.each(implementations)('Ethereum transactions [$name]', ({ name, core })
     expect(recoveryId + 35 + 2 * eip155.chainId).toBe(eip155.v);
   });
 
-  it.skipIf(!hasRecoverSigner(core))(
-    hasRecoverSigner(core)
-      ? 'recoverEthereumTransactionSigner: signer and transaction of every signed ethers form'
-      : 'recoverEthereumTransactionSigner: SKIPPED, the function is not exported by this build yet',
+  it(
+    'recoverEthereumTransactionSigner: signer and transaction of every signed ethers form',
     () => {
-      const recover = core.recoverEthereumTransactionSigner!;
+      const recover = core.recoverEthereumTransactionSigner;
       const failures: string[] = [];
       let recovered = 0;
       for (const entry of entries) {
@@ -256,12 +254,10 @@ describe.each(implementations)('Ethereum transactions [$name]', ({ name, core })
     },
   );
 
-  it.skipIf(!hasRecoverSigner(core))(
-    hasRecoverSigner(core)
-      ? 'recoverEthereumTransactionSigner: EIP-155 spec example'
-      : 'recoverEthereumTransactionSigner (EIP-155 example): SKIPPED, not exported by this build yet',
+  it(
+    'recoverEthereumTransactionSigner: EIP-155 spec example',
     () => {
-      const { signer, transaction } = core.recoverEthereumTransactionSigner!(fromHex(eip155.signedRawTx));
+      const { signer, transaction } = core.recoverEthereumTransactionSigner(fromHex(eip155.signedRawTx));
       expect(signer).toBe(core.ethereumAddress(core.publicKeyFromSecret(fromHex(eip155.privateKey))));
       expect(transaction.signingHash).toBe(eip155.signingHash);
       expect(transaction.kind).toBe('eip155');
@@ -269,12 +265,10 @@ describe.each(implementations)('Ethereum transactions [$name]', ({ name, core })
     },
   );
 
-  it.skipIf(!hasRecoverSigner(core))(
-    hasRecoverSigner(core)
-      ? 'recoverEthereumTransactionSigner: refuses unsigned, malformed, high-S and bad-v input with the documented codes'
-      : 'recoverEthereumTransactionSigner (bad input): SKIPPED, not exported by this build yet',
+  it(
+    'recoverEthereumTransactionSigner: refuses unsigned, malformed, high-S and bad-v input with the documented codes',
     () => {
-      const recover = core.recoverEthereumTransactionSigner!;
+      const recover = core.recoverEthereumTransactionSigner;
       for (const [label, input, code] of badSignedTransactions(core)) {
         const out = attempt(() => recover(input));
         expect(out.threw, `${label}: ${hex0x(input)}`).toBe(true);
@@ -317,12 +311,10 @@ function badSignedTransactions(core: CoreApi): Array<[string, Uint8Array, string
 }
 
 describe.each(implementations)('signed transaction fixture [$name]', ({ core }) => {
-  it.skipIf(!hasRecoverSigner(core))(
-    hasRecoverSigner(core)
-      ? 'a self-built signed EIP-1559 transaction recovers to its key (fixture check)'
-      : 'signed transaction fixture: SKIPPED, recoverEthereumTransactionSigner is not exported by this build yet',
+  it(
+    'a self-built signed EIP-1559 transaction recovers to its key (fixture check)',
     () => {
-      const { signer, transaction } = core.recoverEthereumTransactionSigner!(signedLondon(core, 'good'));
+      const { signer, transaction } = core.recoverEthereumTransactionSigner(signedLondon(core, 'good'));
       expect(signer).toBe('0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F');
       expect(transaction.kind).toBe('eip1559');
       expect(transaction.nonce).toBe('7');

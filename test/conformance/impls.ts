@@ -1,107 +1,100 @@
 /**
- * The two builds of the Sentinel core under test, behind one interface.
+ * The builds of the Sentinel core under test.
  *
- * - native: the N-API addon `@sentinel/node` (bindings/node, returns Buffers)
- * - wasm:   the wasm-bindgen Node build `@sentinel/wasm` (bindings/wasm/pkg, returns Uint8Arrays)
+ * - native:      the N-API addon `@sentinel/node` (bindings/node, returns Buffers)
+ * - wasm:        the wasm-bindgen Node build `@sentinel/wasm` (bindings/wasm/pkg, returns Uint8Arrays)
+ * - verify-wasm: the browser verifier `@sentinel/verify-wasm` (bindings/wasm-verify/pkg):
+ *                the attestation functions only
  *
- * Both are CommonJS and load synchronously. Every test file runs its cases
- * against each of them with `describe.each(implementations)`. Bytes are
- * compared by hex, never by identity or class.
+ * The types are not written here: they come from each package's committed,
+ * generated declarations (bindings/node/index.d.ts,
+ * bindings/wasm/pkg/sentinel_wasm.d.ts, bindings/wasm-verify/pkg/sentinel_verify_wasm.d.ts).
+ * `CoreApi` is the union of the two full builds restricted to the functions
+ * both export, so a call in a test type-checks only when every build's
+ * declaration accepts it, and a signature that drifts in one build fails
+ * `npx tsc -p tsconfig.json` (the root config includes test/).
+ *
+ * All three are CommonJS and load synchronously. Test files run their cases
+ * against each build with `describe.each(...)`. Bytes are compared by hex,
+ * never by identity or class.
  */
 import { createRequire } from 'node:module';
+import type * as NativeBuild from '@sentinel/node';
+import type * as WasmBuild from '@sentinel/wasm';
+import type * as VerifyWasmBuild from '@sentinel/verify-wasm';
 
 const require = createRequire(import.meta.url);
 
-export interface SignDigestResult {
-  /** 64 bytes `r || s`, low-S. */
-  signature: Uint8Array;
-  /** 0..=3 */
-  recoveryId: number;
-}
+type NativeModule = typeof NativeBuild;
+type WasmModule = typeof WasmBuild;
+type VerifyWasmModule = typeof VerifyWasmBuild;
 
-export interface VerifyOptions {
-  /** Reject high-S signatures. Defaults to `true` (strict). */
-  lowS?: boolean;
-}
+/**
+ * Every function both full builds export (the N-API build adds the protocol
+ * codec). `default` is the CommonJS module object TypeScript synthesizes, not an export.
+ */
+export type CoreFunction = Exclude<Extract<keyof NativeModule & keyof WasmModule, string>, 'default'>;
+/** The attestation functions every build exports, the browser verifier included. */
+export type AttestationFunction = Extract<CoreFunction & keyof VerifyWasmModule, string>;
 
-export interface AccessListItem {
-  address: string;
-  storageKeys: string[];
-}
+/** One full build, typed by its own declarations. */
+export type CoreApi = Pick<NativeModule, CoreFunction> | Pick<WasmModule, CoreFunction>;
+/** The attestation part of any build. */
+export type AttestationApi =
+  | Pick<NativeModule, AttestationFunction>
+  | Pick<WasmModule, AttestationFunction>
+  | Pick<VerifyWasmModule, AttestationFunction>;
 
-export type TransactionKind = 'legacy' | 'eip155' | 'eip2930' | 'eip1559';
-
-export interface DecodedTransaction {
-  kind: TransactionKind;
-  chainId: string | null;
-  nonce: string;
-  gasLimit: string;
-  value: string;
-  gasPrice: string | null;
-  maxFeePerGas: string | null;
-  maxPriorityFeePerGas: string | null;
-  to: string | null;
-  data: string;
-  accessList: AccessListItem[];
-  signingHash: string;
-}
-
-export interface RecoveredTransaction {
-  /** EIP-55 address of the signer. */
-  signer: string;
-  transaction: DecodedTransaction;
-}
-
-/** What both builds export. */
-export interface CoreApi {
-  signDigest(secretKey: Uint8Array, digest: Uint8Array): SignDigestResult;
-  /** Zero-allocation variant: writes r || s into `out` (64 bytes), returns the recovery id. */
-  signDigestInto(secretKey: Uint8Array, digest: Uint8Array, out: Uint8Array): number;
-  verifyDigest(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array, options?: VerifyOptions): boolean;
-  publicKeyFromSecret(secretKey: Uint8Array, compressed?: boolean): Uint8Array;
-  recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recoveryId: number, compressed?: boolean): Uint8Array;
-  signatureFromDer(der: Uint8Array): Uint8Array | null;
-  ethereumAddress(publicKey: Uint8Array): string;
-  signEthereumTransaction(secretKey: Uint8Array, unsignedTx: Uint8Array): Uint8Array;
-  decodeEthereumTransaction(unsignedTx: Uint8Array): DecodedTransaction;
-  /** Lands later than the rest; tests that need it skip (with a reason) when it is absent. */
-  recoverEthereumTransactionSigner?: (signedRawTx: Uint8Array) => RecoveredTransaction;
-  hashPersonalMessage(message: Uint8Array): Uint8Array;
-  hashTypedData(json: string): Uint8Array;
-  keccak256(data: Uint8Array): Uint8Array;
-  signEd25519(seed: Uint8Array, message: Uint8Array): Uint8Array;
-  ed25519PublicKey(seed: Uint8Array): Uint8Array;
-  verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  hazmatRfc6979Nonce(secretKey: Uint8Array, digest: Uint8Array, index: number): Uint8Array;
-}
+export type DecodedTransaction = ReturnType<CoreApi['decodeEthereumTransaction']>;
+export type RecoveredTransaction = ReturnType<CoreApi['recoverEthereumTransactionSigner']>;
+export type VerifiedAttestation = ReturnType<AttestationApi['verifyAttestation']>;
+export type AttestationOptions = Parameters<AttestationApi['verifyAttestation']>[1];
 
 export type ImplName = 'native' | 'wasm';
+export type AttestationImplName = ImplName | 'verify-wasm';
 
 export interface Implementation {
   name: ImplName;
   core: CoreApi;
 }
 
-const REQUIRED: ReadonlyArray<keyof CoreApi> = [
-  'signDigest',
-  'signDigestInto',
-  'verifyDigest',
-  'publicKeyFromSecret',
-  'recoverPublicKey',
-  'signatureFromDer',
-  'ethereumAddress',
-  'signEthereumTransaction',
-  'decodeEthereumTransaction',
-  'hashPersonalMessage',
-  'hashTypedData',
-  'keccak256',
-  'signEd25519',
-  'ed25519PublicKey',
-  'verifyEd25519',
-  'hazmatRfc6979Nonce',
-];
+export interface AttestationImplementation {
+  name: AttestationImplName;
+  api: AttestationApi;
+}
 
-function load(name: ImplName, specifier: string, builtFile: string): Implementation {
+/**
+ * The function names checked at load time. A `Record` over the derived key
+ * types, so `tsc` fails when a build gains or loses a shared function and
+ * this list is not updated.
+ */
+const CORE_FUNCTIONS: Record<CoreFunction, true> = {
+  signDigest: true,
+  signDigestInto: true,
+  verifyDigest: true,
+  publicKeyFromSecret: true,
+  recoverPublicKey: true,
+  signatureFromDer: true,
+  ethereumAddress: true,
+  signEthereumTransaction: true,
+  decodeEthereumTransaction: true,
+  recoverEthereumTransactionSigner: true,
+  hashPersonalMessage: true,
+  hashTypedData: true,
+  keccak256: true,
+  signEd25519: true,
+  ed25519PublicKey: true,
+  verifyEd25519: true,
+  hazmatRfc6979Nonce: true,
+  verifyAttestation: true,
+  awsNitroRootG1: true,
+};
+const ATTESTATION_FUNCTIONS: Record<AttestationFunction, true> = {
+  verifyAttestation: true,
+  awsNitroRootG1: true,
+};
+
+function load<T>(name: string, specifier: string, builtFile: string, functions: object): T {
   let mod: Record<string, unknown>;
   try {
     mod = require(specifier) as Record<string, unknown>;
@@ -111,21 +104,31 @@ function load(name: ImplName, specifier: string, builtFile: string): Implementat
         `run \`bash scripts/build.sh\` first. Cause: ${(err as Error).message}`,
     );
   }
-  // A missing export is a failure of the build, not something to skip
-  // (recoverEthereumTransactionSigner excepted: its tests skip with a reason).
-  const missing = REQUIRED.filter((fn) => typeof mod[fn] !== 'function');
+  // A missing export is a failure of the build, never something to skip.
+  const missing = Object.keys(functions).filter((fn) => typeof mod[fn] !== 'function');
   if (missing.length > 0) {
     throw new Error(`conformance: the ${name} build does not export: ${missing.join(', ')}`);
   }
-  return { name, core: mod as unknown as CoreApi };
+  return mod as T;
 }
 
-export const native: Implementation = load('native', '@sentinel/node', 'bindings/node/index.js + sentinel.linux-x64-gnu.node');
-export const wasm: Implementation = load('wasm', '@sentinel/wasm', 'bindings/wasm/pkg/sentinel_wasm.js');
+const nativeModule = load<NativeModule>('native', '@sentinel/node', 'bindings/node/index.js + sentinel.linux-x64-gnu.node', CORE_FUNCTIONS);
+const wasmModule = load<WasmModule>('wasm', '@sentinel/wasm', 'bindings/wasm/pkg/sentinel_wasm.js', CORE_FUNCTIONS);
+const verifyWasmModule = load<VerifyWasmModule>(
+  'verify-wasm',
+  '@sentinel/verify-wasm',
+  'bindings/wasm-verify/pkg/sentinel_verify_wasm.js',
+  ATTESTATION_FUNCTIONS,
+);
+
+export const native: Implementation = { name: 'native', core: nativeModule };
+export const wasm: Implementation = { name: 'wasm', core: wasmModule };
 
 export const implementations: Implementation[] = [native, wasm];
 
-/** Whether a build exports recoverEthereumTransactionSigner (it may land later). */
-export function hasRecoverSigner(core: CoreApi): boolean {
-  return typeof core.recoverEthereumTransactionSigner === 'function';
-}
+/** The attestation verifier of every build: native, wasm and the browser package. */
+export const attestationImplementations: AttestationImplementation[] = [
+  { name: 'native', api: nativeModule },
+  { name: 'wasm', api: wasmModule },
+  { name: 'verify-wasm', api: verifyWasmModule },
+];

@@ -1,8 +1,9 @@
 //! N-API face of the Nitro attestation verifier (`sentinel-attestation`). As in
 //! the rest of the binding there is no logic here: the options object is
-//! converted into the crate's `VerifyRequest`, the crate verifies (and checks
-//! expectations), and its shared JS view is returned, so the WASM binding
-//! gives the same answer from the same code.
+//! deserialized into the crate's `AttestationOptions` (a wrong type is
+//! `INVALID_ARGUMENT`), the crate verifies (and checks expectations), and its
+//! shared JS view is returned, so the WASM builds give the same answer from
+//! the same code.
 // napi-rs registers the exports only outside `cfg(test)`, and this module is
 // private, so the lib's unit-test build would see them as dead code.
 #![cfg_attr(test, allow(dead_code))]
@@ -11,20 +12,18 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sentinel_attestation::{verify_request, ExpectationsSpec, VerifyRequest, AWS_NITRO_ROOT_G1_DER};
+use sentinel_attestation::{verify_request, AWS_NITRO_ROOT_G1_DER};
+use sentinel_error::InvalidArgument;
 
-use super::{bytes, throw, Coded};
+use super::{bytes, throw};
 
-impl Coded for sentinel_attestation::Error {
-    fn code(&self) -> &'static str {
-        sentinel_attestation::Error::code(self)
-    }
-    fn text(&self) -> String {
-        self.message().to_string()
-    }
-}
+// The two objects below only declare the TypeScript interfaces of the options;
+// values are deserialized (serde) into `sentinel_attestation::AttestationOptions`,
+// the crate's definition of their types and defaults, as the WASM build does.
 
 /// What the verified document must contain (hex strings; PCR index as the key).
+/// Unknown keys are refused.
+#[allow(dead_code)]
 #[napi(object, object_to_js = false)]
 pub struct AttestationExpectations {
     pub pcrs: Option<HashMap<String, String>>,
@@ -34,6 +33,7 @@ pub struct AttestationExpectations {
     pub max_age_ms: Option<f64>,
 }
 
+#[allow(dead_code)]
 #[napi(object, object_to_js = false)]
 pub struct AttestationOptions {
     /// Trusted root certificate (DER). Defaults to the embedded AWS Nitro Root-G1.
@@ -50,21 +50,14 @@ pub struct AttestationOptions {
     catch_unwind,
     ts_return_type = "{ moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>; publicKey: string | null; userData: string | null; nonce: string | null; certificate: string; rootFingerprint: string; rootKind: 'aws-nitro' | 'other' }"
 )]
-pub fn verify_attestation<'env>(env: &'env Env, document: &[u8], options: AttestationOptions) -> Result<Unknown<'env>> {
-    let expect = options.expect.map(|e| ExpectationsSpec {
-        pcrs: e.pcrs.map(|p| p.into_iter().collect()),
-        nonce: e.nonce,
-        user_data: e.user_data,
-        public_key: e.public_key,
-        max_age_ms: e.max_age_ms,
-    });
-    let request = VerifyRequest {
-        root: options.root.as_deref(),
-        at_ms: options.at_ms,
-        allow_debug: options.allow_debug.unwrap_or(false),
-        expect,
-    };
-    let view = verify_request(document, request).map_err(|e| throw(env, e))?;
+pub fn verify_attestation<'env>(
+    env: &'env Env,
+    document: &[u8],
+    #[napi(ts_arg_type = "AttestationOptions")] options: Unknown,
+) -> Result<Unknown<'env>> {
+    let options: sentinel_attestation::AttestationOptions =
+        env.from_js_value(options).map_err(|e| throw(env, InvalidArgument::new("options", e.reason)))?;
+    let view = verify_request(document, options.request()).map_err(|e| throw(env, e))?;
     env.to_js_value(&view)
 }
 

@@ -2,9 +2,11 @@
 //!
 //! Each function converts JS arguments into core types, calls exactly one core
 //! function and converts the result back; there is no logic here to keep in
-//! sync with the WASM binding. Core errors are thrown as JS `Error`s whose
-//! `code` is the core's stable code (`napi_throw_error` sets it), after which
-//! the function returns `PendingException` so napi-rs does not throw again.
+//! sync with the WASM binding. Every error goes through one conversion,
+//! [`throw`]: a JS `Error` whose `code` is the core's stable code
+//! ([`sentinel_error::CodedError`]). Option arguments go through one
+//! conversion too, [`optional`] (a wrong type is `INVALID_ARGUMENT`, as in
+//! the WASM build), and their defaults are the core's.
 //! `catch_unwind` turns a Rust panic into a thrown error instead of aborting
 //! the Node process.
 #![deny(clippy::all)]
@@ -14,37 +16,29 @@ mod protocol;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use sentinel_error::{CodedError, InvalidArgument};
 use sentinel_signer::{ed25519, hazmat, secp256k1};
 
-/// One shape for every core error: `{ code, message }` on a JS `Error`.
-trait Coded {
-    fn code(&self) -> &'static str;
-    fn text(&self) -> String;
-}
-
-impl Coded for sentinel_signer::Error {
-    fn code(&self) -> &'static str {
-        sentinel_signer::Error::code(*self)
-    }
-    fn text(&self) -> String {
-        self.message().to_string()
-    }
-}
-
-impl Coded for sentinel_eth::Error {
-    fn code(&self) -> &'static str {
-        sentinel_eth::Error::code(self)
-    }
-    fn text(&self) -> String {
-        self.message()
-    }
-}
-
-fn throw<E: Coded>(env: &Env, e: E) -> Error {
-    match env.throw_error(&e.text(), Some(e.code())) {
+/// The one conversion of an error to JS: an `Error` with the core's stable
+/// `code` and its message, thrown here (`napi_throw_error`), after which the
+/// function returns `PendingException` so napi-rs does not throw again.
+fn throw<E: CodedError>(env: &Env, e: E) -> Error {
+    match env.throw_error(&e.message(), Some(e.code())) {
         Ok(()) => Error::from_status(Status::PendingException),
         Err(failed) => failed,
     }
+}
+
+/// The one conversion of an optional argument (`undefined`/`null` → `None`):
+/// napi-rs's own type check and conversion to `T`, except that a value of the
+/// wrong type throws `INVALID_ARGUMENT` (as the WASM build does) instead of
+/// napi-rs's `InvalidArg`. Defaults for `None` are the core's.
+fn optional<T: FromNapiValue + ValidateNapiValue>(env: &Env, name: &str, value: Option<Unknown>) -> Result<Option<T>> {
+    let Some(value) = value else { return Ok(None) };
+    // SAFETY: `value` is a live handle of this call's scope and `env` is the env it belongs to.
+    let converted =
+        unsafe { T::validate(env.raw(), value.raw()).and_then(|_| T::from_napi_value(env.raw(), value.raw())) };
+    converted.map(Some).map_err(|e| throw(env, InvalidArgument::new(name, e.reason)))
 }
 
 fn secp_secret(env: &Env, bytes: &[u8]) -> Result<secp256k1::SecretKey> {
@@ -59,7 +53,10 @@ fn bytes<'env>(env: &'env Env, data: &[u8]) -> Result<BufferSlice<'env>> {
     BufferSlice::copy_from(env, data)
 }
 
-#[napi(object)]
+/// Declares the TypeScript interface only: `verifyDigest` reads `lowS` with
+/// [`optional`] so that `null` means unset and a wrong type is `INVALID_ARGUMENT`.
+#[allow(dead_code)]
+#[napi(object, object_to_js = false)]
 pub struct VerifyOptions {
     /// Require low-S (Ethereum/Bitcoin rule). Defaults to `true`.
     pub low_s: Option<bool>,
@@ -96,17 +93,22 @@ pub fn verify_digest(
     public_key: &[u8],
     digest: &[u8],
     signature: &[u8],
-    options: Option<VerifyOptions>,
+    #[napi(ts_arg_type = "VerifyOptions | null")] options: Option<Unknown>,
 ) -> Result<bool> {
+    let options = secp256k1::VerifyOptions::from_optional(low_s_option(env, options)?);
     let key = secp256k1::PublicKey::from_slice(public_key).map_err(|e| throw(env, e))?;
-    let digest = digest32(env, digest)?;
-    let low_s = options.and_then(|o| o.low_s).unwrap_or(true);
-    let verdict = if low_s {
-        secp256k1::verify_strict(&key, digest, signature)
-    } else {
-        secp256k1::verify_plain(&key, digest, signature)
-    };
-    verdict.map_err(|e| throw(env, e))
+    secp256k1::verify(&key, digest32(env, digest)?, signature, &options).map_err(|e| throw(env, e))
+}
+
+/// `options.lowS` of `verifyDigest`; `options` must be an object when given.
+fn low_s_option(env: &Env, options: Option<Unknown>) -> Result<Option<bool>> {
+    let Some(options) = optional::<Object>(env, "options", options)? else { return Ok(None) };
+    let low_s = options.get_named_property::<Option<Unknown>>("lowS")?;
+    optional::<bool>(env, "options.lowS", low_s)
+}
+
+fn key_format(env: &Env, compressed: Option<Unknown>) -> Result<secp256k1::PublicKeyFormat> {
+    Ok(secp256k1::PublicKeyFormat::from_compressed(optional::<bool>(env, "compressed", compressed)?))
 }
 
 /// SEC1 public key of a secret key; compressed (33 bytes) unless `compressed` is false.
@@ -114,14 +116,10 @@ pub fn verify_digest(
 pub fn public_key_from_secret<'env>(
     env: &'env Env,
     secret_key: &[u8],
-    compressed: Option<bool>,
+    #[napi(ts_arg_type = "boolean | null")] compressed: Option<Unknown>,
 ) -> Result<BufferSlice<'env>> {
-    let pk = secp_secret(env, secret_key)?.public_key();
-    if compressed.unwrap_or(true) {
-        bytes(env, &pk.to_compressed())
-    } else {
-        bytes(env, &pk.to_uncompressed())
-    }
+    let format = key_format(env, compressed)?;
+    bytes(env, &secp_secret(env, secret_key)?.public_key().serialize(format))
 }
 
 /// Recovers the signer's public key (compressed unless `compressed` is false).
@@ -131,15 +129,12 @@ pub fn recover_public_key<'env>(
     digest: &[u8],
     signature: &[u8],
     recovery_id: u32,
-    compressed: Option<bool>,
+    #[napi(ts_arg_type = "boolean | null")] compressed: Option<Unknown>,
 ) -> Result<BufferSlice<'env>> {
+    let format = key_format(env, compressed)?;
     let recid = u8::try_from(recovery_id).unwrap_or(u8::MAX);
     let pk = secp256k1::recover_public_key(digest32(env, digest)?, signature, recid).map_err(|e| throw(env, e))?;
-    if compressed.unwrap_or(true) {
-        bytes(env, &pk.to_compressed())
-    } else {
-        bytes(env, &pk.to_uncompressed())
-    }
+    bytes(env, &pk.serialize(format))
 }
 
 /// Strict DER signature to 64-byte `r || s`; `null` when r or s is out of range.

@@ -5,94 +5,36 @@
 #![cfg_attr(test, allow(dead_code))]
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sentinel_protocol::{Curve, FrameDecoder as CoreDecoder, Request, RequestFrame};
+use sentinel_protocol::{limits, FrameDecoder as CoreDecoder, Request, RequestFrame};
 
-use super::{throw, Coded};
-
-impl Coded for sentinel_protocol::ProtocolError {
-    fn code(&self) -> &'static str {
-        sentinel_protocol::ProtocolError::code(self)
-    }
-    fn text(&self) -> String {
-        self.message.clone()
-    }
-}
+use super::throw;
 
 /// A coded error for a bad argument from the TypeScript side.
 struct Arg(String);
 
-impl Coded for Arg {
+impl sentinel_error::CodedError for Arg {
     fn code(&self) -> &'static str {
         "INVALID_ARGUMENT"
     }
-    fn text(&self) -> String {
+    fn message(&self) -> String {
         self.0.clone()
     }
 }
 
-#[napi(object)]
-pub struct RequestArgs {
-    pub payload: Option<Buffer>,
-    pub nonce: Option<Buffer>,
-    pub curve: Option<String>,
-    pub key_id: Option<String>,
-    pub digest: Option<Buffer>,
-    pub unsigned_tx: Option<Buffer>,
-}
-
-fn required<T>(env: &Env, value: Option<T>, name: &str, op: &str) -> Result<T> {
-    value.ok_or_else(|| throw(env, Arg(format!("{name}: required for `{op}`"))))
-}
-
-/// Encodes one request as a complete frame (length prefix included).
-/// `op` is a protocol operation name (`ping`, `describe`, `attest`, `generate_key`,
-/// `sign_digest`, `sign_ethereum_transaction`); `id` a non-negative safe integer.
-#[napi(catch_unwind)]
-pub fn encode_request<'env>(
-    env: &'env Env,
-    id: f64,
-    op: String,
-    args: Option<RequestArgs>,
-) -> Result<BufferSlice<'env>> {
+/// Encodes one request as a complete frame (length prefix included). The
+/// request object is deserialized straight into the Rust `Request`, so this
+/// binding knows no operation names; `id` is a non-negative safe integer.
+#[napi(catch_unwind, ts_args_type = "id: number, request: import('./protocol').Request")]
+pub fn encode_request<'env>(env: &'env Env, id: f64, request: Unknown<'env>) -> Result<BufferSlice<'env>> {
     if !((0.0..=9_007_199_254_740_991.0).contains(&id) && id.fract() == 0.0) {
         return Err(throw(env, Arg("id: must be a non-negative safe integer".into())));
     }
-    let a = args.unwrap_or(RequestArgs {
-        payload: None,
-        nonce: None,
-        curve: None,
-        key_id: None,
-        digest: None,
-        unsigned_tx: None,
-    });
-    let op_name = op.as_str();
-    let request = match op_name {
-        "ping" => Request::Ping { payload: a.payload.map(|b| b.to_vec()).unwrap_or_default() },
-        "describe" => Request::Describe {},
-        "attest" => Request::Attest { nonce: required(env, a.nonce, "nonce", op_name)?.to_vec() },
-        "generate_key" => {
-            let curve = match required(env, a.curve, "curve", op_name)?.as_str() {
-                "secp256k1" => Curve::Secp256k1,
-                "ed25519" => Curve::Ed25519,
-                other => return Err(throw(env, Arg(format!("curve: `{other}` is not secp256k1 or ed25519")))),
-            };
-            Request::GenerateKey { curve }
-        }
-        "sign_digest" => Request::SignDigest {
-            key_id: required(env, a.key_id, "keyId", op_name)?,
-            digest: required(env, a.digest, "digest", op_name)?.to_vec(),
-        },
-        "sign_ethereum_transaction" => Request::SignEthereumTransaction {
-            key_id: required(env, a.key_id, "keyId", op_name)?,
-            unsigned_tx: required(env, a.unsigned_tx, "unsignedTx", op_name)?.to_vec(),
-        },
-        other => return Err(throw(env, Arg(format!("op: `{other}` is not a protocol operation")))),
-    };
+    let request: Request = env.from_js_value(request).map_err(|e| throw(env, Arg(format!("request: {}", e.reason))))?;
     BufferSlice::copy_from(env, sentinel_protocol::encode_request(&RequestFrame { id: id as u64, request }))
 }
 
 /// Decodes one response frame body into `{ id, type, ...fields }` (bytes as Buffers).
-#[napi(catch_unwind, ts_return_type = "{ id: number; type: string; [field: string]: unknown }")]
+#[napi(catch_unwind, ts_return_type = "import('./protocol').Response & { id: number }")]
 pub fn decode_response<'env>(env: &'env Env, body: &[u8]) -> Result<Object<'env>> {
     let frame = sentinel_protocol::decode_response(body).map_err(|e| throw(env, e))?;
     let value = env.to_js_value(&frame.response)?;
@@ -100,6 +42,32 @@ pub fn decode_response<'env>(env: &'env Env, body: &[u8]) -> Result<Object<'env>
     object.set_named_property("id", frame.id as f64)?;
     Ok(object)
 }
+
+/// The answer type each operation gets when it succeeds (`{ sign_digest: 'signature', ... }`).
+#[napi(catch_unwind, ts_return_type = "import('./protocol').AnswerTypes")]
+pub fn operation_answers(env: &Env) -> Result<Object<'_>> {
+    let mut out = Object::new(env)?;
+    for (op, answer) in Request::ANSWERS {
+        out.set_named_property(op, *answer)?;
+    }
+    Ok(out)
+}
+
+/// Largest frame body (crates/protocol `limits`).
+#[napi]
+pub const MAX_FRAME_BYTES: u32 = limits::MAX_FRAME_BYTES as u32;
+/// Largest attestation nonce.
+#[napi]
+pub const MAX_NONCE_BYTES: u32 = limits::MAX_NONCE_BYTES as u32;
+/// Largest unsigned Ethereum transaction.
+#[napi]
+pub const MAX_TRANSACTION_BYTES: u32 = limits::MAX_TRANSACTION_BYTES as u32;
+/// Longest key id.
+#[napi]
+pub const MAX_KEY_ID_BYTES: u32 = limits::MAX_KEY_ID_BYTES as u32;
+/// Largest `ping` payload.
+#[napi]
+pub const MAX_PING_PAYLOAD_BYTES: u32 = limits::MAX_PING_PAYLOAD_BYTES as u32;
 
 /// Splits a byte stream from the enclave into frame bodies.
 #[napi]

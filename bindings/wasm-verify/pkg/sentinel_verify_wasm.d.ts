@@ -9,6 +9,7 @@ export interface AttestationOptions {
     root?: Uint8Array;
     /** Verification time, Unix ms (required: the verifier never reads a clock). */
     atMs: number;
+    /** Accept an all-zero PCR0 (debug-mode enclave). Defaults to `false`. */
     allowDebug?: boolean;
     expect?: AttestationExpectations;
 }

@@ -9,6 +9,7 @@ export interface AttestationOptions {
     root?: Uint8Array;
     /** Verification time, Unix ms (required: the verifier never reads a clock). */
     atMs: number;
+    /** Accept an all-zero PCR0 (debug-mode enclave). Defaults to `false`. */
     allowDebug?: boolean;
     expect?: AttestationExpectations;
 }
@@ -122,7 +123,7 @@ export function verifyAttestation(document: Uint8Array | number[], options: Atte
 /**
  * Verifies a 64-byte `r || s` signature; `lowS` (default true) rejects high-S.
  */
-export function verifyDigest(public_key: Uint8Array | number[], digest: Uint8Array | number[], signature: Uint8Array | number[], options: VerifyOptions): boolean;
+export function verifyDigest(public_key: Uint8Array | number[], digest: Uint8Array | number[], signature: Uint8Array | number[], options?: VerifyOptions | null): boolean;
 
 /**
  * Strict Ed25519 verification.

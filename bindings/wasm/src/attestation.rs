@@ -1,22 +1,30 @@
 //! WASM face of the Nitro attestation verifier, mirroring
-//! `bindings/node/src/attestation.rs`: the options object becomes the crate's
-//! `VerifyRequest`, the crate verifies, and its shared JS view comes back.
+//! `bindings/node/src/attestation.rs`: the options object is deserialized into
+//! the crate's `AttestationOptions` (a wrong type is `INVALID_ARGUMENT`), the
+//! crate verifies, and its shared JS view comes back. Also home of the one
+//! error conversion ([`js_error`]) both WASM packages use.
 //! Also compiled alone into `@sentinel/verify-wasm`, the small package a
 //! browser page loads to check attestation without the signing core.
-use js_sys::{Object, Reflect, Uint8Array};
-use sentinel_attestation::{verify_request, ExpectationsSpec, VerifyRequest, AWS_NITRO_ROOT_G1_DER};
+use js_sys::Reflect;
+use sentinel_attestation::{verify_request, AttestationOptions, AWS_NITRO_ROOT_G1_DER};
+use sentinel_error::{CodedError, Internal, InvalidArgument};
 use wasm_bindgen::prelude::*;
 
-/// A JS `Error` carrying a stable `code`: the one error shape of both WASM packages.
-pub(crate) fn coded_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
+/// The one conversion of an error to JS in both WASM packages: an `Error`
+/// carrying the core's stable `code` and its message (the N-API build throws
+/// the same shape).
+pub(crate) fn js_error<E: CodedError>(e: E) -> JsValue {
+    let err = js_sys::Error::new(&e.message());
     // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(&err, &"code".into(), &code.into());
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
     err.into()
 }
 
-fn invalid(message: &str) -> JsValue {
-    coded_error("INVALID_ARGUMENT", message)
+/// serde → plain JS objects (maps as objects, `None` → `null`, as the N-API build does).
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let serializer =
+        serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
+    value.serialize(&serializer).map_err(|e| js_error(Internal(e.to_string())))
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -29,6 +37,7 @@ export interface AttestationOptions {
   root?: Uint8Array;
   /** Verification time, Unix ms (required: the verifier never reads a clock). */
   atMs: number;
+  /** Accept an all-zero PCR0 (debug-mode enclave). Defaults to `false`. */
   allowDebug?: boolean;
   expect?: AttestationExpectations;
 }
@@ -43,30 +52,15 @@ export interface VerifiedAttestation {
 #[wasm_bindgen(js_name = verifyAttestation, unchecked_return_type = "VerifiedAttestation")]
 pub fn verify_attestation(
     document: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "AttestationOptions")] options: Object,
+    #[wasm_bindgen(unchecked_param_type = "AttestationOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let get = |name: &str| Reflect::get(&options, &name.into()).unwrap_or(JsValue::UNDEFINED);
-    let root = match get("root") {
-        v if v.is_undefined() || v.is_null() => None,
-        v => Some(v.dyn_into::<Uint8Array>().map_err(|_| invalid("root: must be a Uint8Array (DER)"))?.to_vec()),
-    };
-    let at_ms = get("atMs").as_f64().ok_or_else(|| invalid("atMs: required, Unix milliseconds"))?;
-    let allow_debug = match get("allowDebug") {
-        v if v.is_undefined() || v.is_null() => false,
-        v => v.as_bool().ok_or_else(|| invalid("allowDebug: must be a boolean"))?,
-    };
-    let expect = match get("expect") {
-        v if v.is_undefined() || v.is_null() => None,
-        v => Some(
-            serde_wasm_bindgen::from_value::<ExpectationsSpec>(v)
-                .map_err(|e| coded_error("INVALID_EXPECTATION", &format!("expect: {e}")))?,
-        ),
-    };
-    let request = VerifyRequest { root: root.as_deref(), at_ms, allow_debug, expect };
-    let view = verify_request(document, request).map_err(|e| coded_error(e.code(), e.message()))?;
-    let serializer =
-        serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
-    serde::Serialize::serialize(&view, &serializer).map_err(|e| coded_error("INTERNAL", &e.to_string()))
+    let options: AttestationOptions = serde_wasm_bindgen::from_value(options).map_err(|e| {
+        // The error wraps a JS `Error`, whose string form starts with its class name.
+        let text = e.to_string();
+        js_error(InvalidArgument::new("options", text.strip_prefix("Error: ").unwrap_or(&text)))
+    })?;
+    let view = verify_request(document, options.request()).map_err(js_error)?;
+    to_js(&view)
 }
 
 /// The embedded AWS Nitro Enclaves Root-G1 certificate (DER).

@@ -1,42 +1,38 @@
 //! WASM binding of the Sentinel core (wasm-bindgen), for browsers and Node.
 //!
 //! Mirrors `bindings/node` function for function: convert, call one core
-//! function, convert back. Errors are thrown as JS `Error`s carrying the core's
+//! function, convert back. Errors go through one conversion (`js_error`, for
+//! any [`sentinel_error::CodedError`]) into JS `Error`s carrying the core's
 //! stable `code`, the same shape the N-API build throws, so one conformance
-//! suite runs unchanged against both.
+//! suite runs unchanged against both. Option arguments of the wrong type are
+//! `INVALID_ARGUMENT` in both builds; their defaults are the core's.
 mod attestation;
 
-use attestation::coded_error;
+use attestation::{js_error, to_js};
 
 use js_sys::{Object, Reflect, Uint8Array};
+use sentinel_error::InvalidArgument;
 use sentinel_signer::{ed25519, hazmat, secp256k1};
 use wasm_bindgen::prelude::*;
 
-trait Coded {
-    fn code(&self) -> &'static str;
-    fn text(&self) -> String;
+/// The one conversion of an optional boolean (`undefined`/`null` → `None`);
+/// any other non-boolean is `INVALID_ARGUMENT`, as in the N-API build.
+fn optional_bool(value: &JsValue, name: &str) -> Result<Option<bool>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_bool().map(Some).ok_or_else(|| js_error(InvalidArgument::new(name, "expected a boolean")))
 }
 
-impl Coded for sentinel_signer::Error {
-    fn code(&self) -> &'static str {
-        sentinel_signer::Error::code(*self)
+/// `options.lowS` of `verifyDigest`: `options` must be an object when given.
+fn low_s_option(options: &JsValue) -> Result<Option<bool>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
     }
-    fn text(&self) -> String {
-        self.message().to_string()
+    if !options.is_object() {
+        return Err(js_error(InvalidArgument::new("options", "expected an object")));
     }
-}
-
-impl Coded for sentinel_eth::Error {
-    fn code(&self) -> &'static str {
-        sentinel_eth::Error::code(self)
-    }
-    fn text(&self) -> String {
-        self.message()
-    }
-}
-
-fn js_error<E: Coded>(e: E) -> JsValue {
-    coded_error(e.code(), &e.text())
+    optional_bool(&Reflect::get(options, &"lowS".into())?, "options.lowS")
 }
 
 fn secp_secret(bytes: &[u8]) -> Result<secp256k1::SecretKey, JsValue> {
@@ -91,24 +87,25 @@ pub fn verify_digest(
     public_key: &[u8],
     digest: &[u8],
     signature: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<Object>,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions | null")] options: JsValue,
 ) -> Result<bool, JsValue> {
+    let options = secp256k1::VerifyOptions::from_optional(low_s_option(&options)?);
     let key = secp256k1::PublicKey::from_slice(public_key).map_err(js_error)?;
-    let digest = digest32(digest)?;
-    let low_s = options.and_then(|o| Reflect::get(&o, &"lowS".into()).ok()).and_then(|v| v.as_bool()).unwrap_or(true);
-    let verdict = if low_s {
-        secp256k1::verify_strict(&key, digest, signature)
-    } else {
-        secp256k1::verify_plain(&key, digest, signature)
-    };
-    verdict.map_err(js_error)
+    secp256k1::verify(&key, digest32(digest)?, signature, &options).map_err(js_error)
+}
+
+fn key_format(compressed: &JsValue) -> Result<secp256k1::PublicKeyFormat, JsValue> {
+    Ok(secp256k1::PublicKeyFormat::from_compressed(optional_bool(compressed, "compressed")?))
 }
 
 /// SEC1 public key of a secret key; compressed unless `compressed` is false.
 #[wasm_bindgen(js_name = publicKeyFromSecret)]
-pub fn public_key_from_secret(secret_key: &[u8], compressed: Option<bool>) -> Result<Vec<u8>, JsValue> {
-    let pk = secp_secret(secret_key)?.public_key();
-    Ok(if compressed.unwrap_or(true) { pk.to_compressed().to_vec() } else { pk.to_uncompressed().to_vec() })
+pub fn public_key_from_secret(
+    secret_key: &[u8],
+    #[wasm_bindgen(unchecked_optional_param_type = "boolean | null")] compressed: JsValue,
+) -> Result<Vec<u8>, JsValue> {
+    let format = key_format(&compressed)?;
+    Ok(secp_secret(secret_key)?.public_key().serialize(format))
 }
 
 /// Recovers the signer's public key (compressed unless `compressed` is false).
@@ -117,11 +114,12 @@ pub fn recover_public_key(
     digest: &[u8],
     signature: &[u8],
     recovery_id: u32,
-    compressed: Option<bool>,
+    #[wasm_bindgen(unchecked_optional_param_type = "boolean | null")] compressed: JsValue,
 ) -> Result<Vec<u8>, JsValue> {
+    let format = key_format(&compressed)?;
     let recid = u8::try_from(recovery_id).unwrap_or(u8::MAX);
     let pk = secp256k1::recover_public_key(digest32(digest)?, signature, recid).map_err(js_error)?;
-    Ok(if compressed.unwrap_or(true) { pk.to_compressed().to_vec() } else { pk.to_uncompressed().to_vec() })
+    Ok(pk.serialize(format))
 }
 
 /// Strict DER signature to 64-byte `r || s`; `null` when r or s is out of range.
@@ -159,12 +157,6 @@ pub fn decode_ethereum_transaction(unsigned_tx: &[u8]) -> Result<JsValue, JsValu
 pub fn recover_ethereum_transaction_signer(signed_tx: &[u8]) -> Result<JsValue, JsValue> {
     let (signer, tx) = sentinel_eth::recover_transaction_signer(signed_tx).map_err(js_error)?;
     to_js(&sentinel_eth::RecoveredSignerView::new(&signer, &tx))
-}
-
-/// serde → plain JS objects, `None` → `null` (as the N-API build does).
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    value.serialize(&serializer).map_err(|e| coded_error("INTERNAL", &e.to_string()))
 }
 
 /// EIP-191 `personal_sign` digest of a message.

@@ -9,6 +9,7 @@ export interface AttestationOptions {
     root?: Uint8Array;
     /** Verification time, Unix ms (required: the verifier never reads a clock). */
     atMs: number;
+    /** Accept an all-zero PCR0 (debug-mode enclave). Defaults to `false`. */
     allowDebug?: boolean;
     expect?: AttestationExpectations;
 }
@@ -122,7 +123,7 @@ export function verifyAttestation(document: Uint8Array | number[], options: Atte
 /**
  * Verifies a 64-byte `r || s` signature; `lowS` (default true) rejects high-S.
  */
-export function verifyDigest(public_key: Uint8Array | number[], digest: Uint8Array | number[], signature: Uint8Array | number[], options: VerifyOptions): boolean;
+export function verifyDigest(public_key: Uint8Array | number[], digest: Uint8Array | number[], signature: Uint8Array | number[], options?: VerifyOptions | null): boolean;
 
 /**
  * Strict Ed25519 verification.
@@ -141,16 +142,16 @@ export interface InitOutput {
     readonly hashTypedData: (a: number, b: number) => [number, number, number, number];
     readonly hazmatRfc6979Nonce: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
     readonly keccak256: (a: number, b: number) => [number, number];
-    readonly publicKeyFromSecret: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly publicKeyFromSecret: (a: number, b: number, c: any) => [number, number, number, number];
     readonly recoverEthereumTransactionSigner: (a: number, b: number) => [number, number, number];
-    readonly recoverPublicKey: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
+    readonly recoverPublicKey: (a: number, b: number, c: number, d: number, e: number, f: any) => [number, number, number, number];
     readonly signDigest: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly signDigestInto: (a: number, b: number, c: number, d: number, e: number, f: number, g: any) => [number, number, number];
     readonly signEd25519: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly signEthereumTransaction: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly signatureFromDer: (a: number, b: number) => [number, number, number];
     readonly verifyAttestation: (a: number, b: number, c: any) => [number, number, number];
-    readonly verifyDigest: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly verifyDigest: (a: number, b: number, c: number, d: number, e: number, f: number, g: any) => [number, number, number];
     readonly verifyEd25519: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly rustsecp256k1_v0_11_context_create: (a: number) => number;
     readonly rustsecp256k1_v0_11_context_destroy: (a: number) => void;

@@ -8,6 +8,13 @@
 //! P-384 CA valid at `now`. Intermediates from `cabundle[1..]` and the leaf are
 //! each checked by their issuer: ECDSA P-384/SHA-384 only, names chained, CA
 //! basic constraints and path length on every issuer, validity at `now`.
+//!
+//! Extension rules follow AWS's validation guide (aws-nitro-enclaves-nsm-api,
+//! `docs/attestation_process.md` §3.2.3) and RFC 5280: every CA certificate
+//! (the root included) has a *critical* basicConstraints with cA=true and a
+//! keyUsage with keyCertSign; the leaf has a keyUsage with digitalSignature
+//! and is not a CA (no cA=true, no pathLenConstraint, no keyCertSign); no
+//! extension appears twice.
 
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
@@ -31,6 +38,9 @@ pub(crate) struct Link {
     cert: Certificate,
     tbs_der: Vec<u8>,
     key: VerifyingKey,
+    /// basicConstraints and whether it is marked critical.
+    basic_constraints: Option<(BasicConstraints, bool)>,
+    key_usage: Option<KeyUsage>,
 }
 
 /// The path root → intermediates → leaf, parsed but not yet verified.
@@ -73,6 +83,7 @@ pub(crate) fn build(trusted_root_der: &[u8], cabundle: &[Vec<u8>], leaf_der: &[u
         // Intermediates below this issuer, not counting the leaf.
         check_ca(issuer, count - i - 2)?;
     }
+    check_leaf(&links[count - 1])?;
     Ok(Chain { links })
 }
 
@@ -121,42 +132,50 @@ fn parse(der: &[u8], label: String) -> Result<Link, Error> {
         .flatten()
         .and_then(|point| VerifyingKey::from_sec1_bytes(point).ok())
         .ok_or_else(|| Error::new(ErrorCode::UnsupportedPublicKey, format!("{label}: key is not an EC P-384 key")))?;
-    for ext in tbs.extensions.iter().flatten() {
-        if ext.critical && ext.extn_id != BASIC_CONSTRAINTS && ext.extn_id != KEY_USAGE {
+    let extensions = tbs.extensions.as_deref().unwrap_or_default();
+    let mut basic_constraints = None;
+    let mut key_usage = None;
+    for (i, ext) in extensions.iter().enumerate() {
+        if extensions[..i].iter().any(|e| e.extn_id == ext.extn_id) {
+            return Err(invalid(&format!("extension {} appears twice", ext.extn_id)));
+        }
+        if ext.extn_id == BASIC_CONSTRAINTS {
+            let value = BasicConstraints::from_der(ext.extn_value.as_bytes())
+                .map_err(|_| invalid("malformed basicConstraints"))?;
+            basic_constraints = Some((value, ext.critical));
+        } else if ext.extn_id == KEY_USAGE {
+            key_usage = Some(KeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| invalid("malformed keyUsage"))?);
+        } else if ext.critical {
             return err(
                 ErrorCode::UnsupportedCriticalExtension,
                 format!("{label}: unsupported critical extension {}", ext.extn_id),
             );
         }
     }
-    Ok(Link { label, cert, tbs_der, key })
+    Ok(Link { label, cert, tbs_der, key, basic_constraints, key_usage })
 }
 
-/// An issuer must be a CA (basicConstraints cA), may sign certificates
-/// (keyUsage keyCertSign, when present) and must allow `below` intermediates.
+/// An issuer (the root included) must be a CA: a critical basicConstraints
+/// with cA=true (`NOT_A_CA`, `BASIC_CONSTRAINTS_NOT_CRITICAL`), a keyUsage
+/// with keyCertSign (`CA_KEY_USAGE_INVALID`), and a pathLenConstraint, when
+/// present, that allows the `below` intermediates under it.
 fn check_ca(issuer: &Link, below: usize) -> Result<(), Error> {
-    let not_ca = |what: &str| Error::new(ErrorCode::NotACa, format!("{}: {what}", issuer.label));
-    let extension = |oid| {
-        issuer
-            .cert
-            .tbs_certificate
-            .extensions
-            .iter()
-            .flatten()
-            .find(|e| e.extn_id == oid)
-            .map(|e| e.extn_value.as_bytes())
+    let fail = |code, what: &str| Error::new(code, format!("{}: {what}", issuer.label));
+    let Some((constraints, critical)) = &issuer.basic_constraints else {
+        return Err(fail(ErrorCode::NotACa, "has no basicConstraints"));
     };
-    let constraints = extension(BASIC_CONSTRAINTS)
-        .ok_or_else(|| not_ca("has no basicConstraints"))
-        .and_then(|v| BasicConstraints::from_der(v).map_err(|_| not_ca("malformed basicConstraints")))?;
     if !constraints.ca {
-        return Err(not_ca("basicConstraints cA is false"));
+        return Err(fail(ErrorCode::NotACa, "basicConstraints cA is false"));
     }
-    if let Some(usage) = extension(KEY_USAGE) {
-        let usage = KeyUsage::from_der(usage).map_err(|_| not_ca("malformed keyUsage"))?;
-        if !usage.key_cert_sign() {
-            return Err(not_ca("keyUsage lacks keyCertSign"));
+    if !critical {
+        return Err(fail(ErrorCode::BasicConstraintsNotCritical, "basicConstraints of a CA must be critical"));
+    }
+    match &issuer.key_usage {
+        None => return Err(fail(ErrorCode::CaKeyUsageInvalid, "CA certificate has no keyUsage")),
+        Some(usage) if !usage.key_cert_sign() => {
+            return Err(fail(ErrorCode::CaKeyUsageInvalid, "keyUsage lacks keyCertSign"))
         }
+        Some(_) => {}
     }
     if let Some(limit) = constraints.path_len_constraint {
         if below > usize::from(limit) {
@@ -165,6 +184,31 @@ fn check_ca(issuer: &Link, below: usize) -> Result<(), Error> {
                 format!("{}: pathLenConstraint {limit} but {below} intermediate(s) follow", issuer.label),
             );
         }
+    }
+    Ok(())
+}
+
+/// The leaf signs documents, nothing else: keyUsage with digitalSignature
+/// (`LEAF_KEY_USAGE_INVALID`); not a CA, i.e. basicConstraints absent or cA
+/// false without pathLenConstraint, and no keyCertSign (`LEAF_IS_CA`).
+fn check_leaf(leaf: &Link) -> Result<(), Error> {
+    let fail = |code, what: &str| Error::new(code, format!("{}: {what}", leaf.label));
+    if let Some((constraints, _)) = &leaf.basic_constraints {
+        if constraints.ca {
+            return Err(fail(ErrorCode::LeafIsCa, "basicConstraints cA is true"));
+        }
+        if constraints.path_len_constraint.is_some() {
+            return Err(fail(ErrorCode::LeafIsCa, "has a pathLenConstraint"));
+        }
+    }
+    let Some(usage) = &leaf.key_usage else {
+        return Err(fail(ErrorCode::LeafKeyUsageInvalid, "has no keyUsage"));
+    };
+    if usage.key_cert_sign() {
+        return Err(fail(ErrorCode::LeafIsCa, "keyUsage has keyCertSign"));
+    }
+    if !usage.digital_signature() {
+        return Err(fail(ErrorCode::LeafKeyUsageInvalid, "keyUsage lacks digitalSignature"));
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     InvalidField,
     FieldTooLarge,
     UnsupportedDigest,
+    TimestampZero,
+    CertificateTooLarge,
     InvalidTrustedRoot,
     InvalidCertificate,
     UnsupportedCertificateAlgorithm,
@@ -29,7 +31,11 @@ pub enum ErrorCode {
     RootMismatch,
     ChainNameMismatch,
     NotACa,
+    BasicConstraintsNotCritical,
+    CaKeyUsageInvalid,
     PathLengthExceeded,
+    LeafIsCa,
+    LeafKeyUsageInvalid,
     CertificateSignatureInvalid,
     CertificateNotValidAtTime,
     SignatureInvalid,
@@ -59,6 +65,8 @@ impl ErrorCode {
         Self::InvalidField,
         Self::FieldTooLarge,
         Self::UnsupportedDigest,
+        Self::TimestampZero,
+        Self::CertificateTooLarge,
         Self::InvalidTrustedRoot,
         Self::InvalidCertificate,
         Self::UnsupportedCertificateAlgorithm,
@@ -67,7 +75,11 @@ impl ErrorCode {
         Self::RootMismatch,
         Self::ChainNameMismatch,
         Self::NotACa,
+        Self::BasicConstraintsNotCritical,
+        Self::CaKeyUsageInvalid,
         Self::PathLengthExceeded,
+        Self::LeafIsCa,
+        Self::LeafKeyUsageInvalid,
         Self::CertificateSignatureInvalid,
         Self::CertificateNotValidAtTime,
         Self::SignatureInvalid,
@@ -97,6 +109,8 @@ impl ErrorCode {
             Self::InvalidField => "INVALID_FIELD",
             Self::FieldTooLarge => "FIELD_TOO_LARGE",
             Self::UnsupportedDigest => "UNSUPPORTED_DIGEST",
+            Self::TimestampZero => "TIMESTAMP_ZERO",
+            Self::CertificateTooLarge => "CERTIFICATE_TOO_LARGE",
             Self::InvalidTrustedRoot => "INVALID_TRUSTED_ROOT",
             Self::InvalidCertificate => "INVALID_CERTIFICATE",
             Self::UnsupportedCertificateAlgorithm => "UNSUPPORTED_CERTIFICATE_ALGORITHM",
@@ -105,7 +119,11 @@ impl ErrorCode {
             Self::RootMismatch => "ROOT_MISMATCH",
             Self::ChainNameMismatch => "CHAIN_NAME_MISMATCH",
             Self::NotACa => "NOT_A_CA",
+            Self::BasicConstraintsNotCritical => "BASIC_CONSTRAINTS_NOT_CRITICAL",
+            Self::CaKeyUsageInvalid => "CA_KEY_USAGE_INVALID",
             Self::PathLengthExceeded => "PATH_LENGTH_EXCEEDED",
+            Self::LeafIsCa => "LEAF_IS_CA",
+            Self::LeafKeyUsageInvalid => "LEAF_KEY_USAGE_INVALID",
             Self::CertificateSignatureInvalid => "CERTIFICATE_SIGNATURE_INVALID",
             Self::CertificateNotValidAtTime => "CERTIFICATE_NOT_VALID_AT_TIME",
             Self::SignatureInvalid => "SIGNATURE_INVALID",
@@ -168,4 +186,13 @@ impl std::error::Error for Error {}
 /// Shorthand used across the crate.
 pub(crate) fn err<T>(kind: ErrorCode, message: impl Into<String>) -> Result<T, Error> {
     Err(Error::new(kind, message))
+}
+
+impl sentinel_error::CodedError for Error {
+    fn code(&self) -> &'static str {
+        Error::code(self)
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
 }

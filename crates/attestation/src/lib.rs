@@ -22,9 +22,9 @@ mod view;
 pub use document::{fingerprint, RootKind, VerifiedDocument};
 pub use error::{Error, ErrorCode};
 pub use expect::{Expectations, MAX_CLOCK_SKEW_MS};
-pub use payload::{MAX_CABUNDLE, MAX_NONCE, MAX_PCRS, MAX_PUBLIC_KEY, MAX_USER_DATA, PCR_LEN};
+pub use payload::{MAX_CABUNDLE, MAX_CERTIFICATE, MAX_NONCE, MAX_PCRS, MAX_PUBLIC_KEY, MAX_USER_DATA, PCR_LEN};
 pub use time::UnixTime;
-pub use view::{verify_request, ExpectationsSpec, VerifiedDocumentView, VerifyRequest};
+pub use view::{verify_request, AttestationOptions, ExpectationsSpec, VerifiedDocumentView, VerifyRequest};
 
 use error::err;
 
@@ -66,7 +66,7 @@ pub fn verify_with(
     }
     let cose = cose::decode(document)?;
     cose::check_header(&cose)?;
-    let payload = payload::decode(&cose.payload)?;
+    let payload = payload::decode(cose.payload())?;
     let chain = chain::build(trusted_root_der, &payload.cabundle, &payload.certificate)?;
     chain::verify(&chain, now)?;
     cose::verify_signature(&cose, chain.leaf_key())?;

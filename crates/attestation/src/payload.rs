@@ -24,6 +24,9 @@ pub const MAX_NONCE: usize = 512;
 pub const MAX_PUBLIC_KEY: usize = 1024;
 /// Most CA certificates accepted in `cabundle` (real documents carry 4).
 pub const MAX_CABUNDLE: usize = 8;
+/// Cap of `certificate` and of each `cabundle` entry (DER), as documented by
+/// AWS (`cert = bytes .size (1..1024)`; real ones are 530–800 bytes).
+pub const MAX_CERTIFICATE: usize = 1024;
 
 /// The payload fields after type and size checks.
 pub(crate) struct Payload {
@@ -65,10 +68,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Payload, Error> {
             .map_err(|_| Error::new(ErrorCode::InvalidField, "timestamp must be an unsigned integer"))?,
         _ => return err(ErrorCode::InvalidField, "timestamp must be an unsigned integer"),
     };
+    if timestamp_ms == 0 {
+        return err(ErrorCode::TimestampZero, "timestamp must be greater than 0");
+    }
     let pcrs = pcrs(required(take("pcrs"), "pcrs")?)?;
-    let certificate = bytes_field(take("certificate"), "certificate")?;
+    let certificate = certificate(required(take("certificate"), "certificate")?, "certificate")?;
     let cabundle = cabundle(required(take("cabundle"), "cabundle")?)?;
     let public_key = optional_bytes(take("public_key"), "public_key", MAX_PUBLIC_KEY)?;
+    if public_key.as_ref().is_some_and(Vec::is_empty) {
+        // AWS: public_key is 1..=1024 bytes when present.
+        return err(ErrorCode::InvalidField, "public_key must not be empty (null or absent when unset)");
+    }
     let user_data = optional_bytes(take("user_data"), "user_data", MAX_USER_DATA)?;
     let nonce = optional_bytes(take("nonce"), "nonce", MAX_NONCE)?;
     Ok(Payload { module_id, digest, timestamp_ms, pcrs, certificate, cabundle, public_key, user_data, nonce })
@@ -85,8 +95,13 @@ fn text(value: Option<Value>, name: &str) -> Result<String, Error> {
     }
 }
 
-fn bytes_field(value: Option<Value>, name: &str) -> Result<Vec<u8>, Error> {
-    match required(value, name)? {
+/// A DER certificate: a byte string of 1..=[`MAX_CERTIFICATE`] bytes.
+fn certificate(value: Value, name: &str) -> Result<Vec<u8>, Error> {
+    match value {
+        Value::Bytes(b) if b.len() > MAX_CERTIFICATE => err(
+            ErrorCode::CertificateTooLarge,
+            format!("{name} is {} bytes, at most {MAX_CERTIFICATE} allowed", b.len()),
+        ),
         Value::Bytes(b) if !b.is_empty() => Ok(b),
         _ => err(ErrorCode::InvalidField, format!("{name} must be a non-empty byte string")),
     }
@@ -140,14 +155,7 @@ fn cabundle(value: Value) -> Result<Vec<Vec<u8>>, Error> {
             format!("cabundle must have 1..={MAX_CABUNDLE} certificates, got {}", items.len()),
         );
     }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Value::Bytes(b) if !b.is_empty() => Ok(b),
-            _ => err(ErrorCode::InvalidField, format!("cabundle[{i}] must be a non-empty byte string")),
-        })
-        .collect()
+    items.into_iter().enumerate().map(|(i, v)| certificate(v, &format!("cabundle[{i}]"))).collect()
 }
 
 #[cfg(test)]
@@ -190,6 +198,22 @@ mod tests {
     }
 
     #[test]
+    fn timestamp_must_be_positive() {
+        assert_eq!(code("timestamp", Some(Value::Integer(0.into()))), ErrorCode::TimestampZero);
+        assert_eq!(with("timestamp", Some(Value::Integer(1.into()))).unwrap().timestamp_ms, 1);
+    }
+
+    #[test]
+    fn certificates_are_at_most_1024_bytes() {
+        let cert = |len: usize| Value::Bytes(vec![0x30; len]);
+        assert_eq!(with("certificate", Some(cert(MAX_CERTIFICATE))).unwrap().certificate.len(), MAX_CERTIFICATE);
+        assert_eq!(code("certificate", Some(cert(MAX_CERTIFICATE + 1))), ErrorCode::CertificateTooLarge);
+        let bundle = |last: usize| Value::Array(vec![cert(500), cert(last)]);
+        assert_eq!(with("cabundle", Some(bundle(MAX_CERTIFICATE))).unwrap().cabundle.len(), 2);
+        assert_eq!(code("cabundle", Some(bundle(MAX_CERTIFICATE + 1))), ErrorCode::CertificateTooLarge);
+    }
+
+    #[test]
     fn rejects_bad_fields_with_codes() {
         use ErrorCode::*;
         assert_eq!(code("module_id", Some(Value::Text(String::new()))), InvalidField);
@@ -197,6 +221,9 @@ mod tests {
         assert_eq!(code("digest", Some(Value::Text("SHA256".into()))), UnsupportedDigest);
         assert_eq!(code("timestamp", Some(Value::Integer((-1).into()))), InvalidField);
         assert_eq!(code("timestamp", Some(Value::Float(1.0))), InvalidField);
+        assert_eq!(code("public_key", Some(Value::Bytes(vec![]))), InvalidField);
+        assert_eq!(code("certificate", Some(Value::Bytes(vec![]))), InvalidField);
+        assert_eq!(code("cabundle", Some(Value::Array(vec![Value::Bytes(vec![])]))), InvalidField);
         assert_eq!(code("certificate", Some(Value::Text("x".into()))), InvalidField);
         assert_eq!(code("cabundle", Some(Value::Array(vec![]))), InvalidField);
         assert_eq!(code("cabundle", Some(Value::Array(vec![Value::Bytes(vec![1]); MAX_CABUNDLE + 1]))), InvalidField);

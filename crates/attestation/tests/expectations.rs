@@ -128,10 +128,10 @@ fn binding_request_path() {
     let at_ms = d.at().as_millis() as f64;
     let e = verify_request(&d.bytes, VerifyRequest { at_ms, ..Default::default() }).unwrap_err();
     assert_eq!(e.code(), "DEBUG_MODE_ENCLAVE");
-    verify_request(&d.bytes, VerifyRequest { at_ms, allow_debug: true, ..Default::default() }).unwrap();
+    verify_request(&d.bytes, VerifyRequest { at_ms, allow_debug: Some(true), ..Default::default() }).unwrap();
     // Explicit root = the embedded one.
     let root = Some(AWS_NITRO_ROOT_G1_DER);
-    verify_request(&d.bytes, VerifyRequest { at_ms, allow_debug: true, root, ..Default::default() }).unwrap();
+    verify_request(&d.bytes, VerifyRequest { at_ms, allow_debug: Some(true), root, ..Default::default() }).unwrap();
     let strict = verify_with(&d.bytes, AWS_NITRO_ROOT_G1_DER, d.at(), &VerifyOptions::default());
     assert_eq!(strict.unwrap_err().kind(), ErrorCode::DebugModeEnclave);
 }

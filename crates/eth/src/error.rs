@@ -76,3 +76,12 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl sentinel_error::CodedError for Error {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+}

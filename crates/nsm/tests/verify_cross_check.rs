@@ -111,3 +111,23 @@ fn a_ca_reopened_later_still_issues_verifiable_documents() {
     let verified = verify(&document, &root, UnixTime::from_millis(later)).unwrap();
     assert_eq!(verified.timestamp_ms(), later);
 }
+
+#[test]
+fn dev_pki_meets_the_aws_chain_rules() {
+    // The verifier enforces AWS's certificate rules (critical basicConstraints
+    // and keyCertSign on both CAs, leaf CA:FALSE with digitalSignature,
+    // certificates of at most 1024 bytes): simulated documents pass them with
+    // the largest request and a 64-character module_id.
+    let dir = tempfile::tempdir().unwrap();
+    let nsm = open_at(dir.path(), T0_MS).with_module_id("i-".to_string() + &"0".repeat(62));
+    let request = AttestationRequest {
+        user_data: Some(vec![1; 512]),
+        nonce: Some(vec![2; 512]),
+        public_key: Some(vec![3; 1024]),
+    };
+    let document = nsm.attestation_at(&request, T0_MS).unwrap();
+    let verified = verify(&document, nsm.root_der(), UnixTime::from_millis(T0_MS)).unwrap();
+    for der in verified.cabundle().iter().chain([&verified.certificate().to_vec()]) {
+        assert!(der.len() <= sentinel_attestation::MAX_CERTIFICATE, "{} bytes", der.len());
+    }
+}

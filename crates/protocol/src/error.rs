@@ -22,6 +22,16 @@ pub enum ProtocolErrorCode {
 }
 
 impl ProtocolErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: &'static [ProtocolErrorCode] = &[
+        ProtocolErrorCode::FrameTooLarge,
+        ProtocolErrorCode::EmptyFrame,
+        ProtocolErrorCode::MalformedFrame,
+        ProtocolErrorCode::UnsupportedVersion,
+        ProtocolErrorCode::UnknownOperation,
+        ProtocolErrorCode::InvalidArgument,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             ProtocolErrorCode::FrameTooLarge => "FRAME_TOO_LARGE",
@@ -48,6 +58,11 @@ impl ProtocolError {
         ProtocolError { code, message: message.into(), request_id: None }
     }
 
+    pub(crate) fn with_id(mut self, id: u64) -> Self {
+        self.request_id = Some(id);
+        self
+    }
+
     pub fn code(&self) -> &'static str {
         self.code.as_str()
     }
@@ -60,3 +75,12 @@ impl fmt::Display for ProtocolError {
 }
 
 impl std::error::Error for ProtocolError {}
+
+impl sentinel_error::CodedError for ProtocolError {
+    fn code(&self) -> &'static str {
+        self.code.as_str()
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+}

@@ -7,10 +7,7 @@
 use crate::error::{ProtocolError, ProtocolErrorCode};
 
 pub const FRAME_HEADER_BYTES: usize = 4;
-/// 1 MiB: well above the largest message (a 128 KiB transaction, a ~5 KiB
-/// attestation document) and small enough that a hostile host cannot make the
-/// enclave buffer much.
-pub const MAX_FRAME_BYTES: usize = 1 << 20;
+pub use crate::limits::MAX_FRAME_BYTES;
 
 /// Prefixes `body` with its length. Callers only pass bodies they encoded
 /// themselves, which are far below the cap.

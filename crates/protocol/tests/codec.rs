@@ -19,31 +19,34 @@ fn map(entries: &[(&str, Value)]) -> Value {
 
 fn all_requests() -> Vec<Request> {
     vec![
-        Request::Ping { payload: vec![1, 2, 3] },
-        Request::Describe {},
-        Request::Attest { nonce: vec![9; 32] },
-        Request::GenerateKey { curve: Curve::Secp256k1 },
-        Request::GenerateKey { curve: Curve::Ed25519 },
-        Request::SignDigest { key_id: "k1".into(), digest: vec![7; 32] },
-        Request::SignEthereumTransaction { key_id: "k1".into(), unsigned_tx: vec![2, 0xc0] },
+        Request::Ping(PingArgs { payload: vec![1, 2, 3] }),
+        Request::Describe(DescribeArgs {}),
+        Request::Attest(AttestArgs { nonce: vec![9; 32] }),
+        Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 }),
+        Request::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519 }),
+        Request::SignDigest(SignDigestArgs { key_id: "k1".into(), digest: vec![7; 32] }),
+        Request::SignEthereumTransaction(SignEthereumTransactionArgs {
+            key_id: "k1".into(),
+            unsigned_tx: vec![2, 0xc0],
+        }),
     ]
 }
 
 fn all_responses() -> Vec<Response> {
     vec![
-        Response::Pong { payload: vec![] },
-        Response::Description {
+        Response::Pong(Pong { payload: vec![] }),
+        Response::Description(Description {
             protocol_version: PROTOCOL_VERSION,
             module_id: "i-0-enc".into(),
             identity_public_key: vec![4; 97],
-            pcrs: vec![serde_bytes::ByteBuf::from(vec![0u8; 48]); 3],
-        },
-        Response::Attestation { document: vec![0xd2; 100] },
-        Response::KeyGenerated { key_id: "k1".into(), curve: Curve::Secp256k1, public_key: vec![2; 33] },
-        Response::Signature { signature: vec![1; 64], recovery_id: Some(1) },
-        Response::Signature { signature: vec![1; 64], recovery_id: None },
-        Response::SignedTransaction { raw: vec![2, 0xc0] },
-        Response::Error { code: "INVALID_SECRET_KEY".into(), message: "secretKey: …".into() },
+            pcrs: vec![vec![0u8; 48]; 3],
+        }),
+        Response::Attestation(Attestation { document: vec![0xd2; 100] }),
+        Response::KeyGenerated(KeyGenerated { key_id: "k1".into(), curve: Curve::Secp256k1, public_key: vec![2; 33] }),
+        Response::Signature(Signature { signature: vec![1; 64], recovery_id: Some(1) }),
+        Response::Signature(Signature { signature: vec![1; 64], recovery_id: None }),
+        Response::SignedTransaction(SignedTransaction { raw: vec![2, 0xc0] }),
+        Response::Error(ErrorAnswer { code: "INVALID_SECRET_KEY".into(), message: "secretKey: …".into() }),
     ]
 }
 
@@ -67,7 +70,7 @@ fn encode_request_or_response(frame: &ResponseFrame) -> Vec<u8> {
 
 #[test]
 fn wire_format_is_a_flat_map_with_byte_strings() {
-    let bytes = encode_request(&RequestFrame { id: 7, request: Request::Attest { nonce: vec![0xab; 4] } });
+    let bytes = encode_request(&RequestFrame { id: 7, request: Request::Attest(AttestArgs { nonce: vec![0xab; 4] }) });
     let value: Value = ciborium::from_reader(body_of(&bytes)).unwrap();
     let expected = map(&[
         ("v", Value::Integer(1.into())),
@@ -106,6 +109,8 @@ fn every_error_code_with_the_request_id_when_readable() {
     // No readable id: malformed, no id.
     let e = request_error(&map(&[v(), ("op", Value::Text("ping".into()))]));
     assert_eq!((e.code(), e.request_id), ("MALFORMED_FRAME", None));
+    let e = request_error(&map(&[v(), id()]));
+    assert_eq!((e.code(), e.request_id), ("MALFORMED_FRAME", None));
     let e = request_error(&map(&[v(), ("id", Value::Integer((-1).into())), ("op", Value::Text("ping".into()))]));
     assert_eq!(e.code(), "MALFORMED_FRAME");
     let e = request_error(&Value::Array(vec![]));
@@ -119,7 +124,30 @@ fn every_error_code_with_the_request_id_when_readable() {
         ("op", Value::Text("describe".into())),
         ("op", Value::Text("describe".into())),
     ]));
+    assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
+    // Duplicate argument.
+    let key = || ("key_id", Value::Text("k".into()));
+    let e = request_error(&map(&[v(), id(), ("op", Value::Text("sign_digest".into())), key(), key()]));
+    assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
+    // Non-text argument keys (serde would otherwise read 0 as the first field).
+    let e = request_error(&Value::Map(vec![
+        (Value::Text("v".into()), Value::Integer(1.into())),
+        (Value::Text("id".into()), Value::Integer(42.into())),
+        (Value::Text("op".into()), Value::Text("attest".into())),
+        (Value::Integer(0.into()), Value::Bytes(vec![1])),
+    ]));
+    assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
+    // The envelope keys come first, in order.
+    let e = request_error(&map(&[id(), v(), ("op", Value::Text("describe".into()))]));
+    assert_eq!((e.code(), e.request_id), ("MALFORMED_FRAME", None));
+    let e = request_error(&map(&[v(), id(), ("nonce", Value::Bytes(vec![1])), ("op", Value::Text("attest".into()))]));
     assert_eq!(e.code(), "MALFORMED_FRAME");
+    // Truncated inside the arguments: malformed, with the id.
+    let mut truncated =
+        cbor(&map(&[v(), id(), ("op", Value::Text("ping".into())), ("payload", Value::Bytes(vec![7; 40]))]));
+    truncated.truncate(truncated.len() - 3);
+    let e = decode_request(&truncated).unwrap_err();
+    assert_eq!((e.code(), e.request_id), ("MALFORMED_FRAME", Some(42)));
     // Trailing bytes and non-CBOR.
     let mut trailing = cbor(&map(&[v(), id(), ("op", Value::Text("describe".into()))]));
     trailing.push(0);
@@ -161,7 +189,7 @@ fn oversize_prefix_is_fatal_and_empty_frame_is_skipped() {
 
     let mut decoder = FrameDecoder::new();
     decoder.push(&0u32.to_be_bytes());
-    decoder.push(&encode_request(&RequestFrame { id: 5, request: Request::Describe {} }));
+    decoder.push(&encode_request(&RequestFrame { id: 5, request: Request::Describe(DescribeArgs {}) }));
     assert_eq!(decoder.next_frame().unwrap_err().code(), "EMPTY_FRAME");
     let body = decoder.next_frame().unwrap().unwrap();
     assert_eq!(decode_request(&body).unwrap().id, 5);

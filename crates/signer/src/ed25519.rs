@@ -29,6 +29,14 @@ impl SecretKey {
     pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LENGTH] {
         self.0.sign(message).to_bytes()
     }
+
+    /// The public key as SubjectPublicKeyInfo DER (RFC 8410), the form
+    /// attestation documents and X.509 tooling carry.
+    pub fn public_key_spki_der(&self) -> Vec<u8> {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        // Encoding a valid 32-byte key into a fixed 44-byte structure cannot fail.
+        self.0.verifying_key().to_public_key_der().expect("Ed25519 SPKI encoding").into_vec()
+    }
 }
 
 impl fmt::Debug for SecretKey {
@@ -52,6 +60,16 @@ mod tests {
     use super::*;
 
     // RFC 8032 section 7.1, TEST 1 and TEST 2.
+    #[test]
+    fn spki_is_the_rfc8410_structure() {
+        let key = SecretKey::from_slice(&[7; 32]).unwrap();
+        let spki = key.public_key_spki_der();
+        // SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING { 0x00, key } } (RFC 8410 section 10.1).
+        let prefix = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        assert_eq!(&spki[..12], &prefix);
+        assert_eq!(&spki[12..], &key.public_key());
+    }
+
     #[test]
     fn rfc8032_vectors() {
         let cases = [

@@ -53,3 +53,12 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+impl sentinel_error::CodedError for Error {
+    fn code(&self) -> &'static str {
+        Error::code(*self)
+    }
+    fn message(&self) -> String {
+        Error::message(*self).into()
+    }
+}

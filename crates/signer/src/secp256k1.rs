@@ -5,7 +5,10 @@
 //! is low-S normalised and carries the recovery id Ethereum needs. There are
 //! two verifiers because two worlds disagree: [`verify_strict`] rejects high-S
 //! signatures (Ethereum, EIP-2; Bitcoin, BIP 62/146), [`verify_plain`] accepts
-//! either S (plain ECDSA, e.g. Wycheproof's generic vectors). The one global
+//! either S (plain ECDSA, e.g. Wycheproof's generic vectors); [`verify`] picks
+//! one from [`VerifyOptions`], whose default (strict) is decided here and
+//! nowhere else. Public keys serialize compressed unless [`PublicKeyFormat`]
+//! says otherwise. The one global
 //! libsecp256k1 context is built once per process; building it costs more than
 //! a signature.
 use core::fmt;
@@ -104,6 +107,33 @@ impl PublicKey {
     pub fn to_uncompressed(&self) -> [u8; UNCOMPRESSED_PUBLIC_KEY_LENGTH] {
         self.0.serialize_uncompressed()
     }
+
+    /// SEC1 bytes in `format` (33 bytes compressed, 65 uncompressed).
+    pub fn serialize(&self, format: PublicKeyFormat) -> Vec<u8> {
+        match format {
+            PublicKeyFormat::Compressed => self.to_compressed().to_vec(),
+            PublicKeyFormat::Uncompressed => self.to_uncompressed().to_vec(),
+        }
+    }
+}
+
+/// SEC1 encoding of a public key. Compressed by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PublicKeyFormat {
+    #[default]
+    Compressed,
+    Uncompressed,
+}
+
+impl PublicKeyFormat {
+    /// The format a binding's optional `compressed` flag asks for; `None` is the default.
+    pub fn from_compressed(compressed: Option<bool>) -> Self {
+        match compressed {
+            None => Self::default(),
+            Some(true) => Self::Compressed,
+            Some(false) => Self::Uncompressed,
+        }
+    }
 }
 
 impl fmt::Debug for PublicKey {
@@ -134,6 +164,42 @@ fn compact_signature(signature: &[u8]) -> Result<Option<EcdsaSignature>, Error> 
     }
     // r or s outside [1, n-1] is a well-formed but invalid signature: a verdict, not an error.
     Ok(EcdsaSignature::from_compact(signature).ok())
+}
+
+/// How [`verify`] treats signatures. The default is strict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Reject high-S signatures (Ethereum EIP-2, Bitcoin BIP 62/146). Default `true`.
+    pub low_s: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions { low_s: true }
+    }
+}
+
+impl VerifyOptions {
+    /// Options from a binding's optional fields: each `None` keeps the default.
+    pub fn from_optional(low_s: Option<bool>) -> Self {
+        let default = Self::default();
+        VerifyOptions { low_s: low_s.unwrap_or(default.low_s) }
+    }
+}
+
+/// Verifies a compact signature under `options`: [`verify_strict`] when
+/// `low_s` is set, [`verify_plain`] otherwise.
+pub fn verify(
+    public_key: &PublicKey,
+    digest: &[u8; 32],
+    signature: &[u8],
+    options: &VerifyOptions,
+) -> Result<bool, Error> {
+    if options.low_s {
+        verify_strict(public_key, digest, signature)
+    } else {
+        verify_plain(public_key, digest, signature)
+    }
 }
 
 /// Verifies a compact signature, rejecting high-S (Ethereum/Bitcoin rule).
@@ -224,6 +290,21 @@ mod tests {
         }
         assert!(!verify_strict(&pk, &digest, &high).unwrap());
         assert!(verify_plain(&pk, &digest, &high).unwrap());
+        // The default policy is strict; `None` keeps it.
+        assert!(!verify(&pk, &digest, &high, &VerifyOptions::default()).unwrap());
+        assert!(!verify(&pk, &digest, &high, &VerifyOptions::from_optional(None)).unwrap());
+        assert!(!verify(&pk, &digest, &high, &VerifyOptions::from_optional(Some(true))).unwrap());
+        assert!(verify(&pk, &digest, &high, &VerifyOptions::from_optional(Some(false))).unwrap());
+        assert!(verify(&pk, &digest, &sig, &VerifyOptions::default()).unwrap());
+    }
+
+    #[test]
+    fn public_key_format_defaults_to_compressed() {
+        let pk = SecretKey::from_slice(&[0x44u8; 32]).unwrap().public_key();
+        assert_eq!(PublicKeyFormat::from_compressed(None), PublicKeyFormat::Compressed);
+        assert_eq!(pk.serialize(PublicKeyFormat::from_compressed(None)), pk.to_compressed());
+        assert_eq!(pk.serialize(PublicKeyFormat::from_compressed(Some(true))), pk.to_compressed());
+        assert_eq!(pk.serialize(PublicKeyFormat::from_compressed(Some(false))), pk.to_uncompressed());
     }
 
     #[test]

@@ -4,14 +4,32 @@
  *
  * The host is untrusted: this layer validates shapes (fastify's JSON-schema
  * validation, unknown fields refused rather than stripped) and relays; every
- * decision that matters is taken inside the enclave.
+ * decision that matters is taken inside the enclave. Each route's schema is a
+ * TypeBox schema, so its `Body` / `Querystring` type is derived from it.
+ *
+ * HTTP defaults that hold for any deployment: request, header, idle and
+ * keep-alive timeouts (a slow client cannot hold a connection open), and a
+ * Host allow-list (a web page that rebinds its own DNS name to 127.0.0.1
+ * cannot drive the API from the user's browser: its requests carry its name).
  *
  * Not yet here: client request authentication. Request bodies will be signed
  * by the client and the signature verified inside the enclave (a later issue);
  * checking it in this untrusted process would only pretend to protect keys.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+
+import { SentinelError } from '../errors.ts';
 import type { EnclaveClientLike } from '../sidecar/client.ts';
 import { errorBody, httpStatusFor } from './errors.ts';
 import { attestationRoutes } from './routes/attestation.ts';
@@ -25,13 +43,52 @@ export interface DevRoot {
   sha256: string;
 }
 
+/** HTTP timeouts, all in milliseconds; see DEFAULT_HTTP_TIMEOUTS. */
+export interface HttpTimeouts {
+  /** A socket with no traffic for this long is closed (fastify `connectionTimeout`). Must exceed the enclave timeout. */
+  connectionTimeoutMs: number;
+  /** The whole request, headers and body, must arrive within this, else 408 and close (fastify/node `requestTimeout`). */
+  requestTimeoutMs: number;
+  /** The request headers must arrive within this, else 408 and close (node `headersTimeout`; capped at requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (fastify `keepAliveTimeout`). */
+  keepAliveTimeoutMs: number;
+  /** How often node looks for requests past their header/request deadline (node `connectionsCheckingInterval`). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
+  connectionTimeoutMs: 30_000,
+  requestTimeoutMs: 15_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+});
+
 export interface AppDeps {
   enclave: EnclaveClientLike;
   devRoot?: DevRoot;
   /** Per-request enclave timeout. */
   enclaveTimeoutMs?: number;
   logger?: boolean;
+  /** Overrides of DEFAULT_HTTP_TIMEOUTS. */
+  timeouts?: Partial<HttpTimeouts>;
+  /**
+   * Host header values served besides the loopback names (`127.0.0.1`,
+   * `localhost`, `[::1]`) on the port the connection arrived on. An entry is a
+   * name or IP (matched on that port; IPv6 in brackets) or `name:port` (exact).
+   */
+  allowedHosts?: string[];
 }
+
+/** The fastify instance routes are registered on: schemas give the handler types. */
+export type ApiInstance = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 export interface RouteContext {
   enclave: EnclaveClientLike;
@@ -39,13 +96,80 @@ export interface RouteContext {
   timeoutMs: number;
 }
 
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/;
+
+interface HostPolicy {
+  /** Names served on whichever port the connection arrived on. */
+  names: Set<string>;
+  /** Exact `name:port` pairs. */
+  pairs: Set<string>;
+}
+
+function hostPolicy(extra: string[]): HostPolicy {
+  const policy: HostPolicy = { names: new Set(LOOPBACK_HOSTS), pairs: new Set() };
+  for (const entry of extra) {
+    const match = HOST_HEADER.exec(entry.trim().toLowerCase());
+    if (!match) throw new SentinelError('INVALID_ARGUMENT', `allowed host ${JSON.stringify(entry)}: expected NAME, IP, [IPv6] or NAME:PORT`);
+    if (match[2] === undefined) policy.names.add(match[1]!);
+    else policy.pairs.add(`${match[1]!}:${Number(match[2])}`);
+  }
+  return policy;
+}
+
+/** Throws INVALID_ARGUMENT for an allowedHosts entry buildApp would refuse. */
+export function checkAllowedHosts(entries: string[]): void {
+  hostPolicy(entries);
+}
+
+/**
+ * Whether a Host header names this API. `port` is the local port of the
+ * connection; undefined (inject(), no socket) means the port is not compared.
+ * A Host without a port means port 80, as in HTTP.
+ */
+export function isHostAllowed(host: string | undefined, port: number | undefined, extra: string[] = []): boolean {
+  return hostAllowed(host, port, hostPolicy(extra));
+}
+
+function hostAllowed(host: string | undefined, port: number | undefined, policy: HostPolicy): boolean {
+  if (host === undefined) return false;
+  const match = HOST_HEADER.exec(host.toLowerCase());
+  if (!match) return false;
+  const name = match[1]!;
+  const hostPort = match[2] === undefined ? 80 : Number(match[2]);
+  if (policy.pairs.has(`${name}:${hostPort}`)) return true;
+  return policy.names.has(name) && (port === undefined || port === hostPort);
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...deps.timeouts };
+  const hosts = hostPolicy(deps.allowedHosts ?? []);
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: 512 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: timeouts.requestTimeoutMs,
+      headersTimeout: Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs),
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    clientErrorHandler,
   });
   const context: RouteContext = { enclave: deps.enclave, devRoot: deps.devRoot, timeoutMs: deps.enclaveTimeoutMs ?? 10_000 };
+
+  // Before routing, validation or the enclave: a request for another name is not ours to answer.
+  app.addHook('onRequest', async (request, reply) => {
+    const port = (request.raw.socket as Socket | undefined)?.localPort;
+    if (!hostAllowed(request.headers.host, port, hosts)) {
+      return reply
+        .status(httpStatusFor('HOST_NOT_ALLOWED'))
+        .send(errorBody('HOST_NOT_ALLOWED', `Host ${JSON.stringify(request.headers.host ?? '')} is not served here (DNS rebinding protection)`));
+    }
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -68,9 +192,33 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  healthRoutes(app, context);
-  attestationRoutes(app, context);
-  keyRoutes(app, context);
-  signingRoutes(app, context);
+  const api: ApiInstance = app.withTypeProvider<TypeBoxTypeProvider>();
+  healthRoutes(api, context);
+  attestationRoutes(api, context);
+  keyRoutes(api, context);
+  signingRoutes(api, context);
   return app;
+}
+
+/**
+ * Errors node's HTTP parser raises before fastify has a request (timeouts,
+ * oversized or malformed headers), answered in the API's error format.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['REQUEST_TIMEOUT', 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['HEADERS_TOO_LARGE', 'request headers too large']
+        : ['INVALID_ARGUMENT', 'malformed HTTP request'];
+  const status = httpStatusFor(code);
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(code, message));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -24,6 +24,10 @@ const STATUS: Record<string, number> = {
   WRONG_FIELD_COUNT: 400,
   NOT_FOUND: 404,
   UNKNOWN_KEY: 404,
+  // The HTTP layer itself (app.ts): slow clients, oversized headers, a Host this API does not serve.
+  REQUEST_TIMEOUT: 408,
+  HOST_NOT_ALLOWED: 421,
+  HEADERS_TOO_LARGE: 431,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   ENCLAVE_BUSY: 429,

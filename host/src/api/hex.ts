@@ -3,11 +3,15 @@
  * input before it reaches the enclave, and the conversions on either side.
  * Inputs may carry a `0x` prefix; outputs are bare lowercase hex.
  */
+import { Type, type TString } from '@sinclair/typebox';
 
-/** `bytes` is the exact length, or `[min, max]` in bytes. */
-export function hexSchema(bytes: number | [number, number]): { type: 'string'; pattern: string } {
+/**
+ * `bytes` is the exact length, or `[min, max]` in bytes. A TypeBox schema, so
+ * the route's TypeScript type (`string`) follows from it.
+ */
+export function hexSchema(bytes: number | [number, number]): TString {
   const [min, max] = typeof bytes === 'number' ? [bytes, bytes] : bytes;
-  return { type: 'string', pattern: `^(0x)?([0-9a-fA-F]{2}){${min},${max}}$` };
+  return Type.String({ pattern: `^(0x)?([0-9a-fA-F]{2}){${min},${max}}$` });
 }
 
 export function fromHex(hex: string): Buffer {

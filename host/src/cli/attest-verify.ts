@@ -3,10 +3,29 @@
  *
  * The verifier never reads a clock, so `--at` replays a document at the time
  * it was issued (saved AWS documents have long-expired certificates).
+ *
+ * Like `zcp verify`, it lists what it checked and what it did not, and a root
+ * other than AWS's is a DEVELOPMENT root: said in the first line, and
+ * accepted (exit 0) only with --allow-dev-root.
  */
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
-import { errorCode, rootLabel, timestampLabel } from './attestation-output.ts';
+import {
+  chainCheck,
+  DEV_ROOT_NOT_ALLOWED,
+  devRootRefusal,
+  errorCode,
+  field,
+  isDevelopmentRoot,
+  NOT_DEBUG_CHECK,
+  printChecks,
+  rootLabel,
+  SIGNATURE_CHECK,
+  timestampLabel,
+  UNBOUND,
+  UNBOUND_NOTE,
+  type Check,
+} from './attestation-output.ts';
 import { readDocument, readRoot } from './files.ts';
 
 export interface AttestVerifyOptions {
@@ -16,6 +35,7 @@ export interface AttestVerifyOptions {
   pcr: string[];
   nonce?: string;
   allowDebug?: boolean;
+  allowDevRoot?: boolean;
   json?: boolean;
 }
 
@@ -42,14 +62,17 @@ export function runAttestVerify(opts: AttestVerifyOptions): number {
   let root: Buffer | undefined;
   let atMs: number;
   let pcrs: Record<string, string>;
+  let devRoot = false;
   try {
-    document = readDocument(opts.doc);
     root = opts.root === undefined ? undefined : readRoot(opts.root);
+    devRoot = isDevelopmentRoot(root);
+    document = readDocument(opts.doc);
     atMs = opts.at === undefined ? Date.now() : parseAt(opts.at);
     pcrs = parsePcrs(opts.pcr);
   } catch (e) {
-    return fail(errorCode(e), (e as Error).message, opts.json, 2);
+    return fail(errorCode(e), (e as Error).message, opts.json, devRoot, 2);
   }
+  if (devRoot && !opts.allowDevRoot) return fail(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), opts.json, devRoot, 1);
   const nonce = opts.nonce?.replace(/^0x/, '').toLowerCase();
   const expect = {
     ...(Object.keys(pcrs).length > 0 ? { pcrs } : {}),
@@ -62,36 +85,64 @@ export function runAttestVerify(opts: AttestVerifyOptions): number {
     const checks = Object.keys(expect).length > 0 ? { expect } : {};
     result = core.verifyAttestation(document, { root, atMs, allowDebug: Boolean(opts.allowDebug), ...checks });
   } catch (e) {
-    return fail(errorCode(e), (e as Error).message, opts.json, 1);
+    return fail(errorCode(e), (e as Error).message, opts.json, devRoot, 1);
   }
 
+  // Exactly what core.verifyAttestation enforced with the options above, and what it did not.
+  const checked: Check[] = [
+    chainCheck(devRoot, opts.at === undefined ? 'now' : `at ${timestampLabel(atMs)} (--at)`),
+    SIGNATURE_CHECK,
+    ...Object.keys(pcrs).map((n) => ({ id: `pcr${n}`, text: `PCR${n} equals --pcr ${n}=…` })),
+    ...(nonce !== undefined ? [{ id: 'nonce', text: 'nonce equals --nonce' }] : []),
+    ...(opts.allowDebug ? [] : [NOT_DEBUG_CHECK]),
+  ];
+  const notChecked: Check[] = [
+    ...(Object.keys(pcrs).length === 0 ? [{ id: 'pcrs', text: 'PCRs (no --pcr): any enclave image passes' }] : []),
+    ...(nonce === undefined ? [{ id: 'nonce', text: 'nonce (no --nonce): the document may be a replay' }] : []),
+    { id: 'freshness', text: 'freshness: the document may be of any age' },
+    ...(opts.allowDebug ? [{ id: 'not-debug', text: 'debug mode (--allow-debug): a debug-mode enclave passes' }] : []),
+  ];
+
   if (opts.json) {
-    console.log(JSON.stringify({ verified: true, atMs, ...result, root: rootLabel(result) }, null, 2));
+    const out = {
+      verified: true,
+      devRoot,
+      checked: checked.map((c) => c.id),
+      notChecked: [...notChecked.map((c) => c.id), ...UNBOUND],
+      note: UNBOUND_NOTE,
+      atMs,
+      ...result,
+      root: rootLabel(result),
+    };
+    console.log(JSON.stringify(out, null, 2));
     return 0;
   }
   const zero = /^0+$/;
-  const checked = [...Object.keys(pcrs).map((n) => `PCR${n}`), ...(nonce !== undefined ? ['nonce'] : [])];
-  console.log(`VERIFIED attestation document ${opts.doc}`);
-  console.log(`  module id    ${result.moduleId}`);
-  console.log(`  timestamp    ${timestampLabel(result.timestampMs)}`);
-  console.log(`  checked at   ${timestampLabel(atMs)}`);
-  console.log(`  digest       ${result.digest}`);
+  console.log(
+    devRoot
+      ? `VERIFIED against a DEVELOPMENT root, not AWS hardware: attestation document ${opts.doc}`
+      : `VERIFIED attestation document ${opts.doc}`,
+  );
+  printChecks(checked, [...notChecked.map((c) => c.text), UNBOUND_NOTE]);
+  console.log(field('module id', result.moduleId));
+  console.log(field('timestamp', timestampLabel(result.timestampMs)));
+  console.log(field('checked at', timestampLabel(atMs)));
+  console.log(field('digest', result.digest));
   console.log(`  root: ${rootLabel(result)}`);
   const zeroPcrs: string[] = [];
   for (const [index, value] of Object.entries(result.pcrs)) {
     if (zero.test(value)) zeroPcrs.push(index);
     else console.log(`  PCR${index.padEnd(9)}${value}`);
   }
-  if (zeroPcrs.length > 0) console.log(`  zero PCRs    ${zeroPcrs.join(', ')}`);
-  console.log(`  public key   ${result.publicKey ?? '(none)'}`);
-  console.log(`  user data    ${result.userData ?? '(none)'}`);
-  console.log(`  nonce        ${result.nonce ?? '(none)'}`);
-  console.log(`  expected     ${checked.length > 0 ? checked.join(', ') : 'nothing beyond the signature chain (no --pcr / --nonce)'}`);
+  if (zeroPcrs.length > 0) console.log(field('zero PCRs', zeroPcrs.join(', ')));
+  console.log(field('public key', result.publicKey ?? '(none)'));
+  console.log(field('user data', result.userData ?? '(none)'));
+  console.log(field('nonce', result.nonce ?? '(none)'));
   return 0;
 }
 
-function fail(code: string, message: string, json: boolean | undefined, exitCode: number): number {
-  if (json) console.log(JSON.stringify({ verified: false, code, message }, null, 2));
-  else console.error(`NOT VERIFIED: ${code}: ${message}`);
+function fail(code: string, message: string, json: boolean | undefined, devRoot: boolean, exitCode: number): number {
+  if (json) console.log(JSON.stringify({ verified: false, devRoot, code, message }, null, 2));
+  else console.error(`NOT VERIFIED${devRoot ? ' (DEVELOPMENT root)' : ''}: ${code}: ${message}`);
   return exitCode;
 }

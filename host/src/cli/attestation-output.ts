@@ -1,9 +1,12 @@
 /**
  * How a verified attestation is described to a person. Shared by `zcp verify`
- * and `zcp attest verify` so both say the same thing about the root: a
- * development root must never read like AWS hardware.
+ * and `zcp attest verify` so both say the same thing about the root (a
+ * development root must never read like AWS hardware) and about what was
+ * checked: exactly the checks the core ran, and not more.
  */
-import type { core } from '../core.ts';
+import { createHash } from 'node:crypto';
+
+import { core } from '../core.ts';
 
 export type Verified = ReturnType<typeof core.verifyAttestation>;
 
@@ -28,4 +31,55 @@ export const CHAIN_CODES = new Set([
 export function errorCode(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'INTERNAL';
+}
+
+/**
+ * A root given with `--root` that is not the embedded AWS Nitro root (the
+ * simulator's, or anyone else's): documents chained to it prove nothing about
+ * AWS hardware, so the CLI says DEVELOPMENT and exits 0 only with
+ * `--allow-dev-root`.
+ */
+export function isDevelopmentRoot(root: Buffer | undefined): boolean {
+  return root !== undefined && !root.equals(core.awsNitroRootG1());
+}
+
+export const DEV_ROOT_NOT_ALLOWED = 'DEV_ROOT_NOT_ALLOWED';
+
+export function devRootRefusal(path: string, root: Buffer): string {
+  const sha256 = createHash('sha256').update(root).digest('hex');
+  return (
+    `--root ${path} (sha256 ${sha256}) is a DEVELOPMENT root, not the AWS Nitro Enclaves root: ` +
+    'a document chained to it proves nothing about AWS hardware. ' +
+    'Pass --allow-dev-root to verify against it anyway (local testing with the simulated NSM).'
+  );
+}
+
+/** One check the core ran, as an id (JSON `checked`) and a sentence (text output). */
+export interface Check {
+  id: string;
+  text: string;
+}
+
+export function chainCheck(devRoot: boolean, at: string): Check {
+  const root = devRoot ? 'the given DEVELOPMENT root' : 'the AWS Nitro Enclaves Root-G1';
+  return { id: 'certificate-chain', text: `certificate chain to ${root}, every certificate valid ${at}` };
+}
+
+export const SIGNATURE_CHECK: Check = { id: 'signature', text: 'COSE_Sign1 ES384 signature by the leaf certificate' };
+export const NOT_DEBUG_CHECK: Check = { id: 'not-debug', text: 'not a debug-mode enclave (PCR0 not all zero)' };
+
+/** Not checked by anything yet: nothing the API answers is signed by the attested key (next issue). */
+export const UNBOUND = ['public-key', 'user-data'] as const;
+export const UNBOUND_NOTE =
+  'public key, user data: shown but NOT yet bound to API answers (the keys and signatures the API returns ' +
+  'are not signed by the attested key yet)';
+
+/** One `  label        value` line. */
+export function field(label: string, value: string): string {
+  return `  ${label.padEnd(12)} ${value}`;
+}
+
+export function printChecks(checked: Check[], notChecked: string[]): void {
+  checked.forEach((check, i) => console.log(field(i === 0 ? 'checked' : '', check.text)));
+  notChecked.forEach((text, i) => console.log(field(i === 0 ? 'not checked' : '', text)));
 }

@@ -2,6 +2,7 @@
  * Reading attestation inputs from disk, whatever form they were saved in:
  * documents as raw CBOR or base64 text, roots as PEM or DER.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { SentinelError } from '../errors.ts';
@@ -27,12 +28,16 @@ export function readDocument(path: string): Buffer {
   return decodeDocument(read(path));
 }
 
-/** The first certificate of a PEM file, or the file itself as DER. */
+/**
+ * A root certificate as DER, from a PEM or DER file. Node's X509Certificate
+ * does the parsing (PEM armour, base64, DER structure); `.raw` is the DER the
+ * verifier compares byte for byte with the document's `cabundle[0]`.
+ */
 export function readRoot(path: string): Buffer {
   const bytes = read(path);
-  const text = bytes.toString('latin1');
-  if (!text.includes('-----BEGIN')) return bytes;
-  const match = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(text);
-  if (!match) throw new SentinelError('INVALID_TRUSTED_ROOT', `${path}: PEM without a CERTIFICATE block`);
-  return Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64');
+  try {
+    return new X509Certificate(bytes).raw;
+  } catch (e) {
+    throw new SentinelError('INVALID_TRUSTED_ROOT', `${path}: not an X.509 certificate in PEM or DER (${(e as Error).message})`, { cause: e });
+  }
 }

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isCoreError } from '../core.ts';
 import { runAttestVerify } from './attest-verify.ts';
 import { printDemo, runDemo } from './demo.ts';
-import { runUp } from './up.ts';
+import { runUp, type UpOptions } from './up.ts';
 import { runVerify } from './verify.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -36,12 +36,13 @@ export async function main(argv: string[]): Promise<number> {
     .command('up')
     .description('run the local stack: the enclave (simulated NSM), the sidecar and the API')
     .option('--port <port>', 'API port (0: any free port)', '8787')
-    .option('--host <host>', 'API address to bind', '127.0.0.1')
+    .option('--host <host>', 'API address to bind (a non-loopback address prints a warning)', '127.0.0.1')
     .option('--data-dir <dir>', 'enclave data directory (simulated NSM state, dev root)', '.sentinel')
     .option('--enclave-bin <path>', 'enclave binary (default: target/release/sentinel-enclave)')
     .option('--enclave-logs', "pass the enclave's log lines through to stderr")
     .option('--busy-poll', 'latency mode: the enclave spins on each connection instead of sleeping (costs a core)')
-    .action(async (opts: { port: string; host: string; dataDir: string; enclaveBin?: string; enclaveLogs?: boolean; busyPoll?: boolean }) => {
+    .option('--allowed-host <name>', 'also serve this Host header: NAME, IP, [IPv6] or NAME:PORT (repeatable)', collect, [])
+    .action(async (opts: UpOptions) => {
       exitCode = await runUp(opts);
     });
 
@@ -52,8 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--url <url>', 'API base URL', 'http://127.0.0.1:8787')
     .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1)')
     .option('--max-age-sec <seconds>', 'reject documents older than this', '300')
+    .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { pcr0: string; url: string; root?: string; maxAgeSec: string; json?: boolean }) => {
+    .action(async (opts: { pcr0: string; url: string; root?: string; maxAgeSec: string; allowDevRoot?: boolean; json?: boolean }) => {
       exitCode = await runVerify(opts);
     });
 
@@ -68,10 +70,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--pcr <N=HEX>', 'expected PCR value (repeatable)', collect, [])
     .option('--nonce <hex>', 'expected nonce')
     .option('--allow-debug', 'accept a debug-mode enclave (all-zero PCR0)')
+    .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--json', 'print the result as JSON')
-    .action((opts: { doc: string; root?: string; at?: string; pcr: string[]; nonce?: string; allowDebug?: boolean; json?: boolean }) => {
-      exitCode = runAttestVerify(opts);
-    });
+    .action(
+      (opts: { doc: string; root?: string; at?: string; pcr: string[]; nonce?: string; allowDebug?: boolean; allowDevRoot?: boolean; json?: boolean }) => {
+        exitCode = runAttestVerify(opts);
+      },
+    );
 
   try {
     await program.parseAsync(argv);

@@ -8,10 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { buildApp, type DevRoot } from '../api/app.ts';
+import { buildApp, checkAllowedHosts, type DevRoot } from '../api/app.ts';
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
@@ -24,6 +25,37 @@ export interface UpOptions {
   enclaveBin?: string;
   enclaveLogs?: boolean;
   busyPoll?: boolean;
+  /** Extra Host header values the API serves (besides 127.0.0.1, localhost, [::1]). */
+  allowedHost?: string[];
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`; any other name or address may be reachable from elsewhere. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (isIPv6(h)) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** What `zcp up` prints on stderr before binding the API anywhere but loopback. */
+export function nonLoopbackWarning(host: string): string | undefined {
+  if (isLoopbackAddress(host)) return undefined;
+  return [
+    `WARNING: --host ${host} is not a loopback address: the API will accept connections from other machines.`,
+    '  It speaks plain HTTP and has no client authentication yet (signed requests arrive with a later issue):',
+    '  anyone who can reach this port can generate keys and sign with them.',
+    '  Bind to 127.0.0.1 (the default) unless that is what you want. Clients must use this address or a name',
+    '  given with --allowed-host; other Host headers get 421 HOST_NOT_ALLOWED.',
+  ].join('\n');
+}
+
+/** Host header values to serve: --allowed-host, plus the bound address itself unless it is a wildcard. */
+function allowedHostsFor(opts: UpOptions): string[] {
+  const bound = opts.host.replace(/^\[(.*)\]$/, '$1');
+  const wildcard = bound === '' || bound === '0.0.0.0' || bound === '::' || bound === '0:0:0:0:0:0:0:0';
+  const self = wildcard ? [] : [isIPv6(bound) ? `[${bound}]` : bound];
+  return [...(opts.allowedHost ?? []), ...self];
 }
 
 /** sun_path holds 108 bytes; deep data dirs fall back to a short path. */
@@ -42,6 +74,15 @@ export async function runUp(opts: UpOptions): Promise<number> {
     console.error(`error INVALID_ARGUMENT: --port ${opts.port}`);
     return 2;
   }
+  const allowedHosts = allowedHostsFor(opts);
+  try {
+    checkAllowedHosts(allowedHosts);
+  } catch (e) {
+    console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    return 2;
+  }
+  const warning = nonLoopbackWarning(opts.host);
+  if (warning !== undefined) console.error(warning);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const socketPath = socketPathFor(dataDir);
@@ -65,7 +106,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   client.on('disconnect', (cause?: Error) => {
     if (!stopping) console.error(`warning: lost the connection to the enclave${cause ? ` (${cause.message})` : ''}; reconnecting`);
   });
-  const app = buildApp({ enclave: client, devRoot: devRootOf(enclave) });
+  const app = buildApp({ enclave: client, devRoot: devRootOf(enclave), allowedHosts });
 
   const shutdown = async (): Promise<EnclaveExit> => {
     stopping = true;
@@ -132,7 +173,7 @@ function printBanner(address: string, enclave: EnclaveProcess): void {
   if (devRoot !== undefined) {
     console.log('  NSM        SIMULATOR: attestation documents chain to a DEVELOPMENT root, not AWS hardware');
     console.log(`  dev root   ${devRoot}`);
-    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0} --root ${devRoot}`);
+    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0} --root ${devRoot} --allow-dev-root`);
   } else {
     console.log(`  NSM        ${ready.nsm}`);
     console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}`);

@@ -5,12 +5,34 @@
  * and verifies it locally against a root it trusts (AWS's, embedded, unless
  * told otherwise) and the PCR0 it expects. The API is untrusted: nothing it
  * says besides the signed document is used.
+ *
+ * It says exactly what it checked. Until the API's answers are signed by the
+ * attested key (a later issue), a verified document shows which enclave
+ * answered this one request; the public key and user data are printed but
+ * bind nothing yet. A root other than AWS's is a DEVELOPMENT root: said in the
+ * first line, and accepted (exit 0) only with --allow-dev-root.
  */
 import { randomBytes } from 'node:crypto';
 
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
-import { CHAIN_CODES, errorCode, rootLabel, timestampLabel } from './attestation-output.ts';
+import {
+  CHAIN_CODES,
+  chainCheck,
+  DEV_ROOT_NOT_ALLOWED,
+  devRootRefusal,
+  errorCode,
+  field,
+  isDevelopmentRoot,
+  NOT_DEBUG_CHECK,
+  printChecks,
+  rootLabel,
+  SIGNATURE_CHECK,
+  timestampLabel,
+  UNBOUND,
+  UNBOUND_NOTE,
+  type Check,
+} from './attestation-output.ts';
 import { readRoot } from './files.ts';
 
 export interface VerifyOptions {
@@ -18,6 +40,7 @@ export interface VerifyOptions {
   url: string;
   root?: string;
   maxAgeSec: string;
+  allowDevRoot?: boolean;
   json?: boolean;
 }
 
@@ -42,56 +65,93 @@ async function fetchDocument(url: string, nonceHex: string): Promise<Buffer> {
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
-  const pcr0 = opts.pcr0.replace(/^0x/, '').toLowerCase();
-  const maxAgeSec = Number(opts.maxAgeSec);
-  if (!/^[0-9a-f]{96}$/.test(pcr0)) return usage('--pcr0 must be 48 bytes of hex (SHA-384)', opts.json);
-  if (!Number.isInteger(maxAgeSec) || maxAgeSec <= 0) return usage('--max-age-sec must be a positive integer', opts.json);
-
-  const nonce = randomBytes(32).toString('hex');
-  let document: Buffer;
   let root: Buffer | undefined;
   try {
     root = opts.root === undefined ? undefined : readRoot(opts.root);
-    document = await fetchDocument(opts.url, nonce);
   } catch (e) {
-    return report(false, errorCode(e), (e as Error).message, opts.json, 2);
+    return report(errorCode(e), (e as Error).message, { json: opts.json, devRoot: false, exitCode: 2 });
+  }
+  const devRoot = isDevelopmentRoot(root);
+  const pcr0 = opts.pcr0.replace(/^0x/, '').toLowerCase();
+  const maxAgeSec = Number(opts.maxAgeSec);
+  if (!/^[0-9a-f]{96}$/.test(pcr0)) return usage('--pcr0 must be 48 bytes of hex (SHA-384)', opts.json, devRoot);
+  if (!Number.isInteger(maxAgeSec) || maxAgeSec <= 0) return usage('--max-age-sec must be a positive integer', opts.json, devRoot);
+  if (devRoot && !opts.allowDevRoot) {
+    return report(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), { json: opts.json, devRoot, exitCode: 1 });
   }
 
+  const nonce = randomBytes(32).toString('hex');
+  let document: Buffer;
   try {
-    const result = core.verifyAttestation(document, {
+    document = await fetchDocument(opts.url, nonce);
+  } catch (e) {
+    return report(errorCode(e), (e as Error).message, { json: opts.json, devRoot, exitCode: 2 });
+  }
+
+  const atMs = Date.now();
+  let result: ReturnType<typeof core.verifyAttestation>;
+  try {
+    result = core.verifyAttestation(document, {
       root,
-      atMs: Date.now(),
+      atMs,
       expect: { pcrs: { '0': pcr0 }, nonce, maxAgeMs: maxAgeSec * 1000 },
     });
-    if (opts.json) {
-      console.log(JSON.stringify({ verified: true, ...result, root: rootLabel(result) }, null, 2));
-    } else {
-      console.log(`VERIFIED: ${opts.url} is served by an enclave with the expected PCR0`);
-      console.log(`  module id   ${result.moduleId}`);
-      console.log(`  PCR0        ${result.pcrs['0']}`);
-      console.log(`  timestamp   ${timestampLabel(result.timestampMs)}`);
-      console.log(`  nonce       ${result.nonce} (fresh, ours)`);
-      console.log(`  root: ${rootLabel(result)}`);
-    }
-    return 0;
   } catch (e) {
     const code = errorCode(e);
     let message = (e as Error).message;
     if (opts.root === undefined && CHAIN_CODES.has(code)) {
       message +=
         '\n  hint: the document does not chain to the AWS Nitro root. A local `zcp up` stack uses a simulated NSM;' +
-        ' verify it with --root <data-dir>/nsm-dev-ca-v1/root.der (its DEVELOPMENT root).';
+        ' verify it with --root <data-dir>/nsm-dev-ca-v1/root.der --allow-dev-root (its DEVELOPMENT root).';
     }
-    return report(false, code, message, opts.json, 1);
+    return report(code, message, { json: opts.json, devRoot, exitCode: 1 });
   }
+
+  // Exactly what core.verifyAttestation enforced with the options above.
+  const checked: Check[] = [
+    chainCheck(devRoot, 'now'),
+    SIGNATURE_CHECK,
+    { id: 'pcr0', text: 'PCR0 equals --pcr0' },
+    { id: 'nonce', text: 'nonce equals the fresh random nonce sent with this request' },
+    { id: 'freshness', text: `issued at most ${maxAgeSec} s ago (--max-age-sec)` },
+    NOT_DEBUG_CHECK,
+  ];
+  if (opts.json) {
+    const out = {
+      verified: true,
+      devRoot,
+      checked: checked.map((c) => c.id),
+      notChecked: [...UNBOUND],
+      note: UNBOUND_NOTE,
+      atMs,
+      ...result,
+      root: rootLabel(result),
+    };
+    console.log(JSON.stringify(out, null, 2));
+    return 0;
+  }
+  console.log(
+    devRoot
+      ? `VERIFIED against a DEVELOPMENT root, not AWS hardware: ${opts.url} relayed a fresh attestation document with the expected PCR0`
+      : `VERIFIED: ${opts.url} relayed a fresh attestation document from an AWS Nitro enclave with the expected PCR0`,
+  );
+  printChecks(checked, [UNBOUND_NOTE]);
+  console.log(field('module id', result.moduleId));
+  console.log(field('PCR0', result.pcrs['0'] ?? '(none)'));
+  console.log(field('timestamp', timestampLabel(result.timestampMs)));
+  console.log(field('nonce', `${result.nonce} (fresh, ours)`));
+  console.log(field('public key', `${result.publicKey ?? '(none)'} (shown, not bound to API answers)`));
+  console.log(field('user data', `${result.userData ?? '(none)'} (shown, not bound to API answers)`));
+  console.log(`  root: ${rootLabel(result)}`);
+  return 0;
 }
 
-function usage(message: string, json?: boolean): number {
-  return report(false, 'INVALID_ARGUMENT', message, json, 2);
+function usage(message: string, json: boolean | undefined, devRoot: boolean): number {
+  return report('INVALID_ARGUMENT', message, { json, devRoot, exitCode: 2 });
 }
 
-function report(verified: false, code: string, message: string, json: boolean | undefined, exitCode: number): number {
-  if (json) console.log(JSON.stringify({ verified, code, message }, null, 2));
-  else console.error(`NOT VERIFIED: ${code}: ${message}`);
-  return exitCode;
+function report(code: string, message: string, how: { json: boolean | undefined; devRoot: boolean; exitCode: number }): number {
+  if (how.json) console.log(JSON.stringify({ verified: false, devRoot: how.devRoot, code, message }, null, 2));
+  else console.error(`NOT VERIFIED${how.devRoot ? ' (DEVELOPMENT root)' : ''}: ${code}: ${message}`);
+  return how.exitCode;
 }

@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 
 import { SentinelError } from '../errors.ts';
 
-/** The binary `bash scripts/build.sh` produces, relative to this file. */
+/**
+ * The binary `bash scripts/build.sh` produces, relative to this file: the local-mode build
+ * (`cargo build --release -p sentinel-enclave --no-default-features --features simulator`).
+ * A default (`hardware`) build at the same path refuses to start here: it has no simulator.
+ */
 export const DEFAULT_ENCLAVE_BIN = fileURLToPath(new URL('../../../target/release/sentinel-enclave', import.meta.url));
 
 /** The line the enclave prints once it listens (see enclave/src/main.rs). */
@@ -60,11 +64,16 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 export async function startEnclave(options: StartEnclaveOptions): Promise<EnclaveProcess> {
   const bin = options.bin ?? DEFAULT_ENCLAVE_BIN;
   if (!existsSync(bin)) {
-    throw new SentinelError('ENCLAVE_BINARY_NOT_FOUND', `no enclave binary at ${bin} (build it with: bash scripts/build.sh)`);
+    throw new SentinelError(
+      'ENCLAVE_BINARY_NOT_FOUND',
+      `no enclave binary at ${bin} (build it with: bash scripts/build.sh, which runs ` +
+        'cargo build --release -p sentinel-enclave --no-default-features --features simulator)',
+    );
   }
   // Its own process group: a terminal's Ctrl-C reaches only the host, which then stops
   // the enclave itself, in order (API first, enclave last).
-  const args = ['--unix-socket', options.socketPath, '--data-dir', options.dataDir];
+  // `--nsm simulator` explicitly: a hardware build then exits at once saying it has no simulator.
+  const args = ['--unix-socket', options.socketPath, '--nsm', 'simulator', '--data-dir', options.dataDir];
   if (options.busyPoll) args.push('--busy-poll');
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],

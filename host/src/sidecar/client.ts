@@ -15,13 +15,18 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
+import type { AnswerOf, Operation, Request, Response } from '@sentinel/node/protocol';
+
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 import type { Transport } from './transport.ts';
 
-export type Operation = 'ping' | 'describe' | 'attest' | 'generate_key' | 'sign_digest' | 'sign_ethereum_transaction';
-export type RequestArgs = NonNullable<Parameters<typeof core.encodeRequest>[2]>;
+export type { AnswerOf, Operation, Request, Response };
+
+/** A decoded answer frame: any response type, with the request id. */
 export type EnclaveResponse = ReturnType<typeof core.decodeResponse>;
+/** The successful answer to request `R` (its type follows from `R['op']`). */
+export type Answer<R extends Request> = AnswerOf<R['op']> & { id: number };
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -29,8 +34,15 @@ export interface RequestOptions {
 
 /** What the API needs from the sidecar (tests substitute fakes). */
 export interface EnclaveClientLike {
-  request(op: Operation, args?: RequestArgs, options?: RequestOptions): Promise<EnclaveResponse>;
+  /**
+   * Sends one request; resolves with the answer type the operation declares
+   * (generated from crates/protocol), rejects with the enclave's code on `error`.
+   */
+  request<R extends Request>(request: R, options?: RequestOptions): Promise<Answer<R>>;
 }
+
+/** Operation -> answer type, from the Rust definitions (one table, read once). */
+const ANSWER_TYPES: Readonly<Record<string, string>> = core.operationAnswers();
 
 export interface EnclaveClientOptions {
   transport: Transport;
@@ -47,6 +59,8 @@ export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnecte
 
 class Pending {
   resolve!: (response: EnclaveResponse) => void;
+  /** The answer type this request's operation declares. */
+  expects = '';
   reject!: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
   /** The encoded request while it waits in the queue (unset once written). */
@@ -126,7 +140,7 @@ export class EnclaveClient extends EventEmitter implements EnclaveClientLike {
     });
   }
 
-  request(op: Operation, args?: RequestArgs, options?: RequestOptions): Promise<EnclaveResponse> {
+  request<R extends Request>(request: R, options?: RequestOptions): Promise<Answer<R>> {
     if (this.connState !== 'connected') {
       return Promise.reject(unavailable(`not connected to the enclave (${this.connState})`));
     }
@@ -139,13 +153,14 @@ export class EnclaveClient extends EventEmitter implements EnclaveClientLike {
     const id = this.nextId++;
     let frame: Buffer;
     try {
-      frame = core.encodeRequest(id, op, args);
+      frame = core.encodeRequest(id, request);
     } catch (e) {
       return Promise.reject(e);
     }
     const p = new Pending(id);
-    const promise = new Promise<EnclaveResponse>((resolve, reject) => {
-      p.resolve = resolve;
+    p.expects = ANSWER_TYPES[request.op] ?? '';
+    const promise = new Promise<Answer<R>>((resolve, reject) => {
+      p.resolve = resolve as (response: EnclaveResponse) => void;
       p.reject = reject;
     });
     p.timer = setTimeout(this.onTimeout, options?.timeoutMs ?? this.timeoutMs, p);
@@ -236,7 +251,12 @@ export class EnclaveClient extends EventEmitter implements EnclaveClientLike {
       p.done = true;
       clearTimeout(p.timer);
       if (response.type === 'error') {
-        p.reject(new SentinelError(String(response.code), String(response.message)));
+        p.reject(new SentinelError(response.code, response.message));
+      } else if (response.type !== p.expects) {
+        // The enclave and this host disagree about the protocol: report it, never cast it away.
+        p.reject(
+          new SentinelError('UNEXPECTED_RESPONSE', `the enclave answered \`${response.type}\` where \`${p.expects}\` was expected`),
+        );
       } else {
         p.resolve(response);
       }

@@ -21,7 +21,12 @@
 //! ```
 //! The signed bytes are the RFC 9052 `Sig_structure`:
 //! `["Signature1", protected, h'', payload]`.
+//!
+//! The envelope and its `Sig_structure` come from `coset` (as in the
+//! verifier); the payload map is written with `ciborium` directly, because
+//! AWS's key order (not CBOR's canonical order) is part of the format.
 use ciborium::Value;
+use coset::CborSerializable;
 
 use crate::{Error, Pcr, PCR_COUNT};
 
@@ -74,24 +79,26 @@ impl Payload<'_> {
     }
 }
 
-/// The bytes an ES384 signature covers for `payload`.
-pub(crate) fn sig_structure(payload: &[u8]) -> Result<Vec<u8>, Error> {
-    encode(&Value::Array(vec![
-        text("Signature1"),
-        Value::Bytes(PROTECTED_HEADER.to_vec()),
-        Value::Bytes(Vec::new()),
-        Value::Bytes(payload.to_vec()),
-    ]))
+/// The protected header of every NSM document: `alg` ES384 and nothing else.
+fn protected_header() -> coset::Header {
+    coset::HeaderBuilder::new().algorithm(coset::iana::Algorithm::ES384).build()
 }
 
-/// The untagged `COSE_Sign1` array around `payload` and its `signature`.
-pub(crate) fn cose_sign1(payload: Vec<u8>, signature: Vec<u8>) -> Result<Vec<u8>, Error> {
-    encode(&Value::Array(vec![
-        Value::Bytes(PROTECTED_HEADER.to_vec()),
-        Value::Map(Vec::new()),
-        Value::Bytes(payload),
-        Value::Bytes(signature),
-    ]))
+/// The untagged `COSE_Sign1` around `payload`: protected header `{1: -35}`,
+/// empty unprotected header, and the raw `r || s` that `sign` returns for the
+/// RFC 9052 `Sig_structure` it is handed. Built with `coset`, the library the
+/// verifier (`sentinel-attestation`) parses it with.
+pub(crate) fn cose_sign1(
+    payload: Vec<u8>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, Error>,
+) -> Result<Vec<u8>, Error> {
+    coset::CoseSign1Builder::new()
+        .protected(protected_header())
+        .payload(payload)
+        .try_create_signature(b"", sign)?
+        .build()
+        .to_vec()
+        .map_err(|e| Error::SimulatorCrypto { detail: format!("COSE_Sign1 encoding failed: {e}") })
 }
 
 #[cfg(test)]
@@ -102,14 +109,29 @@ mod tests {
     fn protected_header_is_alg_es384() {
         let header = Value::Map(vec![(Value::from(1), Value::from(-35))]);
         assert_eq!(encode(&header).unwrap(), PROTECTED_HEADER);
+        assert_eq!(protected_header().to_vec().unwrap(), PROTECTED_HEADER);
     }
 
     #[test]
-    fn sig_structure_layout() {
-        let bytes = sig_structure(&[0xde, 0xad]).unwrap();
+    fn envelope_and_sig_structure_layout() {
+        let mut signed = Vec::new();
+        let document = cose_sign1(vec![0xde, 0xad], |tbs| {
+            signed = tbs.to_vec();
+            Ok(vec![0x55; 96])
+        })
+        .unwrap();
         let mut expected = vec![0x84, 0x6a];
         expected.extend_from_slice(b"Signature1");
         expected.extend_from_slice(&[0x44, 0xa1, 0x01, 0x38, 0x22, 0x40, 0x42, 0xde, 0xad]);
-        assert_eq!(bytes, expected);
+        assert_eq!(signed, expected);
+        let mut envelope = vec![0x84, 0x44, 0xa1, 0x01, 0x38, 0x22, 0xa0, 0x42, 0xde, 0xad, 0x58, 0x60];
+        envelope.extend_from_slice(&[0x55; 96]);
+        assert_eq!(document, envelope);
+    }
+
+    #[test]
+    fn signing_errors_propagate() {
+        let e = cose_sign1(vec![1], |_| Err(Error::SimulatorCrypto { detail: "no".into() })).unwrap_err();
+        assert_eq!(e.code(), "SIMULATOR_CRYPTO");
     }
 }

@@ -134,10 +134,12 @@ impl SimulatedNsm {
         let rng = SystemRandom::new();
         let signer = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &leaf_pkcs8, &rng)
             .map_err(|_| Error::SimulatorCrypto { detail: "leaf key: ring rejected the PKCS#8 key".to_string() })?;
-        let signature = signer
-            .sign(&rng, &document::sig_structure(&payload)?)
-            .map_err(|_| Error::SimulatorCrypto { detail: "ES384 signing failed".to_string() })?;
-        document::cose_sign1(payload, signature.as_ref().to_vec())
+        document::cose_sign1(payload, |sig_structure| {
+            signer
+                .sign(&rng, sig_structure)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| Error::SimulatorCrypto { detail: "ES384 signing failed".to_string() })
+        })
     }
 }
 

@@ -5,32 +5,21 @@
  * key are chosen by the enclave; nothing else is forwarded, so a caller cannot
  * get the enclave to vouch for data of its choosing.
  */
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 
-import { expectResponse } from '../../sidecar/responses.ts';
-import type { RouteContext } from '../app.ts';
+import { core } from '../../core.ts';
+import type { ApiInstance, RouteContext } from '../app.ts';
 import { fromHex, hexSchema, toHex } from '../hex.ts';
 
-/** The NSM's nonce limit (crates/nsm MAX_NONCE_LEN). */
-const MAX_NONCE_BYTES = 512;
+const AttestationQuery = Type.Object({ nonce: hexSchema([1, core.MAX_NONCE_BYTES]) }, { additionalProperties: false });
 
-export function attestationRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get<{ Querystring: { nonce: string } }>(
+export function attestationRoutes(app: ApiInstance, ctx: RouteContext): void {
+  app.get(
     '/v1/attestation',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['nonce'],
-          additionalProperties: false,
-          properties: { nonce: hexSchema([1, MAX_NONCE_BYTES]) },
-        },
-      },
-    },
+    { schema: { querystring: AttestationQuery } },
     async (request) => {
       const nonce = fromHex(request.query.nonce);
-      const response = await ctx.enclave.request('attest', { nonce }, { timeoutMs: ctx.timeoutMs });
-      const { document } = expectResponse(response, 'attestation');
+      const { document } = await ctx.enclave.request({ op: 'attest', nonce }, { timeoutMs: ctx.timeoutMs });
       return { document: document.toString('base64'), nonce: toHex(nonce) };
     },
   );

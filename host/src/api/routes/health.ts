@@ -5,15 +5,12 @@
  * operators only; clients establish trust with an attestation document
  * (`zcp verify`), never with this.
  */
-import type { FastifyInstance } from 'fastify';
-
-import { expectResponse } from '../../sidecar/responses.ts';
-import type { RouteContext } from '../app.ts';
+import type { ApiInstance, RouteContext } from '../app.ts';
 import { toHex } from '../hex.ts';
 
-export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export function healthRoutes(app: ApiInstance, ctx: RouteContext): void {
   app.get('/v1/health', async () => {
-    const described = expectResponse(await ctx.enclave.request('describe', undefined, { timeoutMs: ctx.timeoutMs }), 'description');
+    const described = await ctx.enclave.request({ op: 'describe' }, { timeoutMs: ctx.timeoutMs });
     return {
       status: 'ok',
       enclave: {

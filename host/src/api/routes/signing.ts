@@ -3,58 +3,42 @@
  * that the enclave decodes itself (so a future policy engine judges what is
  * actually signed, not a digest the host claims it came from).
  */
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 
-import { expectResponse } from '../../sidecar/responses.ts';
-import type { RouteContext } from '../app.ts';
+import { core } from '../../core.ts';
+import type { ApiInstance, RouteContext } from '../app.ts';
 import { fromHex, hexSchema, toHex } from '../hex.ts';
 
-/** crates/eth MAX_TRANSACTION_BYTES. */
-const MAX_TRANSACTION_BYTES = 131_072;
+const keyId = Type.String({ pattern: `^[A-Za-z0-9._:-]{1,${core.MAX_KEY_ID_BYTES}}$` });
 
-const keyId = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
+const SignDigestBody = Type.Object({ keyId, digest: hexSchema(32) }, { additionalProperties: false });
 
-export function signingRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post<{ Body: { keyId: string; digest: string } }>(
+const SignTransactionBody = Type.Object(
+  { keyId, unsignedTx: hexSchema([1, core.MAX_TRANSACTION_BYTES]) },
+  { additionalProperties: false },
+);
+
+export function signingRoutes(app: ApiInstance, ctx: RouteContext): void {
+  app.post(
     '/v1/sign',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['keyId', 'digest'],
-          additionalProperties: false,
-          properties: { keyId, digest: hexSchema(32) },
-        },
-      },
-    },
+    { schema: { body: SignDigestBody } },
     async (request) => {
       const { keyId, digest } = request.body;
-      const response = await ctx.enclave.request('sign_digest', { keyId, digest: fromHex(digest) }, { timeoutMs: ctx.timeoutMs });
-      const signed = expectResponse(response, 'signature');
+      const signed = await ctx.enclave.request({ op: 'sign_digest', key_id: keyId, digest: fromHex(digest) }, { timeoutMs: ctx.timeoutMs });
       return { signature: toHex(signed.signature), recoveryId: signed.recovery_id };
     },
   );
 
-  app.post<{ Body: { keyId: string; unsignedTx: string } }>(
+  app.post(
     '/v1/ethereum/transactions/sign',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['keyId', 'unsignedTx'],
-          additionalProperties: false,
-          properties: { keyId, unsignedTx: hexSchema([1, MAX_TRANSACTION_BYTES]) },
-        },
-      },
-    },
+    { schema: { body: SignTransactionBody } },
     async (request) => {
       const { keyId, unsignedTx } = request.body;
-      const response = await ctx.enclave.request(
-        'sign_ethereum_transaction',
-        { keyId, unsignedTx: fromHex(unsignedTx) },
+      const { raw } = await ctx.enclave.request(
+        { op: 'sign_ethereum_transaction', key_id: keyId, unsigned_tx: fromHex(unsignedTx) },
         { timeoutMs: ctx.timeoutMs },
       );
-      return { signedTx: toHex(expectResponse(response, 'signed_transaction').raw) };
+      return { signedTx: toHex(raw) };
     },
   );
 }
