@@ -7,7 +7,8 @@ import { connect, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { buildApp, DEFAULT_HTTP_TIMEOUTS, isHostAllowed, type AppDeps } from '../src/api/app.ts';
+import { buildApp, DEFAULT_HTTP_TIMEOUTS, type AppDeps } from '../src/api/app.ts';
+import { isHostAllowed } from '../src/api/host-allowlist.ts';
 import { httpStatusFor } from '../src/api/errors.ts';
 import { fakeEnclave } from './helpers.ts';
 

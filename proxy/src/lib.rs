@@ -23,6 +23,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 
+pub use sentinel_accept::{accept_loop, Backoff};
+
 /// How long connecting to the enclave may take before the host connection is dropped.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -169,71 +171,6 @@ impl Drop for ProxyListener {
     fn drop(&mut self) {
         if let ProxyListener::Unix { path, .. } = self {
             let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// Capped exponential backoff for failed accepts: 5 ms, 10 ms, 20 ms, ... up
-/// to 1 s, back to 5 ms after the next successful accept. (The enclave has
-/// its own copy: the two crates share no code, by design.)
-#[derive(Clone, Debug)]
-pub struct Backoff {
-    min: Duration,
-    max: Duration,
-    next: Duration,
-}
-
-impl Backoff {
-    pub const ACCEPT_MIN: Duration = Duration::from_millis(5);
-    pub const ACCEPT_MAX: Duration = Duration::from_secs(1);
-
-    pub fn new(min: Duration, max: Duration) -> Self {
-        Backoff { min, max, next: min }
-    }
-
-    pub fn for_accept() -> Self {
-        Backoff::new(Self::ACCEPT_MIN, Self::ACCEPT_MAX)
-    }
-
-    /// The delay to wait now; the following one doubles, up to the cap.
-    pub fn next_delay(&mut self) -> Duration {
-        let delay = self.next;
-        self.next = (self.next * 2).min(self.max);
-        delay
-    }
-
-    pub fn reset(&mut self) {
-        self.next = self.min;
-    }
-}
-
-/// Calls `accept` until `shutdown` completes, handing each accepted value to
-/// `on_accept`. A failed accept (e.g. `EMFILE`) is logged and followed by a
-/// [`Backoff`] pause, interrupted by `shutdown`.
-pub async fn accept_loop<T, F, Fut>(mut accept: F, shutdown: impl Future<Output = ()>, mut on_accept: impl FnMut(T))
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = io::Result<T>>,
-{
-    tokio::pin!(shutdown);
-    let mut backoff = Backoff::for_accept();
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            accepted = accept() => match accepted {
-                Ok(conn) => {
-                    backoff.reset();
-                    on_accept(conn);
-                }
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "proxy accept failed");
-                    tokio::select! {
-                        _ = &mut shutdown => return,
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                }
-            }
         }
     }
 }

@@ -1,17 +1,14 @@
 //! The proxy over real sockets: bytes forwarded unchanged both ways (Unix and
 //! loopback TCP listeners, a Unix upstream standing in for vsock), half-close,
-//! an unreachable enclave, address validation, the accept backoff, and the
-//! binary itself (ready line, refusal of a non-loopback address, SIGTERM).
-use std::io;
+//! an unreachable enclave, address validation, and the binary itself (ready
+//! line, refusal of a non-loopback address, SIGTERM).
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sentinel_proxy::{accept_loop, run_proxy, Backoff, ListenAddr, ProxyListener, Upstream};
+use sentinel_proxy::{run_proxy, ListenAddr, ProxyListener, Upstream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 /// An upstream that echoes every byte back and closes after the client's EOF.
 fn echo_upstream(path: &Path) {
@@ -116,55 +113,6 @@ fn addresses_are_validated() {
         assert!(!err.is_empty(), "{bad}");
     }
     assert!("tcp:0.0.0.0:5000".parse::<ListenAddr>().unwrap_err().contains("loopback"));
-}
-
-/// A listener whose accept keeps failing (e.g. out of file descriptors) is
-/// retried with doubling pauses up to 1 s, not in a tight loop. Virtual time.
-#[tokio::test(start_paused = true)]
-async fn failing_accepts_back_off_exponentially_up_to_the_cap() {
-    let attempts = Arc::new(Mutex::new(Vec::<Instant>::new()));
-    let log = attempts.clone();
-    accept_loop(
-        move || {
-            log.lock().unwrap().push(Instant::now());
-            async { Err::<(), _>(io::Error::from_raw_os_error(24)) } // EMFILE
-        },
-        tokio::time::sleep(Duration::from_secs(5)),
-        |()| unreachable!("nothing is accepted"),
-    )
-    .await;
-    let attempts = attempts.lock().unwrap();
-    let gaps: Vec<u64> = attempts.windows(2).map(|w| (w[1] - w[0]).as_millis() as u64).collect();
-    // Before the fix the loop retried immediately (millions of attempts per second).
-    assert_eq!(gaps, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
-    let mut b = Backoff::for_accept();
-    for _ in 0..20 {
-        b.next_delay();
-    }
-    assert_eq!(b.next_delay(), Backoff::ACCEPT_MAX);
-    b.reset();
-    assert_eq!(b.next_delay(), Backoff::ACCEPT_MIN);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_successful_accept_resets_the_backoff() {
-    let attempts = Arc::new(Mutex::new(Vec::<Instant>::new()));
-    let log = attempts.clone();
-    let mut n = 0u32;
-    accept_loop(
-        move || {
-            n += 1;
-            log.lock().unwrap().push(Instant::now());
-            let result = if n == 4 { Ok(()) } else { Err(io::Error::other("transient")) };
-            async move { result }
-        },
-        tokio::time::sleep(Duration::from_millis(100)),
-        |()| {},
-    )
-    .await;
-    let attempts = attempts.lock().unwrap();
-    let gaps: Vec<u64> = attempts.windows(2).map(|w| (w[1] - w[0]).as_millis() as u64).collect();
-    assert_eq!(&gaps[..6], &[5, 10, 20, 0, 5, 10]);
 }
 
 fn kill(pid: u32, signal: &str) {

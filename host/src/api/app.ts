@@ -29,9 +29,9 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 
-import { SentinelError } from '../errors.ts';
 import type { EnclaveClientLike } from '../sidecar/client.ts';
 import { errorBody, httpStatusFor } from './errors.ts';
+import { hostAllowed, hostPolicy } from './host-allowlist.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -94,52 +94,6 @@ export interface RouteContext {
   enclave: EnclaveClientLike;
   devRoot?: DevRoot;
   timeoutMs: number;
-}
-
-export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
-
-const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/;
-
-interface HostPolicy {
-  /** Names served on whichever port the connection arrived on. */
-  names: Set<string>;
-  /** Exact `name:port` pairs. */
-  pairs: Set<string>;
-}
-
-function hostPolicy(extra: string[]): HostPolicy {
-  const policy: HostPolicy = { names: new Set(LOOPBACK_HOSTS), pairs: new Set() };
-  for (const entry of extra) {
-    const match = HOST_HEADER.exec(entry.trim().toLowerCase());
-    if (!match) throw new SentinelError('INVALID_ARGUMENT', `allowed host ${JSON.stringify(entry)}: expected NAME, IP, [IPv6] or NAME:PORT`);
-    if (match[2] === undefined) policy.names.add(match[1]!);
-    else policy.pairs.add(`${match[1]!}:${Number(match[2])}`);
-  }
-  return policy;
-}
-
-/** Throws INVALID_ARGUMENT for an allowedHosts entry buildApp would refuse. */
-export function checkAllowedHosts(entries: string[]): void {
-  hostPolicy(entries);
-}
-
-/**
- * Whether a Host header names this API. `port` is the local port of the
- * connection; undefined (inject(), no socket) means the port is not compared.
- * A Host without a port means port 80, as in HTTP.
- */
-export function isHostAllowed(host: string | undefined, port: number | undefined, extra: string[] = []): boolean {
-  return hostAllowed(host, port, hostPolicy(extra));
-}
-
-function hostAllowed(host: string | undefined, port: number | undefined, policy: HostPolicy): boolean {
-  if (host === undefined) return false;
-  const match = HOST_HEADER.exec(host.toLowerCase());
-  if (!match) return false;
-  const name = match[1]!;
-  const hostPort = match[2] === undefined ? 80 : Number(match[2]);
-  if (policy.pairs.has(`${name}:${hostPort}`)) return true;
-  return policy.names.has(name) && (port === undefined || port === hostPort);
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {

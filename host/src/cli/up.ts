@@ -12,7 +12,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { buildApp, checkAllowedHosts, type DevRoot } from '../api/app.ts';
+import { buildApp, type DevRoot } from '../api/app.ts';
+import { checkAllowedHosts } from '../api/host-allowlist.ts';
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
