@@ -2,28 +2,25 @@
 //! connections open at once (`TOO_MANY_CONNECTIONS`, then closed) and
 //! attestations in flight (`ENCLAVE_BUSY` with the request id), for the async
 //! server and the busy-poll server. (The accept backoff is unit-tested in
-//! `src/transport.rs`: it needs a listener whose accept fails.)
+//! `crates/accept`: it needs a listener whose accept fails.)
 //!
 //! Needs the simulator feature set: `cargo test -p sentinel-enclave --no-default-features --features simulator`.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use sentinel_enclave::{serve_with_limits, Enclave, EnclaveConfig, Limits, Listener};
-use sentinel_nsm::simulator::SimulatedNsm;
+use sentinel_enclave::{serve_with_limits, Enclave, Limits, Listener};
 use sentinel_protocol::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::oneshot;
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
-}
+mod common;
+use common::{error_code, read_response};
 
 fn enclave(dir: &std::path::Path) -> Arc<Enclave> {
-    let nsm = SimulatedNsm::open(dir, sentinel_nsm::pcr::pcrs_from_artifact(b"limits"), Arc::new(now_ms)).unwrap();
-    Arc::new(Enclave::new(Arc::new(nsm), "limits".into(), &EnclaveConfig::default()).unwrap())
+    common::simulated_enclave(dir, b"limits", "limits").0
 }
 
 struct Running {
@@ -44,14 +41,6 @@ async fn start(limits: Limits) -> Running {
     Running { socket, _stop: stop, _dir: dir }
 }
 
-async fn read_response(stream: &mut UnixStream) -> ResponseFrame {
-    let mut header = [0u8; 4];
-    stream.read_exact(&mut header).await.unwrap();
-    let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
-    stream.read_exact(&mut body).await.unwrap();
-    decode_response(&body).unwrap()
-}
-
 async fn ping(stream: &mut UnixStream, id: u64) {
     stream
         .write_all(&encode_request(&RequestFrame { id, request: Request::Ping(PingArgs { payload: vec![] }) }))
@@ -59,13 +48,6 @@ async fn ping(stream: &mut UnixStream, id: u64) {
         .unwrap();
     let f = tokio::time::timeout(Duration::from_secs(5), read_response(stream)).await.unwrap();
     assert_eq!((f.id, f.response), (id, Response::Pong(Pong { payload: vec![] })));
-}
-
-fn error_code(response: &Response) -> &str {
-    match response {
-        Response::Error(ErrorAnswer { code, .. }) => code,
-        other => panic!("expected an error, got {other:?}"),
-    }
 }
 
 #[tokio::test]

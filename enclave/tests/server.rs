@@ -7,7 +7,7 @@
 //! The proxy's tests moved with it to `proxy/tests/`; the limits are in `tests/limits.rs`.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sentinel_attestation::{verify, Expectations, RootKind, UnixTime};
 use sentinel_enclave::{serve, Enclave, EnclaveConfig, Listener};
@@ -18,9 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::oneshot;
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
-}
+mod common;
+use common::{error_code, now_ms, read_response};
 
 struct Running {
     socket: std::path::PathBuf,
@@ -40,10 +39,7 @@ impl Drop for Running {
 
 async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let pcrs = sentinel_nsm::pcr::pcrs_from_artifact(b"test enclave image");
-    let nsm = SimulatedNsm::open(dir.path(), pcrs, Arc::new(now_ms)).unwrap();
-    let root_der = nsm.root_der().to_vec();
-    let enclave = Arc::new(Enclave::new(Arc::new(nsm), "test-module".into(), &EnclaveConfig::default()).unwrap());
+    let (enclave, root_der) = common::simulated_enclave(dir.path(), b"test enclave image", "test-module");
     let socket = dir.path().join("enclave.sock");
     let listener = Listener::bind_unix(&socket).unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -53,26 +49,11 @@ async fn start() -> Running {
     Running { socket, enclave, root_der, stop: Some(stop), _dir: dir }
 }
 
-async fn read_response(stream: &mut UnixStream) -> ResponseFrame {
-    let mut header = [0u8; 4];
-    stream.read_exact(&mut header).await.unwrap();
-    let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
-    stream.read_exact(&mut body).await.unwrap();
-    decode_response(&body).unwrap()
-}
-
 async fn call(stream: &mut UnixStream, id: u64, request: Request) -> Response {
     stream.write_all(&encode_request(&RequestFrame { id, request })).await.unwrap();
     let frame = read_response(stream).await;
     assert_eq!(frame.id, id);
     frame.response
-}
-
-fn error_code(response: &Response) -> &str {
-    match response {
-        Response::Error(ErrorAnswer { code, .. }) => code,
-        other => panic!("expected an error, got {other:?}"),
-    }
 }
 
 #[tokio::test]
