@@ -125,7 +125,8 @@ impl Enclave {
             Request::SignEthereumTransaction(args) => self.with_key(&args.key_id, |key| match key {
                 Key::Secp256k1 { secret, .. } => match sentinel_eth::sign_transaction(secret, &args.unsigned_tx) {
                     Ok(raw) => Response::SignedTransaction(SignedTransaction { raw }),
-                    Err(e) if e.code() == "SIGNATURE_SELF_CHECK_FAILED" => self_check_failed(),
+                    // sentinel-eth verifies by recovery and uses the same code; answer (and log) as the digest path does.
+                    Err(e) if e.code() == EnclaveErrorCode::SignatureSelfCheckFailed.as_str() => self_check_failed(),
                     Err(e) => Response::error(&e),
                 },
                 Key::Ed25519 { .. } => refuse(

@@ -156,6 +156,8 @@ describe('API error mapping', () => {
     ['ENCLAVE_TIMEOUT', 504],
     ['ENCLAVE_BUSY', 429],
     ['UNKNOWN_KEY', 404],
+    ['KEY_LIMIT_REACHED', 409],
+    ['SIGNATURE_SELF_CHECK_FAILED', 500],
     ['INVALID_NONCE', 400],
     ['NSM_INTERNAL_ERROR', 500],
     ['MALFORMED_FRAME', 500],

@@ -5,21 +5,10 @@
 #![cfg_attr(test, allow(dead_code))]
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use sentinel_error::InvalidArgument;
 use sentinel_protocol::{limits, FrameDecoder as CoreDecoder, Request, RequestFrame};
 
 use super::throw;
-
-/// A coded error for a bad argument from the TypeScript side.
-struct Arg(String);
-
-impl sentinel_error::CodedError for Arg {
-    fn code(&self) -> &'static str {
-        "INVALID_ARGUMENT"
-    }
-    fn message(&self) -> String {
-        self.0.clone()
-    }
-}
 
 /// Encodes one request as a complete frame (length prefix included). The
 /// request object is deserialized straight into the Rust `Request`, so this
@@ -27,9 +16,10 @@ impl sentinel_error::CodedError for Arg {
 #[napi(catch_unwind, ts_args_type = "id: number, request: import('./protocol').Request")]
 pub fn encode_request<'env>(env: &'env Env, id: f64, request: Unknown<'env>) -> Result<BufferSlice<'env>> {
     if !((0.0..=9_007_199_254_740_991.0).contains(&id) && id.fract() == 0.0) {
-        return Err(throw(env, Arg("id: must be a non-negative safe integer".into())));
+        return Err(throw(env, InvalidArgument::new("id", "must be a non-negative safe integer")));
     }
-    let request: Request = env.from_js_value(request).map_err(|e| throw(env, Arg(format!("request: {}", e.reason))))?;
+    let request: Request =
+        env.from_js_value(request).map_err(|e| throw(env, InvalidArgument::new("request", e.reason)))?;
     BufferSlice::copy_from(env, sentinel_protocol::encode_request(&RequestFrame { id: id as u64, request }))
 }
 

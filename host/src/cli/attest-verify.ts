@@ -19,10 +19,11 @@ import {
   isDevelopmentRoot,
   NOT_DEBUG_CHECK,
   printChecks,
+  printVerifiedJson,
+  reportNotVerified,
   rootLabel,
   SIGNATURE_CHECK,
   timestampLabel,
-  UNBOUND,
   UNBOUND_NOTE,
   type Check,
 } from './attestation-output.ts';
@@ -70,9 +71,9 @@ export function runAttestVerify(opts: AttestVerifyOptions): number {
     atMs = opts.at === undefined ? Date.now() : parseAt(opts.at);
     pcrs = parsePcrs(opts.pcr);
   } catch (e) {
-    return fail(errorCode(e), (e as Error).message, opts.json, devRoot, 2);
+    return reportNotVerified(errorCode(e), (e as Error).message, { json: opts.json, devRoot, exitCode: 2 });
   }
-  if (devRoot && !opts.allowDevRoot) return fail(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), opts.json, devRoot, 1);
+  if (devRoot && !opts.allowDevRoot) return reportNotVerified(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), { json: opts.json, devRoot, exitCode: 1 });
   const nonce = opts.nonce?.replace(/^0x/, '').toLowerCase();
   const expect = {
     ...(Object.keys(pcrs).length > 0 ? { pcrs } : {}),
@@ -85,7 +86,7 @@ export function runAttestVerify(opts: AttestVerifyOptions): number {
     const checks = Object.keys(expect).length > 0 ? { expect } : {};
     result = core.verifyAttestation(document, { root, atMs, allowDebug: Boolean(opts.allowDebug), ...checks });
   } catch (e) {
-    return fail(errorCode(e), (e as Error).message, opts.json, devRoot, 1);
+    return reportNotVerified(errorCode(e), (e as Error).message, { json: opts.json, devRoot, exitCode: 1 });
   }
 
   // Exactly what core.verifyAttestation enforced with the options above, and what it did not.
@@ -104,17 +105,7 @@ export function runAttestVerify(opts: AttestVerifyOptions): number {
   ];
 
   if (opts.json) {
-    const out = {
-      verified: true,
-      devRoot,
-      checked: checked.map((c) => c.id),
-      notChecked: [...notChecked.map((c) => c.id), ...UNBOUND],
-      note: UNBOUND_NOTE,
-      atMs,
-      ...result,
-      root: rootLabel(result),
-    };
-    console.log(JSON.stringify(out, null, 2));
+    printVerifiedJson({ devRoot, checked, notChecked: notChecked.map((c) => c.id), atMs, result });
     return 0;
   }
   const zero = /^0+$/;
@@ -141,8 +132,3 @@ export function runAttestVerify(opts: AttestVerifyOptions): number {
   return 0;
 }
 
-function fail(code: string, message: string, json: boolean | undefined, devRoot: boolean, exitCode: number): number {
-  if (json) console.log(JSON.stringify({ verified: false, devRoot, code, message }, null, 2));
-  else console.error(`NOT VERIFIED${devRoot ? ' (DEVELOPMENT root)' : ''}: ${code}: ${message}`);
-  return exitCode;
-}

@@ -83,3 +83,25 @@ export function printChecks(checked: Check[], notChecked: string[]): void {
   checked.forEach((check, i) => console.log(field(i === 0 ? 'checked' : '', check.text)));
   notChecked.forEach((text, i) => console.log(field(i === 0 ? 'not checked' : '', text)));
 }
+
+/** Prints the JSON verdict of a verified document (`--json`). */
+export function printVerifiedJson(v: { devRoot: boolean; checked: Check[]; notChecked: string[]; atMs: number; result: Verified }): void {
+  const out = {
+    verified: true,
+    devRoot: v.devRoot,
+    checked: v.checked.map((c) => c.id),
+    notChecked: [...v.notChecked, ...UNBOUND],
+    note: UNBOUND_NOTE,
+    atMs: v.atMs,
+    ...v.result,
+    root: rootLabel(v.result),
+  };
+  console.log(JSON.stringify(out, null, 2));
+}
+
+/** Reports a refusal (JSON on stdout with `--json`, else one line on stderr) and returns the exit code. */
+export function reportNotVerified(code: string, message: string, how: { json: boolean | undefined; devRoot: boolean; exitCode: number }): number {
+  if (how.json) console.log(JSON.stringify({ verified: false, devRoot: how.devRoot, code, message }, null, 2));
+  else console.error(`NOT VERIFIED${how.devRoot ? ' (DEVELOPMENT root)' : ''}: ${code}: ${message}`);
+  return how.exitCode;
+}

@@ -26,10 +26,11 @@ import {
   isDevelopmentRoot,
   NOT_DEBUG_CHECK,
   printChecks,
+  printVerifiedJson,
+  reportNotVerified,
   rootLabel,
   SIGNATURE_CHECK,
   timestampLabel,
-  UNBOUND,
   UNBOUND_NOTE,
   type Check,
 } from './attestation-output.ts';
@@ -69,7 +70,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   try {
     root = opts.root === undefined ? undefined : readRoot(opts.root);
   } catch (e) {
-    return report(errorCode(e), (e as Error).message, { json: opts.json, devRoot: false, exitCode: 2 });
+    return reportNotVerified(errorCode(e), (e as Error).message, { json: opts.json, devRoot: false, exitCode: 2 });
   }
   const devRoot = isDevelopmentRoot(root);
   const pcr0 = opts.pcr0.replace(/^0x/, '').toLowerCase();
@@ -77,7 +78,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   if (!/^[0-9a-f]{96}$/.test(pcr0)) return usage('--pcr0 must be 48 bytes of hex (SHA-384)', opts.json, devRoot);
   if (!Number.isInteger(maxAgeSec) || maxAgeSec <= 0) return usage('--max-age-sec must be a positive integer', opts.json, devRoot);
   if (devRoot && !opts.allowDevRoot) {
-    return report(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), { json: opts.json, devRoot, exitCode: 1 });
+    return reportNotVerified(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), { json: opts.json, devRoot, exitCode: 1 });
   }
 
   const nonce = randomBytes(32).toString('hex');
@@ -85,7 +86,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   try {
     document = await fetchDocument(opts.url, nonce);
   } catch (e) {
-    return report(errorCode(e), (e as Error).message, { json: opts.json, devRoot, exitCode: 2 });
+    return reportNotVerified(errorCode(e), (e as Error).message, { json: opts.json, devRoot, exitCode: 2 });
   }
 
   const atMs = Date.now();
@@ -104,7 +105,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
         '\n  hint: the document does not chain to the AWS Nitro root. A local `zcp up` stack uses a simulated NSM;' +
         ' verify it with --root <data-dir>/nsm-dev-ca-v1/root.der --allow-dev-root (its DEVELOPMENT root).';
     }
-    return report(code, message, { json: opts.json, devRoot, exitCode: 1 });
+    return reportNotVerified(code, message, { json: opts.json, devRoot, exitCode: 1 });
   }
 
   // Exactly what core.verifyAttestation enforced with the options above.
@@ -117,17 +118,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     NOT_DEBUG_CHECK,
   ];
   if (opts.json) {
-    const out = {
-      verified: true,
-      devRoot,
-      checked: checked.map((c) => c.id),
-      notChecked: [...UNBOUND],
-      note: UNBOUND_NOTE,
-      atMs,
-      ...result,
-      root: rootLabel(result),
-    };
-    console.log(JSON.stringify(out, null, 2));
+    printVerifiedJson({ devRoot, checked, notChecked: [], atMs, result });
     return 0;
   }
   console.log(
@@ -147,11 +138,6 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
 }
 
 function usage(message: string, json: boolean | undefined, devRoot: boolean): number {
-  return report('INVALID_ARGUMENT', message, { json, devRoot, exitCode: 2 });
+  return reportNotVerified('INVALID_ARGUMENT', message, { json, devRoot, exitCode: 2 });
 }
 
-function report(code: string, message: string, how: { json: boolean | undefined; devRoot: boolean; exitCode: number }): number {
-  if (how.json) console.log(JSON.stringify({ verified: false, devRoot: how.devRoot, code, message }, null, 2));
-  else console.error(`NOT VERIFIED${how.devRoot ? ' (DEVELOPMENT root)' : ''}: ${code}: ${message}`);
-  return how.exitCode;
-}
