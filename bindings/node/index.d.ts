@@ -23,6 +23,34 @@ export declare class FrameDecoder {
   get buffered(): number
 }
 
+/** An attested session with the enclave over a blocking Unix socket. */
+export declare class SessionClient {
+  /** Connects, runs the handshake bound to `attestationHash` and authenticates as the credential's principal. */
+  static connect(socketPath: string, options: SessionClientOptions): SessionClient
+  /**
+   * Reads the enclave's evidence WITHOUT verifying it (local mode and
+   * benchmarks): the boot attestation document, its hash, the attested key
+   * bundle and the session key in it. Verify `attestation` before trusting
+   * the session key in production.
+   */
+  static fetchEvidence(socketPath: string): { attestation: Buffer; attestationHash: Buffer; attestedKeys: Buffer; sessionKey: Buffer; configHash: Buffer }
+  /**
+   * Signs a 32-byte digest with a `raw` key of this principal (no receipt).
+   * Synchronous: blocks the JS thread for one round trip.
+   */
+  signDigest(keyId: string, digest: Uint8Array): { signature: Buffer; recoveryId: number | null }
+  /**
+   * Any body operation (`{ op, ...args }`, as `encodeBody` takes it); the
+   * answer as `decodeResponse` shapes it (refusals are `{ type: 'error', code, message }`,
+   * not thrown), and the receipt (COSE_Sign1) when `wantReceipt`.
+   */
+  call(operation: import('./protocol').Operation, wantReceipt: boolean): { answer: import('./protocol').Response; receipt: Buffer | null }
+  /** Ends the session (`session_close`) and the connection. Idempotent. */
+  close(): void
+  /** Whether `close()` was called or the connection failed. */
+  get closed(): boolean
+}
+
 /**
  * What the verified document must contain (hex strings; PCR index as the key).
  * Unknown keys are refused.
@@ -45,8 +73,64 @@ export interface AttestationOptions {
   expect?: AttestationExpectations
 }
 
+/**
+ * Parses an attestation document's `public_key` as the attested key bundle
+ * (`0x01 || receipt || session || import`).
+ */
+export declare function attestedKeys(publicKey: Uint8Array): AttestedKeys
+
+/** The enclave's attested key bundle; `0x` hex. */
+export interface AttestedKeys {
+  /** Ed25519, signs receipts. */
+  receiptKey: string
+  /** X25519, session handshake. */
+  sessionKey: string
+  /** X25519, key import. */
+  importKey: string
+}
+
 /** The embedded AWS Nitro Enclaves Root-G1 certificate (DER). */
 export declare function awsNitroRootG1(): Buffer
+
+/** The answer type each body operation gets when it succeeds (`{ sign_digest: 'signature', ... }`). */
+export declare function bodyOperationAnswers(): import('./protocol').OperationAnswerTypes
+
+/**
+ * Canonical CBOR of a configuration document given in its JSON editing form
+ * (public keys as 0x-hex). Refusals carry the document's codes (`CONFIG_*`).
+ */
+export declare function configFromJson(json: string): Buffer
+
+/**
+ * `config_hash` (SHA-256 of the canonical document) of a document or of the
+ * document inside a signed envelope; either is fully checked first.
+ */
+export declare function configHash(input: Uint8Array): Buffer
+
+/** An admin's signature over a canonical document (checked first). */
+export declare function configSign(document: Uint8Array, adminCredentialJson: string): { admin: string; signature: Buffer }
+
+/** One admin signature, as `configSign` returns it and `signedConfig` takes it. */
+export interface ConfigSignature {
+  admin: string
+  signature: Buffer
+}
+
+/**
+ * A document or a signed envelope as pretty JSON: `{kind, config_hash,
+ * version, signers?, quorum?, config}`; `config` is the JSON editing form.
+ * Signers are checked against the document's own admins.
+ */
+export declare function configToJson(input: Uint8Array): string
+
+/**
+ * The public key of a credential file, as the configuration lists it
+ * (Ed25519: 32 bytes; p256 and secp256k1: compressed SEC1, 33 bytes).
+ */
+export declare function credentialPublicKey(credentialJson: string): Buffer
+
+/** Decodes an operation body (what the enclave will read from these bytes). */
+export declare function decodeBody(body: Uint8Array): import('./protocol').Operation
 
 /** Strictly decodes an unsigned transaction into the fields that will be signed. */
 export declare function decodeEthereumTransaction(unsignedTx: Uint8Array): { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string }
@@ -54,8 +138,22 @@ export declare function decodeEthereumTransaction(unsignedTx: Uint8Array): { kin
 /** Decodes one response frame body into `{ id, type, ...fields }` (bytes as Buffers). */
 export declare function decodeResponse(body: Uint8Array): import('./protocol').Response & { id: number }
 
+/**
+ * The development configuration (version 1; the admin and the principal
+ * named by the two credentials; every operation on its own keys, quota
+ * 1000, 30 s stamp window, one-hour sessions), signed by the admin:
+ * the signed envelope bytes.
+ */
+export declare function developmentConfiguration(adminCredentialJson: string, clientCredentialJson: string): Buffer
+
 /** Ed25519 public key (32 bytes) of a 32-byte seed. */
 export declare function ed25519PublicKey(secretKey: Uint8Array): Buffer
+
+/**
+ * Encodes an operation body `{op, ...args}`: the exact bytes a stamp signs
+ * and a session frame carries (the `stamped` request's `body`).
+ */
+export declare function encodeBody(operation: import('./protocol').Operation): Buffer
 
 /**
  * Encodes one request as a complete frame (length prefix included). The
@@ -66,6 +164,9 @@ export declare function encodeRequest(id: number, request: import('./protocol').
 
 /** EIP-55 checksummed address of a secp256k1 public key. */
 export declare function ethereumAddress(publicKey: Uint8Array): string
+
+/** A new credential file (JSON; write it with mode 0600), its secret drawn from the OS. */
+export declare function generateCredential(kind: 'client' | 'admin', id: string, alg: 'ed25519' | 'p256' | 'secp256k1'): string
 
 /** EIP-191 `personal_sign` digest of a message. */
 export declare function hashPersonalMessage(message: Uint8Array): Buffer
@@ -79,11 +180,17 @@ export declare function hazmatRfc6979Nonce(secretKey: Uint8Array, digest: Uint8A
 /** Keccak-256 of bytes. */
 export declare function keccak256(data: Uint8Array): Buffer
 
+/** Largest operation body. */
+export declare const MAX_BODY_BYTES: number
+
 /** Largest frame body (crates/protocol `limits`). */
 export declare const MAX_FRAME_BYTES: number
 
 /** Longest key id. */
 export declare const MAX_KEY_ID_BYTES: number
+
+/** Longest key label. */
+export declare const MAX_LABEL_BYTES: number
 
 /** Largest attestation nonce. */
 export declare const MAX_NONCE_BYTES: number
@@ -94,17 +201,52 @@ export declare const MAX_PING_PAYLOAD_BYTES: number
 /** Largest unsigned Ethereum transaction. */
 export declare const MAX_TRANSACTION_BYTES: number
 
+/** The parts of a signed envelope (the document is not checked here; `configToJson` does). */
+export declare function openSignedConfig(signed: Uint8Array): { config: Buffer; signatures: Array<{ admin: string; signature: Buffer }> }
+
 /** The answer type each operation gets when it succeeds (`{ sign_digest: 'signature', ... }`). */
 export declare function operationAnswers(): import('./protocol').AnswerTypes
 
 /** SEC1 public key of a secret key; compressed (33 bytes) unless `compressed` is false. */
 export declare function publicKeyFromSecret(secretKey: Uint8Array, compressed?: boolean | null): Buffer
 
+/** Signed claims of a receipt; bytes as `0x`-prefixed lowercase hex. */
+export interface ReceiptClaims {
+  requestId: string
+  /** µs since the Unix epoch (exact: at most 2^53 - 1). */
+  timestampUs: number
+  principal: string
+  keyId?: string | null
+  op: string
+  payloadHash: string
+  decision: 'allowed' | 'denied'
+  code?: string | null
+  resultHash?: string | null
+  rulesEvaluated: Array<string>
+  configHash: string
+  attestationHash: string
+}
+
 /** Strictly decodes a signed transaction and recovers its signer (EIP-55 address). */
 export declare function recoverEthereumTransactionSigner(signedTx: Uint8Array): { signer: string; transaction: { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string } }
 
 /** Recovers the signer's public key (compressed unless `compressed` is false). */
 export declare function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recoveryId: number, compressed?: boolean | null): Buffer
+
+/** Declares the TypeScript interface of `SessionClient.connect`'s options. */
+export interface SessionClientOptions {
+  /** The enclave's X25519 session key (`session_key` of the verified attested key bundle). */
+  sessionKey: Buffer
+  /** SHA-256 of the verified boot attestation document. */
+  attestationHash: Buffer
+  /** The principal's credential file (`client.key` JSON). */
+  credential: string
+  /**
+   * Spin on a non-blocking socket while waiting for an answer instead of
+   * sleeping (pairs with the enclave's `--busy-poll`; burns a core). Default false.
+   */
+  busyPoll?: boolean
+}
 
 /** Strict DER signature to 64-byte `r || s`; `null` when r or s is out of range. */
 export declare function signatureFromDer(der: Uint8Array): Buffer | null
@@ -121,8 +263,34 @@ export declare function signDigestInto(secretKey: Uint8Array, digest: Uint8Array
 /** Ed25519 signature (64 bytes) of a message with a 32-byte seed. */
 export declare function signEd25519(secretKey: Uint8Array, message: Uint8Array): Buffer
 
+/** The signed envelope `{config, signatures}` (canonical CBOR) of a document and signatures. */
+export declare function signedConfig(document: Uint8Array, signatures: Array<ConfigSignature>): Buffer
+
 /** Signs an unsigned legacy / EIP-155 / EIP-2930 / EIP-1559 transaction into its raw signed form. */
 export declare function signEthereumTransaction(secretKey: Uint8Array, unsignedTx: Uint8Array): Buffer
+
+/** The 32-byte digest a stamp signs (docs/configuration.md); nonce 16..=32 bytes. */
+export declare function stampDigest(op: string, body: Uint8Array, timestampUs: bigint, nonce: Uint8Array): Buffer
+
+/**
+ * Stamps an operation body with a client credential: the `stamp` of a
+ * `stamped` request.
+ */
+export declare function stampRequest(credentialJson: string, op: string, body: Uint8Array, timestampUs: bigint, nonce: Uint8Array): { principal: string; timestampUs: bigint; nonce: Buffer; signature: Buffer }
+
+/**
+ * Decodes a receipt's claims WITHOUT verifying anything (no signature, no
+ * document): for display and debugging only.
+ */
+export declare function unsafeDecodeReceiptClaims(receipt: Uint8Array): ReceiptClaims
+
+export interface VerifiedReceipt {
+  claims: ReceiptClaims
+  rootKind: 'aws-nitro' | 'other'
+  attestedKeys: AttestedKeys
+  /** The document's PCR0, `0x` hex. */
+  pcr0: string
+}
 
 /** Verifies a Nitro attestation document (and the expectations, if given). */
 export declare function verifyAttestation(document: Uint8Array, options: AttestationOptions): { moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>; publicKey: string | null; userData: string | null; nonce: string | null; certificate: string; rootFingerprint: string; rootKind: 'aws-nitro' | 'other' }
@@ -133,6 +301,9 @@ export declare function verifyDigest(publicKey: Uint8Array, digest: Uint8Array, 
 /** Strict Ed25519 verification. */
 export declare function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
 
+/** The boot rule (trust on first use): a quorum of the document's own admins signed it. */
+export declare function verifyInitialConfig(signed: Uint8Array): { configHash: Buffer; version: bigint }
+
 /**
  * Declares the TypeScript interface only: `verifyDigest` reads `lowS` with
  * [`optional`] so that `null` means unset and a wrong type is `INVALID_ARGUMENT`.
@@ -140,4 +311,24 @@ export declare function verifyEd25519(publicKey: Uint8Array, message: Uint8Array
 export interface VerifyOptions {
   /** Require low-S (Ethereum/Bitcoin rule). Defaults to `true`. */
   lowS?: boolean
+}
+
+/**
+ * Verifies a receipt against the enclave's attestation document: the document
+ * (chain to `options.root`, PCR0), the key bundle and `user_data` it carries,
+ * the receipt's binding to both, and its Ed25519 signature (docs/receipts.md).
+ */
+export declare function verifyReceipt(receipt: Uint8Array, attestationDocument: Uint8Array, options: VerifyReceiptOptions): VerifiedReceipt
+
+export interface VerifyReceiptOptions {
+  /** Trusted root certificate (DER): `awsNitroRootG1()` for real enclaves, a simulator's dev root locally. */
+  root: Uint8Array
+  /** Expected PCR0 (48 bytes, or hex). Unset = any image. */
+  expectedPcr0?: Uint8Array | string
+  /** Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked. */
+  expectedConfigHash?: Uint8Array | string
+  /** When to judge the document's certificate chain, Unix ms. Defaults to the current time. */
+  now?: number
+  /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
+  allowDebug?: boolean
 }

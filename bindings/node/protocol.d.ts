@@ -3,27 +3,90 @@
 
 export type Curve = "secp256k1" | "ed25519";
 
+export type KeyPurpose = "ethereum" | "raw";
+
+export type Stamp = { principal: string, timestamp_us: bigint, nonce: Uint8Array, signature: Uint8Array, };
+
 export type PingArgs = { payload: Uint8Array, };
 
 export type DescribeArgs = Record<symbol, never>;
 
 export type AttestArgs = { nonce: Uint8Array, };
 
-export type GenerateKeyArgs = { curve: Curve, };
+export type EvidenceArgs = Record<symbol, never>;
+
+export type UpdateConfigArgs = { 
+/**
+ * The signed configuration envelope (docs/configuration.md).
+ */
+signed_config: Uint8Array, };
+
+export type StampedArgs = { 
+/**
+ * The exact operation body the stamp signs: a CBOR map `{op, ...args}`.
+ */
+body: Uint8Array, stamp: Stamp | null, };
+
+export type SessionOpenArgs = { handshake: Uint8Array, };
+
+export type SessionFrameArgs = { session_id: Uint8Array, frame: Uint8Array, };
+
+export type SessionCloseArgs = { session_id: Uint8Array, };
+
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs;
+
+export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
+/**
+ * The operator's name for the key (configuration permissions can name labels).
+ */
+label: string, };
+
+export type ImportKeyArgs = { curve: Curve, purpose: KeyPurpose, label: string, 
+/**
+ * HPKE encapsulated key (32 bytes, X25519).
+ */
+enc: Uint8Array, ciphertext: Uint8Array, };
+
+export type ListKeysArgs = Record<symbol, never>;
 
 export type SignDigestArgs = { key_id: string, digest: Uint8Array, };
 
 export type SignEthereumTransactionArgs = { key_id: string, unsigned_tx: Uint8Array, };
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "generate_key" } & GenerateKeyArgs | { "op": "sign_digest" } & SignDigestArgs | { "op": "sign_ethereum_transaction" } & SignEthereumTransactionArgs;
+export type SignPersonalMessageArgs = { key_id: string, message: Uint8Array, };
+
+export type SignTypedDataArgs = { key_id: string, 
+/**
+ * EIP-712 typed data as JSON text (`{types, primaryType, domain, message}`).
+ */
+typed_data: string, };
+
+export type Operation = { "op": "generate_key" } & GenerateKeyArgs | { "op": "import_key" } & ImportKeyArgs | { "op": "list_keys" } & ListKeysArgs | { "op": "sign_digest" } & SignDigestArgs | { "op": "sign_ethereum_transaction" } & SignEthereumTransactionArgs | { "op": "sign_personal_message" } & SignPersonalMessageArgs | { "op": "sign_typed_data" } & SignTypedDataArgs;
+
+export type SessionRequest = { 
+/**
+ * The client's own correlation id, echoed in the answer.
+ */
+id: bigint, 
+/**
+ * Ask for a signed receipt with the answer.
+ */
+receipt: boolean, 
+/**
+ * The operation body, as in a stamped request.
+ */
+body: Uint8Array, };
+
+export type SessionAnswer = { id: bigint, answer: Response, receipt: Buffer | null, };
 
 export type Pong = { payload: Buffer, };
 
 export type Description = { protocol_version: number, module_id: string, 
 /**
- * SPKI DER of the enclave's identity key (what attestation documents carry).
+ * The attested key bundle (what attestation documents carry as `public_key`):
+ * `0x01 || receipt key (Ed25519) || session key (X25519) || import key (X25519)`.
  */
-identity_public_key: Buffer, 
+attested_keys: Buffer, 
 /**
  * PCR0, PCR1, PCR2 (48 bytes each).
  */
@@ -35,7 +98,49 @@ export type Attestation = {
  */
 document: Buffer, };
 
-export type KeyGenerated = { key_id: string, curve: Curve, 
+export type Evidence = { 
+/**
+ * The boot attestation document (COSE_Sign1): binds the receipt, session and import keys and the configuration hash.
+ */
+attestation: Buffer, 
+/**
+ * SHA-256 of `attestation` (what receipts carry as `attestation_hash`).
+ */
+attestation_hash: Buffer, 
+/**
+ * The signed configuration in force.
+ */
+signed_config: Buffer, config_hash: Buffer, config_version: bigint, };
+
+export type ConfigUpdated = { config_hash: Buffer, version: bigint, 
+/**
+ * SHA-256 of the new boot attestation document (it binds the new configuration hash).
+ */
+attestation_hash: Buffer, };
+
+export type Receipted = { answer: Response, 
+/**
+ * COSE_Sign1 receipt (docs/receipts.md).
+ */
+receipt: Buffer, };
+
+export type SessionOpened = { session_id: Buffer, handshake: Buffer, };
+
+export type SessionFrameAnswer = { session_id: Buffer, frame: Buffer, };
+
+export type SessionClosed = { session_id: Buffer, };
+
+export type Authenticated = { principal: string, expires_at_us: bigint, };
+
+export type KeyInfo = { key_id: string, curve: Curve, purpose: KeyPurpose, label: string, 
+/**
+ * The principal that created or imported it.
+ */
+owner: string, public_key: Buffer, };
+
+export type KeyList = { keys: Array<KeyInfo>, };
+
+export type KeyGenerated = { key_id: string, curve: Curve, purpose: KeyPurpose, label: string, 
 /**
  * SEC1 compressed (secp256k1) or the 32-byte Ed25519 key.
  */
@@ -59,29 +164,49 @@ raw: Buffer, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "key_generated" } & KeyGenerated | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "error" } & ErrorAnswer;
 
-/** The operation names (`op`). */
-export type Operation = Request['op'];
+/** The frame operation names (`op`). */
+export type FrameOp = Request['op'];
+
+/** The body operation names (`op` of a stamped or session body). */
+export type OperationName = Operation['op'];
+
+/** The answer type each body operation gets when it succeeds. */
+export type OperationAnswerTypes = {
+  generate_key: 'key_generated';
+  import_key: 'key_generated';
+  list_keys: 'key_list';
+  sign_digest: 'signature';
+  sign_ethereum_transaction: 'signed_transaction';
+  sign_personal_message: 'signature';
+  sign_typed_data: 'signature';
+};
+
+/** The successful answer to body operation `O`. */
+export type OperationAnswerOf<O extends OperationName> = Extract<Response, { type: OperationAnswerTypes[O] }>;
 
 /** The answer type each operation gets when it succeeds. */
 export type AnswerTypes = {
   ping: 'pong';
   describe: 'description';
   attest: 'attestation';
-  generate_key: 'key_generated';
-  sign_digest: 'signature';
-  sign_ethereum_transaction: 'signed_transaction';
+  evidence: 'evidence';
+  update_config: 'config_updated';
+  stamped: 'receipted';
+  session_open: 'session_opened';
+  session_frame: 'session_frame';
+  session_close: 'session_closed';
 };
 
 /** The request of operation `O`. */
-export type RequestOf<O extends Operation> = Extract<Request, { op: O }>;
+export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 
 /** The successful answer to operation `O`. */
-export type AnswerOf<O extends Operation> = Extract<Response, { type: AnswerTypes[O] }>;
+export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

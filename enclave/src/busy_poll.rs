@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sentinel_protocol::{encode_response, FrameDecoder, Request, ResponseFrame};
+use sentinel_protocol::{encode_response, FrameDecoder, ResponseFrame};
 
 use crate::enclave::Enclave;
 use crate::frames::answer_frames;
 use crate::server::{Gates, Limits};
+use crate::sessions::ConnectionSessions;
 use crate::transport::Backoff;
 
 /// How long the refusal of a connection over the cap may take to write.
@@ -161,6 +162,7 @@ fn spawn_connection<S: SpinStream>(mut stream: S, enclave: &Arc<Enclave>, gates:
 
 fn handle<S: SpinStream>(mut stream: S, enclave: &Enclave, gates: &Gates, idle_spin: Duration) -> io::Result<()> {
     let mut decoder = FrameDecoder::new();
+    let mut sessions = ConnectionSessions::default();
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = Vec::with_capacity(64 * 1024);
     stream.set_nonblocking(true)?;
@@ -192,7 +194,7 @@ fn handle<S: SpinStream>(mut stream: S, enclave: &Enclave, gates: &Gates, idle_s
         // Attestation too is answered inline (this thread owns a core anyway),
         // within the same in-flight cap as the async server.
         let open = answer_frames(&mut decoder, &mut out, |frame, out| {
-            let _permit = if matches!(frame.request, Request::Attest { .. }) {
+            let _permit = if Enclave::is_slow(&frame.request) {
                 match gates.admit_attestation(frame.id) {
                     Ok(permit) => Some(permit),
                     Err(busy) => {
@@ -203,7 +205,10 @@ fn handle<S: SpinStream>(mut stream: S, enclave: &Enclave, gates: &Gates, idle_s
             } else {
                 None
             };
-            out.extend(encode_response(&ResponseFrame { id: frame.id, response: enclave.handle(frame.request) }))
+            out.extend(encode_response(&ResponseFrame {
+                id: frame.id,
+                response: enclave.handle_on(&mut sessions, frame.request),
+            }))
         });
         write_all_spinning(&mut stream, &out)?;
         out.clear();

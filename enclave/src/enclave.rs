@@ -1,56 +1,91 @@
-//! The enclave's state and its one entry point, [`Enclave::handle`].
+//! The enclave's state and its entry points.
 //!
-//! At boot the enclave creates an ephemeral Ed25519 identity key; the
-//! attestation document's `public_key` carries it (as SPKI DER), so a verifier
-//! that checked the document can trust answers signed with it. `user_data`
-//! binds the enclave's own state, `0x01 || SHA-256(launch configuration)`
-//! (later versions append the policy hash and audit head); a client chooses
-//! only the nonce, never `user_data`.
-use std::sync::Arc;
+//! At boot the enclave creates three ephemeral keys: the receipt key (Ed25519,
+//! signs every receipt), the session key (X25519, the static key of attested
+//! sessions) and the import key (X25519, the HPKE recipient of key imports).
+//! Attestation documents carry all three in `public_key` (the attested key
+//! bundle, `sentinel_evidence::AttestedKeys`) and the configuration hash in
+//! `user_data`, so a client that checked a document (PCR0 + configuration
+//! hash) can trust receipts, sessions and imports that use those keys. A
+//! client chooses only the nonce, never `user_data` or `public_key`.
+//!
+//! Until a signed configuration is installed (`update_config`; the first one
+//! is trusted on first use and must satisfy its own admin quorum), the
+//! enclave answers only `ping` and `describe`: there is nobody to authenticate
+//! yet, and no evidence to bind answers to.
+use std::sync::{Arc, Mutex, RwLock};
 
+use sentinel_config::{Configuration, StampVerifier};
+use sentinel_evidence::{AttestedKeys, Decision, ReceiptClaims, UserData};
 use sentinel_nsm::{AttestationRequest, NsmProvider, Pcr, PCR_COUNT};
 use sentinel_protocol::limits::{
-    DEFAULT_MAX_KEYS, MAX_KEY_ID_BYTES, MAX_NONCE_BYTES, MAX_PING_PAYLOAD_BYTES, MAX_TRANSACTION_BYTES,
+    DEFAULT_MAX_KEYS, MAX_BODY_BYTES, MAX_NONCE_BYTES, MAX_PING_PAYLOAD_BYTES, MAX_TRANSACTION_BYTES,
 };
 use sentinel_protocol::{
-    Attestation, Curve, Description, EnclaveError, EnclaveErrorCode, KeyGenerated, Pong, Request, Response,
-    SignedTransaction, PROTOCOL_VERSION,
+    decode_body, Attestation, ConfigUpdated, Description, EnclaveError, EnclaveErrorCode, Evidence, ImportKeyArgs,
+    Pong, Receipted, Request, Response, StampedArgs, PROTOCOL_VERSION,
 };
-use sentinel_signer::{ed25519, secp256k1};
 use sha2::{Digest, Sha256};
 
-use crate::keys::{self_check_failed, Key, KeyStore};
+use crate::decide::Decided;
+use crate::keys::{Key, KeyStore};
+use crate::sessions::ConnectionSessions;
 
-/// Version byte of the `user_data` layout.
-pub const USER_DATA_VERSION: u8 = 1;
-
-/// What the enclave is launched with. Local mode embeds a default.
+/// What the enclave is launched with.
 #[derive(Clone, Debug)]
 pub struct EnclaveConfig {
-    /// Canonical bytes of the launch configuration; their hash goes into `user_data`.
-    pub config: Vec<u8>,
     /// Keys this enclave may hold at once (`KEY_LIMIT_REACHED` past it).
     pub max_keys: usize,
+    /// Entries of the stamp replay cache (`REPLAY_CACHE_FULL` past it).
+    pub replay_cache_entries: usize,
 }
 
 impl Default for EnclaveConfig {
     fn default() -> Self {
-        EnclaveConfig { config: br#"{"version":1,"policy":"default"}"#.to_vec(), max_keys: DEFAULT_MAX_KEYS }
+        EnclaveConfig {
+            max_keys: DEFAULT_MAX_KEYS,
+            replay_cache_entries: sentinel_config::DEFAULT_REPLAY_CACHE_CAPACITY,
+        }
     }
 }
 
+/// The configuration in force and the evidence that binds it.
+pub(crate) struct Installed {
+    pub(crate) config: Arc<Configuration>,
+    pub(crate) signed_config: Vec<u8>,
+    pub(crate) config_hash: [u8; 32],
+    /// The boot attestation document for this configuration, and its SHA-256.
+    pub(crate) attestation: Vec<u8>,
+    pub(crate) attestation_hash: [u8; 32],
+}
+
 pub struct Enclave {
-    keys: KeyStore,
-    identity: ed25519::SecretKey,
-    identity_spki: Vec<u8>,
+    pub(crate) keys: KeyStore,
+    receipt_key: ed25519_dalek::SigningKey,
+    pub(crate) session_secret: sentinel_session::SessionSecret,
+    import_secret: sentinel_import::ImportSecret,
+    attested_keys: Vec<u8>,
     nsm: Arc<dyn NsmProvider>,
     pcrs: [Pcr; PCR_COUNT],
     module_id: String,
-    user_data: Vec<u8>,
+    installed: RwLock<Option<Arc<Installed>>>,
+    stamps: Mutex<StampVerifier>,
+    /// Signatures and signed transactions released so far (tests and metrics: "nothing was signed").
+    pub(crate) signatures_released: std::sync::atomic::AtomicU64,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
     Response::error(&EnclaveError::new(code, message))
+}
+
+fn not_configured() -> Response {
+    refuse(EnclaveErrorCode::NotConfigured, "the enclave has no configuration yet; send `update_config` first")
+}
+
+/// The enclave's clock, in microseconds since the Unix epoch. Read here, in
+/// the enclave program, and passed to the pure crates as `now_us`.
+pub fn now_us() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 impl Enclave {
@@ -63,36 +98,69 @@ impl Enclave {
         const { assert!(MAX_NONCE_BYTES == sentinel_nsm::MAX_NONCE_LEN) };
         const { assert!(MAX_TRANSACTION_BYTES == sentinel_eth::MAX_TRANSACTION_BYTES) };
         let pcrs = nsm.describe_pcrs()?;
-        let mut seed = crate::random_bytes::<32>();
-        let identity = ed25519::SecretKey::from_slice(&seed).expect("32-byte seed");
-        zeroize::Zeroize::zeroize(&mut seed);
-        let identity_spki = identity.public_key_spki_der();
-        let mut user_data = vec![USER_DATA_VERSION];
-        user_data.extend_from_slice(&Sha256::digest(&config.config));
-        Ok(Enclave { keys: KeyStore::new(config.max_keys), identity, identity_spki, nsm, pcrs, module_id, user_data })
+        let mut seed = zeroize::Zeroizing::new(crate::random_bytes::<32>());
+        let receipt_key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        *seed = crate::random_bytes::<32>();
+        let session_secret = sentinel_session::SessionSecret::from_bytes(*seed);
+        *seed = crate::random_bytes::<32>();
+        let import_secret = sentinel_import::ImportSecret::from_bytes(&seed);
+        let attested_keys = AttestedKeys {
+            receipt: receipt_key.verifying_key().to_bytes(),
+            session: session_secret.public(),
+            import: import_secret.public(),
+        }
+        .to_bytes()
+        .to_vec();
+        Ok(Enclave {
+            keys: KeyStore::new(config.max_keys),
+            receipt_key,
+            session_secret,
+            import_secret,
+            attested_keys,
+            nsm,
+            pcrs,
+            module_id,
+            installed: RwLock::new(None),
+            stamps: Mutex::new(StampVerifier::new(config.replay_cache_entries)),
+            signatures_released: std::sync::atomic::AtomicU64::new(0),
+        })
     }
 
-    /// The identity public key as SPKI DER (what attestation documents carry).
-    pub fn identity_public_key(&self) -> &[u8] {
-        &self.identity_spki
-    }
-
-    /// Signs with the identity key: the primitive for answers that must be attributable to
-    /// this attested enclave (response signing itself is a later protocol version).
-    pub fn sign_as_identity(&self, message: &[u8]) -> [u8; 64] {
-        self.identity.sign(message)
-    }
-
-    pub fn user_data(&self) -> &[u8] {
-        &self.user_data
+    /// The attested key bundle (what attestation documents carry as `public_key`).
+    pub fn attested_keys(&self) -> &[u8] {
+        &self.attested_keys
     }
 
     pub fn pcrs(&self) -> &[Pcr; PCR_COUNT] {
         &self.pcrs
     }
 
-    /// Answers one request. Never panics on request content; failures are error responses.
+    pub(crate) fn installed(&self) -> Option<Arc<Installed>> {
+        self.installed.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Signatures (and signed transactions) released since boot.
+    pub fn signatures_released(&self) -> u64 {
+        self.signatures_released.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The configuration hash in force, if any.
+    pub fn config_hash(&self) -> Option<[u8; 32]> {
+        self.installed().map(|i| i.config_hash)
+    }
+
+    /// Requests that take milliseconds (P-384 attestation work): servers run them off the connection's thread.
+    pub fn is_slow(request: &Request) -> bool {
+        matches!(request, Request::Attest(_) | Request::UpdateConfig(_))
+    }
+
+    /// Answers a request that needs no connection state (what [`Enclave::is_slow`] selects, and tests).
     pub fn handle(&self, request: Request) -> Response {
+        self.handle_on(&mut ConnectionSessions::default(), request)
+    }
+
+    /// Answers one request of a connection. Never panics on request content; failures are error responses.
+    pub fn handle_on(&self, sessions: &mut ConnectionSessions, request: Request) -> Response {
         match request {
             Request::Ping(args) => {
                 if args.payload.len() > MAX_PING_PAYLOAD_BYTES {
@@ -106,135 +174,191 @@ impl Enclave {
             Request::Describe(_) => Response::Description(Description {
                 protocol_version: PROTOCOL_VERSION,
                 module_id: self.module_id.clone(),
-                identity_public_key: self.identity_spki.clone(),
+                attested_keys: self.attested_keys.clone(),
                 pcrs: self.pcrs[..3].iter().map(|p| p.to_vec()).collect(),
             }),
-            Request::Attest(args) => self.attest(args.nonce),
-            Request::GenerateKey(args) => match self.keys.generate(args.curve) {
-                Ok((key_id, public_key)) => {
-                    Response::KeyGenerated(KeyGenerated { key_id, curve: args.curve, public_key })
-                }
-                Err(e) => Response::error(&e),
+            Request::Attest(args) => match self.installed() {
+                Some(installed) => self.attest(args.nonce, &installed.config_hash),
+                None => not_configured(),
             },
-            Request::SignDigest(args) => {
-                self.with_key(&args.key_id, |key| match secp256k1::digest_from_slice(&args.digest) {
-                    Ok(digest) => key.sign_digest(digest),
-                    Err(e) => Response::error(&e),
-                })
-            }
-            Request::SignEthereumTransaction(args) => self.with_key(&args.key_id, |key| match key {
-                Key::Secp256k1 { secret, .. } => match sentinel_eth::sign_transaction(secret, &args.unsigned_tx) {
-                    Ok(raw) => Response::SignedTransaction(SignedTransaction { raw }),
-                    // sentinel-eth verifies by recovery and uses the same code; answer (and log) as the digest path does.
-                    Err(e) if e.code() == EnclaveErrorCode::SignatureSelfCheckFailed.as_str() => self_check_failed(),
-                    Err(e) => Response::error(&e),
-                },
-                Key::Ed25519 { .. } => refuse(
-                    EnclaveErrorCode::KeyCurveMismatch,
-                    format!("key_id: Ethereum transactions need a {:?} key", Curve::Secp256k1).to_lowercase(),
-                ),
-            }),
+            Request::Evidence(_) => match self.installed() {
+                Some(i) => Response::Evidence(Evidence {
+                    attestation: i.attestation.clone(),
+                    attestation_hash: i.attestation_hash.to_vec(),
+                    signed_config: i.signed_config.clone(),
+                    config_hash: i.config_hash.to_vec(),
+                    config_version: i.config.version,
+                }),
+                None => not_configured(),
+            },
+            Request::UpdateConfig(args) => self.update_config(&args.signed_config),
+            Request::Stamped(args) => self.stamped(args),
+            Request::SessionOpen(args) => sessions.open(self, &args.handshake),
+            Request::SessionFrame(args) => sessions.frame(self, &args.session_id, &args.frame),
+            Request::SessionClose(args) => sessions.close(&args.session_id),
         }
     }
 
-    fn attest(&self, nonce: Vec<u8>) -> Response {
+    fn attest(&self, nonce: Vec<u8>, config_hash: &[u8; 32]) -> Response {
         if nonce.is_empty() || nonce.len() > MAX_NONCE_BYTES {
             return refuse(
                 EnclaveErrorCode::InvalidNonce,
                 format!("nonce: must be 1 to {MAX_NONCE_BYTES} bytes, found {}", nonce.len()),
             );
         }
-        let request = AttestationRequest {
-            user_data: Some(self.user_data.clone()),
-            nonce: Some(nonce),
-            public_key: Some(self.identity_spki.clone()),
-        };
-        match self.nsm.attestation(&request) {
+        match self.attestation_document(Some(nonce), config_hash) {
             Ok(document) => Response::Attestation(Attestation { document }),
             Err(e) => Response::error(&e),
         }
     }
 
-    /// Runs `f` with the named key, or answers `INVALID_KEY_ID` / `UNKNOWN_KEY`.
-    fn with_key(&self, key_id: &str, f: impl FnOnce(&Key) -> Response) -> Response {
-        if key_id.len() > MAX_KEY_ID_BYTES {
-            return refuse(EnclaveErrorCode::InvalidKeyId, format!("key_id: at most {MAX_KEY_ID_BYTES} bytes"));
-        }
-        self.keys.with_key(key_id, f).unwrap_or_else(|| {
-            // The id is echoed: it is the client's own handle, not a secret.
-            refuse(EnclaveErrorCode::UnknownKey, format!("key_id: no key `{key_id}` in this enclave"))
+    fn attestation_document(
+        &self,
+        nonce: Option<Vec<u8>>,
+        config_hash: &[u8; 32],
+    ) -> Result<Vec<u8>, sentinel_nsm::Error> {
+        let request = AttestationRequest {
+            user_data: Some(UserData { config_hash: *config_hash }.to_bytes().to_vec()),
+            nonce,
+            public_key: Some(self.attested_keys.clone()),
+        };
+        self.nsm.attestation(&request)
+    }
+
+    /// Installs a configuration: the first one on trust (it must meet its own
+    /// admin quorum), later ones only with a higher version and the current
+    /// admins' quorum. A new boot attestation document binds the new hash.
+    fn update_config(&self, signed: &[u8]) -> Response {
+        // One update at a time; signing continues under the old configuration until the swap.
+        static UPDATING: Mutex<()> = Mutex::new(());
+        let _one = UPDATING.lock().unwrap_or_else(|p| p.into_inner());
+        let verified = match self.installed() {
+            None => sentinel_config::SignedConfig::verify_initial(signed),
+            Some(current) => current.config.verify_update(signed),
+        };
+        let config = match verified {
+            Ok(config) => config,
+            Err(e) => return Response::error(&e),
+        };
+        let config_hash = config.config_hash();
+        let attestation = match self.attestation_document(None, &config_hash) {
+            Ok(document) => document,
+            Err(e) => return Response::error(&e),
+        };
+        let attestation_hash: [u8; 32] = Sha256::digest(&attestation).into();
+        let version = config.version;
+        let installed = Installed {
+            config: Arc::new(config),
+            signed_config: signed.to_vec(),
+            config_hash,
+            attestation,
+            attestation_hash,
+        };
+        *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
+        tracing::info!(version, config_hash = %hex::encode(config_hash), "configuration installed");
+        Response::ConfigUpdated(ConfigUpdated {
+            config_hash: config_hash.to_vec(),
+            version,
+            attestation_hash: attestation_hash.to_vec(),
         })
+    }
+
+    /// The stamp path: decode the body, authenticate the stamp over exactly
+    /// those bytes, decide, and answer with a receipt (refusals too).
+    fn stamped(&self, args: StampedArgs) -> Response {
+        let Some(installed) = self.installed() else { return not_configured() };
+        let now = now_us();
+        let claimed = args.stamp.as_ref().map(|s| s.principal.clone()).unwrap_or_default();
+        let mut receipt = ReceiptInput { principal: claimed, op: String::new(), body: &args.body, now };
+        if args.body.len() > MAX_BODY_BYTES {
+            let d =
+                Decided::refused(EnclaveErrorCode::PayloadTooLarge, format!("body: at most {MAX_BODY_BYTES} bytes"));
+            return self.receipted(&installed, &receipt, d);
+        }
+        let operation = match decode_body(&args.body) {
+            Ok(operation) => operation,
+            Err(e) => {
+                let d = Decided::refused(EnclaveErrorCode::InvalidBody, format!("{}: {}", e.code(), e.message));
+                return self.receipted(&installed, &receipt, d);
+            }
+        };
+        receipt.op = operation.wire_name().to_string();
+        let Some(stamp) = args.stamp else {
+            let d = Decided::refused(
+                EnclaveErrorCode::StampMissing,
+                "stamp: every operation must be stamped by a principal",
+            );
+            return self.receipted(&installed, &receipt, d);
+        };
+        let stamp = sentinel_config::Stamp {
+            principal: stamp.principal,
+            timestamp_us: stamp.timestamp_us,
+            nonce: stamp.nonce,
+            signature: stamp.signature,
+        };
+        let verified = {
+            let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
+            stamps.verify(&installed.config, &receipt.op, &args.body, &stamp, now).cloned()
+        };
+        let decided = match verified {
+            Ok(principal) => self.decide(&principal, operation),
+            Err(e) => Decided { response: Response::error(&e), key_id: None, result_hash: None },
+        };
+        self.receipted(&installed, &receipt, decided)
+    }
+
+    fn receipted(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: Decided) -> Response {
+        let receipt = self.receipt(installed, input, &decided);
+        Response::Receipted(Receipted { answer: Box::new(decided.response), receipt })
+    }
+
+    /// Signs the receipt of one decision.
+    pub(crate) fn receipt(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: &Decided) -> Vec<u8> {
+        let code = match &decided.response {
+            Response::Error(e) => Some(e.code.clone()),
+            _ => None,
+        };
+        let claims = ReceiptClaims {
+            request_id: crate::random_bytes::<16>(),
+            timestamp_us: input.now,
+            principal: input.principal.clone(),
+            key_id: decided.key_id.clone(),
+            op: input.op.clone(),
+            payload_hash: Sha256::digest(input.body).into(),
+            decision: if code.is_some() { Decision::Denied } else { Decision::Allowed },
+            code,
+            result_hash: decided.result_hash,
+            rules_evaluated: Vec::new(),
+            config_hash: installed.config_hash,
+            attestation_hash: installed.attestation_hash,
+        };
+        sentinel_evidence::sign_receipt(&claims, &self.receipt_key)
+    }
+
+    /// Opens an HPKE-sealed key import bound to `principal` and the key's label, curve and purpose.
+    pub(crate) fn open_import(&self, principal: &str, args: &ImportKeyArgs) -> Result<Box<Key>, Response> {
+        let context = sentinel_import::ImportContext {
+            principal: principal.to_string(),
+            label: args.label.clone(),
+            curve: match args.curve {
+                sentinel_protocol::Curve::Secp256k1 => sentinel_import::Curve::Secp256k1,
+                sentinel_protocol::Curve::Ed25519 => sentinel_import::Curve::Ed25519,
+            },
+            purpose: match args.purpose {
+                sentinel_protocol::KeyPurpose::Ethereum => sentinel_import::KeyPurpose::Ethereum,
+                sentinel_protocol::KeyPurpose::Raw => sentinel_import::KeyPurpose::Raw,
+            },
+        };
+        let secret = sentinel_import::open_import(&self.import_secret, &context, &args.enc, &args.ciphertext)
+            .map_err(|e| Response::error(&e))?;
+        Key::from_secret(args.curve, secret.expose_secret()).map_err(|e| Response::error(&e))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use sentinel_nsm::{Error, PCR_LEN};
-    use sentinel_protocol::{
-        AttestArgs, DescribeArgs, GenerateKeyArgs, PingArgs, SignDigestArgs, SignEthereumTransactionArgs,
-    };
-
-    use super::*;
-
-    /// An NSM that records what the enclave asks to attest (the enclave's logic, not the NSM, is under test).
-    struct RecordingNsm(std::sync::Mutex<Vec<AttestationRequest>>);
-
-    impl NsmProvider for RecordingNsm {
-        fn attestation(&self, request: &AttestationRequest) -> Result<Vec<u8>, Error> {
-            self.0.lock().unwrap().push(request.clone());
-            Ok(b"document".to_vec())
-        }
-        fn describe_pcrs(&self) -> Result<[Pcr; PCR_COUNT], Error> {
-            Ok([[7; PCR_LEN]; PCR_COUNT])
-        }
-    }
-
-    fn enclave(max_keys: usize) -> (Enclave, Arc<RecordingNsm>) {
-        let nsm = Arc::new(RecordingNsm(Default::default()));
-        let config = EnclaveConfig { max_keys, ..EnclaveConfig::default() };
-        (Enclave::new(nsm.clone(), "unit".into(), &config).unwrap(), nsm)
-    }
-
-    fn code(response: Response) -> String {
-        match response {
-            Response::Error(e) => e.code,
-            other => panic!("expected an error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn attestation_binds_the_enclaves_own_state_and_only_the_nonce_from_the_client() {
-        let (enclave, nsm) = enclave(4);
-        assert!(matches!(enclave.handle(Request::Attest(AttestArgs { nonce: vec![5; 16] })), Response::Attestation(_)));
-        let asked = nsm.0.lock().unwrap()[0].clone();
-        assert_eq!(asked.nonce, Some(vec![5; 16]));
-        assert_eq!(asked.public_key.as_deref(), Some(enclave.identity_public_key()));
-        assert_eq!(asked.user_data.as_deref(), Some(enclave.user_data()));
-        // The identity key is an RFC 8410 SPKI that X.509 tooling reads.
-        assert_eq!(enclave.identity_public_key().len(), 44);
-        assert_eq!(code(enclave.handle(Request::Attest(AttestArgs { nonce: vec![] }))), "INVALID_NONCE");
-        let long = vec![1; MAX_NONCE_BYTES + 1];
-        assert_eq!(code(enclave.handle(Request::Attest(AttestArgs { nonce: long }))), "INVALID_NONCE");
-    }
-
-    #[test]
-    fn limits_have_their_codes() {
-        let (enclave, _) = enclave(1);
-        let big = vec![0; MAX_PING_PAYLOAD_BYTES + 1];
-        assert_eq!(code(enclave.handle(Request::Ping(PingArgs { payload: big }))), "PAYLOAD_TOO_LARGE");
-        let long_id = "k".repeat(MAX_KEY_ID_BYTES + 1);
-        let sign = Request::SignDigest(SignDigestArgs { key_id: long_id, digest: vec![0; 32] });
-        assert_eq!(code(enclave.handle(sign)), "INVALID_KEY_ID");
-        let generate = || Request::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519 });
-        let Response::KeyGenerated(key) = enclave.handle(generate()) else { panic!("no key") };
-        assert_eq!(code(enclave.handle(generate())), "KEY_LIMIT_REACHED");
-        let tx = Request::SignEthereumTransaction(SignEthereumTransactionArgs {
-            key_id: key.key_id,
-            unsigned_tx: vec![0xc0],
-        });
-        assert_eq!(code(enclave.handle(tx)), "KEY_CURVE_MISMATCH");
-        let unknown = Request::SignDigest(SignDigestArgs { key_id: "k-none".into(), digest: vec![0; 32] });
-        assert_eq!(code(enclave.handle(unknown)), "UNKNOWN_KEY");
-        assert!(matches!(enclave.handle(Request::Describe(DescribeArgs {})), Response::Description(_)));
-    }
+/// What a receipt records about the request itself.
+pub(crate) struct ReceiptInput<'a> {
+    pub(crate) principal: String,
+    pub(crate) op: String,
+    pub(crate) body: &'a [u8],
+    pub(crate) now: u64,
 }

@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use sentinel_protocol::{Curve, EnclaveError, EnclaveErrorCode, Response, Signature};
+use sentinel_protocol::limits::MAX_LABEL_BYTES;
+use sentinel_protocol::{Curve, EnclaveError, EnclaveErrorCode, KeyInfo, KeyPurpose, Response, Signature};
 use sentinel_signer::{ed25519, secp256k1};
 
 pub enum Key {
@@ -35,6 +36,24 @@ impl Key {
                 zeroize::Zeroize::zeroize(&mut seed);
                 let public = secret.public_key();
                 Box::new(Key::Ed25519 { secret, public })
+            }
+        }
+    }
+
+    /// A key from imported secret bytes (already decrypted inside the enclave).
+    pub fn from_secret(curve: Curve, secret: &[u8]) -> Result<Box<Key>, EnclaveError> {
+        let invalid =
+            |_| EnclaveError::new(EnclaveErrorCode::InvalidImportedKey, "secret: not a valid key for this curve");
+        match curve {
+            Curve::Secp256k1 => {
+                let secret = secp256k1::SecretKey::from_slice(secret).map_err(invalid)?;
+                let public = secret.public_key();
+                Ok(Box::new(Key::Secp256k1 { secret, public }))
+            }
+            Curve::Ed25519 => {
+                let secret = ed25519::SecretKey::from_slice(secret).map_err(invalid)?;
+                let public = secret.public_key();
+                Ok(Box::new(Key::Ed25519 { secret, public }))
             }
         }
     }
@@ -83,9 +102,61 @@ pub(crate) fn self_check_failed() -> Response {
     ))
 }
 
+/// A key and what the enclave recorded about it at creation (never changed after).
+pub struct StoredKey {
+    pub key: Box<Key>,
+    pub purpose: KeyPurpose,
+    pub label: String,
+    /// The principal that created or imported it.
+    pub owner: String,
+}
+
+impl StoredKey {
+    pub fn info(&self, key_id: &str) -> KeyInfo {
+        KeyInfo {
+            key_id: key_id.to_string(),
+            curve: self.key.curve(),
+            purpose: self.purpose,
+            label: self.label.clone(),
+            owner: self.owner.clone(),
+            public_key: self.key.public_key(),
+        }
+    }
+}
+
+/// What a new key is: its purpose, label and owner (checked by [`KeyStore::insert`]).
+pub struct NewKey<'a> {
+    pub purpose: KeyPurpose,
+    pub label: &'a str,
+    pub owner: &'a str,
+    /// The owner's quota from the configuration.
+    pub owner_quota: usize,
+}
+
 pub struct KeyStore {
-    keys: RwLock<HashMap<String, Box<Key>>>,
+    keys: RwLock<HashMap<String, StoredKey>>,
     max_keys: usize,
+}
+
+fn refusal(code: EnclaveErrorCode, message: String) -> EnclaveError {
+    EnclaveError::new(code, message)
+}
+
+/// Checks that `purpose` makes sense for `curve` and the label is well-formed.
+pub fn check_new_key(curve: Curve, new: &NewKey<'_>) -> Result<(), EnclaveError> {
+    if new.purpose == KeyPurpose::Ethereum && curve != Curve::Secp256k1 {
+        return Err(refusal(EnclaveErrorCode::KeyPurposeMismatch, "purpose: `ethereum` keys are secp256k1".into()));
+    }
+    if new.label.is_empty()
+        || new.label.len() > MAX_LABEL_BYTES
+        || !new.label.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+    {
+        return Err(refusal(
+            EnclaveErrorCode::InvalidLabel,
+            format!("label: 1 to {MAX_LABEL_BYTES} characters of A-Z a-z 0-9 - _ . : /"),
+        ));
+    }
+    Ok(())
 }
 
 impl KeyStore {
@@ -93,28 +164,42 @@ impl KeyStore {
         KeyStore { keys: RwLock::new(HashMap::new()), max_keys }
     }
 
-    /// Generates a key and returns its id (random, so ids reveal nothing about order or count)
-    /// and public key, or `KEY_LIMIT_REACHED`.
-    pub fn generate(&self, curve: Curve) -> Result<(String, Vec<u8>), EnclaveError> {
+    /// Generates a key and returns its id (random, so ids reveal nothing about order or count).
+    pub fn generate(&self, curve: Curve, new: &NewKey<'_>) -> Result<KeyInfo, EnclaveError> {
+        check_new_key(curve, new)?;
         // Checked before the (slow) key generation and again under the write lock.
-        let full = || {
-            EnclaveError::new(
-                EnclaveErrorCode::KeyLimitReached,
-                format!("keys: this enclave already holds its maximum of {} keys", self.max_keys),
-            )
-        };
-        if self.len() >= self.max_keys {
-            return Err(full());
-        }
-        let key = Key::generate(curve);
-        let public_key = key.public_key();
+        self.check_room(&self.keys.read().unwrap_or_else(|p| p.into_inner()), new)?;
+        self.insert(Key::generate(curve), new)
+    }
+
+    /// Stores a key made elsewhere in the enclave (an import), under the same checks.
+    pub fn insert(&self, key: Box<Key>, new: &NewKey<'_>) -> Result<KeyInfo, EnclaveError> {
+        check_new_key(key.curve(), new)?;
         let id = format!("k-{}", hex::encode(crate::random_bytes::<12>()));
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        self.check_room(&keys, new)?;
+        let stored =
+            StoredKey { key, purpose: new.purpose, label: new.label.to_string(), owner: new.owner.to_string() };
+        let info = stored.info(&id);
+        keys.insert(id, stored);
+        Ok(info)
+    }
+
+    fn check_room(&self, keys: &HashMap<String, StoredKey>, new: &NewKey<'_>) -> Result<(), EnclaveError> {
         if keys.len() >= self.max_keys {
-            return Err(full());
+            return Err(refusal(
+                EnclaveErrorCode::KeyLimitReached,
+                format!("keys: this enclave already holds its maximum of {} keys", self.max_keys),
+            ));
         }
-        keys.insert(id.clone(), key);
-        Ok((id, public_key))
+        let owned = keys.values().filter(|k| k.owner == new.owner).count();
+        if owned >= new.owner_quota {
+            return Err(refusal(
+                EnclaveErrorCode::KeyQuotaExceeded,
+                format!("keys: principal `{}` already holds its quota of {} keys", new.owner, new.owner_quota),
+            ));
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
@@ -126,8 +211,16 @@ impl KeyStore {
     }
 
     /// Runs `f` with the key, under the read lock (signing never blocks other signers).
-    pub fn with_key<T>(&self, id: &str, f: impl FnOnce(&Key) -> T) -> Option<T> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).get(id).map(|key| f(key))
+    pub fn with_key<T>(&self, id: &str, f: impl FnOnce(&StoredKey) -> T) -> Option<T> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).get(id).map(f)
+    }
+
+    /// Every key for which `visible` holds, sorted by id.
+    pub fn list(&self, visible: impl Fn(&StoredKey) -> bool) -> Vec<KeyInfo> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<KeyInfo> = keys.iter().filter(|(_, k)| visible(k)).map(|(id, k)| k.info(id)).collect();
+        out.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+        out
     }
 }
 
@@ -135,25 +228,47 @@ impl KeyStore {
 mod tests {
     use super::*;
 
+    fn new_key(owner: &str, quota: usize) -> NewKey<'_> {
+        NewKey { purpose: KeyPurpose::Raw, label: "test", owner, owner_quota: quota }
+    }
+
     #[test]
-    fn the_cap_is_enforced_with_its_code() {
-        let store = KeyStore::new(2);
-        store.generate(Curve::Secp256k1).unwrap();
-        store.generate(Curve::Ed25519).unwrap();
-        let e = store.generate(Curve::Secp256k1).unwrap_err();
+    fn the_cap_and_the_quota_are_enforced_with_their_codes() {
+        let store = KeyStore::new(3);
+        store.generate(Curve::Secp256k1, &new_key("a", 2)).unwrap();
+        store.generate(Curve::Ed25519, &new_key("a", 2)).unwrap();
+        let e = store.generate(Curve::Secp256k1, &new_key("a", 2)).unwrap_err();
+        assert_eq!(e.code, EnclaveErrorCode::KeyQuotaExceeded);
+        store.generate(Curve::Secp256k1, &new_key("b", 2)).unwrap();
+        let e = store.generate(Curve::Secp256k1, &new_key("b", 2)).unwrap_err();
         assert_eq!(e.code, EnclaveErrorCode::KeyLimitReached);
-        assert_eq!(store.len(), 2);
+        assert_eq!(store.len(), 3);
+    }
+
+    #[test]
+    fn purposes_and_labels_are_checked() {
+        let store = KeyStore::new(3);
+        let eth = NewKey { purpose: KeyPurpose::Ethereum, ..new_key("a", 9) };
+        assert_eq!(store.generate(Curve::Ed25519, &eth).unwrap_err().code, EnclaveErrorCode::KeyPurposeMismatch);
+        let info = store.generate(Curve::Secp256k1, &eth).unwrap();
+        assert_eq!((info.purpose, info.owner.as_str(), info.label.as_str()), (KeyPurpose::Ethereum, "a", "test"));
+        for label in ["", "has space", &"x".repeat(MAX_LABEL_BYTES + 1)] {
+            let bad = NewKey { label, ..new_key("a", 9) };
+            assert_eq!(store.generate(Curve::Secp256k1, &bad).unwrap_err().code, EnclaveErrorCode::InvalidLabel);
+        }
+        assert_eq!(store.list(|k| k.owner == "a").len(), 1);
+        assert!(store.list(|k| k.owner == "b").is_empty());
     }
 
     #[test]
     fn keys_stay_in_place_while_the_map_grows() {
         // Growth must move pointers only: a key's secret is never copied to a new address.
         let store = KeyStore::new(10_000);
-        let (first, _) = store.generate(Curve::Secp256k1).unwrap();
-        let address = |id: &str| store.with_key(id, |k| k as *const Key as usize).unwrap();
+        let first = store.generate(Curve::Secp256k1, &new_key("a", 10_000)).unwrap().key_id;
+        let address = |id: &str| store.with_key(id, |k| &*k.key as *const Key as usize).unwrap();
         let before = address(&first);
         for _ in 0..2_000 {
-            store.generate(Curve::Ed25519).unwrap();
+            store.generate(Curve::Ed25519, &new_key("a", 10_000)).unwrap();
         }
         assert_eq!(address(&first), before);
     }

@@ -29,10 +29,12 @@ compile_error!(
 );
 
 pub mod busy_poll;
+pub mod decide;
 pub mod enclave;
 mod frames;
 pub mod keys;
 pub mod server;
+pub mod sessions;
 pub mod transport;
 
 pub use enclave::{Enclave, EnclaveConfig};

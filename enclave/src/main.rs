@@ -47,6 +47,11 @@ struct Args {
     /// answered with an `ENCLAVE_BUSY` error frame (its connection stays open).
     #[arg(long, default_value_t = Limits::DEFAULT_MAX_ATTESTATIONS_IN_FLIGHT, value_parser = at_least_one)]
     max_attestations_in_flight: usize,
+    /// Signed configuration to install at boot (local mode; trusted on first use,
+    /// it must carry its own admin quorum). Without it the enclave waits for an
+    /// `update_config` frame and answers only `ping` and `describe` until then.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Keys this enclave holds at once; one more `generate_key` is refused with `KEY_LIMIT_REACHED`.
     #[arg(long, default_value_t = sentinel_protocol::limits::DEFAULT_MAX_KEYS, value_parser = at_least_one)]
     max_keys: usize,
@@ -139,6 +144,12 @@ async fn run() -> std::process::ExitCode {
                 return std::process::ExitCode::from(2);
             }
         };
+    if let Some(path) = &args.config {
+        if let Err(e) = install_config(&enclave, path) {
+            tracing::error!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     if args.busy_poll {
         return run_busy_poll_mode(&args, enclave, dev_root).await;
     }
@@ -170,6 +181,17 @@ async fn run() -> std::process::ExitCode {
     }
 }
 
+fn install_config(enclave: &Enclave, path: &std::path::Path) -> Result<(), String> {
+    let signed = std::fs::read(path).map_err(|e| format!("config {}: {e}", path.display()))?;
+    let request =
+        sentinel_protocol::Request::UpdateConfig(sentinel_protocol::UpdateConfigArgs { signed_config: signed });
+    match enclave.handle(request) {
+        sentinel_protocol::Response::ConfigUpdated(_) => Ok(()),
+        sentinel_protocol::Response::Error(e) => Err(format!("config {}: {}: {}", path.display(), e.code, e.message)),
+        other => Err(format!("config {}: unexpected answer {}", path.display(), other.wire_name())),
+    }
+}
+
 async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
@@ -191,8 +213,8 @@ fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<Pa
         "pcr0": hex::encode(enclave.pcrs()[0]),
         "pcr1": hex::encode(enclave.pcrs()[1]),
         "pcr2": hex::encode(enclave.pcrs()[2]),
-        "identity_public_key": hex::encode(enclave.identity_public_key()),
-        "user_data": hex::encode(enclave.user_data()),
+        "attested_keys": hex::encode(enclave.attested_keys()),
+        "config_hash": enclave.config_hash().map(hex::encode),
         "dev_root_der": dev_root.map(|p| p.display().to_string()),
     });
     println!("{ready}");

@@ -20,12 +20,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentinel_protocol::{encode_response, EnclaveErrorCode, FrameDecoder, Request, RequestFrame, ResponseFrame};
+use sentinel_protocol::{encode_response, EnclaveErrorCode, FrameDecoder, RequestFrame, ResponseFrame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::enclave::Enclave;
 use crate::frames::{answer_frames, error_frame};
+use crate::sessions::ConnectionSessions;
 use crate::transport::{accept_loop, Connection, Listener};
 
 /// Slow-operation answers a connection may have queued.
@@ -157,6 +158,7 @@ async fn handle_connection(
     // else is answered inline, so a request costs no task hand-off.
     let (late_tx, mut late_rx) = mpsc::channel::<Vec<u8>>(LATE_QUEUE);
     let mut decoder = FrameDecoder::new();
+    let mut sessions = ConnectionSessions::default();
     let mut buf = vec![0u8; READ_BUFFER];
     let mut out = Vec::with_capacity(READ_BUFFER);
     loop {
@@ -168,7 +170,7 @@ async fn handle_connection(
                     Ok(n) => n,
                 };
                 decoder.push(&buf[..n]);
-                if !answer_frames(&mut decoder, &mut out, |frame, out| answer(frame, &enclave, &gates, &late_tx, out)) {
+                if !answer_frames(&mut decoder, &mut out, |frame, out| answer(frame, &enclave, &mut sessions, &gates, &late_tx, out)) {
                     let _ = writer.write_all(&out).await;
                     break;
                 }
@@ -188,19 +190,20 @@ async fn handle_connection(
     let _ = writer.shutdown().await;
 }
 
-/// The async server's answer to one decoded request: attestation (milliseconds
-/// of P-384 work) goes to the blocking pool, within the in-flight cap, and
+/// The async server's answer to one decoded request: attestation and
+/// configuration updates (milliseconds of P-384 work) go to the blocking pool, within the in-flight cap, and
 /// comes back through `late_tx`; everything else is answered inline into `out`.
 fn answer(
     frame: RequestFrame,
     enclave: &Arc<Enclave>,
+    sessions: &mut ConnectionSessions,
     gates: &Gates,
     late_tx: &mpsc::Sender<Vec<u8>>,
     out: &mut Vec<u8>,
 ) {
     let id = frame.id;
-    if !matches!(frame.request, Request::Attest { .. }) {
-        out.extend(encode_response(&ResponseFrame { id, response: enclave.handle(frame.request) }));
+    if !Enclave::is_slow(&frame.request) {
+        out.extend(encode_response(&ResponseFrame { id, response: enclave.handle_on(sessions, frame.request) }));
         return;
     }
     let permit = match gates.admit_attestation(id) {

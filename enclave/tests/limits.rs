@@ -19,8 +19,11 @@ use tokio::sync::oneshot;
 mod common;
 use common::{error_code, read_response};
 
+/// An enclave with the development configuration (attestation needs one).
 fn enclave(dir: &std::path::Path) -> Arc<Enclave> {
-    common::simulated_enclave(dir, b"limits", "limits").0
+    let enclave = common::simulated_enclave(dir, b"limits", "limits").0;
+    common::install_dev_config(&enclave);
+    enclave
 }
 
 struct Running {

@@ -1,25 +1,29 @@
-//! The enclave over a real Unix socket: every operation, pipelining, bad
-//! frames, the size cap, a stalled connection, and attestation documents that
-//! the verifier accepts against the simulator's development root.
+//! The enclave over a real Unix socket: every operation (stamped), pipelining,
+//! bad frames, the size cap, a stalled connection, attestation documents and
+//! receipts that verify against the simulator's development root, the
+//! configuration update rules, key purposes, permissions, quotas and imports.
 //!
 //! Needs the simulator feature set (`required-features` in enclave/Cargo.toml):
 //! `cargo test -p sentinel-enclave --no-default-features --features simulator`.
-//! The proxy's tests moved with it to `proxy/tests/`; the limits are in `tests/limits.rs`.
+//! The proxy's tests moved with it to `proxy/tests/`; the limits are in `tests/limits.rs`,
+//! attacks by the host in `tests/hostile_host.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sentinel_attestation::{verify, Expectations, RootKind, UnixTime};
+use sentinel_config::{Credential, KeysAllowed, Principal};
 use sentinel_enclave::{serve, Enclave, EnclaveConfig, Listener};
-use sentinel_nsm::simulator::SimulatedNsm;
+use sentinel_evidence::{Decision, ReceiptOptions, UserData};
 use sentinel_protocol::*;
 use sentinel_signer::secp256k1::{self, PublicKey};
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::oneshot;
 
 mod common;
-use common::{error_code, now_ms, read_response};
+use common::{error_code, now_ms, read_response, receipted, stamped, stamped_by};
 
 struct Running {
     socket: std::path::PathBuf,
@@ -37,7 +41,8 @@ impl Drop for Running {
     }
 }
 
-async fn start() -> Running {
+/// A serving enclave without a configuration.
+async fn start_unconfigured() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let (enclave, root_der) = common::simulated_enclave(dir.path(), b"test enclave image", "test-module");
     let socket = dir.path().join("enclave.sock");
@@ -49,6 +54,13 @@ async fn start() -> Running {
     Running { socket, enclave, root_der, stop: Some(stop), _dir: dir }
 }
 
+/// A serving enclave with the development configuration installed.
+async fn start() -> Running {
+    let running = start_unconfigured().await;
+    common::install_dev_config(&running.enclave);
+    running
+}
+
 async fn call(stream: &mut UnixStream, id: u64, request: Request) -> Response {
     stream.write_all(&encode_request(&RequestFrame { id, request })).await.unwrap();
     let frame = read_response(stream).await;
@@ -56,33 +68,63 @@ async fn call(stream: &mut UnixStream, id: u64, request: Request) -> Response {
     frame.response
 }
 
+/// A stamped operation by the development principal; returns the inner answer.
+async fn op(stream: &mut UnixStream, id: u64, operation: Operation) -> Response {
+    receipted(call(stream, id, stamped(&operation)).await).0
+}
+
+async fn op_by(stream: &mut UnixStream, id: u64, credential: &Credential, operation: Operation) -> Response {
+    receipted(call(stream, id, stamped_by(credential, &operation)).await).0
+}
+
+fn generate(curve: Curve, purpose: KeyPurpose, label: &str) -> Operation {
+    Operation::GenerateKey(GenerateKeyArgs { curve, purpose, label: label.into() })
+}
+
+fn sign_digest(key_id: &str, digest: &[u8]) -> Operation {
+    Operation::SignDigest(SignDigestArgs { key_id: key_id.into(), digest: digest.to_vec() })
+}
+
+const UNSIGNED_TX: &str =
+    "02ef01808459682f008506fc23ac0082520894d8da6bf26964af9d7eed9e03e53415d37aa96045872386f26fc1000080c0";
+
 #[tokio::test]
 async fn every_operation_round_trips() {
-    let enclave = start().await;
+    let enclave = start_unconfigured().await;
     let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
 
     assert_eq!(
         call(&mut s, 1, Request::Ping(PingArgs { payload: b"hi".to_vec() })).await,
         Response::Pong(Pong { payload: b"hi".to_vec() })
     );
-    let Response::Description(Description { protocol_version, module_id, identity_public_key, pcrs }) =
+    let Response::Description(Description { protocol_version, module_id, attested_keys, pcrs }) =
         call(&mut s, 2, Request::Describe(DescribeArgs {})).await
     else {
         panic!("describe")
     };
     assert_eq!((protocol_version, module_id.as_str()), (PROTOCOL_VERSION, "test-module"));
-    assert_eq!(identity_public_key, enclave.enclave.identity_public_key());
+    assert_eq!(attested_keys, enclave.enclave.attested_keys());
     assert_eq!(pcrs.len(), 3);
     assert_eq!(pcrs[0].as_slice(), &enclave.enclave.pcrs()[0][..]);
 
+    // Nothing that needs a configuration is served before one is installed.
+    let r = call(&mut s, 3, stamped(&generate(Curve::Secp256k1, KeyPurpose::Raw, "a"))).await;
+    assert_eq!(error_code(&r), "NOT_CONFIGURED");
+    assert_eq!(error_code(&call(&mut s, 4, Request::Evidence(EvidenceArgs {})).await), "NOT_CONFIGURED");
+    let Response::ConfigUpdated(ConfigUpdated { version: 1, .. }) =
+        call(&mut s, 5, common::install_dev_config_request()).await
+    else {
+        panic!("update_config")
+    };
+
     let Response::KeyGenerated(KeyGenerated { key_id, public_key, .. }) =
-        call(&mut s, 3, Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 })).await
+        op(&mut s, 6, generate(Curve::Secp256k1, KeyPurpose::Raw, "raw")).await
     else {
         panic!("generate")
     };
     let digest = [0x5au8; 32];
     let Response::Signature(Signature { signature, recovery_id: Some(recid) }) =
-        call(&mut s, 4, Request::SignDigest(SignDigestArgs { key_id: key_id.clone(), digest: digest.to_vec() })).await
+        op(&mut s, 7, sign_digest(&key_id, &digest)).await
     else {
         panic!("sign")
     };
@@ -90,54 +132,59 @@ async fn every_operation_round_trips() {
     assert!(secp256k1::verify_strict(&pk, &digest, &signature).unwrap());
     assert_eq!(secp256k1::recover_public_key(&digest, &signature, recid).unwrap(), pk);
 
-    let unsigned = hex::decode(
-        "02ef01808459682f008506fc23ac0082520894d8da6bf26964af9d7eed9e03e53415d37aa96045872386f26fc1000080c0",
-    )
-    .unwrap();
-    let Response::SignedTransaction(SignedTransaction { raw }) = call(
-        &mut s,
-        5,
-        Request::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: key_id.clone(), unsigned_tx: unsigned }),
-    )
-    .await
+    let Response::KeyGenerated(KeyGenerated { key_id: eth_id, public_key: eth_pk, .. }) =
+        op(&mut s, 8, generate(Curve::Secp256k1, KeyPurpose::Ethereum, "eth")).await
     else {
-        panic!("sign tx")
+        panic!("generate ethereum")
     };
+    let eth_pk = PublicKey::from_slice(&eth_pk).unwrap();
+    let unsigned = hex::decode(UNSIGNED_TX).unwrap();
+    let tx = Operation::SignEthereumTransaction(SignEthereumTransactionArgs {
+        key_id: eth_id.clone(),
+        unsigned_tx: unsigned,
+    });
+    let Response::SignedTransaction(SignedTransaction { raw }) = op(&mut s, 9, tx).await else { panic!("sign tx") };
     let (signer, _) = sentinel_eth::recover_transaction_signer(&raw).unwrap();
-    assert_eq!(signer, sentinel_eth::address_from_public_key(&pk));
+    assert_eq!(signer, sentinel_eth::address_from_public_key(&eth_pk));
+    let message = b"hello".to_vec();
+    let personal = Operation::SignPersonalMessage(SignPersonalMessageArgs { key_id: eth_id.clone(), message });
+    let Response::Signature(Signature { signature, recovery_id: Some(v) }) = op(&mut s, 10, personal).await else {
+        panic!("personal message")
+    };
+    let hash = sentinel_eth::hash_personal_message(b"hello");
+    assert_eq!(secp256k1::recover_public_key(&hash, &signature, v).unwrap(), eth_pk);
 
-    let Response::KeyGenerated(KeyGenerated { key_id: ed_id, public_key: ed_pk, curve }) =
-        call(&mut s, 6, Request::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519 })).await
+    let Response::KeyGenerated(KeyGenerated { key_id: ed_id, public_key: ed_pk, curve, .. }) =
+        op(&mut s, 11, generate(Curve::Ed25519, KeyPurpose::Raw, "ed")).await
     else {
         panic!("generate ed25519")
     };
     assert_eq!(curve, Curve::Ed25519);
     let Response::Signature(Signature { signature, recovery_id: None }) =
-        call(&mut s, 7, Request::SignDigest(SignDigestArgs { key_id: ed_id.clone(), digest: digest.to_vec() })).await
+        op(&mut s, 12, sign_digest(&ed_id, &digest)).await
     else {
         panic!("sign ed25519")
     };
     assert!(sentinel_signer::ed25519::verify(&ed_pk, &digest, &signature).unwrap());
 
+    let Response::KeyList(KeyList { keys }) = op(&mut s, 13, Operation::ListKeys(ListKeysArgs {})).await else {
+        panic!("list")
+    };
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| k.owner == "dev-client"));
+
     // Operation errors carry the core's codes.
-    let r =
-        call(&mut s, 8, Request::SignDigest(SignDigestArgs { key_id: "k-nope".into(), digest: digest.to_vec() })).await;
-    assert_eq!(error_code(&r), "UNKNOWN_KEY");
-    let r = call(&mut s, 9, Request::SignDigest(SignDigestArgs { key_id, digest: vec![1; 31] })).await;
-    assert_eq!(error_code(&r), "INVALID_DIGEST_LENGTH");
-    let r = call(
-        &mut s,
-        10,
-        Request::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: ed_id, unsigned_tx: vec![0xc0] }),
-    )
-    .await;
-    assert_eq!(error_code(&r), "KEY_CURVE_MISMATCH");
-    let r = call(&mut s, 11, Request::Attest(AttestArgs { nonce: vec![] })).await;
+    assert_eq!(error_code(&op(&mut s, 14, sign_digest("k-nope", &digest)).await), "UNKNOWN_KEY");
+    assert_eq!(error_code(&op(&mut s, 15, sign_digest(&key_id, &[1; 31])).await), "INVALID_DIGEST_LENGTH");
+    let tx = Operation::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: ed_id, unsigned_tx: vec![0xc0] });
+    assert_eq!(error_code(&op(&mut s, 16, tx).await), "KEY_PURPOSE_MISMATCH");
+    let r = call(&mut s, 17, Request::Attest(AttestArgs { nonce: vec![] })).await;
     assert_eq!(error_code(&r), "INVALID_NONCE");
+    assert_eq!(enclave.enclave.signatures_released(), 4);
 }
 
 #[tokio::test]
-async fn attestation_verifies_against_the_dev_root_and_binds_identity_and_state() {
+async fn attestation_verifies_against_the_dev_root_and_binds_keys_and_configuration() {
     let enclave = start().await;
     let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
     let nonce = b"fresh-client-nonce-0123456789abc".to_vec();
@@ -149,12 +196,13 @@ async fn attestation_verifies_against_the_dev_root_and_binds_identity_and_state(
     let now = UnixTime::from_millis(now_ms());
     let doc = verify(&document, &enclave.root_der, now).unwrap();
     assert_eq!(doc.root_kind(), RootKind::Other, "a dev root is never the AWS root");
+    let config_hash = enclave.enclave.config_hash().unwrap();
     doc.check(
         &Expectations {
             pcrs: vec![(0, enclave.enclave.pcrs()[0].to_vec())],
             nonce: Some(nonce),
-            user_data: Some(enclave.enclave.user_data().to_vec()),
-            public_key: Some(enclave.enclave.identity_public_key().to_vec()),
+            user_data: Some(UserData { config_hash }.to_bytes().to_vec()),
+            public_key: Some(enclave.enclave.attested_keys().to_vec()),
             max_age_ms: Some(60_000),
         },
         now,
@@ -169,7 +217,7 @@ async fn pipelined_requests_all_answered_by_id() {
     let enclave = start().await;
     let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
     let Response::KeyGenerated(KeyGenerated { key_id, .. }) =
-        call(&mut s, 0, Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 })).await
+        op(&mut s, 0, generate(Curve::Secp256k1, KeyPurpose::Raw, "burst")).await
     else {
         panic!()
     };
@@ -178,7 +226,7 @@ async fn pipelined_requests_all_answered_by_id() {
         let request = if id % 3 == 0 {
             Request::Ping(PingArgs { payload: id.to_be_bytes().to_vec() })
         } else {
-            Request::SignDigest(SignDigestArgs { key_id: key_id.clone(), digest: [id as u8; 32].to_vec() })
+            stamped(&sign_digest(&key_id, &[id as u8; 32]))
         };
         burst.extend(encode_request(&RequestFrame { id, request }));
     }
@@ -186,10 +234,15 @@ async fn pipelined_requests_all_answered_by_id() {
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..300 {
         let frame = read_response(&mut s).await;
-        assert!(!matches!(frame.response, Response::Error { .. }), "{frame:?}");
+        match &frame.response {
+            Response::Pong(_) => {}
+            Response::Receipted(r) => assert!(matches!(*r.answer, Response::Signature(_)), "{frame:?}"),
+            other => panic!("{other:?}"),
+        }
         seen.insert(frame.id);
     }
     assert_eq!(seen, (1..=300).collect());
+    assert_eq!(enclave.enclave.signatures_released(), 200);
 }
 
 #[tokio::test]
@@ -200,20 +253,25 @@ async fn bad_frames_get_error_frames_and_the_connection_survives() {
     s.write_all(&encode_frame(&[0xff, 0x00, 0x13])).await.unwrap();
     let f = read_response(&mut s).await;
     assert_eq!((f.id, error_code(&f.response)), (0, "MALFORMED_FRAME"));
-    // Unknown op: the id is echoed.
-    let mut body = Vec::new();
-    ciborium::into_writer(
-        &ciborium::Value::Map(vec![
-            (ciborium::Value::Text("v".into()), ciborium::Value::Integer(1.into())),
-            (ciborium::Value::Text("id".into()), ciborium::Value::Integer(77.into())),
-            (ciborium::Value::Text("op".into()), ciborium::Value::Text("export_key".into())),
-        ]),
-        &mut body,
-    )
-    .unwrap();
-    s.write_all(&encode_frame(&body)).await.unwrap();
-    let f = read_response(&mut s).await;
-    assert_eq!((f.id, error_code(&f.response)), (77, "UNKNOWN_OPERATION"));
+    // Unknown op (a key operation outside a body is unknown as a frame op): the id is echoed.
+    for (id, name) in [(77u64, "export_key"), (78, "sign_digest")] {
+        let mut body = Vec::new();
+        ciborium::into_writer(
+            &ciborium::Value::Map(vec![
+                (ciborium::Value::Text("v".into()), ciborium::Value::Integer(PROTOCOL_VERSION.into())),
+                (ciborium::Value::Text("id".into()), ciborium::Value::Integer(id.into())),
+                (ciborium::Value::Text("op".into()), ciborium::Value::Text(name.into())),
+            ]),
+            &mut body,
+        )
+        .unwrap();
+        s.write_all(&encode_frame(&body)).await.unwrap();
+        let f = read_response(&mut s).await;
+        assert_eq!((f.id, error_code(&f.response)), (id, "UNKNOWN_OPERATION"));
+    }
+    // A stamped body that is not an operation: refused with a receipt.
+    let r = call(&mut s, 79, Request::Stamped(StampedArgs { body: vec![0xa0], stamp: None })).await;
+    assert_eq!(error_code(&receipted(r).0), "INVALID_BODY");
     // Empty frame.
     s.write_all(&0u32.to_be_bytes()).await.unwrap();
     let f = read_response(&mut s).await;
@@ -269,8 +327,8 @@ async fn a_host_that_never_reads_does_not_block_other_connections() {
 fn busy_poll_mode_answers_like_the_async_server() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let nsm = SimulatedNsm::open(dir.path(), sentinel_nsm::pcr::pcrs_from_artifact(b"busy"), Arc::new(now_ms)).unwrap();
-    let enclave = Arc::new(Enclave::new(Arc::new(nsm), "busy".into(), &EnclaveConfig::default()).unwrap());
+    let (enclave, _) = common::simulated_enclave_with(dir.path(), b"busy", "busy", &EnclaveConfig::default());
+    common::install_dev_config(&enclave);
     let path = dir.path().join("busy.sock");
     let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
@@ -293,11 +351,11 @@ fn busy_poll_mode_answers_like_the_async_server() {
     let mut burst = encode_request(&RequestFrame { id: 1, request: Request::Ping(PingArgs { payload: vec![1] }) });
     burst.extend(encode_request(&RequestFrame {
         id: 2,
-        request: Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 }),
+        request: stamped(&generate(Curve::Secp256k1, KeyPurpose::Raw, "busy")),
     }));
     s.write_all(&burst).unwrap();
     assert_eq!(read_frame(&mut s).response, Response::Pong(Pong { payload: vec![1] }));
-    assert!(matches!(read_frame(&mut s).response, Response::KeyGenerated { .. }));
+    assert!(matches!(receipted(read_frame(&mut s).response).0, Response::KeyGenerated { .. }));
     std::thread::sleep(Duration::from_millis(50));
     s.write_all(&encode_frame(&[0xff])).unwrap();
     let f = read_frame(&mut s);
@@ -308,13 +366,271 @@ fn busy_poll_mode_answers_like_the_async_server() {
     assert_eq!(s.read_to_end(&mut rest).unwrap(), 0, "closed after an oversize prefix");
 }
 
+fn receipt_options(root_der: &[u8], config_hash: [u8; 32]) -> ReceiptOptions<'_> {
+    ReceiptOptions {
+        root_der,
+        expected_pcr0: None,
+        expected_config_hash: Some(config_hash),
+        now: UnixTime::from_millis(now_ms()),
+        allow_debug: false,
+    }
+}
+
 #[tokio::test]
-async fn identity_signatures_verify_under_the_attested_public_key() {
+async fn stamped_receipts_verify_against_the_attestation_document_and_the_dev_root() {
     let enclave = start().await;
-    let spki = enclave.enclave.identity_public_key();
-    assert_eq!(spki.len(), 44, "Ed25519 SPKI DER");
-    let message = b"answer bound to this enclave";
-    let signature = enclave.enclave.sign_as_identity(message);
-    assert!(sentinel_signer::ed25519::verify(&spki[12..], message, &signature).unwrap());
-    assert!(!sentinel_signer::ed25519::verify(&spki[12..], b"another answer", &signature).unwrap());
+    let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
+    let Response::Evidence(evidence) = call(&mut s, 1, Request::Evidence(EvidenceArgs {})).await else {
+        panic!("evidence")
+    };
+    let config_hash: [u8; 32] = evidence.config_hash.clone().try_into().unwrap();
+    assert_eq!(config_hash, enclave.enclave.config_hash().unwrap());
+    assert_eq!(config_hash, sentinel_config::config_hash(&common::dev_config().encode()));
+
+    let generate = stamped(&generate(Curve::Secp256k1, KeyPurpose::Raw, "receipts"));
+    let Request::Stamped(StampedArgs { body: generate_body, .. }) = &generate else { unreachable!() };
+    let generate_body = generate_body.clone();
+    let (answer, receipt) = receipted(call(&mut s, 2, generate).await);
+    let Response::KeyGenerated(KeyGenerated { key_id, public_key, .. }) = answer else { panic!("generate") };
+    let options = receipt_options(&enclave.root_der, config_hash);
+    let verified = sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &options).unwrap();
+    assert_eq!(verified.root_kind(), RootKind::Other, "the development root");
+    assert_eq!(verified.attested_keys().to_bytes()[..], enclave.enclave.attested_keys()[..]);
+    let c = verified.claims();
+    assert_eq!((c.op.as_str(), c.principal.as_str(), c.decision), ("generate_key", "dev-client", Decision::Allowed));
+    assert_eq!(c.config_hash, config_hash);
+    assert_eq!(c.attestation_hash[..], evidence.attestation_hash[..]);
+    assert_eq!(c.attestation_hash, <[u8; 32]>::from(Sha256::digest(&evidence.attestation)));
+    assert_eq!(c.payload_hash, <[u8; 32]>::from(Sha256::digest(&generate_body)));
+    assert_eq!(c.result_hash, Some(Sha256::digest(&public_key).into()));
+    assert_eq!(c.key_id.as_deref(), Some(key_id.as_str()));
+
+    let sign = stamped(&sign_digest(&key_id, &[3; 32]));
+    let Request::Stamped(StampedArgs { body: sign_body, .. }) = &sign else { unreachable!() };
+    let sign_body = sign_body.clone();
+    let (answer, receipt) = receipted(call(&mut s, 3, sign).await);
+    let Response::Signature(Signature { signature, recovery_id: Some(v) }) = answer else { panic!("sign") };
+    let c = sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &options).unwrap().into_claims();
+    assert_eq!(c.payload_hash, <[u8; 32]>::from(Sha256::digest(&sign_body)));
+    let mut result = signature.clone();
+    result.push(v);
+    assert_eq!(c.result_hash, Some(Sha256::digest(&result).into()));
+
+    // Refusals carry receipts too, with the code and no result.
+    let (answer, receipt) = receipted(call(&mut s, 4, stamped(&sign_digest("k-nope", &[3; 32]))).await);
+    assert_eq!(error_code(&answer), "UNKNOWN_KEY");
+    let c = sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &options).unwrap().into_claims();
+    assert_eq!((c.decision, c.code.as_deref(), c.result_hash), (Decision::Denied, Some("UNKNOWN_KEY"), None));
+
+    // A receipt does not verify against another document, nor under another configuration hash.
+    let Response::Attestation(Attestation { document }) =
+        call(&mut s, 5, Request::Attest(AttestArgs { nonce: vec![1; 16] })).await
+    else {
+        panic!("attest")
+    };
+    assert!(sentinel_evidence::verify_receipt(&receipt, &document, &options).is_err());
+    let wrong = receipt_options(&enclave.root_der, [0; 32]);
+    assert!(sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &wrong).is_err());
+}
+
+#[tokio::test]
+async fn update_config_refuses_rollback_and_missing_quorum_and_accepts_a_higher_version() {
+    let enclave = start().await;
+    let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
+    let old_hash = enclave.enclave.config_hash().unwrap();
+    let update = |signed: Vec<u8>| Request::UpdateConfig(UpdateConfigArgs { signed_config: signed });
+
+    // The same version again: a rollback.
+    let r = call(&mut s, 1, update(common::dev_signed_config())).await;
+    assert_eq!(error_code(&r), "CONFIG_ROLLBACK");
+    // A higher version signed by someone who is not a current admin.
+    let mut v2 = common::dev_config();
+    v2.version = 2;
+    v2.stamp_window_ms = 10_000;
+    let stranger = Credential::generate(
+        sentinel_config::CredentialKind::Admin,
+        "dev-admin",
+        sentinel_config::Alg::Ed25519,
+        &[9; 32],
+    )
+    .unwrap();
+    let r = call(&mut s, 2, update(common::sign_config(&v2, &[&stranger]))).await;
+    assert_eq!(error_code(&r), "CONFIG_QUORUM_NOT_MET");
+    // Unsigned.
+    let r = call(&mut s, 3, update(common::sign_config(&v2, &[]))).await;
+    assert_eq!(error_code(&r), "CONFIG_QUORUM_NOT_MET");
+    assert_eq!(enclave.enclave.config_hash(), Some(old_hash));
+
+    // Signed by the admin: accepted.
+    let Response::ConfigUpdated(ConfigUpdated { config_hash, version, attestation_hash }) =
+        call(&mut s, 4, update(common::sign_config(&v2, &[&common::admin()]))).await
+    else {
+        panic!("update")
+    };
+    assert_eq!(version, 2);
+    assert_eq!(config_hash, v2.config_hash().to_vec());
+    assert_ne!(config_hash, old_hash.to_vec());
+    let Response::Evidence(evidence) = call(&mut s, 5, Request::Evidence(EvidenceArgs {})).await else {
+        panic!("evidence")
+    };
+    assert_eq!((evidence.config_hash.clone(), evidence.config_version), (config_hash.clone(), 2));
+    assert_eq!(evidence.attestation_hash, attestation_hash);
+    let new_hash: [u8; 32] = config_hash.try_into().unwrap();
+    let (_, receipt) = receipted(call(&mut s, 6, stamped(&generate(Curve::Ed25519, KeyPurpose::Raw, "v2"))).await);
+    let claims = sentinel_evidence::verify_receipt(
+        &receipt,
+        &evidence.attestation,
+        &receipt_options(&enclave.root_der, new_hash),
+    )
+    .unwrap()
+    .into_claims();
+    assert_eq!(claims.config_hash, new_hash);
+    // And version 1 cannot come back.
+    let r = call(&mut s, 7, update(common::dev_signed_config())).await;
+    assert_eq!(error_code(&r), "CONFIG_ROLLBACK");
+}
+
+/// Version 2 of the development configuration with more principals.
+fn with_principals(extra: Vec<Principal>) -> Vec<u8> {
+    let mut config = common::dev_config();
+    config.version = 2;
+    config.principals.extend(extra);
+    common::sign_config(&config, &[&common::admin()])
+}
+
+fn principal(
+    credential: &Credential,
+    ops: &[sentinel_config::Operation],
+    keys_allowed: KeysAllowed,
+    max_keys: u64,
+) -> Principal {
+    Principal {
+        id: credential.id().to_string(),
+        keys: vec![credential.public_key()],
+        operations: ops.to_vec(),
+        keys_allowed,
+        max_keys,
+    }
+}
+
+#[tokio::test]
+async fn purposes_permissions_and_quotas_are_enforced() {
+    use sentinel_config::Operation as Op;
+    let enclave = start().await;
+    let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
+    let signer = common::other_client("signer");
+    let quota = Credential::generate(
+        sentinel_config::CredentialKind::Client,
+        "quota",
+        sentinel_config::Alg::Ed25519,
+        &[0xc3; 32],
+    )
+    .unwrap();
+    let signed = with_principals(vec![
+        principal(&signer, &[Op::SignDigest, Op::ListKeys], KeysAllowed::Own, 0),
+        principal(&quota, &[Op::GenerateKey], KeysAllowed::Own, 1),
+    ]);
+    let Response::ConfigUpdated(_) =
+        call(&mut s, 1, Request::UpdateConfig(UpdateConfigArgs { signed_config: signed })).await
+    else {
+        panic!("update")
+    };
+
+    // Purposes: a raw digest with an ethereum key, a transaction with a raw key, an ed25519 ethereum key.
+    let Response::KeyGenerated(KeyGenerated { key_id: eth, .. }) =
+        op(&mut s, 2, generate(Curve::Secp256k1, KeyPurpose::Ethereum, "eth")).await
+    else {
+        panic!()
+    };
+    let Response::KeyGenerated(KeyGenerated { key_id: raw, .. }) =
+        op(&mut s, 3, generate(Curve::Secp256k1, KeyPurpose::Raw, "raw")).await
+    else {
+        panic!()
+    };
+    assert_eq!(error_code(&op(&mut s, 4, sign_digest(&eth, &[1; 32])).await), "KEY_PURPOSE_MISMATCH");
+    let tx = Operation::SignEthereumTransaction(SignEthereumTransactionArgs {
+        key_id: raw.clone(),
+        unsigned_tx: hex::decode(UNSIGNED_TX).unwrap(),
+    });
+    assert_eq!(error_code(&op(&mut s, 5, tx).await), "KEY_PURPOSE_MISMATCH");
+    let typed = Operation::SignTypedData(SignTypedDataArgs { key_id: raw.clone(), typed_data: "{}".into() });
+    assert_eq!(error_code(&op(&mut s, 6, typed).await), "KEY_PURPOSE_MISMATCH");
+    assert_eq!(
+        error_code(&op(&mut s, 7, generate(Curve::Ed25519, KeyPurpose::Ethereum, "ed-eth")).await),
+        "KEY_PURPOSE_MISMATCH"
+    );
+
+    // Permissions: `signer` may not generate, and under "own" may not use dev-client's key.
+    let r = op_by(&mut s, 8, &signer, generate(Curve::Secp256k1, KeyPurpose::Raw, "mine")).await;
+    assert_eq!(error_code(&r), "OPERATION_NOT_PERMITTED");
+    let tx =
+        Operation::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: eth.clone(), unsigned_tx: vec![] });
+    assert_eq!(error_code(&op_by(&mut s, 9, &signer, tx).await), "OPERATION_NOT_PERMITTED");
+    assert_eq!(error_code(&op_by(&mut s, 10, &signer, sign_digest(&raw, &[1; 32])).await), "KEY_NOT_PERMITTED");
+    let Response::KeyList(KeyList { keys }) = op_by(&mut s, 11, &signer, Operation::ListKeys(ListKeysArgs {})).await
+    else {
+        panic!()
+    };
+    assert!(keys.is_empty(), "another principal's keys are not listed under \"own\"");
+
+    // Quota: one key, then KEY_QUOTA_EXCEEDED.
+    let r = op_by(&mut s, 12, &quota, generate(Curve::Ed25519, KeyPurpose::Raw, "q1")).await;
+    assert!(matches!(r, Response::KeyGenerated(_)), "{r:?}");
+    let r = op_by(&mut s, 13, &quota, generate(Curve::Ed25519, KeyPurpose::Raw, "q2")).await;
+    assert_eq!(error_code(&r), "KEY_QUOTA_EXCEEDED");
+    assert_eq!(enclave.enclave.signatures_released(), 0, "no refusal released a signature");
+}
+
+fn import_op(import_key: &[u8; 32], principal: &str, label: &str, sealed_label: &str, secret: &[u8; 32]) -> Operation {
+    let context = sentinel_import::ImportContext {
+        principal: principal.into(),
+        label: sealed_label.into(),
+        curve: sentinel_import::Curve::Secp256k1,
+        purpose: sentinel_import::KeyPurpose::Raw,
+    };
+    let mut rng = sentinel_import::rand_core::UnwrapErr(getrandom04::SysRng);
+    let (enc, ciphertext) = sentinel_import::seal_import(import_key, &context, secret, &mut rng).unwrap();
+    Operation::ImportKey(ImportKeyArgs {
+        curve: Curve::Secp256k1,
+        purpose: KeyPurpose::Raw,
+        label: label.into(),
+        enc: enc.to_vec(),
+        ciphertext: ciphertext.to_vec(),
+    })
+}
+
+#[tokio::test]
+async fn an_hpke_import_signs_and_one_sealed_for_another_principal_or_label_does_not_open() {
+    let enclave = start().await;
+    let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
+    let Response::Evidence(evidence) = call(&mut s, 1, Request::Evidence(EvidenceArgs {})).await else { panic!() };
+    let keys = sentinel_client::verify_evidence(
+        &evidence,
+        &enclave.root_der,
+        Some(enclave.enclave.pcrs()[0][..].try_into().unwrap()),
+        None,
+        UnixTime::from_millis(now_ms()),
+    )
+    .unwrap()
+    .keys;
+    let secret = [0x46u8; 32];
+    let expected = secp256k1::SecretKey::from_slice(&secret).unwrap().public_key().to_compressed().to_vec();
+
+    // Sealed for another principal, or another label: the enclave cannot open it.
+    let r = op(&mut s, 2, import_op(&keys.import, "someone-else", "imported", "imported", &secret)).await;
+    assert_eq!(error_code(&r), "IMPORT_DECRYPTION_FAILED");
+    let r = op(&mut s, 3, import_op(&keys.import, "dev-client", "imported", "other-label", &secret)).await;
+    assert_eq!(error_code(&r), "IMPORT_DECRYPTION_FAILED");
+
+    let Response::KeyGenerated(KeyGenerated { key_id, public_key, label, .. }) =
+        op(&mut s, 4, import_op(&keys.import, "dev-client", "imported", "imported", &secret)).await
+    else {
+        panic!("import")
+    };
+    assert_eq!((public_key.clone(), label.as_str()), (expected, "imported"));
+    let Response::Signature(Signature { signature, .. }) = op(&mut s, 5, sign_digest(&key_id, &[8; 32])).await else {
+        panic!("sign with the imported key")
+    };
+    let pk = PublicKey::from_slice(&public_key).unwrap();
+    assert!(secp256k1::verify_strict(&pk, &[8; 32], &signature).unwrap());
 }

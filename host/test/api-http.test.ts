@@ -18,7 +18,7 @@ const describingEnclave = fakeEnclave(() => ({
   type: 'description',
   protocol_version: 1,
   module_id: 'fake',
-  identity_public_key: Buffer.alloc(32),
+  attested_keys: Buffer.alloc(97),
   pcrs: [Buffer.alloc(48, 1)],
 }));
 
@@ -50,7 +50,7 @@ describe('Host allow-list (DNS rebinding)', () => {
 
   it('checks the Host before validation and routing', async () => {
     const api = app();
-    const bad = await api.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'nope' }, headers: { host: 'evil.example' } });
+    const bad = await api.inject({ method: 'POST', url: '/v1/stamped', payload: { body: 'nope' }, headers: { host: 'evil.example' } });
     expect(bad.statusCode).toBe(421);
     const missing = await api.inject({ method: 'GET', url: '/v1/nope', headers: { host: 'evil.example' } });
     expect(missing.statusCode).toBe(421);
@@ -150,7 +150,7 @@ describe('HTTP timeouts', () => {
     const socket = connect(port, '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
-    socket.write(`POST /v1/keys HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+    socket.write(`POST /v1/stamped HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
     const timer = setInterval(() => {
       if (!socket.destroyed) socket.write(' ');
     }, 50);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { FastifyInstance } from 'fastify';
@@ -5,12 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildApp } from '../src/api/app.ts';
 import { httpStatusFor } from '../src/api/errors.ts';
-import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
 import { core } from '../src/core.ts';
 import { SentinelError } from '../src/errors.ts';
-import { EnclaveClient, type EnclaveClientLike } from '../src/sidecar/client.ts';
+import { EnclaveClient, type EnclaveClientLike, type Operation, type Request } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
-import { fakeEnclave, HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
+import { clientCredential, fakeEnclave, HAVE_ENCLAVE, SKIP_REASON, stampedFrame, startTestEnclave, type TestEnclave } from './helpers.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
@@ -39,21 +39,22 @@ maybe('API against the real enclave', () => {
     const body = res.json();
     expect(body.status).toBe('ok');
     expect(body.enclave.pcr0).toBe(enclave.process.ready.pcr0);
-    expect(body.enclave.identityPublicKey).toBe(enclave.process.ready.identity_public_key);
+    expect(body.enclave.attestedKeys).toBe(enclave.process.ready.attested_keys);
     expect(body.enclave.moduleId).toMatch(/\S/);
     expect(body.attestationRoot.kind).toBe('development');
   });
 
-  it('GET /v1/attestation returns a document bound to the nonce and nothing else from the client', async () => {
+  it('GET /v1/attestation returns a document bound to the nonce, the attested keys and the configuration', async () => {
     const nonce = 'a1'.repeat(32);
     const res = await app.inject({ method: 'GET', url: `/v1/attestation?nonce=0x${nonce}` });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.nonce).toBe(nonce);
+    const ready = enclave.process.ready;
     const verified = core.verifyAttestation(Buffer.from(body.document, 'base64'), {
-      root: readFileSync(enclave.process.ready.dev_root_der!),
+      root: readFileSync(ready.dev_root_der!),
       atMs: Date.now(),
-      expect: { nonce, pcrs: { '0': enclave.process.ready.pcr0 }, userData: enclave.process.ready.user_data },
+      expect: { nonce, pcrs: { '0': ready.pcr0 }, userData: `02${ready.config_hash}`, publicKey: ready.attested_keys },
     });
     expect(verified.nonce).toBe(nonce);
   });
@@ -75,74 +76,95 @@ maybe('API against the real enclave', () => {
     expect(max.statusCode).toBe(200);
   });
 
-  it('POST /v1/keys, /v1/sign and /v1/ethereum/transactions/sign', async () => {
-    const created = await app.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'secp256k1' } });
-    expect(created.statusCode).toBe(201);
-    const key = created.json();
-    expect(key.keyId).toMatch(/\S/);
-    expect(key.curve).toBe('secp256k1');
-    const publicKey = Buffer.from(key.publicKey, 'hex');
+  it('GET /v1/evidence returns the boot document and the configuration as 0x-hex', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/evidence' });
+    expect(res.statusCode).toBe(200);
+    const e = res.json();
+    expect(e.configHash).toBe(`0x${enclave.process.ready.config_hash}`);
+    expect(e.configVersion).toBe(1);
+    expect(e.signedConfig).toBe(`0x${readFileSync(enclave.dev.configPath).toString('hex')}`);
+    const document = Buffer.from(e.attestation.slice(2), 'hex');
+    expect(e.attestationHash).toBe(`0x${createHash('sha256').update(document).digest('hex')}`);
+    const verified = core.verifyAttestation(document, { root: readFileSync(enclave.process.ready.dev_root_der!), atMs: Date.now() });
+    expect(verified.publicKey).toBe(enclave.process.ready.attested_keys);
+  });
+
+  it('POST /v1/stamped relays a stamped body and returns the answer with its receipt', async () => {
+    const frame = stampedFrame(clientCredential(enclave), { op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'api' });
+    const res = await app.inject({ method: 'POST', url: '/v1/stamped', payload: wireJson(frame) });
+    expect(res.statusCode).toBe(200);
+    const { answer, receipt } = res.json();
+    expect(answer.type).toBe('key_generated');
+    expect(answer.public_key).toMatch(/^0x[0-9a-f]{66}$/);
+    const document = (await client.request({ op: 'evidence' })).attestation;
+    const verified = core.verifyReceipt(Buffer.from(receipt.slice(2), 'hex'), document, {
+      root: readFileSync(enclave.process.ready.dev_root_der!),
+      expectedPcr0: enclave.process.ready.pcr0,
+    });
+    expect(verified.claims.decision).toBe('allowed');
+    expect(verified.claims.payloadHash).toBe(`0x${createHash('sha256').update(frame.body).digest('hex')}`);
 
     const digest = core.keccak256(Buffer.from('api'));
-    const signed = await app.inject({ method: 'POST', url: '/v1/sign', payload: { keyId: key.keyId, digest: digest.toString('hex') } });
-    expect(signed.statusCode).toBe(200);
-    const { signature, recoveryId } = signed.json();
-    expect(core.verifyDigest(publicKey, digest, Buffer.from(signature, 'hex'))).toBe(true);
-    expect(core.recoverPublicKey(digest, Buffer.from(signature, 'hex'), recoveryId).equals(publicKey)).toBe(true);
-
-    const tx = await app.inject({
-      method: 'POST',
-      url: '/v1/ethereum/transactions/sign',
-      payload: { keyId: key.keyId, unsignedTx: `0x${SAMPLE_UNSIGNED_TX}` },
-    });
-    expect(tx.statusCode).toBe(200);
-    const recovered = core.recoverEthereumTransactionSigner(Buffer.from(tx.json().signedTx, 'hex'));
-    expect(recovered.signer).toBe(core.ethereumAddress(publicKey));
+    const sign = stampedFrame(clientCredential(enclave), { op: 'sign_digest', key_id: answer.key_id, digest });
+    const signed = (await app.inject({ method: 'POST', url: '/v1/stamped', payload: wireJson(sign) })).json();
+    expect(signed.answer.type).toBe('signature');
+    expect(core.verifyDigest(Buffer.from(answer.public_key.slice(2), 'hex'), digest, Buffer.from(signed.answer.signature.slice(2), 'hex'))).toBe(true);
   });
 
-  it('maps enclave errors to statuses with their codes', async () => {
-    const unknown = await app.inject({ method: 'POST', url: '/v1/sign', payload: { keyId: 'k-missing', digest: '00'.repeat(32) } });
+  it('maps refusals to statuses, with the answer and a receipt', async () => {
+    const credential = clientCredential(enclave);
+    const unstamped = await app.inject({ method: 'POST', url: '/v1/stamped', payload: wireJson(stampedFrame(null, { op: 'list_keys' } as Operation)) });
+    expect(unstamped.statusCode).toBe(401);
+    expect(unstamped.json().answer).toMatchObject({ type: 'error', code: 'STAMP_MISSING' });
+    expect(unstamped.json().receipt).toMatch(/^0x[0-9a-f]+$/);
+
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/stamped',
+      payload: wireJson(stampedFrame(credential, { op: 'sign_digest', key_id: 'k-missing', digest: Buffer.alloc(32) })),
+    });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error.code).toBe('UNKNOWN_KEY');
+    expect(unknown.json().answer.code).toBe('UNKNOWN_KEY');
 
-    const ed = (await app.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'ed25519' } })).json();
-    const mismatch = await app.inject({
-      method: 'POST',
-      url: '/v1/ethereum/transactions/sign',
-      payload: { keyId: ed.keyId, unsignedTx: SAMPLE_UNSIGNED_TX },
-    });
-    expect(mismatch.statusCode).toBe(400);
-    expect(mismatch.json().error.code).toBe('KEY_CURVE_MISMATCH');
+    const replayed = wireJson(stampedFrame(credential, { op: 'list_keys' } as Operation));
+    expect((await app.inject({ method: 'POST', url: '/v1/stamped', payload: replayed })).statusCode).toBe(200);
+    const again = await app.inject({ method: 'POST', url: '/v1/stamped', payload: replayed });
+    expect(again.statusCode).toBe(401);
+    expect(again.json().answer.code).toBe('STAMP_REPLAYED');
 
-    const k = (await app.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'secp256k1' } })).json();
-    const badTx = await app.inject({ method: 'POST', url: '/v1/ethereum/transactions/sign', payload: { keyId: k.keyId, unsignedTx: '02c0ff' } });
-    expect(badTx.statusCode).toBe(400);
-    expect(badTx.json().error.code).toMatch(/^[A-Z_]+$/);
+    const garbage = await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xff00', stamp: null } });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.json().answer.code).toBe('INVALID_BODY');
   });
 
-  it('validates bodies: unknown fields, wrong types, bad hex, wrong digest length', async () => {
-    const cases: Array<[string, unknown]> = [
-      ['/v1/keys', { curve: 'p256' }],
-      ['/v1/keys', { curve: 'secp256k1', extra: 1 }],
-      ['/v1/keys', {}],
-      ['/v1/sign', { keyId: 'k', digest: '00'.repeat(31) }],
-      ['/v1/sign', { keyId: 'k', digest: 'zz'.repeat(32) }],
-      ['/v1/sign', { keyId: 7, digest: '00'.repeat(32) }],
-      ['/v1/sign', { keyId: 'has space', digest: '00'.repeat(32) }],
-      ['/v1/ethereum/transactions/sign', { keyId: 'k', unsignedTx: '' }],
-      ['/v1/ethereum/transactions/sign', { keyId: 'k', unsignedTx: '0x0' }],
+  it('validates bodies: unknown fields, wrong types, bad hex', async () => {
+    const stamp = { principal: 'dev-client', timestampUs: '1', nonce: '0x' + '00'.repeat(16), signature: '0x' + '00'.repeat(64) };
+    const cases: unknown[] = [
+      {},
+      { body: '' },
+      { body: '0xzz' },
+      { body: '0x0' },
+      { body: 7 },
+      { body: '0xa0', extra: 1 },
+      { body: '0xa0', stamp: { ...stamp, extra: 1 } },
+      { body: '0xa0', stamp: { ...stamp, timestampUs: '-1' } },
+      { body: '0xa0', stamp: { ...stamp, timestampUs: 1.5 } },
+      { body: '0xa0', stamp: { ...stamp, nonce: 'zz' } },
+      { body: '0xa0', stamp: { ...stamp, principal: '' } },
     ];
-    for (const [url, payload] of cases) {
-      const res = await app.inject({ method: 'POST', url, payload: payload as object });
+    for (const payload of cases) {
+      const res = await app.inject({ method: 'POST', url: '/v1/stamped', payload: payload as object });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json().error.code).toBe('INVALID_ARGUMENT');
     }
-    const notJson = await app.inject({ method: 'POST', url: '/v1/keys', headers: { 'content-type': 'application/json' }, payload: '{' });
+    const notJson = await app.inject({ method: 'POST', url: '/v1/stamped', headers: { 'content-type': 'application/json' }, payload: '{' });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().error.code).toBe('INVALID_ARGUMENT');
-    const notFound = await app.inject({ method: 'GET', url: '/v1/nope' });
-    expect(notFound.statusCode).toBe(404);
-    expect(notFound.json().error.code).toBe('NOT_FOUND');
+    for (const url of ['/v1/nope', '/v1/keys', '/v1/sign']) {
+      const notFound = await app.inject({ method: url === '/v1/nope' ? 'GET' : 'POST', url, payload: url === '/v1/nope' ? undefined : {} });
+      expect(notFound.statusCode, url).toBe(404);
+      expect(notFound.json().error.code).toBe('NOT_FOUND');
+    }
   });
 });
 
@@ -161,6 +183,7 @@ describe('API error mapping', () => {
     ['INVALID_NONCE', 400],
     ['NSM_INTERNAL_ERROR', 500],
     ['MALFORMED_FRAME', 500],
+    ['NOT_CONFIGURED', 503],
   ])('%s -> %i with the code in the body', async (code, status) => {
     const app = buildApp({ enclave: failingWith(new SentinelError(code, `because ${code}`)) });
     const res = await app.inject({ method: 'GET', url: '/v1/health' });
@@ -172,7 +195,7 @@ describe('API error mapping', () => {
 
   it('hides uncoded internal errors behind INTERNAL', async () => {
     const app = buildApp({ enclave: failingWith(new TypeError('secret detail')) });
-    const res = await app.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'ed25519' } });
+    const res = await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0' } });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
     await app.close();
@@ -180,8 +203,8 @@ describe('API error mapping', () => {
 
   it('reports an answer of the wrong kind as UNEXPECTED_RESPONSE', async () => {
     // The sidecar detects the mismatch (sidecar.test.ts); the API maps its code.
-    const app = buildApp({ enclave: failingWith(new SentinelError('UNEXPECTED_RESPONSE', 'pong where key_generated was expected')) });
-    const res = await app.inject({ method: 'POST', url: '/v1/keys', payload: { curve: 'ed25519' } });
+    const app = buildApp({ enclave: failingWith(new SentinelError('UNEXPECTED_RESPONSE', 'pong where receipted was expected')) });
+    const res = await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0' } });
     expect(res.statusCode).toBe(500);
     expect(res.json().error.code).toBe('UNEXPECTED_RESPONSE');
     await app.close();
@@ -200,4 +223,90 @@ describe('API error mapping', () => {
     expect(calls).toEqual([{ op: 'attest', nonce: Buffer.from([0x0a, 0x0b]) }]);
     await app.close();
   });
+
+  it('relays the body and stamp bytes unchanged and answers with the status of a refusal', async () => {
+    const calls: Request[] = [];
+    const receipt = Buffer.from('receipt bytes');
+    let answer: Record<string, unknown> = { type: 'signature', signature: Buffer.alloc(64, 0xab), recovery_id: 1 };
+    const app = buildApp({
+      enclave: fakeEnclave((request) => {
+        calls.push(request);
+        return { id: 1, type: 'receipted', answer, receipt } as never;
+      }),
+    });
+    const stamp = { principal: 'dev-client', timestampUs: '1767225600000000', nonce: `0x${'11'.repeat(16)}`, signature: `0x${'22'.repeat(64)}` };
+    const res = await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xA16162', stamp } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      answer: { type: 'signature', signature: `0x${'ab'.repeat(64)}`, recovery_id: 1 },
+      receipt: `0x${receipt.toString('hex')}`,
+    });
+    expect(calls).toEqual([
+      {
+        op: 'stamped',
+        body: Buffer.from('a16162', 'hex'),
+        stamp: { principal: 'dev-client', timestamp_us: 1767225600000000, nonce: Buffer.alloc(16, 0x11), signature: Buffer.alloc(64, 0x22) },
+      },
+    ]);
+    // Numbers are taken as well as decimal strings; no stamp is relayed as null.
+    await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0', stamp: { ...stamp, timestampUs: 5 } } });
+    expect((calls[1] as unknown as { stamp: { timestamp_us: number } }).stamp.timestamp_us).toBe(5);
+    await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0' } });
+    expect((calls[2] as unknown as { stamp: unknown }).stamp).toBeNull();
+
+    for (const [code, status] of [
+      ['STAMP_MISSING', 401],
+      ['UNKNOWN_PRINCIPAL', 401],
+      ['STAMP_SIGNATURE_INVALID', 401],
+      ['STAMP_EXPIRED', 401],
+      ['STAMP_REPLAYED', 401],
+      ['OPERATION_NOT_PERMITTED', 403],
+      ['KEY_NOT_PERMITTED', 403],
+      ['KEY_QUOTA_EXCEEDED', 403],
+      ['KEY_LIMIT_REACHED', 409],
+      ['UNKNOWN_KEY', 404],
+      ['KEY_PURPOSE_MISMATCH', 400],
+      ['NOT_CONFIGURED', 503],
+    ] as const) {
+      answer = { type: 'error', code, message: `because ${code}` };
+      const refused = await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0' } });
+      expect(refused.statusCode, code).toBe(status);
+      expect(refused.json()).toEqual({ answer: { type: 'error', code, message: `because ${code}` }, receipt: `0x${receipt.toString('hex')}` });
+    }
+    await app.close();
+  });
+
+  it('GET /v1/evidence relays the evidence as 0x-hex', async () => {
+    const app = buildApp({
+      enclave: fakeEnclave(() => ({
+        id: 1,
+        type: 'evidence',
+        attestation: Buffer.from('doc'),
+        attestation_hash: Buffer.alloc(32, 1),
+        signed_config: Buffer.from('cfg'),
+        config_hash: Buffer.alloc(32, 2),
+        config_version: 3n,
+      })),
+    });
+    const res = await app.inject({ method: 'GET', url: '/v1/evidence' });
+    expect(res.json()).toEqual({
+      attestation: '0x646f63',
+      attestationHash: `0x${'01'.repeat(32)}`,
+      signedConfig: '0x636667',
+      configHash: `0x${'02'.repeat(32)}`,
+      configVersion: 3,
+    });
+    await app.close();
+  });
 });
+
+/** The JSON a client posts for a `stamped` frame. */
+function wireJson(frame: Extract<Request, { op: 'stamped' }>): object {
+  const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
+  return {
+    body: hex(frame.body),
+    stamp: frame.stamp
+      ? { principal: frame.stamp.principal, timestampUs: String(frame.stamp.timestamp_us), nonce: hex(frame.stamp.nonce), signature: hex(frame.stamp.signature) }
+      : null,
+  };
+}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 
 import { main } from '../src/cli/main.ts';
 import { isLoopbackAddress, nonLoopbackWarning } from '../src/cli/up.ts';
+import { core } from '../src/core.ts';
 import { capture, HAVE_ENCLAVE, isAlive, SKIP_REASON } from './helpers.ts';
 
 const ZCP = fileURLToPath(new URL('../bin/zcp.mjs', import.meta.url));
@@ -57,6 +58,23 @@ maybe('zcp up, end to end', () => {
     expect(banner['enclave']).toMatch(/^pid \d+, unix:/);
   });
 
+  it('creates the credentials (mode 0600) and the signed configuration, and prints where they are', () => {
+    const data = join(dir, 'data');
+    expect(banner['admin key']).toBe(`${join(data, 'admin.key')} (created) (secret, mode 0600)`);
+    expect(banner['client key']).toBe(`${join(data, 'client.key')} (created) (secret, mode 0600)`);
+    expect(banner['config']).toBe(`${join(data, 'config.cbor')} (created)`);
+    for (const file of ['admin.key', 'client.key']) expect(statSync(join(data, file)).mode & 0o777, file).toBe(0o600);
+    const signed = readFileSync(join(data, 'config.cbor'));
+    expect(banner['config hash']).toBe(core.configHash(signed).toString('hex'));
+    const client = JSON.parse(readFileSync(join(data, 'client.key'), 'utf8'));
+    expect(client.principal).toBe('dev-client');
+    // No secret is printed.
+    const admin = JSON.parse(readFileSync(join(data, 'admin.key'), 'utf8'));
+    for (const secret of [client.secret_key, admin.secret_key]) {
+      expect(printed.join('\n')).not.toContain(secret.replace(/^0x/, ''));
+    }
+  });
+
   it('prints a verify command that works as printed (with --allow-dev-root)', async () => {
     const printedCommand = banner['verify']!.split(' ');
     expect(printedCommand).toContain('--allow-dev-root');
@@ -76,7 +94,7 @@ maybe('zcp up, end to end', () => {
     expect(text).toContain('PCR0 equals --pcr0');
     expect(text).toContain('nonce equals the fresh random nonce');
     expect(text).toContain('issued at most 300 s ago');
-    expect(text).toContain('not checked  public key, user data: shown but NOT yet bound to API answers');
+    expect(text).toContain('not checked  public key (attested key bundle), user data (0x02 + configuration hash)');
     expect(text).toContain(`PCR0         ${banner['PCR0']}`);
     expect(text).toMatch(/public key   [0-9a-f]+ \(shown, not bound to API answers\)/);
     expect(text).toMatch(/root: DEVELOPMENT root \(sha256 [0-9a-f]{64}\) — not AWS hardware/);
@@ -156,6 +174,31 @@ maybe('zcp up, end to end', () => {
     expect(isAlive(enclavePid)).toBe(false);
     expect(printed.join('\n')).toContain('stopped (enclave code 0)');
   }, 15_000);
+
+  it('reuses the credentials and configuration on the next run', async () => {
+    const data = join(dir, 'data');
+    const before = ['admin.key', 'client.key', 'config.cbor'].map((f) => readFileSync(join(data, f)));
+    const second = spawn(process.execPath, [ZCP, 'up', '--port', '0', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    const stderr: string[] = [];
+    second.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner in time:\n${lines.join('\n')}`)), 20_000);
+      createInterface({ input: second.stdout! }).on('line', (line) => {
+        lines.push(line);
+        if (line.startsWith('Ctrl-C')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const exited = new Promise<string>((resolve) => second.once('exit', (code, signal) => resolve(`${code} ${signal}`)));
+    second.kill('SIGINT');
+    expect(await exited, `${lines.join('\n')}\n${stderr.join('')}`).toBe('0 null');
+    expect(lines.join('\n')).not.toContain('(created)');
+    expect(lines.find((l) => l.startsWith('  config hash'))).toBe(`  config hash  ${banner['config hash']}`);
+    ['admin.key', 'client.key', 'config.cbor'].forEach((f, i) => expect(readFileSync(join(data, f)).equals(before[i]!), f).toBe(true));
+  }, 30_000);
 });
 
 describe('zcp up failures', () => {
@@ -187,7 +230,7 @@ describe('zcp up failures', () => {
       // /bin/false stands in for the enclave: the warning comes before anything is started.
       expect(await main(['node', 'zcp', 'up', '--port', '0', '--host', '0.0.0.0', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
       expect(err[0]).toMatch(/^WARNING: --host 0\.0\.0\.0 is not a loopback address/);
-      expect(err.join('\n')).toContain('no client authentication');
+      expect(err.join('\n')).toContain('plain HTTP');
       err.length = 0;
       expect(await main(['node', 'zcp', 'up', '--port', '0', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
       expect(err.join('\n')).not.toContain('WARNING');

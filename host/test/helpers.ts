@@ -1,14 +1,17 @@
 /**
  * Test helpers: the real enclave binary in a temp dir, and console capture.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { vi } from 'vitest';
 
+import { core } from '../src/core.ts';
+import { ensureDevConfiguration, type DevConfiguration } from '../src/local/dev-config.ts';
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveProcess } from '../src/local/enclave-process.ts';
-import type { EnclaveClientLike, EnclaveResponse, Request } from '../src/sidecar/client.ts';
+import type { EnclaveClientLike, EnclaveResponse, Operation, Request } from '../src/sidecar/client.ts';
 
 export const ENCLAVE_BIN = DEFAULT_ENCLAVE_BIN;
 export const HAVE_ENCLAVE = existsSync(ENCLAVE_BIN);
@@ -18,24 +21,31 @@ export interface TestEnclave {
   dir: string;
   socketPath: string;
   dataDir: string;
+  /** admin.key, client.key and the signed config.cbor the enclave booted with. */
+  dev: DevConfiguration;
   process: EnclaveProcess;
   /** Starts it again on the same socket and data dir (same dev CA). */
   restart(): Promise<EnclaveProcess>;
   dispose(): Promise<void>;
 }
 
-export async function startTestEnclave(): Promise<TestEnclave> {
+/** The real enclave, booted with a development configuration (unless `configured` is false). */
+export async function startTestEnclave(options: { configured?: boolean } = {}): Promise<TestEnclave> {
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-host-'));
   const socketPath = join(dir, 'enclave.sock');
   const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const dev = ensureDevConfiguration(dataDir);
+  const configPath = options.configured === false ? undefined : dev.configPath;
   const t: TestEnclave = {
     dir,
     socketPath,
     dataDir,
-    process: await startEnclave({ socketPath, dataDir }),
+    dev,
+    process: await startEnclave({ socketPath, dataDir, configPath }),
     async restart() {
       await t.process.stop();
-      t.process = await startEnclave({ socketPath, dataDir });
+      t.process = await startEnclave({ socketPath, dataDir, configPath });
       return t.process;
     },
     async dispose() {
@@ -70,4 +80,22 @@ export function capture(): { out: string[]; err: string[] } {
  */
 export function fakeEnclave(answer: (request: Request) => EnclaveResponse | Promise<EnclaveResponse>): EnclaveClientLike {
   return { request: (async (request: Request) => answer(request)) as EnclaveClientLike['request'] };
+}
+
+/** The test enclave's client credential (client.key JSON). */
+export function clientCredential(t: TestEnclave): string {
+  return readFileSync(t.dev.clientKeyPath, 'utf8');
+}
+
+/** A `stamped` frame for `operation`, stamped with `credential` now (or unstamped when it is null). */
+export function stampedFrame(credential: string | null, operation: Operation): Extract<Request, { op: 'stamped' }> {
+  const body = core.encodeBody(operation);
+  if (credential === null) return { op: 'stamped', body, stamp: null };
+  const timestampUs = BigInt(Date.now()) * 1000n;
+  const stamp = core.stampRequest(credential, operation.op, body, timestampUs, randomBytes(16));
+  return {
+    op: 'stamped',
+    body,
+    stamp: { principal: stamp.principal, timestamp_us: Number(timestampUs) as unknown as bigint, nonce: stamp.nonce, signature: stamp.signature },
+  };
 }

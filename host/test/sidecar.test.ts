@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
 import { core } from '../src/core.ts';
-import { EnclaveClient, type Request } from '../src/sidecar/client.ts';
+import type { OperationAnswerOf, OperationName } from '@sentinel/node/protocol';
+
+import { EnclaveClient, type Operation, type Request } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
-import { HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
+import { clientCredential, HAVE_ENCLAVE, SKIP_REASON, stampedFrame, startTestEnclave, type TestEnclave } from './helpers.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
@@ -19,6 +21,18 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: string; me
     return e as { code?: string; message: string };
   }
   throw new Error('expected a rejection');
+}
+
+/** Sends `operation` stamped and returns its (successful) answer. */
+async function stamped<O extends OperationName>(
+  client: EnclaveClient,
+  credential: string,
+  operation: Extract<Operation, { op: O }>,
+  type: OperationAnswerOf<O>['type'],
+): Promise<OperationAnswerOf<O>> {
+  const { answer } = await client.request(stampedFrame(credential, operation));
+  if (answer.type !== type) throw new Error(`expected ${type}, got ${JSON.stringify(answer)}`);
+  return answer as OperationAnswerOf<O>;
 }
 
 maybe('EnclaveClient against the real enclave', () => {
@@ -42,10 +56,10 @@ maybe('EnclaveClient against the real enclave', () => {
     expect(pong.payload.equals(payload)).toBe(true);
 
     const described = await client.request({ op: 'describe' });
-    expect(described.protocol_version).toBe(1);
+    expect(described.protocol_version).toBe(2);
     expect(described.pcrs).toHaveLength(3);
     expect(described.pcrs[0]!.toString('hex')).toBe(enclave.process.ready.pcr0);
-    expect(described.identity_public_key.toString('hex')).toBe(enclave.process.ready.identity_public_key);
+    expect(described.attested_keys.toString('hex')).toBe(enclave.process.ready.attested_keys);
   });
 
   it('gets an attestation document that verifies against the dev root and carries our nonce', async () => {
@@ -59,42 +73,59 @@ maybe('EnclaveClient against the real enclave', () => {
       expect: { nonce: nonce.toString('hex'), pcrs: { '0': enclave.process.ready.pcr0 } },
     });
     expect(verified.rootKind).toBe('other');
-    expect(verified.publicKey).toBe(enclave.process.ready.identity_public_key);
+    expect(verified.publicKey).toBe(enclave.process.ready.attested_keys);
+    expect(verified.userData).toBe(`02${enclave.process.ready.config_hash}`);
   });
 
-  it('generates keys and signs digests with both curves', async () => {
+  it('serves the evidence: the boot document and the configuration it was started with', async () => {
+    const evidence = await client.request({ op: 'evidence' });
+    expect(evidence.config_hash.toString('hex')).toBe(enclave.process.ready.config_hash);
+    const { readFileSync } = await import('node:fs');
+    expect(evidence.signed_config.equals(readFileSync(enclave.dev.configPath))).toBe(true);
+  });
+
+  it('generates keys and signs digests with both curves, in stamped frames', async () => {
+    const credential = clientCredential(enclave);
     const digest = core.keccak256(Buffer.from('hello'));
-    const k1 = await client.request({ op: 'generate_key', curve: 'secp256k1' });
+    const k1 = await stamped(client, credential, { op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'k1' }, 'key_generated');
     expect(k1.curve).toBe('secp256k1');
-    const sig = await client.request({ op: 'sign_digest', key_id: k1.key_id, digest });
+    const sig = await stamped(client, credential, { op: 'sign_digest', key_id: k1.key_id, digest }, 'signature');
     expect(sig.signature).toHaveLength(64);
     expect(core.verifyDigest(k1.public_key, digest, sig.signature)).toBe(true);
     expect(core.recoverPublicKey(digest, sig.signature, sig.recovery_id!).equals(k1.public_key)).toBe(true);
 
-    const ed = await client.request({ op: 'generate_key', curve: 'ed25519' });
-    const edSig = await client.request({ op: 'sign_digest', key_id: ed.key_id, digest });
+    const ed = await stamped(client, credential, { op: 'generate_key', curve: 'ed25519', purpose: 'raw', label: 'ed' }, 'key_generated');
+    const edSig = await stamped(client, credential, { op: 'sign_digest', key_id: ed.key_id, digest }, 'signature');
     expect(edSig.recovery_id).toBeNull();
     expect(core.verifyEd25519(ed.public_key, digest, edSig.signature)).toBe(true);
   });
 
   it('signs an Ethereum transaction that recovers to the key', async () => {
-    const key = await client.request({ op: 'generate_key', curve: 'secp256k1' });
+    const credential = clientCredential(enclave);
+    const key = await stamped(client, credential, { op: 'generate_key', curve: 'secp256k1', purpose: 'ethereum', label: 'eth' }, 'key_generated');
     const unsignedTx = Buffer.from(SAMPLE_UNSIGNED_TX, 'hex');
-    const { raw } = await client.request({ op: 'sign_ethereum_transaction', key_id: key.key_id, unsigned_tx: unsignedTx });
+    const { raw } = await stamped(client, credential, { op: 'sign_ethereum_transaction', key_id: key.key_id, unsigned_tx: unsignedTx }, 'signed_transaction');
     const recovered = core.recoverEthereumTransactionSigner(raw);
     expect(recovered.signer).toBe(core.ethereumAddress(key.public_key));
   });
 
-  it('rejects enclave error responses with the enclave code', async () => {
-    const unknown = await rejection(client.request({ op: 'sign_digest', key_id: 'k-nope', digest: Buffer.alloc(32) }));
-    expect(unknown.code).toBe('UNKNOWN_KEY');
-    const ed = await client.request({ op: 'generate_key', curve: 'ed25519' });
-    const mismatch = await rejection(
-      client.request({ op: 'sign_ethereum_transaction', key_id: ed.key_id, unsigned_tx: Buffer.from(SAMPLE_UNSIGNED_TX, 'hex') }),
-    );
-    expect(mismatch.code).toBe('KEY_CURVE_MISMATCH');
-    const short = await rejection(client.request({ op: 'sign_digest', key_id: ed.key_id, digest: Buffer.alloc(31) }));
-    expect(short.code).toBe('INVALID_DIGEST_LENGTH');
+  it('answers refusals inside a receipted answer, with the enclave code', async () => {
+    const credential = clientCredential(enclave);
+    const refused = async (frame: Extract<Request, { op: 'stamped' }>): Promise<string> => {
+      const { answer, receipt } = await client.request(frame);
+      expect(receipt.length).toBeGreaterThan(0);
+      expect(answer.type).toBe('error');
+      return answer.type === 'error' ? answer.code : '';
+    };
+    expect(await refused(stampedFrame(null, { op: 'list_keys' } as Operation))).toBe('STAMP_MISSING');
+    expect(await refused(stampedFrame(credential, { op: 'sign_digest', key_id: 'k-nope', digest: Buffer.alloc(32) }))).toBe('UNKNOWN_KEY');
+    const ed = await stamped(client, credential, { op: 'generate_key', curve: 'ed25519', purpose: 'raw', label: 'ed2' }, 'key_generated');
+    expect(
+      await refused(stampedFrame(credential, { op: 'sign_ethereum_transaction', key_id: ed.key_id, unsigned_tx: Buffer.from(SAMPLE_UNSIGNED_TX, 'hex') })),
+    ).toMatch(/^KEY_(CURVE|PURPOSE)_MISMATCH$/);
+    expect(await refused(stampedFrame(credential, { op: 'sign_digest', key_id: ed.key_id, digest: Buffer.alloc(31) }))).toBe('INVALID_DIGEST_LENGTH');
+    const stranger = core.generateCredential('client', 'mallory', 'ed25519');
+    expect(await refused(stampedFrame(stranger, { op: 'list_keys' } as Operation))).toBe('UNKNOWN_PRINCIPAL');
     // The connection survives error answers.
     expect(client.state).toBe('connected');
   });
@@ -140,9 +171,10 @@ maybe('EnclaveClient against the real enclave', () => {
   it('rejects bad arguments in the codec, before anything is sent', async () => {
     // TypeScript refuses these at compile time (test/types/sidecar-requests.ts); an untyped caller meets the codec.
     const untyped = (request: unknown): Request => request as Request;
-    const badCurve = client.request(untyped({ op: 'generate_key', curve: 'p256' }));
+    const badCurve = client.request(untyped({ op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'x' }));
     expect(client.inFlight).toBe(0);
     expect((await rejection(badCurve)).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(client.request(untyped({ op: 'stamped', body: Buffer.from('a0', 'hex'), stamp: 'not a stamp' })))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(client.request(untyped({ op: 'sign_digest', key_id: 'k' })))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(client.request(untyped({ op: 'launch_missiles' })))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(client.request(untyped({ op: 'describe', extra: true })))).code).toBe('INVALID_ARGUMENT');
@@ -172,11 +204,11 @@ maybe('EnclaveClient failure handling', () => {
   });
 
   it('rejects an answer of another type than the operation declares', async () => {
-    // A peer that answers every request with `{v:1, id:1, type:"pong", payload:h''}`.
+    // A peer that answers every request with `{v:2, id:1, type:"pong", payload:h''}`.
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = join(mkdtempSync(join(tmpdir(), 'sentinel-wrong-')), 's.sock');
-    const pong = Buffer.from('a461760162696401647479706564706f6e67677061796c6f616440', 'hex');
+    const pong = Buffer.from('a461760262696401647479706564706f6e67677061796c6f616440', 'hex');
     const frame = Buffer.concat([Buffer.from([0, 0, 0, pong.length]), pong]);
     const server = createServer((socket) => socket.once('data', () => socket.write(frame)));
     await new Promise<void>((resolve) => server.listen(path, resolve));
@@ -236,11 +268,12 @@ maybe('EnclaveClient failure handling', () => {
     const client = new EnclaveClient({ transport: unixTransport(enclave.socketPath), backoff: { initialMs: 10, maxMs: 200 } });
     try {
       await client.connect();
-      const key = await client.request({ op: 'generate_key', curve: 'secp256k1' });
+      const credential = clientCredential(enclave);
+      const key = await stamped(client, credential, { op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'gone' }, 'key_generated');
       const disconnected = new Promise((resolve) => client.once('disconnect', resolve));
       // Many requests in flight while the enclave is stopped: each must be rejected, none resolved or left hanging.
       const pending = Array.from({ length: 200 }, () =>
-        client.request({ op: 'sign_digest', key_id: key.key_id, digest: Buffer.alloc(32, 7) }, { timeoutMs: 10_000 }),
+        client.request(stampedFrame(credential, { op: 'sign_digest', key_id: key.key_id, digest: Buffer.alloc(32, 7) }), { timeoutMs: 10_000 }),
       );
       const settled = Promise.allSettled(pending);
       await enclave.process.stop();
@@ -256,9 +289,10 @@ maybe('EnclaveClient failure handling', () => {
       const restarted = await enclave.restart();
       await reconnected;
       const described = await client.request({ op: 'describe' });
-      expect(described.identity_public_key.toString('hex')).toBe(restarted.ready.identity_public_key);
+      expect(described.pcrs[0]!.toString('hex')).toBe(restarted.ready.pcr0);
       // Keys live in enclave memory: the old key is gone with the old enclave.
-      expect((await rejection(client.request({ op: 'sign_digest', key_id: key.key_id, digest: Buffer.alloc(32) }))).code).toBe('UNKNOWN_KEY');
+      const { answer } = await client.request(stampedFrame(credential, { op: 'sign_digest', key_id: key.key_id, digest: Buffer.alloc(32) }));
+      expect(answer).toMatchObject({ type: 'error', code: 'UNKNOWN_KEY' });
     } finally {
       await client.close();
       await enclave.dispose();

@@ -4,7 +4,7 @@
  * - native:      the N-API addon `@sentinel/node` (bindings/node, returns Buffers)
  * - wasm:        the wasm-bindgen Node build `@sentinel/wasm` (bindings/wasm/pkg, returns Uint8Arrays)
  * - verify-wasm: the browser verifier `@sentinel/verify-wasm` (bindings/wasm-verify/pkg):
- *                the attestation functions only
+ *                the attestation and receipt functions only
  *
  * The types are not written here: they come from each package's committed,
  * generated declarations (bindings/node/index.d.ts,
@@ -49,6 +49,8 @@ export type DecodedTransaction = ReturnType<CoreApi['decodeEthereumTransaction']
 export type RecoveredTransaction = ReturnType<CoreApi['recoverEthereumTransactionSigner']>;
 export type VerifiedAttestation = ReturnType<AttestationApi['verifyAttestation']>;
 export type AttestationOptions = Parameters<AttestationApi['verifyAttestation']>[1];
+export type VerifiedReceipt = ReturnType<AttestationApi['verifyReceipt']>;
+export type VerifyReceiptOptions = Parameters<AttestationApi['verifyReceipt']>[2];
 
 export type ImplName = 'native' | 'wasm';
 export type AttestationImplName = ImplName | 'verify-wasm';
@@ -88,10 +90,17 @@ const CORE_FUNCTIONS: Record<CoreFunction, true> = {
   hazmatRfc6979Nonce: true,
   verifyAttestation: true,
   awsNitroRootG1: true,
+  verifyReceipt: true,
+  unsafeDecodeReceiptClaims: true,
+  attestedKeys: true,
 };
 const ATTESTATION_FUNCTIONS: Record<AttestationFunction, true> = {
   verifyAttestation: true,
   awsNitroRootG1: true,
+  // Receipts (receipts.test.ts): the browser verifier carries them too.
+  verifyReceipt: true,
+  unsafeDecodeReceiptClaims: true,
+  attestedKeys: true,
 };
 
 function load<T>(name: string, specifier: string, builtFile: string, functions: object): T {

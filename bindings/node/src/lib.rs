@@ -12,7 +12,10 @@
 #![deny(clippy::all)]
 
 mod attestation;
+mod config;
 mod protocol;
+mod receipt;
+mod session_client;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

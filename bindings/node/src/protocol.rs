@@ -6,7 +6,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sentinel_error::InvalidArgument;
-use sentinel_protocol::{limits, FrameDecoder as CoreDecoder, Request, RequestFrame};
+use sentinel_protocol::{limits, FrameDecoder as CoreDecoder, Operation, Request, RequestFrame};
 
 use super::throw;
 
@@ -31,6 +31,32 @@ pub fn decode_response<'env>(env: &'env Env, body: &[u8]) -> Result<Object<'env>
     let mut object = Object::from_unknown(value)?;
     object.set_named_property("id", frame.id as f64)?;
     Ok(object)
+}
+
+/// Encodes an operation body `{op, ...args}`: the exact bytes a stamp signs
+/// and a session frame carries (the `stamped` request's `body`).
+#[napi(catch_unwind, ts_args_type = "operation: import('./protocol').Operation")]
+pub fn encode_body<'env>(env: &'env Env, operation: Unknown<'env>) -> Result<BufferSlice<'env>> {
+    let operation: Operation =
+        env.from_js_value(operation).map_err(|e| throw(env, InvalidArgument::new("operation", e.reason)))?;
+    BufferSlice::copy_from(env, sentinel_protocol::encode_body(&operation))
+}
+
+/// Decodes an operation body (what the enclave will read from these bytes).
+#[napi(catch_unwind, ts_return_type = "import('./protocol').Operation")]
+pub fn decode_body<'env>(env: &'env Env, body: &[u8]) -> Result<Unknown<'env>> {
+    let operation = sentinel_protocol::decode_body(body).map_err(|e| throw(env, e))?;
+    env.to_js_value(&operation)
+}
+
+/// The answer type each body operation gets when it succeeds (`{ sign_digest: 'signature', ... }`).
+#[napi(catch_unwind, ts_return_type = "import('./protocol').OperationAnswerTypes")]
+pub fn body_operation_answers(env: &Env) -> Result<Object<'_>> {
+    let mut out = Object::new(env)?;
+    for (op, answer) in Operation::ANSWERS {
+        out.set_named_property(op, *answer)?;
+    }
+    Ok(out)
 }
 
 /// The answer type each operation gets when it succeeds (`{ sign_digest: 'signature', ... }`).
@@ -58,6 +84,13 @@ pub const MAX_KEY_ID_BYTES: u32 = limits::MAX_KEY_ID_BYTES as u32;
 /// Largest `ping` payload.
 #[napi]
 pub const MAX_PING_PAYLOAD_BYTES: u32 = limits::MAX_PING_PAYLOAD_BYTES as u32;
+
+/// Longest key label.
+#[napi]
+pub const MAX_LABEL_BYTES: u32 = limits::MAX_LABEL_BYTES as u32;
+/// Largest operation body.
+#[napi]
+pub const MAX_BODY_BYTES: u32 = limits::MAX_BODY_BYTES as u32;
 
 /// Splits a byte stream from the enclave into frame bodies.
 #[napi]

@@ -21,12 +21,71 @@ export interface VerifiedAttestation {
 
 
 
+export interface VerifyReceiptOptions {
+    /** Trusted root certificate (DER): `awsNitroRootG1()` for real enclaves, a simulator's dev root locally. */
+    root: Uint8Array;
+    /** Expected PCR0 (48 bytes, or hex). Unset = any image. */
+    expectedPcr0?: Uint8Array | string;
+    /** Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked. */
+    expectedConfigHash?: Uint8Array | string;
+    /** When to judge the document's certificate chain, Unix ms. Defaults to the current time. */
+    now?: number;
+    /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
+    allowDebug?: boolean;
+}
+/** Signed claims of a receipt; bytes as `0x`-prefixed lowercase hex. */
+export interface ReceiptClaims {
+    requestId: string;
+    /** µs since the Unix epoch (exact: at most 2^53 - 1). */
+    timestampUs: number;
+    principal: string;
+    keyId: string | null;
+    op: string;
+    payloadHash: string;
+    decision: 'allowed' | 'denied';
+    code: string | null;
+    resultHash: string | null;
+    rulesEvaluated: string[];
+    configHash: string;
+    attestationHash: string;
+}
+/** The enclave's attested key bundle; `0x` hex. */
+export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
+export interface VerifiedReceipt {
+    claims: ReceiptClaims;
+    rootKind: 'aws-nitro' | 'other';
+    attestedKeys: AttestedKeys;
+    /** The document's PCR0, `0x` hex. */
+    pcr0: string;
+}
+
+
+
+/**
+ * Parses an attestation document's `public_key` as the attested key bundle
+ * (`0x01 || receipt || session || import`).
+ */
+export function attestedKeys(publicKey: Uint8Array | number[]): AttestedKeys;
+
 /**
  * The embedded AWS Nitro Enclaves Root-G1 certificate (DER).
  */
 export function awsNitroRootG1(): Uint8Array;
 
 /**
+ * Decodes a receipt's claims WITHOUT verifying anything (no signature, no
+ * document): for display and debugging only.
+ */
+export function unsafeDecodeReceiptClaims(receipt: Uint8Array | number[]): ReceiptClaims;
+
+/**
  * Verifies a Nitro attestation document (and the expectations, if given).
  */
 export function verifyAttestation(document: Uint8Array | number[], options: AttestationOptions): VerifiedAttestation;
+
+/**
+ * Verifies a receipt against the enclave's attestation document: the document
+ * (chain to `options.root`, PCR0), the key bundle and `user_data` it carries,
+ * the receipt's binding to both, and its Ed25519 signature (docs/receipts.md).
+ */
+export function verifyReceipt(receipt: Uint8Array | number[], attestationDocument: Uint8Array | number[], options: VerifyReceiptOptions): VerifiedReceipt;

@@ -82,3 +82,27 @@ pub(crate) mod list {
         deserializer.deserialize_seq(List)
     }
 }
+
+/// An optional byte string: CBOR null or a byte string, nothing else.
+pub(crate) mod option {
+    use serde::de::Deserializer;
+    use serde::{Deserialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => serializer.serialize_bytes(bytes),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    struct Strict(Vec<u8>);
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            super::deserialize(deserializer).map(Strict)
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Ok(Option::<Strict>::deserialize(deserializer)?.map(|s| s.0))
+    }
+}

@@ -64,6 +64,63 @@ pub(crate) fn decode<M: Tagged>(body: &[u8]) -> Result<(u64, M), ProtocolError> 
     Ok((id, message.0))
 }
 
+/// Decodes an operation body: a map whose first key is the tag (no `v`, no
+/// `id`: the body travels inside a frame that has them). One pass; a CBOR
+/// syntax error is `MALFORMED_FRAME`, a semantic one `INVALID_ARGUMENT`.
+pub(crate) fn decode_untagged_envelope<M: Tagged>(body: &[u8]) -> Result<M, ProtocolError> {
+    if body.is_empty() {
+        return Err(ProtocolError::new(ProtocolErrorCode::EmptyFrame, "body: zero bytes"));
+    }
+    let mut reader = body;
+    let message: Body<M> = match ciborium::from_reader(&mut reader) {
+        Ok(message) => message,
+        Err(ciborium::de::Error::Semantic(_, message)) if message.starts_with(UNKNOWN_MARK) => {
+            return Err(ProtocolError::new(
+                ProtocolErrorCode::UnknownOperation,
+                message[UNKNOWN_MARK.len()..].to_string(),
+            ))
+        }
+        Err(ciborium::de::Error::Semantic(_, message)) => {
+            return Err(ProtocolError::new(ProtocolErrorCode::InvalidArgument, format!("body: {message}")))
+        }
+        Err(e) => return Err(ProtocolError::new(ProtocolErrorCode::MalformedFrame, format!("body: {}", describe(&e)))),
+    };
+    if !reader.is_empty() {
+        return Err(ProtocolError::new(
+            ProtocolErrorCode::MalformedFrame,
+            format!("body: {} trailing bytes", reader.len()),
+        ));
+    }
+    Ok(message.0)
+}
+
+const UNKNOWN_MARK: &str = "\u{0}unknown:";
+
+struct Body<M>(M);
+
+impl<'de, M: Tagged> de::Deserialize<'de> for Body<M> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BodyVisitor(PhantomData))
+    }
+}
+
+struct BodyVisitor<M>(PhantomData<M>);
+
+impl<'de, M: Tagged> Visitor<'de> for BodyVisitor<M> {
+    type Value = Body<M>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an operation map")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body<M>, A::Error> {
+        expect_key(&mut map, M::TAG)?;
+        let name = map.next_value::<String>().map_err(|_| de::Error::custom(format!("{}: must be text", M::TAG)))?;
+        if !M::NAMES.contains(&name.as_str()) {
+            return Err(de::Error::custom(format!("{UNKNOWN_MARK}{}: `{name}` is not known", M::TAG)));
+        }
+        M::decode_body(&name, TextKeys(map)).map(Body)
+    }
+}
+
 fn describe<T: fmt::Debug>(e: &ciborium::de::Error<T>) -> String {
     match e {
         ciborium::de::Error::Io(_) => "truncated CBOR".into(),

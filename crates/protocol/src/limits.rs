@@ -21,3 +21,9 @@ pub const MAX_KEY_ID_BYTES: usize = 128;
 pub const MAX_PING_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Default cap on keys one enclave holds (`--max-keys` changes it).
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
+/// Longest key label.
+pub const MAX_LABEL_BYTES: usize = 64;
+/// Sessions one host connection may hold open at once.
+pub const MAX_SESSIONS_PER_CONNECTION: usize = 64;
+/// Largest operation body (stamped or in a session): a transaction plus its envelope.
+pub const MAX_BODY_BYTES: usize = MAX_TRANSACTION_BYTES + 1024;

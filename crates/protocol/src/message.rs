@@ -13,10 +13,10 @@ use ciborium::Value;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::decode;
-use crate::error::ProtocolError;
+use crate::error::{ProtocolError, ProtocolErrorCode};
 use crate::frame::encode_frame;
 
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Declares a tagged message family: the enum, its wire names and its decoder.
 /// `Variant(Args) = "wire_name"`, optionally `=> "answer_type"` for requests.
@@ -86,7 +86,10 @@ pub enum Curve {
 }
 
 messages! {
-    /// What the host may ask of the enclave.
+    /// What the host may send to the enclave in a frame. Nothing here acts on
+    /// a key by itself: operations on keys travel as an [`Operation`] body,
+    /// either stamped by a principal (`stamped`) or inside an attested session
+    /// (`session_frame`), and the enclave authenticates them itself.
     pub enum Request tagged "op" {
         /// Liveness and round-trip measurement; the payload is echoed.
         Ping(PingArgs) = "ping" => "pong",
@@ -95,12 +98,40 @@ messages! {
         /// A fresh attestation document. The client chooses only the nonce; the
         /// enclave fills `user_data` and `public_key` with its own state.
         Attest(AttestArgs) = "attest" => "attestation",
+        /// The boot attestation document that binds the receipt key, and the signed configuration.
+        Evidence(EvidenceArgs) = "evidence" => "evidence",
+        /// A new configuration signed by the current admin quorum, with a higher version.
+        UpdateConfig(UpdateConfigArgs) = "update_config" => "config_updated",
+        /// An operation body signed by a principal; answered with a receipt.
+        Stamped(StampedArgs) = "stamped" => "receipted",
+        /// First handshake message of an attested session (Noise NK).
+        SessionOpen(SessionOpenArgs) = "session_open" => "session_opened",
+        /// One AEAD-protected frame of an open session (the first one authenticates the principal).
+        SessionFrame(SessionFrameArgs) = "session_frame" => "session_frame",
+        /// Ends a session of this connection.
+        SessionClose(SessionCloseArgs) = "session_close" => "session_closed",
+    }
+}
+
+messages! {
+    /// What a principal asks of the enclave: the body of a stamped request or
+    /// of a session frame, `{op, ...args}`, authenticated before it is decoded
+    /// further than its shape.
+    pub enum Operation tagged "op" {
         /// Creates a key inside the enclave; only its public half leaves.
         GenerateKey(GenerateKeyArgs) = "generate_key" => "key_generated",
-        /// Signs a 32-byte digest (secp256k1: RFC 6979, low-S, recovery id; Ed25519: the digest as message).
+        /// Imports a key sealed with HPKE to the enclave's attested import key.
+        ImportKey(ImportKeyArgs) = "import_key" => "key_generated",
+        /// The keys this principal may use.
+        ListKeys(ListKeysArgs) = "list_keys" => "key_list",
+        /// Signs a 32-byte digest (`raw` keys only; secp256k1: RFC 6979, low-S, recovery id; Ed25519: the digest as message).
         SignDigest(SignDigestArgs) = "sign_digest" => "signature",
-        /// Decodes an unsigned Ethereum transaction and signs it.
+        /// Decodes an unsigned Ethereum transaction and signs it (`ethereum` keys).
         SignEthereumTransaction(SignEthereumTransactionArgs) = "sign_ethereum_transaction" => "signed_transaction",
+        /// Signs an EIP-191 personal message (`ethereum` keys).
+        SignPersonalMessage(SignPersonalMessageArgs) = "sign_personal_message" => "signature",
+        /// Signs EIP-712 typed data given as JSON text (`ethereum` keys).
+        SignTypedData(SignTypedDataArgs) = "sign_typed_data" => "signature",
     }
 }
 
@@ -110,10 +141,275 @@ messages! {
         Pong(Pong) = "pong",
         Description(Description) = "description",
         Attestation(Attestation) = "attestation",
+        Evidence(Evidence) = "evidence",
+        ConfigUpdated(ConfigUpdated) = "config_updated",
+        Receipted(Receipted) = "receipted",
+        SessionOpened(SessionOpened) = "session_opened",
+        SessionFrame(SessionFrameAnswer) = "session_frame",
+        SessionClosed(SessionClosed) = "session_closed",
+        /// Inside a session: the answer to its authentication frame.
+        Authenticated(Authenticated) = "authenticated",
         KeyGenerated(KeyGenerated) = "key_generated",
+        KeyList(KeyList) = "key_list",
         Signature(Signature) = "signature",
         SignedTransaction(SignedTransaction) = "signed_transaction",
         Error(ErrorAnswer) = "error",
+    }
+}
+
+/// What a key may be used for, fixed when it is created: an `ethereum` key
+/// signs only what the enclave decoded (transactions, EIP-191, EIP-712), so a
+/// raw digest can never bypass transaction decoding and policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum KeyPurpose {
+    Ethereum,
+    Raw,
+}
+
+impl KeyPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyPurpose::Ethereum => "ethereum",
+            KeyPurpose::Raw => "raw",
+        }
+    }
+}
+
+impl Curve {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Curve::Secp256k1 => "secp256k1",
+            Curve::Ed25519 => "ed25519",
+        }
+    }
+}
+
+wire_struct! {
+    /// A principal's signature over an operation body (docs/configuration.md).
+    pub struct Stamp {
+        pub principal: String,
+        pub timestamp_us: u64,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub nonce: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub signature: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct EvidenceArgs {}
+}
+
+wire_struct! {
+    pub struct UpdateConfigArgs {
+        /// The signed configuration envelope (docs/configuration.md).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub signed_config: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct StampedArgs {
+        /// The exact operation body the stamp signs: a CBOR map `{op, ...args}`.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub body: Vec<u8>,
+        pub stamp: Option<Stamp>,
+    }
+}
+
+wire_struct! {
+    pub struct SessionOpenArgs {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub handshake: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SessionFrameArgs {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub session_id: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub frame: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SessionCloseArgs {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub session_id: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct ImportKeyArgs {
+        pub curve: Curve,
+        pub purpose: KeyPurpose,
+        pub label: String,
+        /// HPKE encapsulated key (32 bytes, X25519).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub enc: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub ciphertext: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct ListKeysArgs {}
+}
+
+wire_struct! {
+    pub struct SignPersonalMessageArgs {
+        pub key_id: String,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub message: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SignTypedDataArgs {
+        pub key_id: String,
+        /// EIP-712 typed data as JSON text (`{types, primaryType, domain, message}`).
+        pub typed_data: String,
+    }
+}
+
+wire_struct! {
+    /// The plaintext of a client -> enclave session frame (after the authentication frame).
+    pub struct SessionRequest {
+        /// The client's own correlation id, echoed in the answer.
+        pub id: u64,
+        /// Ask for a signed receipt with the answer.
+        pub receipt: bool,
+        /// The operation body, as in a stamped request.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub body: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    /// The plaintext of an enclave -> client session frame.
+    pub struct SessionAnswer {
+        pub id: u64,
+        pub answer: Response,
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub receipt: Option<Vec<u8>>,
+    }
+}
+
+wire_struct! {
+    pub struct Evidence {
+        /// The boot attestation document (COSE_Sign1): binds the receipt, session and import keys and the configuration hash.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub attestation: Vec<u8>,
+        /// SHA-256 of `attestation` (what receipts carry as `attestation_hash`).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub attestation_hash: Vec<u8>,
+        /// The signed configuration in force.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub signed_config: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub config_hash: Vec<u8>,
+        pub config_version: u64,
+    }
+}
+
+wire_struct! {
+    pub struct ConfigUpdated {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub config_hash: Vec<u8>,
+        pub version: u64,
+        /// SHA-256 of the new boot attestation document (it binds the new configuration hash).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub attestation_hash: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    /// The answer to a stamped request and the receipt that proves it.
+    pub struct Receipted {
+        pub answer: Box<Response>,
+        /// COSE_Sign1 receipt (docs/receipts.md).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub receipt: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SessionOpened {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub session_id: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub handshake: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SessionFrameAnswer {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub session_id: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub frame: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct Authenticated {
+        pub principal: String,
+        pub expires_at_us: u64,
+    }
+}
+
+wire_struct! {
+    pub struct SessionClosed {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub session_id: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct KeyInfo {
+        pub key_id: String,
+        pub curve: Curve,
+        pub purpose: KeyPurpose,
+        pub label: String,
+        /// The principal that created or imported it.
+        pub owner: String,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub public_key: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct KeyList {
+        pub keys: Vec<KeyInfo>,
     }
 }
 
@@ -140,6 +436,9 @@ wire_struct! {
 wire_struct! {
     pub struct GenerateKeyArgs {
         pub curve: Curve,
+        pub purpose: KeyPurpose,
+        /// The operator's name for the key (configuration permissions can name labels).
+        pub label: String,
     }
 }
 
@@ -173,10 +472,11 @@ wire_struct! {
     pub struct Description {
         pub protocol_version: u16,
         pub module_id: String,
-        /// SPKI DER of the enclave's identity key (what attestation documents carry).
+        /// The attested key bundle (what attestation documents carry as `public_key`):
+        /// `0x01 || receipt key (Ed25519) || session key (X25519) || import key (X25519)`.
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
-        pub identity_public_key: Vec<u8>,
+        pub attested_keys: Vec<u8>,
         /// PCR0, PCR1, PCR2 (48 bytes each).
         #[serde(with = "crate::bytes::list")]
         #[cfg_attr(test, ts(type = "Array<Buffer>"))]
@@ -197,6 +497,8 @@ wire_struct! {
     pub struct KeyGenerated {
         pub key_id: String,
         pub curve: Curve,
+        pub purpose: KeyPurpose,
+        pub label: String,
         /// SEC1 compressed (secp256k1) or the 32-byte Ed25519 key.
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
@@ -278,6 +580,49 @@ fn encode_message<T: Serialize>(id: u64, body: &T) -> Vec<u8> {
 /// Decodes one request frame body (without the length prefix).
 pub fn decode_request(body: &[u8]) -> Result<RequestFrame, ProtocolError> {
     decode::<Request>(body).map(|(id, request)| RequestFrame { id, request })
+}
+
+/// Encodes an operation body `{op, ...args}`: the bytes a stamp signs and a session frame carries.
+pub fn encode_body(operation: &Operation) -> Vec<u8> {
+    let mut body = Vec::new();
+    ciborium::into_writer(operation, &mut body).expect("writing to a Vec cannot fail");
+    body
+}
+
+/// Decodes an operation body (the tag `op` must come first, unknown fields are refused).
+pub fn decode_body(body: &[u8]) -> Result<Operation, ProtocolError> {
+    crate::decode::decode_untagged_envelope::<Operation>(body)
+}
+
+/// Encodes a value as one CBOR item (session plaintexts).
+pub fn encode_cbor<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing to a Vec cannot fail");
+    out
+}
+
+/// Decodes a session request plaintext (strict: unknown fields refused, no trailing bytes).
+pub fn decode_session_request(bytes: &[u8]) -> Result<SessionRequest, ProtocolError> {
+    decode_strict(bytes, "session request")
+}
+
+/// Decodes a session answer plaintext.
+pub fn decode_session_answer(bytes: &[u8]) -> Result<SessionAnswer, ProtocolError> {
+    decode_strict(bytes, "session answer")
+}
+
+fn decode_strict<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ProtocolError> {
+    let mut reader = bytes;
+    let value = ciborium::from_reader(&mut reader).map_err(|e| match e {
+        ciborium::de::Error::Semantic(_, m) => {
+            ProtocolError::new(ProtocolErrorCode::InvalidArgument, format!("{what}: {m}"))
+        }
+        _ => ProtocolError::new(ProtocolErrorCode::MalformedFrame, format!("{what}: not CBOR")),
+    })?;
+    if !reader.is_empty() {
+        return Err(ProtocolError::new(ProtocolErrorCode::MalformedFrame, format!("{what}: trailing bytes")));
+    }
+    Ok(value)
 }
 
 /// Decodes one response frame body (without the length prefix).

@@ -20,16 +20,40 @@ fn render() -> String {
     );
     let decls = [
         Curve::decl(&cfg),
+        KeyPurpose::decl(&cfg),
+        Stamp::decl(&cfg),
         PingArgs::decl(&cfg),
         DescribeArgs::decl(&cfg),
         AttestArgs::decl(&cfg),
+        EvidenceArgs::decl(&cfg),
+        UpdateConfigArgs::decl(&cfg),
+        StampedArgs::decl(&cfg),
+        SessionOpenArgs::decl(&cfg),
+        SessionFrameArgs::decl(&cfg),
+        SessionCloseArgs::decl(&cfg),
+        Request::decl(&cfg),
         GenerateKeyArgs::decl(&cfg),
+        ImportKeyArgs::decl(&cfg),
+        ListKeysArgs::decl(&cfg),
         SignDigestArgs::decl(&cfg),
         SignEthereumTransactionArgs::decl(&cfg),
-        Request::decl(&cfg),
+        SignPersonalMessageArgs::decl(&cfg),
+        SignTypedDataArgs::decl(&cfg),
+        Operation::decl(&cfg),
+        SessionRequest::decl(&cfg),
+        SessionAnswer::decl(&cfg),
         Pong::decl(&cfg),
         Description::decl(&cfg),
         Attestation::decl(&cfg),
+        Evidence::decl(&cfg),
+        ConfigUpdated::decl(&cfg),
+        Receipted::decl(&cfg),
+        SessionOpened::decl(&cfg),
+        SessionFrameAnswer::decl(&cfg),
+        SessionClosed::decl(&cfg),
+        Authenticated::decl(&cfg),
+        KeyInfo::decl(&cfg),
+        KeyList::decl(&cfg),
         KeyGenerated::decl(&cfg),
         Signature::decl(&cfg),
         SignedTransaction::decl(&cfg),
@@ -40,15 +64,24 @@ fn render() -> String {
         writeln!(out, "export {decl}\n").unwrap();
     }
 
-    out.push_str("/** The operation names (`op`). */\nexport type Operation = Request['op'];\n\n");
+    out.push_str("/** The frame operation names (`op`). */\nexport type FrameOp = Request['op'];\n\n");
+    out.push_str("/** The body operation names (`op` of a stamped or session body). */\nexport type OperationName = Operation['op'];\n\n");
+    out.push_str(
+        "/** The answer type each body operation gets when it succeeds. */\nexport type OperationAnswerTypes = {\n",
+    );
+    for (op, answer) in Operation::ANSWERS {
+        writeln!(out, "  {op}: '{answer}';").unwrap();
+    }
+    out.push_str("};\n\n");
+    out.push_str("/** The successful answer to body operation `O`. */\nexport type OperationAnswerOf<O extends OperationName> = Extract<Response, { type: OperationAnswerTypes[O] }>;\n\n");
     out.push_str("/** The answer type each operation gets when it succeeds. */\nexport type AnswerTypes = {\n");
     for (op, answer) in Request::ANSWERS {
         writeln!(out, "  {op}: '{answer}';").unwrap();
     }
     out.push_str("};\n\n");
-    out.push_str("/** The request of operation `O`. */\nexport type RequestOf<O extends Operation> = Extract<Request, { op: O }>;\n\n");
+    out.push_str("/** The request of operation `O`. */\nexport type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;\n\n");
     out.push_str(
-        "/** The successful answer to operation `O`. */\nexport type AnswerOf<O extends Operation> = Extract<Response, { type: AnswerTypes[O] }>;\n\n",
+        "/** The successful answer to operation `O`. */\nexport type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;\n\n",
     );
 
     let union = |codes: Vec<&str>| codes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(" | ");
@@ -84,6 +117,10 @@ fn typescript_bindings_are_current() {
 #[test]
 fn every_operation_declares_its_answer() {
     assert_eq!(Request::ANSWERS.len(), Request::NAMES.len());
+    assert_eq!(Operation::ANSWERS.len(), Operation::NAMES.len());
+    for (op, answer) in Operation::ANSWERS {
+        assert!(Response::NAMES.contains(answer), "{op} answers unknown type {answer}");
+    }
     for (op, answer) in Request::ANSWERS {
         assert!(Request::NAMES.contains(op));
         assert!(Response::NAMES.contains(answer), "{op} answers unknown type {answer}");
@@ -95,7 +132,7 @@ fn docs_list_every_operation_and_code() {
     let docs = include_str!("../../../docs/protocol.md");
     let codes =
         EnclaveErrorCode::ALL.iter().map(|c| c.as_str()).chain(ProtocolErrorCode::ALL.iter().map(|c| c.as_str()));
-    for name in Request::NAMES.iter().chain(Response::NAMES).copied().chain(codes) {
+    for name in Request::NAMES.iter().chain(Operation::NAMES).chain(Response::NAMES).copied().chain(codes) {
         assert!(docs.contains(&format!("`{name}`")), "docs/protocol.md does not list `{name}`");
     }
 }

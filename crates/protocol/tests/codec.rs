@@ -22,14 +22,83 @@ fn all_requests() -> Vec<Request> {
         Request::Ping(PingArgs { payload: vec![1, 2, 3] }),
         Request::Describe(DescribeArgs {}),
         Request::Attest(AttestArgs { nonce: vec![9; 32] }),
-        Request::GenerateKey(GenerateKeyArgs { curve: Curve::Secp256k1 }),
-        Request::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519 }),
-        Request::SignDigest(SignDigestArgs { key_id: "k1".into(), digest: vec![7; 32] }),
-        Request::SignEthereumTransaction(SignEthereumTransactionArgs {
+        Request::Evidence(EvidenceArgs {}),
+        Request::UpdateConfig(UpdateConfigArgs { signed_config: vec![0xa2; 40] }),
+        Request::Stamped(StampedArgs {
+            body: encode_body(&all_operations()[0]),
+            stamp: Some(Stamp {
+                principal: "desk".into(),
+                timestamp_us: 1,
+                nonce: vec![3; 16],
+                signature: vec![4; 64],
+            }),
+        }),
+        Request::Stamped(StampedArgs { body: vec![0xa0], stamp: None }),
+        Request::SessionOpen(SessionOpenArgs { handshake: vec![5; 48] }),
+        Request::SessionFrame(SessionFrameArgs { session_id: vec![6; 16], frame: vec![7; 80] }),
+        Request::SessionClose(SessionCloseArgs { session_id: vec![6; 16] }),
+    ]
+}
+
+fn all_operations() -> Vec<Operation> {
+    vec![
+        Operation::GenerateKey(GenerateKeyArgs {
+            curve: Curve::Secp256k1,
+            purpose: KeyPurpose::Ethereum,
+            label: "a".into(),
+        }),
+        Operation::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519, purpose: KeyPurpose::Raw, label: "b".into() }),
+        Operation::ImportKey(ImportKeyArgs {
+            curve: Curve::Secp256k1,
+            purpose: KeyPurpose::Raw,
+            label: "c".into(),
+            enc: vec![1; 32],
+            ciphertext: vec![2; 48],
+        }),
+        Operation::ListKeys(ListKeysArgs {}),
+        Operation::SignDigest(SignDigestArgs { key_id: "k1".into(), digest: vec![7; 32] }),
+        Operation::SignEthereumTransaction(SignEthereumTransactionArgs {
             key_id: "k1".into(),
             unsigned_tx: vec![2, 0xc0],
         }),
+        Operation::SignPersonalMessage(SignPersonalMessageArgs { key_id: "k1".into(), message: b"hi".to_vec() }),
+        Operation::SignTypedData(SignTypedDataArgs { key_id: "k1".into(), typed_data: "{}".into() }),
     ]
+}
+
+#[test]
+fn operation_bodies_round_trip_and_refuse_bad_input() {
+    for operation in all_operations() {
+        let body = encode_body(&operation);
+        assert_eq!(decode_body(&body).unwrap(), operation);
+    }
+    let refuse = |bytes: &[u8]| decode_body(bytes).unwrap_err().code();
+    assert_eq!(refuse(&[]), "EMPTY_FRAME");
+    assert_eq!(refuse(&[0xa1, 0x62]), "MALFORMED_FRAME");
+    assert_eq!(refuse(&cbor(&map(&[("op", Value::Text("ping".into()))]))), "UNKNOWN_OPERATION");
+    assert_eq!(
+        refuse(&cbor(&map(&[("key_id", Value::Text("k".into())), ("op", Value::Text("list_keys".into()))]))),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        refuse(&cbor(&map(&[("op", Value::Text("list_keys".into())), ("extra", Value::Bool(true))]))),
+        "INVALID_ARGUMENT"
+    );
+    let mut trailing = encode_body(&Operation::ListKeys(ListKeysArgs {}));
+    trailing.push(0);
+    assert_eq!(refuse(&trailing), "MALFORMED_FRAME");
+    // A frame-level op is not an operation body.
+    assert_eq!(refuse(&cbor(&map(&[("op", Value::Text("stamped".into()))]))), "UNKNOWN_OPERATION");
+}
+
+#[test]
+fn session_plaintexts_round_trip() {
+    let request = SessionRequest { id: 9, receipt: true, body: vec![0xa0] };
+    assert_eq!(decode_session_request(&encode_cbor(&request)).unwrap(), request);
+    let answer = SessionAnswer { id: 9, answer: all_responses()[0].clone(), receipt: Some(vec![1, 2]) };
+    assert_eq!(decode_session_answer(&encode_cbor(&answer)).unwrap(), answer);
+    let answer = SessionAnswer { id: 9, answer: all_responses()[1].clone(), receipt: None };
+    assert_eq!(decode_session_answer(&encode_cbor(&answer)).unwrap(), answer);
 }
 
 fn all_responses() -> Vec<Response> {
@@ -38,11 +107,43 @@ fn all_responses() -> Vec<Response> {
         Response::Description(Description {
             protocol_version: PROTOCOL_VERSION,
             module_id: "i-0-enc".into(),
-            identity_public_key: vec![4; 97],
+            attested_keys: vec![4; 97],
             pcrs: vec![vec![0u8; 48]; 3],
         }),
         Response::Attestation(Attestation { document: vec![0xd2; 100] }),
-        Response::KeyGenerated(KeyGenerated { key_id: "k1".into(), curve: Curve::Secp256k1, public_key: vec![2; 33] }),
+        Response::KeyGenerated(KeyGenerated {
+            key_id: "k1".into(),
+            curve: Curve::Secp256k1,
+            purpose: KeyPurpose::Ethereum,
+            label: "hot".into(),
+            public_key: vec![2; 33],
+        }),
+        Response::Evidence(Evidence {
+            attestation: vec![1; 10],
+            attestation_hash: vec![2; 32],
+            signed_config: vec![3; 5],
+            config_hash: vec![4; 32],
+            config_version: 3,
+        }),
+        Response::ConfigUpdated(ConfigUpdated { config_hash: vec![4; 32], version: 3, attestation_hash: vec![2; 32] }),
+        Response::Receipted(Receipted {
+            answer: Box::new(Response::Signature(Signature { signature: vec![1; 64], recovery_id: Some(0) })),
+            receipt: vec![0xd2; 90],
+        }),
+        Response::SessionOpened(SessionOpened { session_id: vec![6; 16], handshake: vec![1; 48] }),
+        Response::SessionFrame(SessionFrameAnswer { session_id: vec![6; 16], frame: vec![1; 48] }),
+        Response::SessionClosed(SessionClosed { session_id: vec![6; 16] }),
+        Response::Authenticated(Authenticated { principal: "desk".into(), expires_at_us: 5 }),
+        Response::KeyList(KeyList {
+            keys: vec![KeyInfo {
+                key_id: "k1".into(),
+                curve: Curve::Ed25519,
+                purpose: KeyPurpose::Raw,
+                label: "x".into(),
+                owner: "desk".into(),
+                public_key: vec![1; 32],
+            }],
+        }),
         Response::Signature(Signature { signature: vec![1; 64], recovery_id: Some(1) }),
         Response::Signature(Signature { signature: vec![1; 64], recovery_id: None }),
         Response::SignedTransaction(SignedTransaction { raw: vec![2, 0xc0] }),
@@ -73,7 +174,7 @@ fn wire_format_is_a_flat_map_with_byte_strings() {
     let bytes = encode_request(&RequestFrame { id: 7, request: Request::Attest(AttestArgs { nonce: vec![0xab; 4] }) });
     let value: Value = ciborium::from_reader(body_of(&bytes)).unwrap();
     let expected = map(&[
-        ("v", Value::Integer(1.into())),
+        ("v", Value::Integer(u64::from(PROTOCOL_VERSION).into())),
         ("id", Value::Integer(7.into())),
         ("op", Value::Text("attest".into())),
         ("nonce", Value::Bytes(vec![0xab; 4])),
@@ -87,20 +188,20 @@ fn request_error(value: &Value) -> ProtocolError {
 
 #[test]
 fn every_error_code_with_the_request_id_when_readable() {
-    let v = || ("v", Value::Integer(1.into()));
+    let v = || ("v", Value::Integer(u64::from(PROTOCOL_VERSION).into()));
     let id = || ("id", Value::Integer(42.into()));
 
     let e = request_error(&map(&[v(), id(), ("op", Value::Text("launch_missiles".into()))]));
     assert_eq!((e.code(), e.request_id), ("UNKNOWN_OPERATION", Some(42)));
 
-    let e = request_error(&map(&[("v", Value::Integer(2.into())), id(), ("op", Value::Text("ping".into()))]));
+    let e = request_error(&map(&[("v", Value::Integer(99.into())), id(), ("op", Value::Text("ping".into()))]));
     assert_eq!((e.code(), e.request_id), ("UNSUPPORTED_VERSION", Some(42)));
 
     // Known op, wrong argument type.
     let e = request_error(&map(&[v(), id(), ("op", Value::Text("ping".into())), ("payload", Value::Text("x".into()))]));
     assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
     // Missing argument.
-    let e = request_error(&map(&[v(), id(), ("op", Value::Text("sign_digest".into()))]));
+    let e = request_error(&map(&[v(), id(), ("op", Value::Text("attest".into()))]));
     assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
     // Unknown extra field: refused, never silently ignored.
     let e = request_error(&map(&[v(), id(), ("op", Value::Text("describe".into())), ("policy", Value::Bool(true))]));
@@ -126,12 +227,12 @@ fn every_error_code_with_the_request_id_when_readable() {
     ]));
     assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
     // Duplicate argument.
-    let key = || ("key_id", Value::Text("k".into()));
-    let e = request_error(&map(&[v(), id(), ("op", Value::Text("sign_digest".into())), key(), key()]));
+    let key = || ("nonce", Value::Bytes(vec![1]));
+    let e = request_error(&map(&[v(), id(), ("op", Value::Text("attest".into())), key(), key()]));
     assert_eq!((e.code(), e.request_id), ("INVALID_ARGUMENT", Some(42)));
     // Non-text argument keys (serde would otherwise read 0 as the first field).
     let e = request_error(&Value::Map(vec![
-        (Value::Text("v".into()), Value::Integer(1.into())),
+        (Value::Text("v".into()), Value::Integer(u64::from(PROTOCOL_VERSION).into())),
         (Value::Text("id".into()), Value::Integer(42.into())),
         (Value::Text("op".into()), Value::Text("attest".into())),
         (Value::Integer(0.into()), Value::Bytes(vec![1])),

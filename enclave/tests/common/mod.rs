@@ -1,14 +1,17 @@
-//! What the enclave's socket tests share: a simulator-backed enclave, and
+//! What the enclave's socket tests share: a simulator-backed enclave, the
+//! development configuration (fixed test credentials), stamped requests, and
 //! reading one answer frame off a socket.
 // Each test file uses a different subset.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use sentinel_config::{Alg, Credential, CredentialKind};
 use sentinel_enclave::{Enclave, EnclaveConfig};
 use sentinel_nsm::simulator::SimulatedNsm;
-use sentinel_protocol::{decode_response, ErrorAnswer, Response, ResponseFrame};
+use sentinel_protocol::{decode_response, ErrorAnswer, Operation, Request, Response, ResponseFrame, UpdateConfigArgs};
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
 
@@ -16,12 +19,82 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
+pub fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64
+}
+
 /// An enclave with the NSM simulator keeping its dev CA in `dir`; also returns the dev root (DER).
 pub fn simulated_enclave(dir: &std::path::Path, image: &[u8], module_id: &str) -> (Arc<Enclave>, Vec<u8>) {
+    simulated_enclave_with(dir, image, module_id, &EnclaveConfig::default())
+}
+
+pub fn simulated_enclave_with(
+    dir: &std::path::Path,
+    image: &[u8],
+    module_id: &str,
+    config: &EnclaveConfig,
+) -> (Arc<Enclave>, Vec<u8>) {
     let nsm = SimulatedNsm::open(dir, sentinel_nsm::pcr::pcrs_from_artifact(image), Arc::new(now_ms)).unwrap();
     let root_der = nsm.root_der().to_vec();
-    let enclave = Enclave::new(Arc::new(nsm), module_id.into(), &EnclaveConfig::default()).unwrap();
+    let enclave = Enclave::new(Arc::new(nsm), module_id.into(), config).unwrap();
     (Arc::new(enclave), root_der)
+}
+
+/// Test-only credentials (fixed seeds; never used outside tests).
+pub fn admin() -> Credential {
+    Credential::generate(CredentialKind::Admin, "dev-admin", Alg::Ed25519, &[0xad; 32]).unwrap()
+}
+
+pub fn client() -> Credential {
+    Credential::generate(CredentialKind::Client, "dev-client", Alg::Ed25519, &[0xc1; 32]).unwrap()
+}
+
+/// A second principal (its own seed), for permission tests.
+pub fn other_client(id: &str) -> Credential {
+    Credential::generate(CredentialKind::Client, id, Alg::Ed25519, &[0xc2; 32]).unwrap()
+}
+
+/// The development configuration (version 1) for [`admin`] and [`client`], signed by the admin.
+pub fn dev_signed_config() -> Vec<u8> {
+    sentinel_config::development_signed_configuration(&admin(), &client()).unwrap().encode()
+}
+
+/// `update_config` with the development configuration.
+pub fn install_dev_config_request() -> Request {
+    Request::UpdateConfig(UpdateConfigArgs { signed_config: dev_signed_config() })
+}
+
+/// Installs the development configuration directly (no socket).
+pub fn install_dev_config(enclave: &Enclave) {
+    let answer = enclave.handle(install_dev_config_request());
+    assert!(matches!(answer, Response::ConfigUpdated(_)), "{answer:?}");
+}
+
+/// A fresh 16-byte stamp nonce (unique within the process).
+pub fn fresh_nonce() -> [u8; 16] {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let mut nonce = [0u8; 16];
+    nonce[..8].copy_from_slice(&NEXT.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    nonce[8..].copy_from_slice(&(std::process::id() as u64).to_be_bytes());
+    nonce
+}
+
+/// `operation` stamped now by `credential`.
+pub fn stamped_by(credential: &Credential, operation: &Operation) -> Request {
+    Request::Stamped(sentinel_client::stamped_request(credential, operation, now_us(), fresh_nonce()))
+}
+
+/// `operation` stamped now by the development principal.
+pub fn stamped(operation: &Operation) -> Request {
+    stamped_by(&client(), operation)
+}
+
+/// The inner answer and receipt of a `receipted` answer; panics on any other answer.
+pub fn receipted(response: Response) -> (Response, Vec<u8>) {
+    match response {
+        Response::Receipted(r) => (*r.answer, r.receipt),
+        other => panic!("expected a receipted answer, got {other:?}"),
+    }
 }
 
 /// Reads one length-prefixed answer frame.
@@ -39,4 +112,18 @@ pub fn error_code(response: &Response) -> &str {
         Response::Error(ErrorAnswer { code, .. }) => code,
         other => panic!("expected an error, got {other:?}"),
     }
+}
+
+/// `config` signed by `signers` (admin credentials), as an envelope.
+pub fn sign_config(config: &sentinel_config::Configuration, signers: &[&Credential]) -> Vec<u8> {
+    let mut signed = sentinel_config::SignedConfig::new(config.encode(), Vec::new()).unwrap();
+    for s in signers {
+        signed.sign(s).unwrap();
+    }
+    signed.encode()
+}
+
+/// The development configuration document (version 1) for [`admin`] and [`client`].
+pub fn dev_config() -> sentinel_config::Configuration {
+    sentinel_config::development_configuration(admin().public_key(), client().public_key())
 }

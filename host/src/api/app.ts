@@ -12,9 +12,11 @@
  * Host allow-list (a web page that rebinds its own DNS name to 127.0.0.1
  * cannot drive the API from the user's browser: its requests carry its name).
  *
- * Not yet here: client request authentication. Request bodies will be signed
- * by the client and the signature verified inside the enclave (a later issue);
- * checking it in this untrusted process would only pretend to protect keys.
+ * Client authentication is not done here: operations on keys arrive as
+ * bodies stamped (signed) by a principal, relayed unchanged to the enclave,
+ * which verifies the stamp against its attested configuration and answers with
+ * a signed receipt (routes/stamped.ts). Checking stamps in this untrusted
+ * process would only pretend to protect keys.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -34,8 +36,8 @@ import { errorBody, httpStatusFor } from './errors.ts';
 import { hostAllowed, hostPolicy } from './host-allowlist.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { healthRoutes } from './routes/health.ts';
-import { keyRoutes } from './routes/keys.ts';
-import { signingRoutes } from './routes/signing.ts';
+import { evidenceRoutes } from './routes/evidence.ts';
+import { stampedRoutes } from './routes/stamped.ts';
 
 /** Where a simulated NSM's attestation documents chain to (local mode only). */
 export interface DevRoot {
@@ -149,8 +151,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const api: ApiInstance = app.withTypeProvider<TypeBoxTypeProvider>();
   healthRoutes(api, context);
   attestationRoutes(api, context);
-  keyRoutes(api, context);
-  signingRoutes(api, context);
+  evidenceRoutes(api, context);
+  stampedRoutes(api, context);
   return app;
 }
 

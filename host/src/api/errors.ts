@@ -26,6 +26,37 @@ const ENCLAVE_STATUS: Record<EnclaveErrorCode, number> = {
   TOO_MANY_CONNECTIONS: 503,
   SIGNATURE_SELF_CHECK_FAILED: 500,
   INTERNAL: 500,
+  KEY_PURPOSE_MISMATCH: 400,
+  INVALID_LABEL: 400,
+  INVALID_BODY: 400,
+  INVALID_IMPORTED_KEY: 400,
+  // Authentication: who sent this could not be established.
+  STAMP_MISSING: 401,
+  STAMP_MALFORMED: 400,
+  UNKNOWN_PRINCIPAL: 401,
+  STAMP_SIGNATURE_INVALID: 401,
+  STAMP_EXPIRED: 401,
+  STAMP_REPLAYED: 401,
+  // Authorization: the principal is known, the configuration does not allow this.
+  OPERATION_NOT_PERMITTED: 403,
+  KEY_NOT_PERMITTED: 403,
+  // The principal's own key quota (`max_keys`); KEY_LIMIT_REACHED is the enclave's.
+  KEY_QUOTA_EXCEEDED: 403,
+  // Too many stamps within the window to remember their nonces: load, retry later.
+  REPLAY_CACHE_FULL: 429,
+  UNKNOWN_SESSION: 404,
+  TOO_MANY_SESSIONS: 429,
+  SESSION_HANDSHAKE_FAILED: 401,
+  SESSION_AUTH_FAILED: 401,
+  // The session can no longer be used (a frame failed to decrypt or arrived out of order): open a new one.
+  SESSION_BROKEN: 410,
+  SESSION_EXPIRED: 401,
+  // Configuration updates.
+  CONFIG_ROLLBACK: 409,
+  CONFIG_QUORUM_NOT_MET: 403,
+  CONFIG_INVALID: 400,
+  // The enclave has no configuration yet: it serves nothing but ping and describe.
+  NOT_CONFIGURED: 503,
 };
 
 const STATUS: Record<string, number> = {

@@ -68,11 +68,15 @@ export function chainCheck(devRoot: boolean, at: string): Check {
 export const SIGNATURE_CHECK: Check = { id: 'signature', text: 'COSE_Sign1 ES384 signature by the leaf certificate' };
 export const NOT_DEBUG_CHECK: Check = { id: 'not-debug', text: 'not a debug-mode enclave (PCR0 not all zero)' };
 
-/** Not checked by anything yet: nothing the API answers is signed by the attested key (next issue). */
+/**
+ * Shown, not compared by this command: the document's `public_key` is the attested key bundle
+ * (receipt, session and import keys) and its `user_data` the configuration hash. Answers are bound
+ * to them by receipts, which `verifyReceipt` (and the stamped client) checks per answer.
+ */
 export const UNBOUND = ['public-key', 'user-data'] as const;
 export const UNBOUND_NOTE =
-  'public key, user data: shown but NOT yet bound to API answers (the keys and signatures the API returns ' +
-  'are not signed by the attested key yet)';
+  'public key (attested key bundle), user data (0x02 + configuration hash): shown, not compared here; ' +
+  'compare the configuration hash with the one you expect, and verify each answer\'s receipt (verifyReceipt)';
 
 /** One `  label        value` line. */
 export function field(label: string, value: string): string {

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 
 import { isCoreError } from '../core.ts';
 import { runAttestVerify } from './attest-verify.ts';
+import { runConfigInit, runConfigShow, runConfigSign, type ConfigInitOptions, type ConfigSignOptions } from './config.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { runUp, type UpOptions } from './up.ts';
 import { runVerify } from './verify.ts';
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the local stack: the enclave (simulated NSM), the sidecar and the API')
     .option('--port <port>', 'API port (0: any free port)', '8787')
     .option('--host <host>', 'API address to bind (a non-loopback address prints a warning)', '127.0.0.1')
-    .option('--data-dir <dir>', 'enclave data directory (simulated NSM state, dev root)', '.sentinel')
+    .option('--data-dir <dir>', 'data directory: simulated NSM state and dev root; admin.key, client.key, config.cbor (created on first run)', '.sentinel')
     .option('--enclave-bin <path>', 'enclave binary (default: target/release/sentinel-enclave)')
     .option('--enclave-logs', "pass the enclave's log lines through to stderr")
     .option('--busy-poll', 'latency mode: the enclave spins on each connection instead of sleeping (costs a core)')
@@ -77,6 +78,37 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = runAttestVerify(opts);
       },
     );
+
+  const config = program.command('config').description('the signed configuration: admins, principals, permissions');
+  config
+    .command('init')
+    .description('create admin keys (mode 0600) and an unsigned configuration document (JSON to edit + canonical CBOR)')
+    .requiredOption('--data-dir <dir>', 'directory for the admin keys (admin.key, or admin-N.key with several admins)')
+    .option('--admins <n>', 'number of admins', '1')
+    .option('--threshold <m>', 'signatures an update needs (default: a majority of the admins)')
+    .option('--alg <alg>', 'key algorithm: ed25519, p256 or secp256k1', 'ed25519')
+    .option('--client <id>', 'also create client.key and a principal with this id (every operation, own keys)')
+    .option('--out <file>', 'the JSON document (default: DIR/config.json; its CBOR goes next to it as NAME.unsigned.cbor)')
+    .action((opts: ConfigInitOptions) => {
+      exitCode = runConfigInit(opts);
+    });
+  config
+    .command('sign')
+    .description("add an admin's signature: JSON or CBOR document in, signed envelope out (an envelope gains one)")
+    .requiredOption('--config <file>', 'config.json, config.unsigned.cbor, or a signed envelope')
+    .requiredOption('--admin-key <file>', "the admin's credential file")
+    .option('--out <file>', 'where to write the envelope (default: the envelope itself, or NAME.cbor)')
+    .action((opts: ConfigSignOptions) => {
+      exitCode = runConfigSign(opts);
+    });
+  config
+    .command('show')
+    .description('print a configuration (JSON, CBOR document or signed envelope): document, config hash, signers')
+    .argument('<file>', 'the configuration file')
+    .option('--json', 'print as JSON')
+    .action((file: string, opts: { json?: boolean }) => {
+      exitCode = runConfigShow(file, opts);
+    });
 
   try {
     await program.parseAsync(argv);

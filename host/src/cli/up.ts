@@ -1,8 +1,10 @@
 /**
  * `zcp up`: the whole local stack in one process tree.
  *
- * Starts the enclave binary (simulated NSM), connects the sidecar to it,
- * serves the API, and on SIGINT/SIGTERM stops them in dependency order: the
+ * Creates (first run) or reuses the development credentials and signed
+ * configuration in the data directory (local/dev-config.ts), starts the
+ * enclave binary (simulated NSM) with that configuration, connects the
+ * sidecar to it, serves the API, and on SIGINT/SIGTERM stops them in dependency order: the
  * API stops accepting, the sidecar closes, the enclave gets SIGTERM and is
  * waited for. If the enclave dies on its own, so does the stack, loudly.
  */
@@ -14,6 +16,7 @@ import { join, resolve } from 'node:path';
 
 import { buildApp, type DevRoot } from '../api/app.ts';
 import { checkAllowedHosts } from '../api/host-allowlist.ts';
+import { ensureDevConfiguration, type DevConfiguration } from '../local/dev-config.ts';
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
@@ -44,8 +47,8 @@ export function nonLoopbackWarning(host: string): string | undefined {
   if (isLoopbackAddress(host)) return undefined;
   return [
     `WARNING: --host ${host} is not a loopback address: the API will accept connections from other machines.`,
-    '  It speaks plain HTTP and has no client authentication yet (signed requests arrive with a later issue):',
-    '  anyone who can reach this port can generate keys and sign with them.',
+    '  It speaks plain HTTP (no TLS). Key operations need a stamp from a configured principal, checked by the',
+    '  enclave, but anyone who can reach this port can read evidence and attestations and see requests in clear.',
     '  Bind to 127.0.0.1 (the default) unless that is what you want. Clients must use this address or a name',
     '  given with --allowed-host; other Host headers get 421 HOST_NOT_ALLOWED.',
   ].join('\n');
@@ -88,12 +91,21 @@ export async function runUp(opts: UpOptions): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const socketPath = socketPathFor(dataDir);
 
+  let dev: DevConfiguration;
+  try {
+    dev = ensureDevConfiguration(dataDir);
+  } catch (e) {
+    console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    return 1;
+  }
+
   let enclave: EnclaveProcess;
   try {
     enclave = await startEnclave({
       bin: opts.enclaveBin ?? DEFAULT_ENCLAVE_BIN,
       socketPath,
       dataDir,
+      configPath: dev.configPath,
       busyPoll: opts.busyPoll,
       onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
     });
@@ -126,14 +138,14 @@ export async function runUp(opts: UpOptions): Promise<number> {
     return 1;
   }
 
-  printBanner(address, enclave);
-
+  // Handlers first: a Ctrl-C the moment the banner says it may be pressed must stop the stack cleanly.
   let onSignal!: (signal: NodeJS.Signals) => void;
   const signalled = new Promise<NodeJS.Signals>((resolveSignal) => {
     onSignal = resolveSignal;
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  printBanner(address, enclave, dev);
   try {
     const outcome = await Promise.race([
       signalled.then((signal) => ({ signal })),
@@ -164,13 +176,18 @@ function devRootOf(enclave: EnclaveProcess): DevRoot | undefined {
   return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
 }
 
-function printBanner(address: string, enclave: EnclaveProcess): void {
+function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfiguration): void {
   const ready = enclave.ready;
-  const devRoot = ready.nsm === 'simulator' ? ready.dev_root_der : undefined;
+  const devRoot = ready.nsm === 'simulator' ? (ready.dev_root_der ?? undefined) : undefined;
+  const made = (file: DevConfiguration['created'][number]): string => (dev.created.includes(file) ? ' (created)' : '');
   console.log('Sentinel local stack is up');
   console.log(`  API        ${address}`);
   console.log(`  enclave    pid ${enclave.child.pid}, ${ready.listen}`);
   console.log(`  PCR0       ${ready.pcr0}`);
+  console.log(`  config     ${dev.configPath}${made('config.cbor')}`);
+  console.log(`  config hash  ${ready.config_hash ?? '(none installed)'}`);
+  console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
+  console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);
   if (devRoot !== undefined) {
     console.log('  NSM        SIMULATOR: attestation documents chain to a DEVELOPMENT root, not AWS hardware');
     console.log(`  dev root   ${devRoot}`);

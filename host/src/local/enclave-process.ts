@@ -27,9 +27,12 @@ export interface EnclaveReady {
   pcr0: string;
   pcr1: string;
   pcr2: string;
-  identity_public_key: string;
-  user_data: string;
-  dev_root_der?: string;
+  /** The attested key bundle (hex, 97 bytes): `01 || receipt key || session key || import key`. */
+  attested_keys: string;
+  /** SHA-256 of the configuration in force (hex), or null while none is installed. */
+  config_hash: string | null;
+  max_keys?: number;
+  dev_root_der?: string | null;
 }
 
 export interface EnclaveExit {
@@ -50,6 +53,8 @@ export interface StartEnclaveOptions {
   bin?: string;
   socketPath: string;
   dataDir: string;
+  /** Signed configuration to install at boot (`--config`); without it the enclave answers only ping/describe. */
+  configPath?: string;
   readyTimeoutMs?: number;
   /** Latency mode (`--busy-poll`): one spinning enclave thread per connection. */
   busyPoll?: boolean;
@@ -74,6 +79,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   // the enclave itself, in order (API first, enclave last).
   // `--nsm simulator` explicitly: a hardware build then exits at once saying it has no simulator.
   const args = ['--unix-socket', options.socketPath, '--nsm', 'simulator', '--data-dir', options.dataDir];
+  if (options.configPath !== undefined) args.push('--config', options.configPath);
   if (options.busyPoll) args.push('--busy-poll');
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],

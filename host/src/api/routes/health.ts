@@ -18,7 +18,7 @@ export function healthRoutes(app: ApiInstance, ctx: RouteContext): void {
         protocolVersion: described.protocol_version,
         pcr0: described.pcrs[0] ? toHex(described.pcrs[0]) : null,
         pcrs: described.pcrs.map(toHex),
-        identityPublicKey: toHex(described.identity_public_key),
+        attestedKeys: toHex(described.attested_keys),
       },
       ...(ctx.devRoot ? { attestationRoot: { kind: 'development', path: ctx.devRoot.path, sha256: ctx.devRoot.sha256 } } : {}),
     };

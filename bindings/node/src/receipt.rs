@@ -1,0 +1,120 @@
+//! N-API face of receipts and the attested key bundle (`sentinel-evidence`).
+//! No logic here: the options object is deserialized into the crate's
+//! `ReceiptOptionsSpec` (a wrong type or an unknown key is
+//! `INVALID_ARGUMENT`), the crate verifies, and its shared JS view comes back,
+//! so the WASM builds give the same object from the same code. The one thing
+//! a binding supplies is the current time when `options.now` is omitted.
+// napi-rs registers the exports only outside `cfg(test)`, and this module is
+// private, so the lib's unit-test build would see them as dead code.
+#![cfg_attr(test, allow(dead_code))]
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use sentinel_error::InvalidArgument;
+use sentinel_evidence::{
+    attested_keys_request, decode_receipt_claims_request, verify_receipt_request, ReceiptOptionsSpec,
+};
+
+use super::throw;
+
+// The objects below only declare the TypeScript shapes; values are
+// deserialized into / serialized from `sentinel_evidence`'s types with serde,
+// as the WASM build does.
+
+#[allow(dead_code)]
+#[napi(object, object_to_js = false)]
+pub struct VerifyReceiptOptions {
+    /// Trusted root certificate (DER): `awsNitroRootG1()` for real enclaves, a simulator's dev root locally.
+    pub root: Uint8Array,
+    /// Expected PCR0 (48 bytes, or hex). Unset = any image.
+    pub expected_pcr0: Option<Either<Uint8Array, String>>,
+    /// Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked.
+    pub expected_config_hash: Option<Either<Uint8Array, String>>,
+    /// When to judge the document's certificate chain, Unix ms. Defaults to the current time.
+    pub now: Option<f64>,
+    /// Accept a debug-mode (all-zero PCR0) document. Defaults to `false`.
+    pub allow_debug: Option<bool>,
+}
+
+/// Signed claims of a receipt; bytes as `0x`-prefixed lowercase hex.
+#[allow(dead_code)]
+#[napi(object, object_from_js = false)]
+pub struct ReceiptClaims {
+    pub request_id: String,
+    /// µs since the Unix epoch (exact: at most 2^53 - 1).
+    pub timestamp_us: f64,
+    pub principal: String,
+    #[napi(ts_type = "string | null")]
+    pub key_id: Option<String>,
+    pub op: String,
+    pub payload_hash: String,
+    #[napi(ts_type = "'allowed' | 'denied'")]
+    pub decision: String,
+    #[napi(ts_type = "string | null")]
+    pub code: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub result_hash: Option<String>,
+    pub rules_evaluated: Vec<String>,
+    pub config_hash: String,
+    pub attestation_hash: String,
+}
+
+/// The enclave's attested key bundle; `0x` hex.
+#[allow(dead_code)]
+#[napi(object, object_from_js = false)]
+pub struct AttestedKeys {
+    /// Ed25519, signs receipts.
+    pub receipt_key: String,
+    /// X25519, session handshake.
+    pub session_key: String,
+    /// X25519, key import.
+    pub import_key: String,
+}
+
+#[allow(dead_code)]
+#[napi(object, object_from_js = false)]
+pub struct VerifiedReceipt {
+    pub claims: ReceiptClaims,
+    #[napi(ts_type = "'aws-nitro' | 'other'")]
+    pub root_kind: String,
+    pub attested_keys: AttestedKeys,
+    /// The document's PCR0, `0x` hex.
+    pub pcr0: String,
+}
+
+fn now_ms() -> f64 {
+    // A clock before 1970 is not a time anything verifies at; 0 then fails the chain check.
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64)
+}
+
+/// Verifies a receipt against the enclave's attestation document: the document
+/// (chain to `options.root`, PCR0), the key bundle and `user_data` it carries,
+/// the receipt's binding to both, and its Ed25519 signature (docs/receipts.md).
+#[napi(catch_unwind, ts_return_type = "VerifiedReceipt")]
+pub fn verify_receipt<'env>(
+    env: &'env Env,
+    receipt: &[u8],
+    attestation_document: &[u8],
+    #[napi(ts_arg_type = "VerifyReceiptOptions")] options: Unknown,
+) -> Result<Unknown<'env>> {
+    let options: ReceiptOptionsSpec =
+        env.from_js_value(options).map_err(|e| throw(env, InvalidArgument::new("options", e.reason)))?;
+    let view = verify_receipt_request(receipt, attestation_document, &options, now_ms).map_err(|e| throw(env, e))?;
+    env.to_js_value(&view)
+}
+
+/// Decodes a receipt's claims WITHOUT verifying anything (no signature, no
+/// document): for display and debugging only.
+#[napi(catch_unwind, ts_return_type = "ReceiptClaims")]
+pub fn unsafe_decode_receipt_claims<'env>(env: &'env Env, receipt: &[u8]) -> Result<Unknown<'env>> {
+    let view = decode_receipt_claims_request(receipt).map_err(|e| throw(env, e))?;
+    env.to_js_value(&view)
+}
+
+/// Parses an attestation document's `public_key` as the attested key bundle
+/// (`0x01 || receipt || session || import`).
+#[napi(catch_unwind, ts_return_type = "AttestedKeys")]
+pub fn attested_keys<'env>(env: &'env Env, public_key: &[u8]) -> Result<Unknown<'env>> {
+    let view = attested_keys_request(public_key).map_err(|e| throw(env, e))?;
+    env.to_js_value(&view)
+}

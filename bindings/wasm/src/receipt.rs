@@ -1,0 +1,87 @@
+//! WASM face of receipts and the attested key bundle (`sentinel-evidence`),
+//! mirroring `bindings/node/src/receipt.rs`: the options object is
+//! deserialized into the crate's `ReceiptOptionsSpec` (a wrong type or an
+//! unknown key is `INVALID_ARGUMENT`), the crate verifies, and its shared JS
+//! view comes back. The binding supplies only the current time when
+//! `options.now` is omitted (`Date.now()`).
+//! Also compiled into `@sentinel/verify-wasm`, the browser verifier.
+use sentinel_error::InvalidArgument;
+use sentinel_evidence::{
+    attested_keys_request, decode_receipt_claims_request, verify_receipt_request, ReceiptOptionsSpec,
+};
+use wasm_bindgen::prelude::*;
+
+use crate::attestation::{js_error, to_js};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_RECEIPT: &'static str = r#"
+export interface VerifyReceiptOptions {
+  /** Trusted root certificate (DER): `awsNitroRootG1()` for real enclaves, a simulator's dev root locally. */
+  root: Uint8Array;
+  /** Expected PCR0 (48 bytes, or hex). Unset = any image. */
+  expectedPcr0?: Uint8Array | string;
+  /** Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked. */
+  expectedConfigHash?: Uint8Array | string;
+  /** When to judge the document's certificate chain, Unix ms. Defaults to the current time. */
+  now?: number;
+  /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
+  allowDebug?: boolean;
+}
+/** Signed claims of a receipt; bytes as `0x`-prefixed lowercase hex. */
+export interface ReceiptClaims {
+  requestId: string;
+  /** µs since the Unix epoch (exact: at most 2^53 - 1). */
+  timestampUs: number;
+  principal: string;
+  keyId: string | null;
+  op: string;
+  payloadHash: string;
+  decision: 'allowed' | 'denied';
+  code: string | null;
+  resultHash: string | null;
+  rulesEvaluated: string[];
+  configHash: string;
+  attestationHash: string;
+}
+/** The enclave's attested key bundle; `0x` hex. */
+export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
+export interface VerifiedReceipt {
+  claims: ReceiptClaims;
+  rootKind: 'aws-nitro' | 'other';
+  attestedKeys: AttestedKeys;
+  /** The document's PCR0, `0x` hex. */
+  pcr0: string;
+}
+"#;
+
+/// Verifies a receipt against the enclave's attestation document: the document
+/// (chain to `options.root`, PCR0), the key bundle and `user_data` it carries,
+/// the receipt's binding to both, and its Ed25519 signature (docs/receipts.md).
+#[wasm_bindgen(js_name = verifyReceipt, unchecked_return_type = "VerifiedReceipt")]
+pub fn verify_receipt(
+    receipt: &[u8],
+    #[wasm_bindgen(js_name = attestationDocument)] attestation_document: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "VerifyReceiptOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let options: ReceiptOptionsSpec = serde_wasm_bindgen::from_value(options).map_err(|e| {
+        // The error wraps a JS `Error`, whose string form starts with its class name.
+        let text = e.to_string();
+        js_error(InvalidArgument::new("options", text.strip_prefix("Error: ").unwrap_or(&text)))
+    })?;
+    let view = verify_receipt_request(receipt, attestation_document, &options, js_sys::Date::now).map_err(js_error)?;
+    to_js(&view)
+}
+
+/// Decodes a receipt's claims WITHOUT verifying anything (no signature, no
+/// document): for display and debugging only.
+#[wasm_bindgen(js_name = unsafeDecodeReceiptClaims, unchecked_return_type = "ReceiptClaims")]
+pub fn unsafe_decode_receipt_claims(receipt: &[u8]) -> Result<JsValue, JsValue> {
+    to_js(&decode_receipt_claims_request(receipt).map_err(js_error)?)
+}
+
+/// Parses an attestation document's `public_key` as the attested key bundle
+/// (`0x01 || receipt || session || import`).
+#[wasm_bindgen(js_name = attestedKeys, unchecked_return_type = "AttestedKeys")]
+pub fn attested_keys(#[wasm_bindgen(js_name = publicKey)] public_key: &[u8]) -> Result<JsValue, JsValue> {
+    to_js(&attested_keys_request(public_key).map_err(js_error)?)
+}

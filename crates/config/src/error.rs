@@ -1,0 +1,222 @@
+//! Every refusal carries a stable SCREAMING_SNAKE code, so the enclave, the
+//! host and clients branch on the same string, and a message naming the field
+//! (`principals[2].keys[0].public_key`) so a human can fix the document.
+//! Codes are part of the public contract (docs/configuration.md lists them);
+//! messages are not.
+
+use core::fmt;
+
+/// Generates a code enum with its string form and its `ALL` list.
+macro_rules! codes {
+    ($(#[$meta:meta])* pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $code:literal ),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name { $( $(#[$vmeta])* $variant, )* }
+
+        impl $name {
+            /// Every code, in the order of the docs/configuration.md table.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable string form.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $code, )* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+codes! {
+    /// Why a configuration document, a signed envelope or a credential was refused.
+    pub enum ConfigErrorCode {
+        /// Not one well-formed CBOR item (or JSON text for the JSON form): syntax,
+        /// truncation, trailing bytes, a map key twice, nesting too deep.
+        Malformed = "CONFIG_MALFORMED",
+        /// Well-formed CBOR that is not the canonical encoding of its value.
+        NotCanonical = "CONFIG_NOT_CANONICAL",
+        /// A size cap exceeded (bytes, list lengths, string lengths).
+        TooLarge = "CONFIG_TOO_LARGE",
+        /// A field missing, of the wrong type or out of range.
+        Invalid = "CONFIG_INVALID",
+        /// A field this version does not know.
+        UnknownField = "CONFIG_UNKNOWN_FIELD",
+        /// An admin id, principal id or signer id twice.
+        DuplicateId = "CONFIG_DUPLICATE_ID",
+        /// The same public key twice (two admins, or two principals, or one principal).
+        DuplicateKey = "CONFIG_DUPLICATE_KEY",
+        /// `admins.threshold` is 0 or larger than the number of admin keys.
+        InvalidThreshold = "CONFIG_INVALID_THRESHOLD",
+        /// An `alg` other than `ed25519`, `p256`, `secp256k1`.
+        UnknownAlg = "CONFIG_UNKNOWN_ALG",
+        /// A public key of the wrong length or not a valid point.
+        InvalidKey = "CONFIG_INVALID_KEY",
+        /// An operation name outside the known set.
+        UnknownOperation = "CONFIG_UNKNOWN_OPERATION",
+        /// An update whose version is not strictly greater than the current one.
+        Rollback = "CONFIG_ROLLBACK",
+        /// Fewer than `threshold` distinct admins signed with a valid signature.
+        QuorumNotMet = "CONFIG_QUORUM_NOT_MET",
+        /// A credential file (client.key / admin.key) that cannot be used.
+        CredentialInvalid = "CREDENTIAL_INVALID",
+    }
+}
+
+codes! {
+    /// Why a request stamp was refused ([`crate::StampVerifier::verify`]).
+    pub enum StampErrorCode {
+        /// The request carries no stamp (the enclave reports it; the verifier never sees one).
+        Missing = "STAMP_MISSING",
+        /// A stamp of the wrong shape: nonce length, signature length, undecodable CBOR.
+        Malformed = "STAMP_MALFORMED",
+        /// `timestamp_us` outside `now_us ± stamp_window_ms`.
+        Expired = "STAMP_EXPIRED",
+        /// No principal with this id in the configuration.
+        UnknownPrincipal = "UNKNOWN_PRINCIPAL",
+        /// The same principal and nonce were accepted within the window.
+        Replayed = "STAMP_REPLAYED",
+        /// The replay cache holds `capacity` live nonces: refused rather than forgetting one.
+        ReplayCacheFull = "REPLAY_CACHE_FULL",
+        /// No key of the principal verifies the signature over the stamp digest.
+        SignatureInvalid = "STAMP_SIGNATURE_INVALID",
+    }
+}
+
+/// A refused configuration, envelope or credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    kind: ConfigErrorCode,
+    message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(kind: ConfigErrorCode, message: impl Into<String>) -> Self {
+        ConfigError { kind, message: message.into() }
+    }
+
+    /// The stable code, e.g. `"CONFIG_ROLLBACK"`.
+    pub fn code(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// The code as an enum, for exhaustive matching in Rust.
+    pub fn kind(&self) -> ConfigErrorCode {
+        self.kind
+    }
+
+    /// What was wrong, naming the field. Not stable.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl sentinel_error::CodedError for ConfigError {
+    fn code(&self) -> &'static str {
+        ConfigError::code(self)
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+}
+
+/// A refused stamp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StampError {
+    kind: StampErrorCode,
+    message: String,
+}
+
+impl StampError {
+    pub(crate) fn new(kind: StampErrorCode, message: impl Into<String>) -> Self {
+        StampError { kind, message: message.into() }
+    }
+
+    /// The stable code, e.g. `"STAMP_REPLAYED"`.
+    pub fn code(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// The code as an enum, for exhaustive matching in Rust.
+    pub fn kind(&self) -> StampErrorCode {
+        self.kind
+    }
+
+    /// What was wrong. Not stable; never contains the signature or nonce bytes.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for StampError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message)
+    }
+}
+
+impl std::error::Error for StampError {}
+
+impl sentinel_error::CodedError for StampError {
+    fn code(&self) -> &'static str {
+        StampError::code(self)
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+}
+
+/// Shorthand used across the crate.
+pub(crate) fn refuse<T>(kind: ConfigErrorCode, message: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError::new(kind, message))
+}
+
+/// The codes as plain strings, for callers that report them without this
+/// crate's enums (the enclave's refusals, the bindings, docs tests).
+pub mod codes {
+    use super::{ConfigErrorCode as C, StampErrorCode as S};
+
+    pub const CONFIG_MALFORMED: &str = C::Malformed.as_str();
+    pub const CONFIG_NOT_CANONICAL: &str = C::NotCanonical.as_str();
+    pub const CONFIG_TOO_LARGE: &str = C::TooLarge.as_str();
+    pub const CONFIG_INVALID: &str = C::Invalid.as_str();
+    pub const CONFIG_UNKNOWN_FIELD: &str = C::UnknownField.as_str();
+    pub const CONFIG_DUPLICATE_ID: &str = C::DuplicateId.as_str();
+    pub const CONFIG_DUPLICATE_KEY: &str = C::DuplicateKey.as_str();
+    pub const CONFIG_INVALID_THRESHOLD: &str = C::InvalidThreshold.as_str();
+    pub const CONFIG_UNKNOWN_ALG: &str = C::UnknownAlg.as_str();
+    pub const CONFIG_INVALID_KEY: &str = C::InvalidKey.as_str();
+    pub const CONFIG_UNKNOWN_OPERATION: &str = C::UnknownOperation.as_str();
+    pub const CONFIG_ROLLBACK: &str = C::Rollback.as_str();
+    pub const CONFIG_QUORUM_NOT_MET: &str = C::QuorumNotMet.as_str();
+    pub const CREDENTIAL_INVALID: &str = C::CredentialInvalid.as_str();
+
+    pub const STAMP_MISSING: &str = S::Missing.as_str();
+    pub const STAMP_MALFORMED: &str = S::Malformed.as_str();
+    pub const STAMP_EXPIRED: &str = S::Expired.as_str();
+    pub const UNKNOWN_PRINCIPAL: &str = S::UnknownPrincipal.as_str();
+    pub const STAMP_REPLAYED: &str = S::Replayed.as_str();
+    pub const REPLAY_CACHE_FULL: &str = S::ReplayCacheFull.as_str();
+    pub const STAMP_SIGNATURE_INVALID: &str = S::SignatureInvalid.as_str();
+
+    /// The principal is authenticated but its configuration does not list the operation.
+    pub const OPERATION_NOT_PERMITTED: &str = "OPERATION_NOT_PERMITTED";
+    /// The key exists but the principal's `keys_allowed` does not cover it.
+    pub const KEY_NOT_PERMITTED: &str = "KEY_NOT_PERMITTED";
+    /// Creating or importing one more key would exceed the principal's `max_keys`.
+    pub const KEY_QUOTA_EXCEEDED: &str = "KEY_QUOTA_EXCEEDED";
+
+    /// The codes the enclave reports for authorization refusals (it owns those errors).
+    pub const AUTHORIZATION: &[&str] = &[OPERATION_NOT_PERMITTED, KEY_NOT_PERMITTED, KEY_QUOTA_EXCEEDED];
+}

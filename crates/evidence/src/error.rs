@@ -1,0 +1,127 @@
+//! Every refusal carries a stable SCREAMING_SNAKE code (docs/receipts.md lists
+//! them) and a message naming the field at fault. Failures of the attestation
+//! document itself keep `sentinel-attestation`'s own codes unchanged, so a
+//! caller sees `CERTIFICATE_NOT_VALID_AT_TIME` or `ROOT_MISMATCH` whether it
+//! verified the document alone or through a receipt.
+
+use core::fmt;
+
+/// Why a key bundle, a `user_data`, a receipt or its binding was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `public_key` is absent, not 97 bytes, not version 0x01, or its receipt
+    /// key is not an Ed25519 point.
+    AttestedKeysMalformed,
+    /// `user_data` is absent, not 33 bytes or not version 0x02.
+    UserDataMalformed,
+    /// The receipt is not the COSE_Sign1 this format defines, or its claims
+    /// are not canonical CBOR of the defined shape.
+    ReceiptMalformed,
+    /// The Ed25519 signature does not verify with the attested receipt key.
+    ReceiptSignatureInvalid,
+    /// `attestation_hash` is not SHA-256 of the document given.
+    ReceiptAttestationMismatch,
+    /// `config_hash` differs from the document's `user_data` or from the
+    /// caller's expected configuration hash.
+    ReceiptConfigMismatch,
+    /// The document's PCR0 is not the caller's expected one.
+    ReceiptPcr0Mismatch,
+    /// The attestation document (or a time / expectation argument) was
+    /// refused by `sentinel-attestation`; its code is passed through.
+    Attestation(sentinel_attestation::ErrorCode),
+}
+
+impl ErrorCode {
+    /// The codes this crate defines (the attestation codes come on top).
+    pub const OWN: &'static [ErrorCode] = &[
+        Self::AttestedKeysMalformed,
+        Self::UserDataMalformed,
+        Self::ReceiptMalformed,
+        Self::ReceiptSignatureInvalid,
+        Self::ReceiptAttestationMismatch,
+        Self::ReceiptConfigMismatch,
+        Self::ReceiptPcr0Mismatch,
+    ];
+
+    /// The stable string form, e.g. `"RECEIPT_SIGNATURE_INVALID"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AttestedKeysMalformed => "ATTESTED_KEYS_MALFORMED",
+            Self::UserDataMalformed => "USER_DATA_MALFORMED",
+            Self::ReceiptMalformed => "RECEIPT_MALFORMED",
+            Self::ReceiptSignatureInvalid => "RECEIPT_SIGNATURE_INVALID",
+            Self::ReceiptAttestationMismatch => "RECEIPT_ATTESTATION_MISMATCH",
+            Self::ReceiptConfigMismatch => "RECEIPT_CONFIG_MISMATCH",
+            Self::ReceiptPcr0Mismatch => "RECEIPT_PCR0_MISMATCH",
+            Self::Attestation(code) => code.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal: a stable [`ErrorCode`] plus a message naming the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorCode,
+    message: String,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorCode, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// The stable code, e.g. `"RECEIPT_MALFORMED"` or `"ROOT_MISMATCH"`.
+    pub fn code(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// The code as an enum, for exhaustive matching in Rust.
+    pub fn kind(&self) -> ErrorCode {
+        self.kind
+    }
+
+    /// What was wrong, naming the field. Not stable.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<sentinel_attestation::Error> for Error {
+    fn from(e: sentinel_attestation::Error) -> Self {
+        Self { kind: ErrorCode::Attestation(e.kind()), message: e.message().to_owned() }
+    }
+}
+
+impl sentinel_error::CodedError for Error {
+    fn code(&self) -> &'static str {
+        Error::code(self)
+    }
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+}
+
+/// Shorthand used across the crate.
+pub(crate) fn err<T>(kind: ErrorCode, message: impl Into<String>) -> Result<T, Error> {
+    Err(Error::new(kind, message))
+}
+
+/// `RECEIPT_MALFORMED` with `message`.
+pub(crate) fn malformed(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ReceiptMalformed, message)
+}

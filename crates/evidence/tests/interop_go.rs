@@ -1,0 +1,217 @@
+//! Independent implementation: receipts this crate signs, on documents the NSM
+//! simulator issues, verified by `test/interop/cose-go`, a Go program written
+//! from docs/receipts.md with other libraries (veraison/go-cose for COSE and
+//! Ed25519/ES384, fxamacker/cbor for strict decoding and RFC 8949 core
+//! deterministic re-encoding, crypto/x509 for the chain). Tampered receipts
+//! must fail there too.
+//!
+//! Needs Go (on PATH or /usr/local/go/bin/go); it is never skipped: without Go
+//! this test fails. Modules come from the Go module proxy the first time, into
+//! `${XDG_CACHE_HOME:-~/.cache}/sentinel/go` (GOMODCACHE and GOCACHE, which CI
+//! caches), with `-mod=readonly` so go.mod / go.sum are used as committed.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use common::{h, Enclave, T0_MS};
+use coset::{iana, CborSerializable, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+use ed25519_dalek::Signer;
+use sentinel_evidence::{sign_receipt, verify_receipt, ReceiptClaims, SigningKey, UserData};
+use serde_json::Value;
+
+fn go() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("go"))
+        .find(|p| p.is_file());
+    on_path.or_else(|| Some(PathBuf::from("/usr/local/go/bin/go")).filter(|p| p.is_file())).expect(
+        "this test needs the Go toolchain (`go` on PATH or /usr/local/go/bin/go) to build test/interop/cose-go; \
+         it is not skipped",
+    )
+}
+
+/// Builds the Go verifier once per test process.
+fn verifier() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test/interop/cose-go");
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .expect("HOME or XDG_CACHE_HOME")
+            .join("sentinel/go");
+        let binary = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cose-go");
+        let output = Command::new(go())
+            .args(["build", "-o"])
+            .arg(&binary)
+            .arg(".")
+            .current_dir(&source)
+            .env("GOFLAGS", "-mod=readonly")
+            .env("GOMODCACHE", cache.join("mod"))
+            .env("GOCACHE", cache.join("build"))
+            .env("GOTOOLCHAIN", "local")
+            .env("CGO_ENABLED", "0")
+            .output()
+            .expect("run go build");
+        assert!(output.status.success(), "go build failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        binary
+    })
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new(enclave: &Enclave) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("root.der"), enclave.nsm.root_der()).unwrap();
+        Self { dir }
+    }
+
+    /// Runs the Go verifier on `receipt` and `document`.
+    fn run(&self, receipt: &[u8], document: &[u8]) -> Output {
+        let (r, d) = (self.dir.path().join("receipt.cbor"), self.dir.path().join("document.cbor"));
+        std::fs::write(&r, receipt).unwrap();
+        std::fs::write(&d, document).unwrap();
+        Command::new(verifier())
+            .arg("-root")
+            .arg(self.dir.path().join("root.der"))
+            .args(["-at", &(T0_MS + 60_000).to_string()])
+            .arg(&r)
+            .arg(&d)
+            .output()
+            .expect("run cose-go")
+    }
+}
+
+fn accepted(output: &Output) -> Value {
+    assert!(output.status.success(), "cose-go refused:\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON claims")
+}
+
+fn refused(output: &Output, reason: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "cose-go accepted a bad receipt: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(stderr.starts_with("FAIL: ") && stderr.contains(reason), "expected {reason:?}, got {stderr}");
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+fn expected_json(c: &ReceiptClaims, enclave: &Enclave) -> Value {
+    serde_json::json!({
+        "op": c.op, "code": c.code, "key_id": c.key_id, "decision": c.decision.as_str(), "principal": c.principal,
+        "request_id": hex0x(&c.request_id), "config_hash": hex0x(&c.config_hash),
+        "payload_hash": hex0x(&c.payload_hash), "timestamp_us": c.timestamp_us,
+        "rules_evaluated": c.rules_evaluated, "attestation_hash": hex0x(&c.attestation_hash),
+        "result_hash": c.result_hash.map(|r| hex0x(&r)),
+        "module_id": "sentinel-dev-simulator", "receipt_key": hex0x(&enclave.keys.receipt),
+    })
+}
+
+/// A validly signed receipt around any payload bytes (built with coset, not our signer).
+fn sign_payload(payload: Vec<u8>, key: &SigningKey) -> Vec<u8> {
+    CoseSign1Builder::new()
+        .protected(HeaderBuilder::new().algorithm(iana::Algorithm::EdDSA).build())
+        .payload(payload)
+        .create_signature(b"", |tbs| key.sign(tbs).to_bytes().to_vec())
+        .build()
+        .to_tagged_vec()
+        .unwrap()
+}
+
+#[test]
+fn go_cose_verifies_fresh_receipts() {
+    let enclave = Enclave::boot(&format!("interop-{}", std::process::id()));
+    let files = Files::new(&enclave);
+    for claims in [enclave.claims(), enclave.denied_claims()] {
+        let receipt = enclave.sign(&claims);
+        // Ours accepts it, and so does the independent implementation, with the same claims.
+        verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap();
+        assert_eq!(accepted(&files.run(&receipt, &enclave.document)), expected_json(&claims, &enclave));
+    }
+    // Strings with escapes and non-ASCII, many rules, long principal (2-byte heads).
+    let claims = ReceiptClaims {
+        principal: format!("ünïcødé \"quoted\" {}", "x".repeat(300)),
+        rules_evaluated: (0..30).map(|i| format!("rule-{i}")).collect(),
+        key_id: None,
+        ..enclave.claims()
+    };
+    let receipt = enclave.sign(&claims);
+    assert_eq!(accepted(&files.run(&receipt, &enclave.document)), expected_json(&claims, &enclave));
+}
+
+#[test]
+fn go_cose_refuses_tampered_receipts() {
+    let enclave = Enclave::boot(&format!("interop-tamper-{}", std::process::id()));
+    let files = Files::new(&enclave);
+    let receipt = enclave.sign(&enclave.claims());
+    accepted(&files.run(&receipt, &enclave.document));
+
+    // A flipped byte in a claim.
+    let at = receipt.windows(10).position(|w| w == b"dev-client").unwrap();
+    let mut tampered = receipt.clone();
+    tampered[at] = b'D';
+    refused(&files.run(&tampered, &enclave.document), "receipt signature");
+    // A flipped bit of the signature.
+    let mut tampered = receipt.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    refused(&files.run(&tampered, &enclave.document), "receipt signature");
+    // Signed by another key.
+    let forged = sign_receipt(&enclave.claims(), &SigningKey::from_bytes(&h("attacker")));
+    refused(&files.run(&forged, &enclave.document), "receipt signature");
+    // A genuine document of the same enclave, but not the one the receipt names.
+    let later = enclave.document_with(
+        Some(enclave.keys.to_bytes().to_vec()),
+        Some(UserData { config_hash: enclave.config_hash }.to_bytes().to_vec()),
+        T0_MS + 1_000,
+    );
+    refused(&files.run(&receipt, &later), "attestation_hash");
+    // A configuration the document does not attest.
+    let other_config = enclave.sign(&ReceiptClaims { config_hash: h("other config"), ..enclave.claims() });
+    refused(&files.run(&other_config, &enclave.document), "config_hash");
+    // A tampered document.
+    let mut document = enclave.document.clone();
+    *document.last_mut().unwrap() ^= 1;
+    refused(&files.run(&receipt, &document), "attestation document");
+}
+
+#[test]
+fn both_implementations_refuse_non_canonical_claims() {
+    let enclave = Enclave::boot(&format!("interop-canonical-{}", std::process::id()));
+    let files = Files::new(&enclave);
+    let canonical = enclave.claims().to_cbor();
+    // Correctly signed, but the claims map has a one-byte-argument head (b8 0c instead of ac).
+    let long_head = [&[0xb8, 0x0c][..], &canonical[1..]].concat();
+    // ... or is an indefinite-length map.
+    let indefinite = [&[0xbf][..], &canonical[1..], &[0xff]].concat();
+    for payload in [long_head, indefinite] {
+        let receipt = sign_payload(payload, &enclave.receipt_key);
+        let ours = verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap_err();
+        assert_eq!(ours.code(), "RECEIPT_MALFORMED");
+        refused(&files.run(&receipt, &enclave.document), "claims");
+    }
+    // The canonical payload signed the same way is accepted by both (coset writes our bytes).
+    let receipt = sign_payload(canonical, &enclave.receipt_key);
+    assert_eq!(receipt, enclave.sign(&enclave.claims()));
+    accepted(&files.run(&receipt, &enclave.document));
+    // An untagged envelope is refused by both.
+    let untagged = receipt[1..].to_vec();
+    assert_eq!(
+        verify_receipt(&untagged, &enclave.document, &enclave.options()).unwrap_err().code(),
+        "RECEIPT_MALFORMED"
+    );
+    refused(&files.run(&untagged, &enclave.document), "tagged COSE_Sign1");
+    let _ = coset::CoseSign1::from_slice(&untagged).unwrap(); // it is a COSE_Sign1, just not tagged
+}

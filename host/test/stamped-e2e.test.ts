@@ -1,0 +1,171 @@
+/**
+ * The trust path end to end: the real local enclave (simulated NSM, development
+ * configuration), the API on a real port, and the stamped client, which trusts
+ * only the attestation document and the receipts, never the host.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { buildApp } from '../src/api/app.ts';
+import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
+import { createStampedClient, type StampedClient } from '../src/client/stamped-client.ts';
+import { core } from '../src/core.ts';
+import { EnclaveClient } from '../src/sidecar/client.ts';
+import { unixTransport } from '../src/sidecar/transport.ts';
+import { clientCredential, HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
+
+const maybe = HAVE_ENCLAVE ? describe : describe.skip;
+if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
+
+async function refusal(promise: Promise<unknown>): Promise<{ code?: string; message: string; receipt?: { verified: { claims: { decision: string; code: string | null } } } }> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as never;
+  }
+  throw new Error('expected a refusal');
+}
+
+maybe('stamped requests through the API to the real enclave', () => {
+  let enclave: TestEnclave;
+  let sidecar: EnclaveClient;
+  let app: FastifyInstance;
+  let url: string;
+  let client: StampedClient;
+  let root: Buffer;
+  /** Every request body the host received, as text. */
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    enclave = await startTestEnclave();
+    sidecar = new EnclaveClient({ transport: unixTransport(enclave.socketPath) });
+    await sidecar.connect();
+    app = buildApp({ enclave: sidecar });
+    app.addHook('preHandler', async (request) => {
+      if (request.body !== undefined) seen.push(JSON.stringify(request.body));
+    });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    root = readFileSync(enclave.process.ready.dev_root_der!);
+    client = await createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0 });
+  }, 30_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await sidecar?.close();
+    await enclave?.dispose();
+  });
+
+  it('verifies the evidence: the attested configuration is the one the enclave booted with', () => {
+    expect(client.principal).toBe('dev-client');
+    expect(client.evidence.configHash).toBe(`0x${enclave.process.ready.config_hash}`);
+    expect(client.evidence.attestedKeys.importKey).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(`01${client.evidence.attestedKeys.receiptKey.slice(2)}`).toBe(enclave.process.ready.attested_keys.slice(0, 66));
+  });
+
+  it('generates a key and signs a digest, with verified receipts', async () => {
+    const key = await client.generateKey({ curve: 'secp256k1', purpose: 'raw', label: 'e2e-raw' });
+    expect(key.verified.claims.decision).toBe('allowed');
+    expect(key.verified.claims.op).toBe('generate_key');
+    expect(key.verified.claims.principal).toBe('dev-client');
+    const digest = core.keccak256(Buffer.from('stamped e2e'));
+    const signed = await client.signDigest(key.keyId, digest);
+    expect(core.verifyDigest(key.publicKey, digest, signed.signature)).toBe(true);
+    expect(signed.verified.claims.keyId).toBe(key.keyId);
+    expect(signed.verified.claims.configHash).toBe(client.evidence.configHash);
+
+    const listed = await client.listKeys();
+    expect(listed.keys.map((k) => k.keyId)).toContain(key.keyId);
+  });
+
+  it('signs an EIP-1559 transaction that recovers to the key', async () => {
+    const key = await client.generateKey({ curve: 'secp256k1', purpose: 'ethereum', label: 'e2e-eth' });
+    const { raw, verified } = await client.signEthereumTransaction(key.keyId, Buffer.from(SAMPLE_UNSIGNED_TX, 'hex'));
+    expect(verified.claims.op).toBe('sign_ethereum_transaction');
+    const recovered = core.recoverEthereumTransactionSigner(raw);
+    expect(recovered.transaction.kind).toBe('eip1559');
+    expect(recovered.signer).toBe(core.ethereumAddress(key.publicKey));
+
+    const message = Buffer.from('hello from e2e');
+    const personal = await client.signPersonalMessage(key.keyId, message);
+    const digest = core.hashPersonalMessage(message);
+    expect(core.recoverPublicKey(digest, personal.signature, personal.recoveryId!).equals(key.publicKey)).toBe(true);
+  });
+
+  it('imports a key sealed with HPKE: the host never sees the secret', async () => {
+    let secret: Buffer;
+    do secret = randomBytes(32);
+    while ((() => { try { core.publicKeyFromSecret(secret); return false; } catch { return true; } })());
+    const secretHex = secret.toString('hex');
+    const expectedPublic = core.publicKeyFromSecret(secret, true);
+    const before = seen.length;
+    const key = await client.importKey({ curve: 'secp256k1', purpose: 'raw', label: 'e2e-imported', secretKey: secret });
+    expect(key.publicKey.equals(expectedPublic)).toBe(true);
+    expect(key.verified.claims.op).toBe('import_key');
+    const digest = core.keccak256(Buffer.from('imported'));
+    const signed = await client.signDigest(key.keyId, digest);
+    expect(core.verifyDigest(expectedPublic, digest, signed.signature)).toBe(true);
+    const bodies = seen.slice(before);
+    expect(bodies.length).toBeGreaterThanOrEqual(2);
+    for (const body of bodies) expect(body.toLowerCase()).not.toContain(secretHex);
+    secret.fill(0);
+  });
+
+  it('refuses an unstamped body with STAMP_MISSING, and proves it with a receipt', async () => {
+    const { answer, verified } = await client.send({ op: 'generate_key', curve: 'ed25519', purpose: 'raw', label: 'nope' }, { stamp: false });
+    expect(answer.type).toBe('error');
+    expect(answer.code).toBe('STAMP_MISSING');
+    expect(verified.claims.decision).toBe('denied');
+    expect(verified.claims.code).toBe('STAMP_MISSING');
+    // The raw HTTP status of that refusal.
+    const body = core.encodeBody({ op: 'list_keys' } as never);
+    const res = await fetch(`${url}/v1/stamped`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ body: `0x${body.toString('hex')}` }),
+    });
+    expect(res.status).toBe(401);
+    const json = (await res.json()) as { answer: { code: string }; receipt: string };
+    expect(json.answer.code).toBe('STAMP_MISSING');
+    expect(json.receipt).toMatch(/^0x[0-9a-f]+$/);
+  });
+
+  it('refuses a credential the configuration does not know', async () => {
+    const stranger = core.generateCredential('client', 'dev-client', 'ed25519');
+    const other = await createStampedClient({ url, credential: stranger, root, expectedPcr0: enclave.process.ready.pcr0 });
+    const refused = await refusal(other.generateKey({ curve: 'ed25519', purpose: 'raw', label: 'x' }));
+    expect(['UNKNOWN_PRINCIPAL', 'STAMP_SIGNATURE_INVALID']).toContain(refused.code);
+    expect(refused.receipt?.verified.claims.decision).toBe('denied');
+
+    const unknown = core.generateCredential('client', 'mallory', 'ed25519');
+    const mallory = await createStampedClient({ url, credential: unknown, root, expectedPcr0: enclave.process.ready.pcr0 });
+    expect((await refusal(mallory.listKeys())).code).toBe('UNKNOWN_PRINCIPAL');
+  });
+
+  it('refuses to trust evidence for another PCR0 or configuration', async () => {
+    const pcr0 = enclave.process.ready.pcr0;
+    const wrongPcr0 = `${pcr0.slice(0, -2)}${pcr0.endsWith('00') ? '01' : '00'}`;
+    const wrong = await refusal(createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: wrongPcr0 }));
+    expect(wrong.code).toBe('PCR_MISMATCH');
+    const otherConfig = await refusal(
+      createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: pcr0, expectedConfigHash: '00'.repeat(32) }),
+    );
+    expect(otherConfig.code).toBe('CONFIG_HASH_MISMATCH');
+  });
+
+  it('rejects an answer the host altered: its receipt no longer matches', async () => {
+    const key = await client.generateKey({ curve: 'ed25519', purpose: 'raw', label: 'e2e-tamper' });
+    // A host that flips a byte of every signature it relays.
+    const tampering: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).endsWith('/v1/stamped')) return res;
+      const json = (await res.json()) as { answer: { signature?: string } };
+      if (json.answer.signature) json.answer.signature = `0x${json.answer.signature.slice(2, 4) === 'ff' ? '00' : 'ff'}${json.answer.signature.slice(4)}`;
+      return new Response(JSON.stringify(json), { status: res.status, headers: { 'content-type': 'application/json' } });
+    };
+    const fooled = await createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0, fetch: tampering });
+    expect((await refusal(fooled.signDigest(key.keyId, Buffer.alloc(32, 1)))).code).toBe('RECEIPT_MISMATCH');
+  });
+});

@@ -1,0 +1,260 @@
+/**
+ * Receipts (crates/evidence via `verifyReceipt`, docs/receipts.md): the worked
+ * example's receipts (crates/evidence/tests/data/example.json: a simulated
+ * enclave's boot attestation document under its development root, two
+ * receipts, the test-only receipt key) verify in every build with the same
+ * result, and each way of getting the evidence wrong is refused with the same
+ * code in every build.
+ *
+ * Also checked here without our code: the receipt's Ed25519 signature over the
+ * RFC 9052 Sig_structure with node:crypto, and attestation_hash with SHA-256.
+ * (test/interop/cose-go checks the whole format with Go libraries.)
+ *
+ * Runs against all three builds that carry the verifier: native (N-API), wasm
+ * and the browser package `@sentinel/verify-wasm`.
+ */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { attempt, codeOf, concat, expectCode, fromHex, hex, sha256, utf8 } from './helpers.ts';
+import { attestationImplementations, native, type VerifiedReceipt } from './impls.ts';
+
+interface ClaimsView {
+  requestId: string;
+  timestampUs: number;
+  principal: string;
+  keyId: string | null;
+  op: string;
+  payloadHash: string;
+  decision: 'allowed' | 'denied';
+  code: string | null;
+  resultHash: string | null;
+  rulesEvaluated: string[];
+  configHash: string;
+  attestationHash: string;
+}
+interface Fixture {
+  root: string;
+  document: string;
+  later_document: string;
+  now_ms: number;
+  pcr0: string;
+  config_hash: string;
+  attested_keys: string;
+  user_data: string;
+  receipt_secret_key: string;
+  receipts: { allowed: string; denied: string };
+  claims: { allowed: ClaimsView; denied: ClaimsView };
+}
+
+const F = JSON.parse(
+  readFileSync(new URL('../../crates/evidence/tests/data/example.json', import.meta.url), 'utf8'),
+) as Fixture;
+const ROOT = fromHex(F.root);
+const DOCUMENT = fromHex(F.document);
+const LATER_DOCUMENT = fromHex(F.later_document);
+const ALLOWED = fromHex(F.receipts.allowed);
+const DENIED = fromHex(F.receipts.denied);
+const KEYS = fromHex(F.attested_keys);
+const NOW = F.now_ms;
+const WHICH = ['allowed', 'denied'] as const;
+
+/** The receipt with one byte replaced. */
+function withByte(bytes: Uint8Array, at: number, value: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  out[at] = value;
+  return out;
+}
+
+function indexOf(bytes: Uint8Array, needle: string): number {
+  const at = Buffer.from(bytes).indexOf(Buffer.from(needle, 'utf8'));
+  if (at < 0) throw new Error(`${needle} not found`);
+  return at;
+}
+
+/** Payload (claims) of a canonical receipt: `d2 84 43 a10127 a0 <bstr payload> 58 40 <sig>`. */
+function payloadOf(receipt: Uint8Array): Uint8Array {
+  const head = receipt[7]!;
+  const [len, skip] = head === 0x59 ? [(receipt[8]! << 8) | receipt[9]!, 3] : head === 0x58 ? [receipt[8]!, 2] : [head - 0x40, 1];
+  return receipt.subarray(7 + skip, 7 + skip + len);
+}
+
+function bstr(content: Uint8Array): Uint8Array {
+  const n = content.length;
+  const head = n < 24 ? [0x40 + n] : n < 256 ? [0x58, n] : [0x59, n >> 8, n & 0xff];
+  return concat(Uint8Array.from(head), content);
+}
+
+/** RFC 9052 Sig_structure ["Signature1", h'a10127', h'', payload]. */
+function sigStructure(payload: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0x84, 0x6a), utf8('Signature1'), Uint8Array.of(0x43, 0xa1, 0x01, 0x27, 0x40), bstr(payload));
+}
+
+/** A receipt around any payload, signed with the fixture's (test-only) receipt key through the core's signEd25519. */
+function signPayload(payload: Uint8Array): Uint8Array {
+  const signature = native.core.signEd25519(fromHex(F.receipt_secret_key), sigStructure(payload));
+  return concat(Uint8Array.of(0xd2, 0x84, 0x43, 0xa1, 0x01, 0x27, 0xa0), bstr(payload), Uint8Array.of(0x58, 0x40), signature);
+}
+
+describe('receipt example, checked without our code', () => {
+  it('the Ed25519 signature verifies over the RFC 9052 Sig_structure (node:crypto)', () => {
+    const spki = concat(fromHex('302a300506032b6570032100'), KEYS.subarray(1, 33));
+    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    for (const receipt of [ALLOWED, DENIED]) {
+      const signature = receipt.subarray(receipt.length - 64);
+      expect(hex(receipt.subarray(receipt.length - 66, receipt.length - 64))).toBe('5840');
+      expect(cryptoVerify(null, sigStructure(payloadOf(receipt)), key, signature)).toBe(true);
+      const tampered = withByte(receipt, indexOf(receipt, 'dev-client'), 0x44);
+      expect(cryptoVerify(null, sigStructure(payloadOf(tampered)), key, signature)).toBe(false);
+    }
+  });
+
+  it('attestation_hash is SHA-256 of the document, config_hash is in user_data', () => {
+    for (const which of WHICH) {
+      expect(F.claims[which].attestationHash).toBe(`0x${hex(sha256(DOCUMENT))}`);
+      expect(F.claims[which].configHash).toBe(`0x${hex(fromHex(F.user_data).subarray(1))}`);
+    }
+    expect(fromHex(F.user_data)[0]).toBe(0x02);
+    expect(KEYS[0]).toBe(0x01);
+    expect(KEYS.length).toBe(97);
+  });
+});
+
+describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
+  const { verifyReceipt, unsafeDecodeReceiptClaims, attestedKeys, verifyAttestation } = api;
+  const options = { root: ROOT, expectedPcr0: F.pcr0, expectedConfigHash: F.config_hash, now: NOW };
+
+  it('verifies the example receipts', () => {
+    for (const which of WHICH) {
+      const v: VerifiedReceipt = verifyReceipt(fromHex(F.receipts[which]), DOCUMENT, options);
+      expect(v.claims).toEqual(F.claims[which]);
+      expect(v.rootKind).toBe('other');
+      expect(v.pcr0).toBe(F.pcr0);
+      expect(v.attestedKeys).toEqual({
+        receiptKey: `0x${hex(KEYS.subarray(1, 33))}`,
+        sessionKey: `0x${hex(KEYS.subarray(33, 65))}`,
+        importKey: `0x${hex(KEYS.subarray(65, 97))}`,
+      });
+    }
+    expect(F.claims.denied).toMatchObject({ decision: 'denied', code: 'OPERATION_NOT_ALLOWED', resultHash: null });
+    expect(typeof F.claims.allowed.timestampUs).toBe('number');
+  });
+
+  it('the attested key bundle is the document public_key', () => {
+    const doc = verifyAttestation(DOCUMENT, { root: ROOT, atMs: NOW });
+    expect(doc.publicKey).toBe(hex(KEYS));
+    expect(doc.userData).toBe(hex(fromHex(F.user_data)));
+    expect(attestedKeys(fromHex(doc.publicKey!))).toEqual(verifyReceipt(ALLOWED, DOCUMENT, options).attestedKeys);
+  });
+
+  it('takes expectations as bytes or hex, and none at all', () => {
+    const bytes = { root: ROOT, expectedPcr0: fromHex(F.pcr0), expectedConfigHash: fromHex(F.config_hash), now: NOW };
+    const bare = { root: ROOT, expectedPcr0: F.pcr0.slice(2), expectedConfigHash: F.config_hash.slice(2).toUpperCase(), now: NOW };
+    for (const o of [bytes, bare, { root: ROOT, now: NOW }, { root: ROOT, now: NOW, allowDebug: false }]) {
+      expect(verifyReceipt(ALLOWED, DOCUMENT, o).claims).toEqual(F.claims.allowed);
+    }
+    // `null` is unset, as `undefined` is.
+    const nulls = { root: ROOT, now: NOW, expectedPcr0: null, expectedConfigHash: null, allowDebug: null };
+    expect(verifyReceipt(ALLOWED, DOCUMENT, nulls as never).claims).toEqual(F.claims.allowed);
+  });
+
+  it('refuses a tampered claim, a tampered signature and a forged key', () => {
+    const tampered = withByte(ALLOWED, indexOf(ALLOWED, 'dev-client'), 0x44); // 'D'
+    expectCode(() => verifyReceipt(tampered, DOCUMENT, options), 'RECEIPT_SIGNATURE_INVALID');
+    // Decoding without verification still works, and shows the tampered claim: never trust it.
+    expect(unsafeDecodeReceiptClaims(tampered).principal).toBe('Dev-client');
+    const badSignature = withByte(ALLOWED, ALLOWED.length - 1, ALLOWED[ALLOWED.length - 1]! ^ 1);
+    expectCode(() => verifyReceipt(badSignature, DOCUMENT, options), 'RECEIPT_SIGNATURE_INVALID');
+    // Claims naming a different document hash fail on the binding before the signature.
+    const at = indexOf(ALLOWED, 'attestation_hash') + 'attestation_hash'.length + 2;
+    expectCode(() => verifyReceipt(withByte(ALLOWED, at, ALLOWED[at]! ^ 1), DOCUMENT, options), 'RECEIPT_ATTESTATION_MISMATCH');
+  });
+
+  it('refuses a swapped document', () => {
+    // Same simulated enclave, same keys and configuration, issued a second later.
+    expectCode(() => verifyReceipt(ALLOWED, LATER_DOCUMENT, options), 'RECEIPT_ATTESTATION_MISMATCH');
+  });
+
+  it('refuses another configuration or image', () => {
+    const otherConfig = `0x${'00'.repeat(32)}`;
+    expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, expectedConfigHash: otherConfig }), 'RECEIPT_CONFIG_MISMATCH');
+    const otherPcr0 = `0x${F.pcr0.slice(2, -2)}${F.pcr0.endsWith('00') ? '01' : '00'}`;
+    expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, expectedPcr0: otherPcr0 }), 'RECEIPT_PCR0_MISMATCH');
+  });
+
+  it('passes the attestation codes through', () => {
+    const awsRoot = api.awsNitroRootG1();
+    expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, root: awsRoot }), 'ROOT_MISMATCH');
+    expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, now: NOW + 4 * 3600_000 }), 'CERTIFICATE_NOT_VALID_AT_TIME');
+    // Without `now` the current time is used: the example's leaf certificate
+    // (valid three hours from 2026-01-01T00:00Z) is not valid today.
+    const { now: _, ...withoutNow } = options;
+    expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, withoutNow), 'CERTIFICATE_NOT_VALID_AT_TIME');
+    const tamperedDocument = withByte(DOCUMENT, DOCUMENT.length - 1, DOCUMENT[DOCUMENT.length - 1]! ^ 1);
+    expectCode(() => verifyReceipt(ALLOWED, tamperedDocument, options), 'SIGNATURE_INVALID');
+  });
+
+  it('refuses malformed receipts, even validly signed ones', () => {
+    for (const bad of [new Uint8Array(0), ALLOWED.subarray(0, ALLOWED.length - 1), ALLOWED.subarray(1), concat(ALLOWED, Uint8Array.of(0))]) {
+      expectCode(() => verifyReceipt(bad, DOCUMENT, options), 'RECEIPT_MALFORMED');
+      expectCode(() => unsafeDecodeReceiptClaims(bad), 'RECEIPT_MALFORMED');
+    }
+    const claims = payloadOf(ALLOWED);
+    // The canonical payload, re-signed here, is the example receipt byte for byte.
+    expect(hex(signPayload(claims))).toBe(hex(ALLOWED));
+    // Correctly signed, but the map head spelled long (b8 0c) or indefinite (bf ... ff).
+    const longHead = concat(Uint8Array.of(0xb8, 0x0c), claims.subarray(1));
+    const indefinite = concat(Uint8Array.of(0xbf), claims.subarray(1), Uint8Array.of(0xff));
+    for (const payload of [longHead, indefinite]) {
+      expectCode(() => verifyReceipt(signPayload(payload), DOCUMENT, options), 'RECEIPT_MALFORMED');
+    }
+  });
+
+  it('attestedKeys slices the 97-byte bundle and refuses anything else', () => {
+    expect(attestedKeys(KEYS)).toEqual(verifyReceipt(ALLOWED, DOCUMENT, options).attestedKeys);
+    for (const bad of [KEYS.subarray(0, 96), concat(KEYS, Uint8Array.of(0)), withByte(KEYS, 0, 0x02), new Uint8Array(0)]) {
+      expectCode(() => attestedKeys(bad), 'ATTESTED_KEYS_MALFORMED');
+    }
+  });
+
+  it('refuses bad options with stable codes', () => {
+    const call = (o: unknown) => () => verifyReceipt(ALLOWED, DOCUMENT, o as typeof options);
+    for (const bad of [
+      {},
+      { now: NOW },
+      { root: null, now: NOW },
+      { root: 'root', now: NOW },
+      { root: ROOT, now: 'now' },
+      { root: ROOT, now: NOW, allowDebug: 1 },
+      { root: ROOT, now: NOW, expectedPcr0: 5 },
+      { root: ROOT, now: NOW, expectedPCR0: F.pcr0 }, // misspelt: refused, never ignored
+      5,
+      null,
+    ]) {
+      expectCode(call(bad), 'INVALID_ARGUMENT');
+    }
+    expectCode(call({ ...options, expectedPcr0: '0x00' }), 'INVALID_EXPECTATION');
+    expectCode(call({ ...options, expectedConfigHash: 'zz' }), 'INVALID_EXPECTATION');
+    expectCode(call({ ...options, expectedConfigHash: new Uint8Array(31) }), 'INVALID_EXPECTATION');
+    expectCode(call({ ...options, now: -1 }), 'INVALID_TIME');
+    expectCode(call({ ...options, now: 1.5 }), 'INVALID_TIME');
+  });
+});
+
+describe('receipts: every build answers the same', () => {
+  const cases: Array<[string, () => [Uint8Array, Uint8Array, unknown]]> = [
+    ['allowed', () => [ALLOWED, DOCUMENT, { root: ROOT, now: NOW }]],
+    ['denied', () => [DENIED, DOCUMENT, { root: ROOT, now: NOW, expectedPcr0: F.pcr0 }]],
+    ['swapped document', () => [ALLOWED, LATER_DOCUMENT, { root: ROOT, now: NOW }]],
+    ['tampered', () => [withByte(DENIED, indexOf(DENIED, 'denied'), 0x44), DOCUMENT, { root: ROOT, now: NOW }]],
+    ['truncated', () => [ALLOWED.subarray(0, 100), DOCUMENT, { root: ROOT, now: NOW }]],
+  ];
+  it.each(cases)('%s', (_name, make) => {
+    const [receipt, document, opts] = make();
+    const outcomes = attestationImplementations.map(({ api }) => {
+      const o = attempt(() => api.verifyReceipt(receipt, document, opts as never));
+      return o.threw ? { error: codeOf(() => api.verifyReceipt(receipt, document, opts as never)) } : { value: o.value };
+    });
+    for (const o of outcomes.slice(1)) expect(o).toEqual(outcomes[0]);
+  });
+});

@@ -1,0 +1,290 @@
+// Command cose-go verifies a Sentinel receipt with libraries that are not
+// Sentinel's: github.com/veraison/go-cose (COSE_Sign1, Ed25519 and ES384),
+// github.com/fxamacker/cbor (strict decoding and RFC 8949 core deterministic
+// encoding) and Go's crypto/x509. It is written from docs/receipts.md alone
+// and shares no code with crates/evidence.
+//
+//	cose-go -root ROOT.der -at UNIX_MS RECEIPT.cbor DOCUMENT.cbor
+//
+// It checks, in the order of docs/receipts.md: the document's ES384 COSE
+// signature with its leaf certificate and the leaf's chain to ROOT at the
+// time UNIX_MS; the attested key bundle and user_data layouts;
+// the receipt's envelope and headers; the claims' shape and deterministic
+// encoding; attestation_hash and config_hash; the Ed25519 signature. On
+// success it prints the claims as JSON (snake_case keys, bytes as 0x hex) and
+// exits 0; on any failure it prints "FAIL: <reason>" to stderr and exits 1.
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/veraison/go-cose"
+)
+
+// The attestation document payload (AWS Nitro format), the fields used here.
+type attestationDoc struct {
+	ModuleID    string          `cbor:"module_id"`
+	Digest      string          `cbor:"digest"`
+	Timestamp   uint64          `cbor:"timestamp"`
+	PCRs        map[int][]byte  `cbor:"pcrs"`
+	Certificate []byte          `cbor:"certificate"`
+	CABundle    [][]byte        `cbor:"cabundle"`
+	PublicKey   []byte          `cbor:"public_key"`
+	UserData    []byte          `cbor:"user_data"`
+	Nonce       cbor.RawMessage `cbor:"nonce"`
+}
+
+// The receipt claims, docs/receipts.md "The claims". Pointers are the
+// fields that may be null.
+type claims struct {
+	Op              string   `cbor:"op" json:"op"`
+	Code            *string  `cbor:"code" json:"code"`
+	KeyID           *string  `cbor:"key_id" json:"key_id"`
+	Decision        string   `cbor:"decision" json:"decision"`
+	Principal       string   `cbor:"principal" json:"principal"`
+	RequestID       []byte   `cbor:"request_id" json:"-"`
+	ConfigHash      []byte   `cbor:"config_hash" json:"-"`
+	ResultHash      []byte   `cbor:"result_hash" json:"-"`
+	PayloadHash     []byte   `cbor:"payload_hash" json:"-"`
+	TimestampUs     uint64   `cbor:"timestamp_us" json:"timestamp_us"`
+	RulesEvaluated  []string `cbor:"rules_evaluated" json:"rules_evaluated"`
+	AttestationHash []byte   `cbor:"attestation_hash" json:"-"`
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "FAIL: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func hex0x(b []byte) string { return "0x" + hex.EncodeToString(b) }
+
+func main() {
+	rootPath := flag.String("root", "", "trusted root certificate (DER)")
+	atMs := flag.Int64("at", 0, "time to judge the certificate chain at, Unix ms")
+	flag.Parse()
+	if flag.NArg() != 2 || *rootPath == "" || *atMs <= 0 {
+		fmt.Fprintln(os.Stderr, "usage: cose-go -root ROOT.der -at UNIX_MS RECEIPT.cbor DOCUMENT.cbor")
+		os.Exit(2)
+	}
+	receipt := mustRead(flag.Arg(0))
+	document := mustRead(flag.Arg(1))
+	root := mustRead(*rootPath)
+
+	doc, err := verifyDocument(document, root, time.UnixMilli(*atMs))
+	if err != nil {
+		fail("attestation document: %v", err)
+	}
+	// The attested key bundle: 0x01 || receipt (Ed25519) || session || import.
+	if len(doc.PublicKey) != 97 || doc.PublicKey[0] != 0x01 {
+		fail("public_key is not a version-1 attested key bundle (%d bytes)", len(doc.PublicKey))
+	}
+	receiptKey := ed25519.PublicKey(doc.PublicKey[1:33])
+	// user_data: 0x02 || config_hash.
+	if len(doc.UserData) != 33 || doc.UserData[0] != 0x02 {
+		fail("user_data is not 0x02 || config_hash (%d bytes)", len(doc.UserData))
+	}
+	configHash := doc.UserData[1:]
+
+	msg, c, err := decodeReceipt(receipt)
+	if err != nil {
+		fail("receipt: %v", err)
+	}
+	documentHash := sha256.Sum256(document)
+	if !bytes.Equal(c.AttestationHash, documentHash[:]) {
+		fail("attestation_hash is not SHA-256 of the document")
+	}
+	if !bytes.Equal(c.ConfigHash, configHash) {
+		fail("config_hash differs from the document's user_data")
+	}
+	verifier, err := cose.NewVerifier(cose.AlgorithmEdDSA, receiptKey)
+	if err != nil {
+		fail("receipt key: %v", err)
+	}
+	if err := msg.Verify(nil, verifier); err != nil {
+		fail("receipt signature: %v", err)
+	}
+
+	out := map[string]any{
+		"op": c.Op, "code": c.Code, "key_id": c.KeyID, "decision": c.Decision, "principal": c.Principal,
+		"request_id": hex0x(c.RequestID), "config_hash": hex0x(c.ConfigHash), "payload_hash": hex0x(c.PayloadHash),
+		"timestamp_us": c.TimestampUs, "rules_evaluated": c.RulesEvaluated,
+		"attestation_hash": hex0x(c.AttestationHash), "result_hash": nil,
+		"module_id": doc.ModuleID, "receipt_key": hex0x(receiptKey),
+	}
+	if c.ResultHash != nil {
+		out["result_hash"] = hex0x(c.ResultHash)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		fail("output: %v", err)
+	}
+}
+
+func mustRead(path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fail("%v", err)
+	}
+	return b
+}
+
+// verifyDocument checks the Nitro document's COSE_Sign1 (untagged, ES384)
+// with its leaf certificate, and the leaf's chain: cabundle[0] must be the
+// trusted root, cabundle[1..] are intermediates.
+func verifyDocument(document, root []byte, at time.Time) (*attestationDoc, error) {
+	var msg cose.UntaggedSign1Message
+	if err := msg.UnmarshalCBOR(document); err != nil {
+		return nil, fmt.Errorf("not an untagged COSE_Sign1: %w", err)
+	}
+	if alg, err := msg.Headers.Protected.Algorithm(); err != nil || alg != cose.AlgorithmES384 {
+		return nil, fmt.Errorf("protected header alg is not ES384 (%v, %v)", alg, err)
+	}
+	var doc attestationDoc
+	if err := cbor.Unmarshal(msg.Payload, &doc); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	if len(doc.CABundle) == 0 || !bytes.Equal(doc.CABundle[0], root) {
+		return nil, errors.New("cabundle[0] is not the trusted root")
+	}
+	leaf, err := x509.ParseCertificate(doc.Certificate)
+	if err != nil {
+		return nil, fmt.Errorf("leaf certificate: %w", err)
+	}
+	rootCert, err := x509.ParseCertificate(root)
+	if err != nil {
+		return nil, fmt.Errorf("root certificate: %w", err)
+	}
+	roots, intermediates := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(rootCert)
+	for _, der := range doc.CABundle[1:] {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("cabundle certificate: %w", err)
+		}
+		intermediates.AddCert(cert)
+	}
+	_, err = leaf.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: intermediates, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("certificate chain: %w", err)
+	}
+	key, ok := leaf.PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, errors.New("leaf key is not ECDSA")
+	}
+	verifier, err := cose.NewVerifier(cose.AlgorithmES384, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := msg.Verify(nil, verifier); err != nil {
+		return nil, fmt.Errorf("COSE signature: %w", err)
+	}
+	return &doc, nil
+}
+
+// decodeReceipt parses the tagged COSE_Sign1 and its claims, strictly.
+func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
+	var msg cose.Sign1Message
+	if err := msg.UnmarshalCBOR(receipt); err != nil {
+		return nil, nil, fmt.Errorf("not a tagged COSE_Sign1: %w", err)
+	}
+	// Protected header exactly {1: -8}, unprotected header empty.
+	if !bytes.Equal(msg.Headers.RawProtected, []byte{0x43, 0xa1, 0x01, 0x27}) {
+		return nil, nil, fmt.Errorf("protected header is not h'a10127' ({1: -8}): %x", []byte(msg.Headers.RawProtected))
+	}
+	if alg, err := msg.Headers.Protected.Algorithm(); err != nil || alg != cose.AlgorithmEdDSA {
+		return nil, nil, fmt.Errorf("alg is not EdDSA (%v, %v)", alg, err)
+	}
+	if len(msg.Headers.Unprotected) != 0 {
+		return nil, nil, errors.New("unprotected header is not empty")
+	}
+	if len(msg.Signature) != ed25519.SignatureSize {
+		return nil, nil, fmt.Errorf("signature is %d bytes", len(msg.Signature))
+	}
+	strict, err := cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Every key must be present (null when absent): check the key set first.
+	var generic map[string]cbor.RawMessage
+	if err := strict.Unmarshal(msg.Payload, &generic); err != nil {
+		return nil, nil, fmt.Errorf("claims: %w", err)
+	}
+	if len(generic) != 12 {
+		return nil, nil, fmt.Errorf("claims: %d keys, want 12", len(generic))
+	}
+	var c claims
+	if err := strict.Unmarshal(msg.Payload, &c); err != nil {
+		return nil, nil, fmt.Errorf("claims: %w", err)
+	}
+	for name, b := range map[string][]byte{"request_id": c.RequestID, "config_hash": c.ConfigHash,
+		"payload_hash": c.PayloadHash, "attestation_hash": c.AttestationHash} {
+		want := 32
+		if name == "request_id" {
+			want = 16
+		}
+		if len(b) != want {
+			return nil, nil, fmt.Errorf("claims: %s is %d bytes, want %d", name, len(b), want)
+		}
+	}
+	if c.ResultHash != nil && len(c.ResultHash) != 32 {
+		return nil, nil, fmt.Errorf("claims: result_hash is %d bytes", len(c.ResultHash))
+	}
+	if c.Decision != "allowed" && c.Decision != "denied" {
+		return nil, nil, fmt.Errorf("claims: decision %q", c.Decision)
+	}
+	// Re-encode in RFC 8949 core deterministic form: the payload must be exactly that.
+	canonical, err := canonicalClaims(&c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !bytes.Equal(canonical, msg.Payload) {
+		return nil, nil, errors.New("claims are not in core deterministic encoding")
+	}
+	return &msg, &c, nil
+}
+
+func canonicalClaims(c *claims) ([]byte, error) {
+	enc, err := cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		return nil, err
+	}
+	nullable := func(s *string) any {
+		if s == nil {
+			return nil
+		}
+		return *s
+	}
+	var resultHash any
+	if c.ResultHash != nil {
+		resultHash = c.ResultHash
+	}
+	rules := c.RulesEvaluated
+	if rules == nil {
+		rules = []string{}
+	}
+	return enc.Marshal(map[string]any{
+		"op": c.Op, "code": nullable(c.Code), "key_id": nullable(c.KeyID), "decision": c.Decision,
+		"principal": c.Principal, "request_id": c.RequestID, "config_hash": c.ConfigHash,
+		"result_hash": resultHash, "payload_hash": c.PayloadHash, "timestamp_us": c.TimestampUs,
+		"rules_evaluated": rules, "attestation_hash": c.AttestationHash,
+	})
+}
