@@ -5,15 +5,18 @@
 //! key, so the shape is fixed and a verifier in any language can check it.
 //!
 //! The CBOR is `ciborium`'s (=0.2.2, as in crates/config and
-//! crates/attestation): encoding builds a [`Value::Map`] whose entries are
-//! sorted by the bytes of their encoded keys, and `ciborium`'s encoder writes
-//! definite lengths and shortest heads. Decoding is strict: `ciborium` reads
-//! exactly one item spanning the whole input, then this module checks the
+//! crates/attestation). Encoding builds a [`Value::Map`] with the entries in
+//! the order of their encoded keys, and `ciborium`'s encoder writes definite
+//! lengths and shortest heads. Decoding is strict: `ciborium` reads one
+//! [`Value`] that must span the whole input (through `coset`'s
+//! `CborSerializable::from_slice`, the same decoder that reads the envelope,
+//! so the browser build carries one copy of it); this module then checks the
 //! shape (exactly the twelve keys, none twice, each value of its type and
 //! size, `timestamp_us` at most [`MAX_TIMESTAMP_US`]), and finally re-encodes
-//! the claims and compares bytes, so any non-canonical spelling is refused
-//! without checking an encoding rule by hand. All refusals are
-//! `RECEIPT_MALFORMED`, naming the key.
+//! the claims and compares bytes, so any non-canonical spelling (long heads,
+//! indefinite lengths, another key order, `undefined` for `null`, a bignum
+//! for an integer) is refused without an encoding rule checked by hand. All
+//! refusals are `RECEIPT_MALFORMED`, naming the key.
 
 use ciborium::value::Value;
 use coset::{CborSerializable, CoseError};
@@ -282,7 +285,6 @@ fn texts(Field { key, value }: Field) -> Result<Vec<String>, Error> {
 #[cfg(test)]
 mod tests {
     use ciborium::value::Value;
-use coset::{CborSerializable, CoseError};
 
     use super::*;
 
