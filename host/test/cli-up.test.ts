@@ -96,8 +96,24 @@ maybe('zcp up, end to end', () => {
     expect(text).toContain('issued at most 300 s ago');
     expect(text).toContain('not checked  public key (attested key bundle), user data (0x02 + configuration hash)');
     expect(text).toContain(`PCR0         ${banner['PCR0']}`);
-    expect(text).toMatch(/public key   [0-9a-f]+ \(shown, not bound to API answers\)/);
+    expect(text).toMatch(/public key   01[0-9a-f]{192} \(the attested key bundle\)/);
+    expect(text).toMatch(/receipt key 0x[0-9a-f]{64} \(Ed25519\)/);
+    expect(text).toContain(`(configuration hash ${banner['config hash']}, not compared)`);
     expect(text).toMatch(/root: DEVELOPMENT root \(sha256 [0-9a-f]{64}\) — not AWS hardware/);
+  });
+
+  it('zcp verify --config-hash compares the configuration hash in user_data', async () => {
+    const { out, err } = capture();
+    const args = ['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root'];
+    expect(await main([...args, '--config-hash', banner['config hash']!])).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain('user data is 0x02 + --config-hash');
+    expect(text).toContain(`(configuration hash ${banner['config hash']}, equals --config-hash)`);
+    out.length = 0;
+    const other = banner['config hash']!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    expect(await main([...args, '--config-hash', other])).toBe(1);
+    expect(err.join('\n')).toMatch(/NOT VERIFIED \(DEVELOPMENT root\): USER_DATA_MISMATCH|NOT VERIFIED \(DEVELOPMENT root\): [A-Z_]+: .*user/i);
+    expect(await main([...args, '--config-hash', 'xyz'])).toBe(2);
   });
 
   it('zcp verify with the dev root but without --allow-dev-root: DEVELOPMENT first, says why, exits non-zero', async () => {

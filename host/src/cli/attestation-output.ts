@@ -89,12 +89,20 @@ export function printChecks(checked: Check[], notChecked: string[]): void {
 }
 
 /** Prints the JSON verdict of a verified document (`--json`). */
-export function printVerifiedJson(v: { devRoot: boolean; checked: Check[]; notChecked: string[]; atMs: number; result: Verified }): void {
+export function printVerifiedJson(v: {
+  devRoot: boolean;
+  checked: Check[];
+  notChecked: string[];
+  atMs: number;
+  result: Verified;
+  /** What of UNBOUND this command did compare (e.g. `user-data` with `--config-hash`). */
+  compared?: readonly string[];
+}): void {
   const out = {
     verified: true,
     devRoot: v.devRoot,
     checked: v.checked.map((c) => c.id),
-    notChecked: [...v.notChecked, ...UNBOUND],
+    notChecked: [...v.notChecked, ...UNBOUND.filter((u) => !v.compared?.includes(u))],
     note: UNBOUND_NOTE,
     atMs: v.atMs,
     ...v.result,

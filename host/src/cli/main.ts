@@ -54,9 +54,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--url <url>', 'API base URL', 'http://127.0.0.1:8787')
     .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1)')
     .option('--max-age-sec <seconds>', 'reject documents older than this', '300')
+    .option('--config-hash <hex>', 'expected configuration hash (zcp up prints it; zcp config show computes it)')
     .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { pcr0: string; url: string; root?: string; maxAgeSec: string; allowDevRoot?: boolean; json?: boolean }) => {
+    .action(async (opts: { pcr0: string; url: string; root?: string; maxAgeSec: string; configHash?: string; allowDevRoot?: boolean; json?: boolean }) => {
       exitCode = await runVerify(opts);
     });
 

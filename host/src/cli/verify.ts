@@ -6,11 +6,12 @@
  * told otherwise) and the PCR0 it expects. The API is untrusted: nothing it
  * says besides the signed document is used.
  *
- * It says exactly what it checked. Until the API's answers are signed by the
- * attested key (a later issue), a verified document shows which enclave
- * answered this one request; the public key and user data are printed but
- * bind nothing yet. A root other than AWS's is a DEVELOPMENT root: said in the
- * first line, and accepted (exit 0) only with --allow-dev-root.
+ * It says exactly what it checked. The document's public key is the attested
+ * key bundle (receipt, session and import keys: shown decoded) and its user
+ * data the configuration hash, compared with `--config-hash` when given;
+ * answers are bound to both by receipts. A root other than AWS's is a
+ * DEVELOPMENT root: said in the first line, and accepted (exit 0) only with
+ * --allow-dev-root.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -41,6 +42,8 @@ export interface VerifyOptions {
   url: string;
   root?: string;
   maxAgeSec: string;
+  /** Expected configuration hash (hex): `user_data` must be `0x02 || hash`. */
+  configHash?: string;
   allowDevRoot?: boolean;
   json?: boolean;
 }
@@ -77,6 +80,10 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   const maxAgeSec = Number(opts.maxAgeSec);
   if (!/^[0-9a-f]{96}$/.test(pcr0)) return usage('--pcr0 must be 48 bytes of hex (SHA-384)', opts.json, devRoot);
   if (!Number.isInteger(maxAgeSec) || maxAgeSec <= 0) return usage('--max-age-sec must be a positive integer', opts.json, devRoot);
+  const configHash = opts.configHash?.replace(/^0x/, '').toLowerCase();
+  if (configHash !== undefined && !/^[0-9a-f]{64}$/.test(configHash)) {
+    return usage('--config-hash must be 32 bytes of hex (SHA-256 of the configuration)', opts.json, devRoot);
+  }
   if (devRoot && !opts.allowDevRoot) {
     return reportNotVerified(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), { json: opts.json, devRoot, exitCode: 1 });
   }
@@ -95,7 +102,12 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     result = core.verifyAttestation(document, {
       root,
       atMs,
-      expect: { pcrs: { '0': pcr0 }, nonce, maxAgeMs: maxAgeSec * 1000 },
+      expect: {
+        pcrs: { '0': pcr0 },
+        nonce,
+        maxAgeMs: maxAgeSec * 1000,
+        ...(configHash === undefined ? {} : { userData: `02${configHash}` }),
+      },
     });
   } catch (e) {
     const code = errorCode(e);
@@ -117,8 +129,10 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     { id: 'freshness', text: `issued at most ${maxAgeSec} s ago (--max-age-sec)` },
     NOT_DEBUG_CHECK,
   ];
+  if (configHash !== undefined) checked.push({ id: 'config-hash', text: 'user data is 0x02 + --config-hash (the configuration in force)' });
+  const compared = configHash === undefined ? [] : ['user-data'];
   if (opts.json) {
-    printVerifiedJson({ devRoot, checked, notChecked: [], atMs, result });
+    printVerifiedJson({ devRoot, checked, notChecked: [], atMs, result, compared });
     return 0;
   }
   console.log(
@@ -126,13 +140,31 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
       ? `VERIFIED against a DEVELOPMENT root, not AWS hardware: ${opts.url} relayed a fresh attestation document with the expected PCR0`
       : `VERIFIED: ${opts.url} relayed a fresh attestation document from an AWS Nitro enclave with the expected PCR0`,
   );
-  printChecks(checked, [UNBOUND_NOTE]);
+  printChecks(checked, configHash === undefined ? [UNBOUND_NOTE] : ['public key (attested key bundle): shown; receipts bind answers to it (verifyReceipt)']);
   console.log(field('module id', result.moduleId));
   console.log(field('PCR0', result.pcrs['0'] ?? '(none)'));
   console.log(field('timestamp', timestampLabel(result.timestampMs)));
   console.log(field('nonce', `${result.nonce} (fresh, ours)`));
-  console.log(field('public key', `${result.publicKey ?? '(none)'} (shown, not bound to API answers)`));
-  console.log(field('user data', `${result.userData ?? '(none)'} (shown, not bound to API answers)`));
+  console.log(field('public key', `${result.publicKey ?? '(none)'} (the attested key bundle)`));
+  if (result.publicKey) {
+    try {
+      const keys = core.attestedKeys(Buffer.from(result.publicKey, 'hex'));
+      console.log(field('', `receipt key ${keys.receiptKey} (Ed25519)`));
+      console.log(field('', `session key ${keys.sessionKey} (X25519)`));
+      console.log(field('', `import key  ${keys.importKey} (X25519)`));
+    } catch (e) {
+      console.log(field('', `not a Sentinel key bundle: ${errorCode(e)}`));
+    }
+  }
+  const userData = result.userData ?? '(none)';
+  console.log(
+    field(
+      'user data',
+      userData.startsWith('02') && userData.length === 66
+        ? `${userData} (configuration hash ${userData.slice(2)}${configHash === undefined ? ', not compared' : ', equals --config-hash'})`
+        : userData,
+    ),
+  );
   console.log(`  root: ${rootLabel(result)}`);
   return 0;
 }
