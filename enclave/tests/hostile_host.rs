@@ -25,7 +25,7 @@ use sentinel_enclave::{serve, Enclave, Listener};
 use sentinel_protocol::*;
 
 mod common;
-use common::{fresh_nonce, now_ms, now_us};
+use common::{fresh_nonce, import_op, now_ms, now_us};
 
 // ---------------------------------------------------------------- the enclave
 
@@ -838,24 +838,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn seal_for(v: &VerifiedEvidence, principal: &str, label: &str, secret: &[u8; 32]) -> Operation {
-    let context = sentinel_import::ImportContext {
-        principal: principal.into(),
-        label: label.into(),
-        curve: sentinel_import::Curve::Secp256k1,
-        purpose: sentinel_import::KeyPurpose::Raw,
-    };
-    let mut rng = sentinel_import::rand_core::UnwrapErr(getrandom04::SysRng);
-    let (enc, ciphertext) = sentinel_import::seal_import(&v.keys.import, &context, secret, &mut rng).unwrap();
-    Operation::ImportKey(ImportKeyArgs {
-        curve: Curve::Secp256k1,
-        purpose: KeyPurpose::Raw,
-        label: label.into(),
-        enc: enc.to_vec(),
-        ciphertext: ciphertext.to_vec(),
-    })
-}
-
 fn row_capture() -> Row {
     let h = harness();
     let relay = relay(&h, "capture", pass());
@@ -898,12 +880,21 @@ fn row_capture() -> Row {
         &mut client,
         Operation::SignPersonalMessage(SignPersonalMessageArgs { key_id: eth.key_id, message: message.clone() }),
     );
-    let imported = call(&mut session, &mut client, seal_for(&v, "dev-client", "imported", &session_secret));
+    let imported = call(
+        &mut session,
+        &mut client,
+        import_op(&v.keys.import, "dev-client", "imported", "imported", &session_secret),
+    );
     assert!(matches!(imported, Response::KeyGenerated(_)), "{imported:?}");
     // The stamped path: an HPKE import (the secret stays sealed) and a positive control
     // (a stamped digest travels in the clear, so the search must find it).
     let (imported, _) = client
-        .stamped(&cred, &seal_for(&v, "dev-client", "stamped", &stamped_secret), now_us(), fresh_nonce())
+        .stamped(
+            &cred,
+            &import_op(&v.keys.import, "dev-client", "stamped", "stamped", &stamped_secret),
+            now_us(),
+            fresh_nonce(),
+        )
         .unwrap();
     assert!(matches!(imported, Response::KeyGenerated(_)), "{imported:?}");
     let (signed, _) = client.stamped(&cred, &sign_op(&raw.key_id, control), now_us(), fresh_nonce()).unwrap();

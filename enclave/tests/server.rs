@@ -23,7 +23,7 @@ use tokio::net::UnixStream;
 use tokio::sync::oneshot;
 
 mod common;
-use common::{error_code, now_ms, read_response, receipted, stamped, stamped_by};
+use common::{error_code, import_op, now_ms, read_response, receipted, stamped, stamped_by};
 
 struct Running {
     socket: std::path::PathBuf,
@@ -579,24 +579,6 @@ async fn purposes_permissions_and_quotas_are_enforced() {
     let r = op_by(&mut s, 13, &quota, generate(Curve::Ed25519, KeyPurpose::Raw, "q2")).await;
     assert_eq!(error_code(&r), "KEY_QUOTA_EXCEEDED");
     assert_eq!(enclave.enclave.signatures_released(), 0, "no refusal released a signature");
-}
-
-fn import_op(import_key: &[u8; 32], principal: &str, label: &str, sealed_label: &str, secret: &[u8; 32]) -> Operation {
-    let context = sentinel_import::ImportContext {
-        principal: principal.into(),
-        label: sealed_label.into(),
-        curve: sentinel_import::Curve::Secp256k1,
-        purpose: sentinel_import::KeyPurpose::Raw,
-    };
-    let mut rng = sentinel_import::rand_core::UnwrapErr(getrandom04::SysRng);
-    let (enc, ciphertext) = sentinel_import::seal_import(import_key, &context, secret, &mut rng).unwrap();
-    Operation::ImportKey(ImportKeyArgs {
-        curve: Curve::Secp256k1,
-        purpose: KeyPurpose::Raw,
-        label: label.into(),
-        enc: enc.to_vec(),
-        ciphertext: ciphertext.to_vec(),
-    })
 }
 
 #[tokio::test]

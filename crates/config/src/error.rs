@@ -4,36 +4,10 @@
 //! Codes are part of the public contract (docs/configuration.md lists them);
 //! messages are not.
 
-use core::fmt;
-
-/// Generates a code enum with its string form and its `ALL` list.
-macro_rules! codes {
-    ($(#[$meta:meta])* pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $code:literal ),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name { $( $(#[$vmeta])* $variant, )* }
-
-        impl $name {
-            /// Every code, in the order of the docs/configuration.md table.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The stable string form.
-            pub const fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $code, )* }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-codes! {
+sentinel_error::error_codes! {
     /// Why a configuration document, a signed envelope or a credential was refused.
+    /// `ALL` is in the order of the docs/configuration.md table.
+    #[non_exhaustive]
     pub enum ConfigErrorCode {
         /// Not one well-formed CBOR item (or JSON text for the JSON form): syntax,
         /// truncation, trailing bytes, a map key twice, nesting too deep.
@@ -67,8 +41,10 @@ codes! {
     }
 }
 
-codes! {
+sentinel_error::error_codes! {
     /// Why a request stamp was refused ([`crate::StampVerifier::verify`]).
+    /// `ALL` is in the order of the docs/configuration.md table.
+    #[non_exhaustive]
     pub enum StampErrorCode {
         /// The request carries no stamp (the enclave reports it; the verifier never sees one).
         Missing = "STAMP_MISSING",
@@ -87,95 +63,13 @@ codes! {
     }
 }
 
-/// A refused configuration, envelope or credential.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    kind: ConfigErrorCode,
-    message: String,
-}
+/// A refused configuration, envelope or credential: a stable
+/// [`ConfigErrorCode`] plus a message naming the field.
+pub type ConfigError = sentinel_error::Coded<ConfigErrorCode>;
 
-impl ConfigError {
-    pub(crate) fn new(kind: ConfigErrorCode, message: impl Into<String>) -> Self {
-        ConfigError { kind, message: message.into() }
-    }
-
-    /// The stable code, e.g. `"CONFIG_ROLLBACK"`.
-    pub fn code(&self) -> &'static str {
-        self.kind.as_str()
-    }
-
-    /// The code as an enum, for exhaustive matching in Rust.
-    pub fn kind(&self) -> ConfigErrorCode {
-        self.kind
-    }
-
-    /// What was wrong, naming the field. Not stable.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-impl sentinel_error::CodedError for ConfigError {
-    fn code(&self) -> &'static str {
-        ConfigError::code(self)
-    }
-    fn message(&self) -> String {
-        self.message.clone()
-    }
-}
-
-/// A refused stamp.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StampError {
-    kind: StampErrorCode,
-    message: String,
-}
-
-impl StampError {
-    pub(crate) fn new(kind: StampErrorCode, message: impl Into<String>) -> Self {
-        StampError { kind, message: message.into() }
-    }
-
-    /// The stable code, e.g. `"STAMP_REPLAYED"`.
-    pub fn code(&self) -> &'static str {
-        self.kind.as_str()
-    }
-
-    /// The code as an enum, for exhaustive matching in Rust.
-    pub fn kind(&self) -> StampErrorCode {
-        self.kind
-    }
-
-    /// What was wrong. Not stable; never contains the signature or nonce bytes.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for StampError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message)
-    }
-}
-
-impl std::error::Error for StampError {}
-
-impl sentinel_error::CodedError for StampError {
-    fn code(&self) -> &'static str {
-        StampError::code(self)
-    }
-    fn message(&self) -> String {
-        self.message.clone()
-    }
-}
+/// A refused stamp: a stable [`StampErrorCode`] plus a message that never
+/// contains the signature or nonce bytes.
+pub type StampError = sentinel_error::Coded<StampErrorCode>;
 
 /// Shorthand used across the crate.
 pub(crate) fn refuse<T>(kind: ConfigErrorCode, message: impl Into<String>) -> Result<T, ConfigError> {

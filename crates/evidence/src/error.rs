@@ -65,55 +65,19 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+impl sentinel_error::Code for ErrorCode {
+    fn as_str(self) -> &'static str {
+        ErrorCode::as_str(self)
+    }
+}
+
 /// A refusal: a stable [`ErrorCode`] plus a message naming the field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
-    kind: ErrorCode,
-    message: String,
-}
+pub type Error = sentinel_error::Coded<ErrorCode>;
 
-impl Error {
-    pub(crate) fn new(kind: ErrorCode, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
-    }
-
-    /// The stable code, e.g. `"RECEIPT_MALFORMED"` or `"ROOT_MISMATCH"`.
-    pub fn code(&self) -> &'static str {
-        self.kind.as_str()
-    }
-
-    /// The code as an enum, for exhaustive matching in Rust.
-    pub fn kind(&self) -> ErrorCode {
-        self.kind
-    }
-
-    /// What was wrong, naming the field. Not stable.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<sentinel_attestation::Error> for Error {
-    fn from(e: sentinel_attestation::Error) -> Self {
-        Self { kind: ErrorCode::Attestation(e.kind()), message: e.message().to_owned() }
-    }
-}
-
-impl sentinel_error::CodedError for Error {
-    fn code(&self) -> &'static str {
-        Error::code(self)
-    }
-    fn message(&self) -> String {
-        self.message.clone()
-    }
+/// An attestation refusal as this crate's error: the same code (through
+/// [`ErrorCode::Attestation`]) and the same message.
+pub(crate) fn from_attestation(e: sentinel_attestation::Error) -> Error {
+    Error::new(ErrorCode::Attestation(e.kind()), e.message())
 }
 
 /// Shorthand used across the crate.

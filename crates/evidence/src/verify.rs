@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::claims::ReceiptClaims;
-use crate::error::{err, Error, ErrorCode};
+use crate::error::{err, from_attestation, Error, ErrorCode};
 use crate::keys::{AttestedKeys, UserData};
 use crate::receipt::DecodedReceipt;
 
@@ -180,7 +180,7 @@ pub fn decode_receipt_claims_unverified(receipt: &[u8]) -> Result<ReceiptClaims,
 
 fn verify_document(document: &[u8], options: &ReceiptOptions<'_>) -> Result<VerifiedDocument, Error> {
     let verify_options = VerifyOptions { allow_debug: options.allow_debug };
-    Ok(verify_with(document, options.root_der, options.now, &verify_options)?)
+    verify_with(document, options.root_der, options.now, &verify_options).map_err(from_attestation)
 }
 
 fn check_pcr0(document: &VerifiedDocument, expected: Option<[u8; PCR_LEN]>) -> Result<[u8; PCR_LEN], Error> {

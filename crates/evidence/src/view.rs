@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::claims::ReceiptClaims;
-use crate::error::{Error, ErrorCode};
+use crate::error::{from_attestation, Error, ErrorCode};
 use crate::keys::AttestedKeys;
 use crate::verify::{decode_receipt_claims_unverified, verify_receipt, ReceiptOptions, VerifiedReceipt};
 
@@ -259,7 +259,7 @@ impl ReceiptOptionsSpec {
                 .as_ref()
                 .map(|v| v.exact::<32>("expectedConfigHash"))
                 .transpose()?,
-            now: UnixTime::from_js_millis(self.now_ms.unwrap_or_else(current_ms))?,
+            now: UnixTime::from_js_millis(self.now_ms.unwrap_or_else(current_ms)).map_err(from_attestation)?,
             allow_debug: self.allow_debug.unwrap_or(false),
         })
     }

@@ -6,101 +6,78 @@
 //! decides itself. Codes are stable: hosts, metrics and clients match on them.
 //! `docs/protocol.md` lists every one (a test checks it).
 
-macro_rules! enclave_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal ),* $(,)?) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum EnclaveErrorCode {
-            $( $(#[$doc])* $variant, )*
-        }
-
-        impl EnclaveErrorCode {
-            /// Every code, in declaration order.
-            pub const ALL: &'static [EnclaveErrorCode] = &[$(EnclaveErrorCode::$variant),*];
-
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(EnclaveErrorCode::$variant => $code,)*
-                }
-            }
-        }
-    };
-}
-
-enclave_codes! {
-    /// No key with this id in this enclave.
-    UnknownKey = "UNKNOWN_KEY",
-    /// The key exists but its curve cannot do this operation.
-    KeyCurveMismatch = "KEY_CURVE_MISMATCH",
-    /// The enclave holds as many keys as it is configured to.
-    KeyLimitReached = "KEY_LIMIT_REACHED",
-    /// An attestation nonce that is empty or longer than `MAX_NONCE_BYTES`.
-    InvalidNonce = "INVALID_NONCE",
-    /// A key id longer than `MAX_KEY_ID_BYTES`.
-    InvalidKeyId = "INVALID_KEY_ID",
-    /// A `ping` payload longer than `MAX_PING_PAYLOAD_BYTES`.
-    PayloadTooLarge = "PAYLOAD_TOO_LARGE",
-    /// Too many slow requests (attestation) in flight; retry later.
-    EnclaveBusy = "ENCLAVE_BUSY",
-    /// The enclave serves as many connections as it is configured to; this one is closed.
-    TooManyConnections = "TOO_MANY_CONNECTIONS",
-    /// A signature failed its own verification before release (never expected; nothing is returned).
-    SignatureSelfCheckFailed = "SIGNATURE_SELF_CHECK_FAILED",
-    /// An internal failure (a task died); the request may be retried.
-    Internal = "INTERNAL",
-    /// A key's purpose does not allow this operation (or this curve), e.g. a raw digest with an `ethereum` key.
-    KeyPurposeMismatch = "KEY_PURPOSE_MISMATCH",
-    /// A key label that is empty, too long or has characters outside `A-Z a-z 0-9 - _ . : /`.
-    InvalidLabel = "INVALID_LABEL",
-    /// The principal holds as many keys as its configuration quota allows.
-    KeyQuotaExceeded = "KEY_QUOTA_EXCEEDED",
-    /// The configuration does not let this principal perform this operation.
-    OperationNotPermitted = "OPERATION_NOT_PERMITTED",
-    /// The configuration does not let this principal use this key.
-    KeyNotPermitted = "KEY_NOT_PERMITTED",
-    /// A `stamped` request without a stamp.
-    StampMissing = "STAMP_MISSING",
-    /// The stamp names a principal the configuration does not know.
-    UnknownPrincipal = "UNKNOWN_PRINCIPAL",
-    /// The stamp's signature does not verify with the principal's configured keys.
-    StampSignatureInvalid = "STAMP_SIGNATURE_INVALID",
-    /// The stamp's timestamp is outside the window around the enclave's clock.
-    StampExpired = "STAMP_EXPIRED",
-    /// The stamp's nonce was already used within the window.
-    StampReplayed = "STAMP_REPLAYED",
-    /// The replay cache is full; the enclave refuses rather than forget a live nonce.
-    ReplayCacheFull = "REPLAY_CACHE_FULL",
-    /// A stamp with a field of the wrong size.
-    StampMalformed = "STAMP_MALFORMED",
-    /// No session with this id on this connection (sessions never move between connections).
-    UnknownSession = "UNKNOWN_SESSION",
-    /// The connection holds `MAX_SESSIONS_PER_CONNECTION` sessions.
-    TooManySessions = "TOO_MANY_SESSIONS",
-    /// The session handshake failed (wrong enclave key or attestation hash, or a damaged message).
-    SessionHandshakeFailed = "SESSION_HANDSHAKE_FAILED",
-    /// The session's first frame did not authenticate a configured principal.
-    SessionAuthFailed = "SESSION_AUTH_FAILED",
-    /// A frame failed to decrypt (tampered, replayed, reordered or injected); the session is closed.
-    SessionBroken = "SESSION_BROKEN",
-    /// The session outlived `session_max_lifetime_s`; open a new one.
-    SessionExpired = "SESSION_EXPIRED",
-    /// A configuration update with a version not above the current one.
-    ConfigRollback = "CONFIG_ROLLBACK",
-    /// A configuration update without signatures from the current admin threshold.
-    ConfigQuorumNotMet = "CONFIG_QUORUM_NOT_MET",
-    /// A configuration document that does not decode or breaks a rule (docs/configuration.md).
-    ConfigInvalid = "CONFIG_INVALID",
-    /// The enclave has no configuration yet (`update_config` installs the first one).
-    NotConfigured = "NOT_CONFIGURED",
-    /// An imported secret that is not a valid key for its curve.
-    InvalidImportedKey = "INVALID_IMPORTED_KEY",
-    /// An operation body that is not a well-formed operation.
-    InvalidBody = "INVALID_BODY",
-}
-
-impl core::fmt::Display for EnclaveErrorCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
+sentinel_error::error_codes! {
+    /// A refusal the enclave decides itself; `ALL` is in declaration order.
+    #[non_exhaustive]
+    pub enum EnclaveErrorCode {
+        /// No key with this id in this enclave.
+        UnknownKey = "UNKNOWN_KEY",
+        /// The key exists but its curve cannot do this operation.
+        KeyCurveMismatch = "KEY_CURVE_MISMATCH",
+        /// The enclave holds as many keys as it is configured to.
+        KeyLimitReached = "KEY_LIMIT_REACHED",
+        /// An attestation nonce that is empty or longer than `MAX_NONCE_BYTES`.
+        InvalidNonce = "INVALID_NONCE",
+        /// A key id longer than `MAX_KEY_ID_BYTES`.
+        InvalidKeyId = "INVALID_KEY_ID",
+        /// A `ping` payload longer than `MAX_PING_PAYLOAD_BYTES`.
+        PayloadTooLarge = "PAYLOAD_TOO_LARGE",
+        /// Too many slow requests (attestation) in flight; retry later.
+        EnclaveBusy = "ENCLAVE_BUSY",
+        /// The enclave serves as many connections as it is configured to; this one is closed.
+        TooManyConnections = "TOO_MANY_CONNECTIONS",
+        /// A signature failed its own verification before release (never expected; nothing is returned).
+        SignatureSelfCheckFailed = "SIGNATURE_SELF_CHECK_FAILED",
+        /// An internal failure (a task died); the request may be retried.
+        Internal = "INTERNAL",
+        /// A key's purpose does not allow this operation (or this curve), e.g. a raw digest with an `ethereum` key.
+        KeyPurposeMismatch = "KEY_PURPOSE_MISMATCH",
+        /// A key label that is empty, too long or has characters outside `A-Z a-z 0-9 - _ . : /`.
+        InvalidLabel = "INVALID_LABEL",
+        /// The principal holds as many keys as its configuration quota allows.
+        KeyQuotaExceeded = "KEY_QUOTA_EXCEEDED",
+        /// The configuration does not let this principal perform this operation.
+        OperationNotPermitted = "OPERATION_NOT_PERMITTED",
+        /// The configuration does not let this principal use this key.
+        KeyNotPermitted = "KEY_NOT_PERMITTED",
+        /// A `stamped` request without a stamp.
+        StampMissing = "STAMP_MISSING",
+        /// The stamp names a principal the configuration does not know.
+        UnknownPrincipal = "UNKNOWN_PRINCIPAL",
+        /// The stamp's signature does not verify with the principal's configured keys.
+        StampSignatureInvalid = "STAMP_SIGNATURE_INVALID",
+        /// The stamp's timestamp is outside the window around the enclave's clock.
+        StampExpired = "STAMP_EXPIRED",
+        /// The stamp's nonce was already used within the window.
+        StampReplayed = "STAMP_REPLAYED",
+        /// The replay cache is full; the enclave refuses rather than forget a live nonce.
+        ReplayCacheFull = "REPLAY_CACHE_FULL",
+        /// A stamp with a field of the wrong size.
+        StampMalformed = "STAMP_MALFORMED",
+        /// No session with this id on this connection (sessions never move between connections).
+        UnknownSession = "UNKNOWN_SESSION",
+        /// The connection holds `MAX_SESSIONS_PER_CONNECTION` sessions.
+        TooManySessions = "TOO_MANY_SESSIONS",
+        /// The session handshake failed (wrong enclave key or attestation hash, or a damaged message).
+        SessionHandshakeFailed = "SESSION_HANDSHAKE_FAILED",
+        /// The session's first frame did not authenticate a configured principal.
+        SessionAuthFailed = "SESSION_AUTH_FAILED",
+        /// A frame failed to decrypt (tampered, replayed, reordered or injected); the session is closed.
+        SessionBroken = "SESSION_BROKEN",
+        /// The session outlived `session_max_lifetime_s`; open a new one.
+        SessionExpired = "SESSION_EXPIRED",
+        /// A configuration update with a version not above the current one.
+        ConfigRollback = "CONFIG_ROLLBACK",
+        /// A configuration update without signatures from the current admin threshold.
+        ConfigQuorumNotMet = "CONFIG_QUORUM_NOT_MET",
+        /// A configuration document that does not decode or breaks a rule (docs/configuration.md).
+        ConfigInvalid = "CONFIG_INVALID",
+        /// The enclave has no configuration yet (`update_config` installs the first one).
+        NotConfigured = "NOT_CONFIGURED",
+        /// An imported secret that is not a valid key for its curve.
+        InvalidImportedKey = "INVALID_IMPORTED_KEY",
+        /// An operation body that is not a well-formed operation.
+        InvalidBody = "INVALID_BODY",
     }
 }
 

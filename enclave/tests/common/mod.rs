@@ -127,3 +127,30 @@ pub fn sign_config(config: &sentinel_config::Configuration, signers: &[&Credenti
 pub fn dev_config() -> sentinel_config::Configuration {
     sentinel_config::development_configuration(admin().public_key(), client().public_key())
 }
+
+/// An `import_key` operation for `secret` (a secp256k1 raw key) under `label`,
+/// sealed to the enclave's `import_key` for `principal` and `sealed_label`
+/// (a different `sealed_label` or principal than the request's must not open).
+pub fn import_op(
+    import_key: &[u8; 32],
+    principal: &str,
+    label: &str,
+    sealed_label: &str,
+    secret: &[u8; 32],
+) -> Operation {
+    let context = sentinel_import::ImportContext {
+        principal: principal.into(),
+        label: sealed_label.into(),
+        curve: sentinel_import::Curve::Secp256k1,
+        purpose: sentinel_import::KeyPurpose::Raw,
+    };
+    let mut rng = sentinel_import::rand_core::UnwrapErr(getrandom04::SysRng);
+    let (enc, ciphertext) = sentinel_import::seal_import(import_key, &context, secret, &mut rng).unwrap();
+    Operation::ImportKey(sentinel_protocol::ImportKeyArgs {
+        curve: sentinel_protocol::Curve::Secp256k1,
+        purpose: sentinel_protocol::KeyPurpose::Raw,
+        label: label.into(),
+        enc: enc.to_vec(),
+        ciphertext: ciphertext.to_vec(),
+    })
+}
