@@ -2,11 +2,13 @@
 //!
 //! The host is untrusted: everything it sends arrives as frames of the
 //! protocol in `crates/protocol`, is decoded strictly, and is answered with a
-//! response or an error frame, never a crash. Keys are created here and live
-//! only in this process's memory. Attestation documents come from an
-//! [`sentinel_nsm::NsmProvider`] (the real `/dev/nsm`, or the simulator in
-//! local mode) and bind the enclave's identity key and state, never bytes a
-//! client chose beyond the nonce.
+//! response or an error frame, never a crash. Keys are created (or imported
+//! with HPKE) here and live only in this process's memory; every operation on
+//! them is authenticated here, by a principal's stamp or an attested session,
+//! against the signed configuration, and decided in one place (`decide.rs`).
+//! Attestation documents come from an [`sentinel_nsm::NsmProvider`] (the real
+//! `/dev/nsm`, or the simulator in local mode) and bind the enclave's attested
+//! keys and configuration hash, never bytes a client chose beyond the nonce.
 //!
 //! Only enclave code lives in this crate. The parent-instance side (the Unix/TCP
 //! to vsock forwarder) is the separate `sentinel-proxy` crate in `proxy/`, so

@@ -2,8 +2,9 @@
 //! plain process with the simulated NSM).
 //!
 //! On start it prints one JSON line on stdout (`{"event":"ready", ...}`) with
-//! the listen address, PCR0..2 and the identity key, which the host launcher
-//! (`zcp up`) reads; logs go to stderr. SIGINT/SIGTERM stop it cleanly.
+//! the listen address, PCR0..2, the attested key bundle and the configuration
+//! hash, which the host launcher (`zcp up`) reads; logs go to stderr.
+//! SIGINT/SIGTERM stop it cleanly.
 use std::path::PathBuf;
 use std::sync::Arc;
 

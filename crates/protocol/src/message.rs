@@ -93,7 +93,7 @@ messages! {
     pub enum Request tagged "op" {
         /// Liveness and round-trip measurement; the payload is echoed.
         Ping(PingArgs) = "ping" => "pong",
-        /// Protocol version, enclave identity key and PCRs.
+        /// Protocol version, the attested key bundle and PCRs.
         Describe(DescribeArgs) = "describe" => "description",
         /// A fresh attestation document. The client chooses only the nonce; the
         /// enclave fills `user_data` and `public_key` with its own state.
