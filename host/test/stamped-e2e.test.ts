@@ -94,6 +94,48 @@ maybe('stamped requests through the API to the real enclave', () => {
     expect(core.recoverPublicKey(digest, personal.signature, personal.recoveryId!).equals(key.publicKey)).toBe(true);
   });
 
+  it('EIP-712 through the enclave: the EIP\'s own Mail example, signed by an imported keccak256("cow") key, gives the EIP\'s r, s and v', async () => {
+    // EIPS/eip-712.md and its Example.js: privateKey = keccak256('cow'), v = 28, r and s below.
+    const mail = {
+      types: {
+        EIP712Domain: [
+          { name: 'name', type: 'string' },
+          { name: 'version', type: 'string' },
+          { name: 'chainId', type: 'uint256' },
+          { name: 'verifyingContract', type: 'address' },
+        ],
+        Person: [
+          { name: 'name', type: 'string' },
+          { name: 'wallet', type: 'address' },
+        ],
+        Mail: [
+          { name: 'from', type: 'Person' },
+          { name: 'to', type: 'Person' },
+          { name: 'contents', type: 'string' },
+        ],
+      },
+      primaryType: 'Mail',
+      domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
+      message: {
+        from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
+        to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
+        contents: 'Hello, Bob!',
+      },
+    };
+    const cow = core.keccak256(Buffer.from('cow'));
+    const key = await client.importKey({ curve: 'secp256k1', purpose: 'ethereum', label: 'eip712-cow', secretKey: cow });
+    cow.fill(0);
+    expect(core.ethereumAddress(key.publicKey)).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
+    const signed = await client.signTypedData(key.keyId, mail);
+    expect(signed.signature.subarray(0, 32).toString('hex')).toBe('4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d');
+    expect(signed.signature.subarray(32).toString('hex')).toBe('07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562');
+    expect(27 + signed.recoveryId!).toBe(28);
+    expect(signed.verified.claims.op).toBe('sign_typed_data');
+    // An `ethereum` key never signs a raw digest, so policy cannot be bypassed through one.
+    const refused = await refusal(client.signDigest(key.keyId, core.hashTypedData(JSON.stringify(mail))));
+    expect(refused.code).toBe('KEY_PURPOSE_MISMATCH');
+  });
+
   it('imports a key sealed with HPKE: the host never sees the secret', async () => {
     let secret: Buffer;
     do secret = randomBytes(32);
