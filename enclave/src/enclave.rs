@@ -57,6 +57,9 @@ pub(crate) struct Installed {
     /// The boot attestation document for this configuration, and its SHA-256.
     pub(crate) attestation: Vec<u8>,
     pub(crate) attestation_hash: [u8; 32],
+    /// The document this one replaced by [`Enclave::refresh_evidence`] (same keys, same
+    /// configuration): a client that verified it just before the refresh can still open a session.
+    pub(crate) previous_attestation_hash: Option<[u8; 32]>,
 }
 
 pub struct Enclave {
@@ -70,6 +73,8 @@ pub struct Enclave {
     module_id: String,
     installed: RwLock<Option<Arc<Installed>>>,
     stamps: Mutex<StampVerifier>,
+    /// Serialises configuration updates and evidence refreshes.
+    updating: Mutex<()>,
     /// Signatures and signed transactions released so far (tests and metrics: "nothing was signed").
     pub(crate) signatures_released: std::sync::atomic::AtomicU64,
 }
@@ -122,6 +127,7 @@ impl Enclave {
             module_id,
             installed: RwLock::new(None),
             stamps: Mutex::new(StampVerifier::new(config.replay_cache_entries)),
+            updating: Mutex::new(()),
             signatures_released: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -230,8 +236,7 @@ impl Enclave {
     /// admins' quorum. A new boot attestation document binds the new hash.
     fn update_config(&self, signed: &[u8]) -> Response {
         // One update at a time; signing continues under the old configuration until the swap.
-        static UPDATING: Mutex<()> = Mutex::new(());
-        let _one = UPDATING.lock().unwrap_or_else(|p| p.into_inner());
+        let _one = self.updating.lock().unwrap_or_else(|p| p.into_inner());
         let verified = match self.installed() {
             None => sentinel_config::SignedConfig::verify_initial(signed),
             Some(current) => current.config.verify_update(signed),
@@ -253,6 +258,7 @@ impl Enclave {
             config_hash,
             attestation,
             attestation_hash,
+            previous_attestation_hash: None,
         };
         *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
         tracing::info!(version, config_hash = %hex::encode(config_hash), "configuration installed");
@@ -261,6 +267,30 @@ impl Enclave {
             version,
             attestation_hash: attestation_hash.to_vec(),
         })
+    }
+
+    /// Replaces the boot attestation document with a fresh one for the same
+    /// keys and configuration. Attestation leaf certificates are valid for
+    /// about three hours (AWS and the simulator alike), so a long-running
+    /// enclave refreshes its evidence (the binary every `--evidence-refresh-secs`)
+    /// to keep receipts verifiable at the current time. Receipts then name the
+    /// new document; the previous one still completes session handshakes.
+    /// Returns the new document's hash, or `None` when not configured.
+    pub fn refresh_evidence(&self) -> Result<Option<[u8; 32]>, sentinel_nsm::Error> {
+        let _one = self.updating.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(current) = self.installed() else { return Ok(None) };
+        let attestation = self.attestation_document(None, &current.config_hash)?;
+        let attestation_hash: [u8; 32] = Sha256::digest(&attestation).into();
+        let installed = Installed {
+            config: current.config.clone(),
+            signed_config: current.signed_config.clone(),
+            config_hash: current.config_hash,
+            attestation,
+            attestation_hash,
+            previous_attestation_hash: Some(current.attestation_hash),
+        };
+        *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
+        Ok(Some(attestation_hash))
     }
 
     /// The stamp path: decode the body, authenticate the stamp over exactly

@@ -53,6 +53,10 @@ struct Args {
     /// `update_config` frame and answers only `ping` and `describe` until then.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Seconds between refreshes of the boot attestation document (its leaf
+    /// certificate is valid ~3 hours; receipts must stay verifiable now).
+    #[arg(long, default_value_t = 3600, value_parser = at_least_one)]
+    evidence_refresh_secs: usize,
     /// Keys this enclave holds at once; one more `generate_key` is refused with `KEY_LIMIT_REACHED`.
     #[arg(long, default_value_t = sentinel_protocol::limits::DEFAULT_MAX_KEYS, value_parser = at_least_one)]
     max_keys: usize,
@@ -151,6 +155,7 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
+    spawn_evidence_refresh(enclave.clone(), std::time::Duration::from_secs(args.evidence_refresh_secs as u64));
     if args.busy_poll {
         return run_busy_poll_mode(&args, enclave, dev_root).await;
     }
@@ -180,6 +185,19 @@ async fn run() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Refreshes the boot attestation document on a timer, on its own thread (attestation is
+/// milliseconds of P-384 work; the serving threads never wait for it).
+fn spawn_evidence_refresh(enclave: Arc<Enclave>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(every);
+        match enclave.refresh_evidence() {
+            Ok(Some(hash)) => tracing::info!(attestation_hash = %hex::encode(hash), "boot attestation refreshed"),
+            Ok(None) => {}
+            Err(e) => tracing::error!("boot attestation refresh failed: {e}"),
+        }
+    });
 }
 
 fn install_config(enclave: &Enclave, path: &std::path::Path) -> Result<(), String> {

@@ -64,13 +64,16 @@ impl ConnectionSessions {
                 format!("this connection already holds {MAX_SESSIONS_PER_CONNECTION} sessions"),
             );
         }
-        let ephemeral = crate::random_bytes::<32>();
-        match sentinel_session::Responder::respond(
-            &enclave.session_secret,
-            &installed.attestation_hash,
-            handshake,
-            ephemeral,
-        ) {
+        // The current boot document, or the one a refresh just replaced (a client
+        // may have verified it a moment before): the prologue names the document.
+        let respond = |hash: &[u8; 32]| {
+            sentinel_session::Responder::respond(&enclave.session_secret, hash, handshake, crate::random_bytes::<32>())
+        };
+        let answered = match (respond(&installed.attestation_hash), &installed.previous_attestation_hash) {
+            (Err(_), Some(previous)) => respond(previous),
+            (answered, _) => answered,
+        };
+        match answered {
             Ok((pending, reply)) => {
                 let id = crate::random_bytes::<16>();
                 self.slots.insert(id, Slot::Handshaken(pending));

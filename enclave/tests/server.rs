@@ -616,3 +616,44 @@ async fn an_hpke_import_signs_and_one_sealed_for_another_principal_or_label_does
     let pk = PublicKey::from_slice(&public_key).unwrap();
     assert!(secp256k1::verify_strict(&pk, &[8; 32], &signature).unwrap());
 }
+
+#[test]
+fn evidence_refresh_keeps_receipts_verifiable_and_recent_handshakes_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let (enclave, root_der) = common::simulated_enclave(dir.path(), b"image", "test-module");
+    common::install_dev_config(&enclave);
+    let evidence = |enclave: &Enclave| match enclave.handle(Request::Evidence(EvidenceArgs {})) {
+        Response::Evidence(e) => e,
+        other => panic!("evidence: {other:?}"),
+    };
+    let first = evidence(&enclave);
+    let refreshed = enclave.refresh_evidence().unwrap().expect("configured");
+    let second = evidence(&enclave);
+    assert_eq!(second.attestation_hash, refreshed.to_vec());
+    assert_ne!(second.attestation_hash, first.attestation_hash);
+    assert_eq!((second.config_hash.clone(), second.config_version), (first.config_hash.clone(), first.config_version));
+
+    // Receipts name the new document and verify against it (at the current time).
+    let (answer, receipt) = receipted(enclave.handle(stamped(&Operation::ListKeys(ListKeysArgs {}))));
+    assert!(matches!(answer, Response::KeyList(_)), "{answer:?}");
+    let config_hash: [u8; 32] = second.config_hash.as_slice().try_into().unwrap();
+    let verified =
+        sentinel_evidence::verify_receipt(&receipt, &second.attestation, &receipt_options(&root_der, config_hash))
+            .unwrap();
+    assert_eq!(verified.claims().attestation_hash.to_vec(), second.attestation_hash);
+
+    // A client that verified the document just before the refresh still completes its
+    // handshake; one that holds a document two refreshes old does not.
+    let keys = sentinel_evidence::AttestedKeys::from_bytes(enclave.attested_keys()).unwrap();
+    let open = |hash: &[u8]| {
+        let (_client, m1) = sentinel_session::Initiator::new(&keys.session, hash.try_into().unwrap(), [7; 32]).unwrap();
+        enclave.handle_on(
+            &mut sentinel_enclave::sessions::ConnectionSessions::default(),
+            Request::SessionOpen(SessionOpenArgs { handshake: m1 }),
+        )
+    };
+    assert!(matches!(open(&first.attestation_hash), Response::SessionOpened(_)));
+    enclave.refresh_evidence().unwrap();
+    assert_eq!(error_code(&open(&first.attestation_hash)), "SESSION_HANDSHAKE_FAILED");
+    assert!(matches!(open(&second.attestation_hash), Response::SessionOpened(_)));
+}

@@ -30,7 +30,7 @@ export interface TestEnclave {
 }
 
 /** The real enclave, booted with a development configuration (unless `configured` is false). */
-export async function startTestEnclave(options: { configured?: boolean } = {}): Promise<TestEnclave> {
+export async function startTestEnclave(options: { configured?: boolean; evidenceRefreshSecs?: number } = {}): Promise<TestEnclave> {
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-host-'));
   const socketPath = join(dir, 'enclave.sock');
   const dataDir = join(dir, 'data');
@@ -42,10 +42,10 @@ export async function startTestEnclave(options: { configured?: boolean } = {}): 
     socketPath,
     dataDir,
     dev,
-    process: await startEnclave({ socketPath, dataDir, configPath }),
+    process: await startEnclave({ socketPath, dataDir, configPath, evidenceRefreshSecs: options.evidenceRefreshSecs }),
     async restart() {
       await t.process.stop();
-      t.process = await startEnclave({ socketPath, dataDir, configPath });
+      t.process = await startEnclave({ socketPath, dataDir, configPath, evidenceRefreshSecs: options.evidenceRefreshSecs });
       return t.process;
     },
     async dispose() {

@@ -211,3 +211,36 @@ maybe('stamped requests through the API to the real enclave', () => {
     expect((await refusal(fooled.signDigest(key.keyId, Buffer.alloc(32, 1)))).code).toBe('RECEIPT_MISMATCH');
   });
 });
+
+maybe('the enclave refreshes its boot attestation; the stamped client follows', () => {
+  let enclave: TestEnclave;
+  let sidecar: EnclaveClient;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    // Every second here (the default is hourly: leaf certificates are valid ~3 hours).
+    enclave = await startTestEnclave({ evidenceRefreshSecs: 1 });
+    sidecar = new EnclaveClient({ transport: unixTransport(enclave.socketPath) });
+    await sidecar.connect();
+    app = buildApp({ enclave: sidecar });
+  }, 30_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await sidecar?.close();
+    await enclave?.dispose();
+  });
+
+  it('a receipt naming a newer document makes the client fetch and verify that document, then accept the receipt', async () => {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const root = readFileSync(enclave.process.ready.dev_root_der!);
+    const client = await createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0 });
+    const first = client.evidence.attestationHash;
+    const key = await client.generateKey({ curve: 'ed25519', purpose: 'raw', label: 'refresh' });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const signed = await client.signDigest(key.keyId, randomBytes(32));
+    expect(client.evidence.attestationHash).not.toBe(first);
+    expect(signed.verified.claims.attestationHash).toBe(client.evidence.attestationHash);
+    expect(client.evidence.configHash).toBe(`0x${enclave.process.ready.config_hash}`);
+  }, 20_000);
+});

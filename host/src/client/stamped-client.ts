@@ -1,9 +1,11 @@
 /**
  * A client of the API that trusts the enclave, not the host.
  *
- * It fetches the evidence once (`GET /v1/evidence`), verifies the boot
+ * It fetches the evidence (`GET /v1/evidence`), verifies the boot
  * attestation document against the caller's root and PCR0 (and configuration
- * hash, if given), and takes the attested keys from it. Then each operation is
+ * hash, if given), and takes the attested keys from it; it fetches and
+ * verifies it again when a receipt names a newer document (the enclave
+ * refreshes it hourly, and on a configuration update). Then each operation is
  * encoded by the core (`encodeBody`), stamped with the principal's credential
  * (fresh 16-byte nonce, the current time in µs), posted to `/v1/stamped`, and
  * its receipt verified with `verifyReceipt` against that document before
@@ -194,44 +196,48 @@ export async function createStampedClient(options: StampedClientOptions): Promis
   const expectedPcr0 = normalizeHex(options.expectedPcr0);
 
   // --- the evidence: verified here, never taken on the host's word ---
-  const evidenceResponse = await doFetch(`${base}/v1/evidence`);
-  const evidenceBody = await readJson(evidenceResponse);
-  if (!evidenceResponse.ok) throw httpError(evidenceResponse.status, evidenceBody);
-  const attestation = bytesOf(evidenceBody.attestation, 'evidence.attestation');
-  const document = core.verifyAttestation(attestation, {
-    root: options.root,
-    atMs: Date.now(),
-    allowDebug: options.allowDebug ?? false,
-    expect: { pcrs: { '0': expectedPcr0.slice(2) } },
-  });
-  if (document.publicKey === null || document.userData === null) {
-    throw new SentinelError('EVIDENCE_INVALID', 'the attestation document binds no key bundle or configuration');
+  async function loadEvidence(): Promise<{ evidence: VerifiedEvidence; receiptOptions: Parameters<typeof core.verifyReceipt>[2] }> {
+    const evidenceResponse = await doFetch(`${base}/v1/evidence`);
+    const evidenceBody = await readJson(evidenceResponse);
+    if (!evidenceResponse.ok) throw httpError(evidenceResponse.status, evidenceBody);
+    const attestation = bytesOf(evidenceBody.attestation, 'evidence.attestation');
+    const document = core.verifyAttestation(attestation, {
+      root: options.root,
+      atMs: Date.now(),
+      allowDebug: options.allowDebug ?? false,
+      expect: { pcrs: { '0': expectedPcr0.slice(2) } },
+    });
+    if (document.publicKey === null || document.userData === null) {
+      throw new SentinelError('EVIDENCE_INVALID', 'the attestation document binds no key bundle or configuration');
+    }
+    const attestedKeys = core.attestedKeys(Buffer.from(document.publicKey, 'hex'));
+    const userData = document.userData.toLowerCase();
+    if (!userData.startsWith('02') || userData.length !== 66) {
+      throw new SentinelError('EVIDENCE_INVALID', 'the attestation document user_data is not 0x02 || config_hash');
+    }
+    const attestedConfigHash = `0x${userData.slice(2)}`;
+    if (options.expectedConfigHash !== undefined && normalizeHex(options.expectedConfigHash) !== attestedConfigHash) {
+      throw new SentinelError('CONFIG_HASH_MISMATCH', `the enclave attests configuration ${attestedConfigHash}, not the expected one`);
+    }
+    return {
+      evidence: {
+        attestation,
+        attestationHash: sha256Hex(attestation),
+        configHash: attestedConfigHash,
+        configVersion: Number(evidenceBody.configVersion),
+        signedConfig: bytesOf(evidenceBody.signedConfig, 'evidence.signedConfig'),
+        attestedKeys: { receiptKey: attestedKeys.receiptKey, sessionKey: attestedKeys.sessionKey, importKey: attestedKeys.importKey },
+        pcr0: `0x${document.pcrs['0'] ?? ''}`,
+      },
+      receiptOptions: {
+        root: options.root,
+        expectedPcr0,
+        expectedConfigHash: attestedConfigHash,
+        allowDebug: options.allowDebug ?? false,
+      },
+    };
   }
-  const attestedKeys = core.attestedKeys(Buffer.from(document.publicKey, 'hex'));
-  const userData = document.userData.toLowerCase();
-  if (!userData.startsWith('02') || userData.length !== 66) {
-    throw new SentinelError('EVIDENCE_INVALID', 'the attestation document user_data is not 0x02 || config_hash');
-  }
-  const attestedConfigHash = `0x${userData.slice(2)}`;
-  if (options.expectedConfigHash !== undefined && normalizeHex(options.expectedConfigHash) !== attestedConfigHash) {
-    throw new SentinelError('CONFIG_HASH_MISMATCH', `the enclave attests configuration ${attestedConfigHash}, not the expected one`);
-  }
-  const attestationHash = sha256Hex(attestation);
-  const evidence: VerifiedEvidence = {
-    attestation,
-    attestationHash,
-    configHash: attestedConfigHash,
-    configVersion: Number(evidenceBody.configVersion),
-    signedConfig: bytesOf(evidenceBody.signedConfig, 'evidence.signedConfig'),
-    attestedKeys: { receiptKey: attestedKeys.receiptKey, sessionKey: attestedKeys.sessionKey, importKey: attestedKeys.importKey },
-    pcr0: `0x${document.pcrs['0'] ?? ''}`,
-  };
-  const receiptOptions = {
-    root: options.root,
-    expectedPcr0,
-    expectedConfigHash: attestedConfigHash,
-    allowDebug: options.allowDebug ?? false,
-  };
+  let state = await loadEvidence();
 
   async function send(operation: Operation, sendOptions?: { stamp?: boolean }): Promise<{ answer: WireAnswer; status: number } & Receipted> {
     const body = core.encodeBody(operation);
@@ -252,7 +258,11 @@ export async function createStampedClient(options: StampedClientOptions): Promis
     const receipt = bytesOf(result.receipt, 'receipt');
     let verified: VerifiedReceipt;
     try {
-      verified = core.verifyReceipt(receipt, attestation, receiptOptions);
+      // The enclave refreshes its boot document (leaf certificates live ~3 hours) and makes a new
+      // one on a configuration update: a receipt naming another document sends us to fetch and
+      // verify the current one; the receipt must then name exactly that document.
+      if (core.unsafeDecodeReceiptClaims(receipt).attestationHash !== state.evidence.attestationHash) state = await loadEvidence();
+      verified = core.verifyReceipt(receipt, state.evidence.attestation, state.receiptOptions);
     } catch (e) {
       const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'RECEIPT_INVALID';
       throw new StampedRequestError(code, `the receipt does not verify: ${(e as Error).message}`, response.status);
@@ -267,7 +277,7 @@ export async function createStampedClient(options: StampedClientOptions): Promis
     // The receipt names the principal the stamp claimed (none without a stamp).
     const claimed = stamp === null ? '' : stamp.principal;
     if (claims.principal !== claimed) problems.push(`principal ${claims.principal} is not ${claimed}`);
-    if (claims.attestationHash !== attestationHash) problems.push('attestation_hash is not the verified document');
+    if (claims.attestationHash !== state.evidence.attestationHash) problems.push('attestation_hash is not the verified document');
     if (answer.type === 'error') {
       if (claims.decision !== 'denied' || claims.code !== answer.code) problems.push('the receipt does not record this refusal');
     } else {
@@ -309,7 +319,9 @@ export async function createStampedClient(options: StampedClientOptions): Promis
 
   return {
     principal,
-    evidence,
+    get evidence() {
+      return state.evidence;
+    },
     send,
     async generateKey({ curve, purpose, label }) {
       const r = await call({ op: 'generate_key', curve, purpose, label });
@@ -321,7 +333,7 @@ export async function createStampedClient(options: StampedClientOptions): Promis
         label,
         curve,
         purpose,
-        importKey: bytesOf(evidence.attestedKeys.importKey, 'importKey'),
+        importKey: bytesOf(state.evidence.attestedKeys.importKey, 'importKey'),
         secretKey,
       });
       const r = await call({ op: 'import_key', curve, purpose, label, enc: sealed.enc, ciphertext: sealed.ciphertext });

@@ -58,6 +58,8 @@ export interface StartEnclaveOptions {
   readyTimeoutMs?: number;
   /** Latency mode (`--busy-poll`): one spinning enclave thread per connection. */
   busyPoll?: boolean;
+  /** Seconds between boot attestation refreshes (`--evidence-refresh-secs`; the enclave's default is 3600). */
+  evidenceRefreshSecs?: number;
   /** Receives every stderr line (the tail is kept regardless). */
   onStderr?: (line: string) => void;
 }
@@ -81,6 +83,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   const args = ['--unix-socket', options.socketPath, '--nsm', 'simulator', '--data-dir', options.dataDir];
   if (options.configPath !== undefined) args.push('--config', options.configPath);
   if (options.busyPoll) args.push('--busy-poll');
+  if (options.evidenceRefreshSecs !== undefined) args.push('--evidence-refresh-secs', String(options.evidenceRefreshSecs));
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
