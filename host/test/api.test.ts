@@ -137,6 +137,21 @@ maybe('API against the real enclave', () => {
     expect(garbage.json().answer.code).toBe('INVALID_BODY');
   });
 
+  it('POST /v1/config relays a signed configuration; the enclave refuses garbage and replays with their codes', async () => {
+    for (const payload of [{}, { signedConfig: '0xzz' }, { signedConfig: '0xa0', extra: 1 }, { signedConfig: 7 }]) {
+      const res = await app.inject({ method: 'POST', url: '/v1/config', payload: payload as object });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().error.code).toBe('INVALID_ARGUMENT');
+    }
+    const garbage = await app.inject({ method: 'POST', url: '/v1/config', payload: { signedConfig: '0xa0' } });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.json().error.code).toMatch(/^CONFIG_/);
+    // The configuration the enclave booted with, again: not a higher version.
+    const replay = await app.inject({ method: 'POST', url: '/v1/config', payload: { signedConfig: `0x${readFileSync(enclave.dev.configPath).toString('hex')}` } });
+    expect(replay.statusCode).toBe(409);
+    expect(replay.json().error.code).toBe('CONFIG_ROLLBACK');
+  });
+
   it('validates bodies: unknown fields, wrong types, bad hex', async () => {
     const stamp = { principal: 'dev-client', timestampUs: '1', nonce: '0x' + '00'.repeat(16), signature: '0x' + '00'.repeat(64) };
     const cases: unknown[] = [

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -179,6 +179,29 @@ maybe('zcp up, end to end', () => {
     const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', 'http://127.0.0.1:1']);
     expect(code).toBe(2);
     expect(err.join('\n')).toContain('API_UNREACHABLE');
+  });
+
+  it('zcp config apply: a higher version signed by the admin is installed; a replay is CONFIG_ROLLBACK; a stranger\'s signature is CONFIG_QUORUM_NOT_MET', async () => {
+    const data = join(dir, 'data');
+    const current = JSON.parse(core.configToJson(readFileSync(join(data, 'config.cbor')))).config;
+    const next = core.configFromJson(JSON.stringify({ ...current, version: current.version + 1 }));
+    const signedBy = (adminKey: string) => core.signedConfig(next, [core.configSign(next, adminKey)]);
+    const file = join(dir, 'config-v2.cbor');
+    writeFileSync(file, signedBy(readFileSync(join(data, 'admin.key'), 'utf8')));
+    const { out, err } = capture();
+    expect(await main(['node', 'zcp', 'config', 'apply', file, '--url', banner['API']!, '--json'])).toBe(0);
+    const applied = JSON.parse(out.join('\n'));
+    expect(applied).toMatchObject({ applied: true, version: current.version + 1, configHash: `0x${core.configHash(next).toString('hex')}` });
+    // The evidence now attests the new configuration.
+    const evidence = (await (await fetch(`${banner['API']}/v1/evidence`)).json()) as { configHash: string; attestationHash: string };
+    expect(evidence).toMatchObject({ configHash: applied.configHash, attestationHash: applied.attestationHash });
+
+    expect(await main(['node', 'zcp', 'config', 'apply', file, '--url', banner['API']!])).toBe(1);
+    expect(err.join('\n')).toContain('NOT APPLIED: CONFIG_ROLLBACK');
+    const later = core.configFromJson(JSON.stringify({ ...current, version: current.version + 2 }));
+    writeFileSync(file, core.signedConfig(later, [core.configSign(later, core.generateCredential('admin', 'dev-admin', 'ed25519'))]));
+    expect(await main(['node', 'zcp', 'config', 'apply', file, '--url', banner['API']!])).toBe(1);
+    expect(err.join('\n')).toContain('NOT APPLIED: CONFIG_QUORUM_NOT_MET');
   });
 
   it('stops cleanly on SIGINT: exit 0 and the enclave is gone', async () => {

@@ -36,6 +36,7 @@ import { errorBody, httpStatusFor } from './errors.ts';
 import { hostAllowed, hostPolicy } from './host-allowlist.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { healthRoutes } from './routes/health.ts';
+import { configRoutes } from './routes/config.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
 import { stampedRoutes } from './routes/stamped.ts';
 
@@ -152,6 +153,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(api, context);
   attestationRoutes(api, context);
   evidenceRoutes(api, context);
+  configRoutes(api, context);
   stampedRoutes(api, context);
   return app;
 }

@@ -270,3 +270,51 @@ export function runConfigShow(file: string, opts: { json?: boolean }): number {
   console.log(JSON.stringify(c, null, 2));
   return 0;
 }
+
+export interface ConfigApplyOptions {
+  url: string;
+  json?: boolean;
+}
+
+/**
+ * `zcp config apply FILE --url URL`: sends a signed envelope to a running
+ * enclave (`POST /v1/config`). The enclave decides: a higher version and the
+ * current admins' threshold, or a refusal with its code (exit 1). The host
+ * that relays it cannot sign or alter it.
+ */
+export async function runConfigApply(file: string, opts: ConfigApplyOptions): Promise<number> {
+  const signed = read(file);
+  if (inspect(signed).kind !== 'signed') {
+    throw new SentinelError('INVALID_ARGUMENT', `${file}: not a signed envelope (sign it first: zcp config sign)`);
+  }
+  const endpoint = new URL('/v1/config', opts.url);
+  let response: Response;
+  try {
+    response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ signedConfig: `0x${signed.toString('hex')}` }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });
+  }
+  const body = (await response.json().catch(() => null)) as
+    | { configHash?: string; version?: number; attestationHash?: string; error?: { code?: string; message?: string } }
+    | null;
+  if (!response.ok || typeof body?.configHash !== 'string') {
+    const code = body?.error?.code ?? 'API_ERROR';
+    const message = body?.error?.message ?? `HTTP ${response.status}`;
+    if (opts.json) console.log(JSON.stringify({ applied: false, code, message }, null, 2));
+    else console.error(`NOT APPLIED: ${code}: ${message}`);
+    return 1;
+  }
+  if (opts.json) {
+    console.log(JSON.stringify({ applied: true, configHash: body.configHash, version: body.version, attestationHash: body.attestationHash }, null, 2));
+  } else {
+    console.log(`applied: configuration version ${body.version}`);
+    console.log(`  config_hash       ${body.configHash}`);
+    console.log(`  attestation_hash  ${body.attestationHash} (the new boot document binds it; GET /v1/evidence)`);
+  }
+  return 0;
+}

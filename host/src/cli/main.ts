@@ -6,7 +6,15 @@ import { Command, CommanderError } from 'commander';
 
 import { isCoreError } from '../core.ts';
 import { runAttestVerify } from './attest-verify.ts';
-import { runConfigInit, runConfigShow, runConfigSign, type ConfigInitOptions, type ConfigSignOptions } from './config.ts';
+import {
+  runConfigApply,
+  runConfigInit,
+  runConfigShow,
+  runConfigSign,
+  type ConfigApplyOptions,
+  type ConfigInitOptions,
+  type ConfigSignOptions,
+} from './config.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { runUp, type UpOptions } from './up.ts';
 import { runVerify } from './verify.ts';
@@ -109,6 +117,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print as JSON')
     .action((file: string, opts: { json?: boolean }) => {
       exitCode = runConfigShow(file, opts);
+    });
+  config
+    .command('apply')
+    .description('send a signed configuration to a running enclave (it needs a higher version and the current admin quorum)')
+    .argument('<file>', 'the signed envelope (zcp config sign)')
+    .option('--url <url>', 'API base URL', 'http://127.0.0.1:8787')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: ConfigApplyOptions) => {
+      exitCode = await runConfigApply(file, opts);
     });
 
   try {
