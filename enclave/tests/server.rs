@@ -657,3 +657,89 @@ fn evidence_refresh_keeps_receipts_verifiable_and_recent_handshakes_working() {
     assert_eq!(error_code(&open(&first.attestation_hash)), "SESSION_HANDSHAKE_FAILED");
     assert!(matches!(open(&second.attestation_hash), Response::SessionOpened(_)));
 }
+
+/// One in-process session (no socket): the client half and the connection's session table.
+struct InProcessSession {
+    sessions: sentinel_enclave::sessions::ConnectionSessions,
+    client: sentinel_session::ClientSession,
+    id: Vec<u8>,
+}
+
+impl InProcessSession {
+    fn open(enclave: &Enclave, credential: &Credential) -> Self {
+        let Response::Evidence(evidence) = enclave.handle(Request::Evidence(EvidenceArgs {})) else {
+            panic!("evidence")
+        };
+        let keys = sentinel_evidence::AttestedKeys::from_bytes(enclave.attested_keys()).unwrap();
+        let hash: [u8; 32] = evidence.attestation_hash.as_slice().try_into().unwrap();
+        let (initiator, m1) = sentinel_session::Initiator::new(&keys.session, &hash, [9; 32]).unwrap();
+        let mut sessions = sentinel_enclave::sessions::ConnectionSessions::default();
+        let Response::SessionOpened(opened) =
+            enclave.handle_on(&mut sessions, Request::SessionOpen(SessionOpenArgs { handshake: m1 }))
+        else {
+            panic!("session_open")
+        };
+        let handshake = initiator.finish(&opened.handshake).unwrap();
+        let signature = credential.sign(&handshake.auth_digest());
+        let (client, auth) = handshake.authenticate(credential.id(), &signature).unwrap();
+        let mut s = InProcessSession { sessions, client, id: opened.session_id };
+        assert!(matches!(s.exchange(enclave, auth), Ok(Response::Authenticated(_))));
+        s
+    }
+
+    /// Sends one sealed frame; the answer inside the session, or the refusal outside it.
+    fn exchange(&mut self, enclave: &Enclave, frame: Vec<u8>) -> Result<Response, Response> {
+        let args = SessionFrameArgs { session_id: self.id.clone(), frame };
+        match enclave.handle_on(&mut self.sessions, Request::SessionFrame(args)) {
+            Response::SessionFrame(answer) => {
+                let mut plain = Vec::new();
+                self.client.open(&answer.frame, &mut plain).unwrap();
+                Ok(decode_session_answer(&plain).unwrap().answer)
+            }
+            refusal => Err(refusal),
+        }
+    }
+
+    fn call(&mut self, enclave: &Enclave, operation: &Operation) -> Result<Response, Response> {
+        let request = SessionRequest { id: 1, receipt: false, body: encode_body(operation) };
+        let mut sealed = Vec::new();
+        self.client.seal(&encode_cbor(&request), &mut sealed).unwrap();
+        self.exchange(enclave, sealed)
+    }
+}
+
+#[test]
+fn a_configuration_update_reaches_open_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (enclave, _) = common::simulated_enclave(dir.path(), b"image", "test-module");
+    common::install_dev_config(&enclave);
+    let list = Operation::ListKeys(ListKeysArgs {});
+    let mut session = InProcessSession::open(&enclave, &common::client());
+    assert!(matches!(session.call(&enclave, &list), Ok(Response::KeyList(_))));
+
+    // Version 2 keeps dev-client but takes `list_keys` away: the open session follows.
+    let mut v2 = common::dev_config();
+    v2.version = 2;
+    v2.principals[0].operations.retain(|op| op.as_str() != "list_keys");
+    let updated = enclave.handle(Request::UpdateConfig(UpdateConfigArgs {
+        signed_config: common::sign_config(&v2, &[&common::admin()]),
+    }));
+    assert!(matches!(updated, Response::ConfigUpdated(_)), "{updated:?}");
+    let refused = session.call(&enclave, &list).unwrap();
+    assert_eq!(error_code(&refused), "OPERATION_NOT_PERMITTED");
+
+    // Version 3 removes dev-client: its session ends.
+    let mut v3 = v2.clone();
+    v3.version = 3;
+    let other = common::other_client("desk-2");
+    v3.principals[0].id = "desk-2".into();
+    v3.principals[0].keys = vec![other.public_key()];
+    let updated = enclave.handle(Request::UpdateConfig(UpdateConfigArgs {
+        signed_config: common::sign_config(&v3, &[&common::admin()]),
+    }));
+    assert!(matches!(updated, Response::ConfigUpdated(_)), "{updated:?}");
+    let refusal = session.call(&enclave, &list).unwrap_err();
+    assert_eq!(error_code(&refusal), "SESSION_AUTH_FAILED");
+    let gone = session.call(&enclave, &list).unwrap_err();
+    assert_eq!(error_code(&gone), "UNKNOWN_SESSION");
+}
