@@ -26,9 +26,10 @@ cat "$log"
 url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$log" | head -n 1)
 pcr0=$(awk '$1 == "PCR0" { print $2 }' "$log")
 root=$(awk '$1 == "dev" && $2 == "root" { print $3 }' "$log")
+config_hash=$(awk '$1 == "config" && $2 == "hash" { print $3 }' "$log")
 
-echo "[smoke] zcp verify against the development root (must pass)"
-node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --root "$root" --allow-dev-root
+echo "[smoke] zcp verify against the development root, pinning PCR0 and the configuration hash (must pass)"
+node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --config-hash "$config_hash" --root "$root" --allow-dev-root
 echo "[smoke] zcp verify against the AWS root (must fail)"
 if node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" >/dev/null 2>&1; then
   echo "[smoke] FAIL: a simulator document verified against the AWS root"; exit 1

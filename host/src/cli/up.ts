@@ -188,13 +188,14 @@ function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfigura
   console.log(`  config hash  ${ready.config_hash ?? '(none installed)'}`);
   console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
   console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);
+  const pinConfig = ready.config_hash ? ` --config-hash ${ready.config_hash}` : '';
   if (devRoot !== undefined) {
     console.log('  NSM        SIMULATOR: attestation documents chain to a DEVELOPMENT root, not AWS hardware');
     console.log(`  dev root   ${devRoot}`);
-    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0} --root ${devRoot} --allow-dev-root`);
+    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}${pinConfig} --root ${devRoot} --allow-dev-root`);
   } else {
     console.log(`  NSM        ${ready.nsm}`);
-    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}`);
+    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}${pinConfig}`);
   }
   console.log('Ctrl-C to stop.');
 }
