@@ -177,6 +177,19 @@ export declare function hashTypedData(json: string): Buffer
 /** HAZMAT: the `index`-th RFC 6979 nonce candidate. Only for checking test vectors. */
 export declare function hazmatRfc6979Nonce(secretKey: Uint8Array, digest: Uint8Array, index: number): Buffer
 
+/** What an import is bound to (the enclave takes `principal` from the stamp or session, never from the host). */
+export interface ImportContextArgs {
+  principal: string
+  label: string
+  /** `secp256k1` or `ed25519`. */
+  curve: string
+  /** `ethereum` or `raw`. */
+  purpose: string
+}
+
+/** `"sentinel/import/v1" || canonical CBOR {curve, label, principal, purpose}` (docs/key-import.md). */
+export declare function importInfo(context: ImportContextArgs): Buffer
+
 /** Keccak-256 of bytes. */
 export declare function keccak256(data: Uint8Array): Buffer
 

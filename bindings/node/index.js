@@ -857,6 +857,7 @@ module.exports.generateCredential = nativeBinding.generateCredential
 module.exports.hashPersonalMessage = nativeBinding.hashPersonalMessage
 module.exports.hashTypedData = nativeBinding.hashTypedData
 module.exports.hazmatRfc6979Nonce = nativeBinding.hazmatRfc6979Nonce
+module.exports.importInfo = nativeBinding.importInfo
 module.exports.keccak256 = nativeBinding.keccak256
 module.exports.MAX_BODY_BYTES = nativeBinding.MAX_BODY_BYTES
 module.exports.MAX_FRAME_BYTES = nativeBinding.MAX_FRAME_BYTES

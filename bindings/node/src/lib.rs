@@ -13,6 +13,7 @@
 
 mod attestation;
 mod config;
+mod import;
 mod protocol;
 mod receipt;
 mod session_client;

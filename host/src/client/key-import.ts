@@ -11,6 +11,7 @@
  */
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 
+import { core, isCoreError } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 
 export type ImportCurve = 'secp256k1' | 'ed25519';
@@ -46,7 +47,6 @@ export const IMPORT_MAX_INFO_BYTES = 8 * 1024;
 
 const CURVES: readonly string[] = ['secp256k1', 'ed25519'];
 const PURPOSES: readonly string[] = ['ethereum', 'raw'];
-const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 /** The one suite of key import. */
 export function importSuite(): CipherSuite {
@@ -55,27 +55,17 @@ export function importSuite(): CipherSuite {
 
 /**
  * `info` for a context: the tag, then the CBOR map of the four text fields in RFC 8949 §4.2.1
- * deterministic encoding (shortest heads, keys sorted by their encoded bytes). The encoder below
- * handles exactly this shape, a map of text strings; it is checked against the Rust bytes in
- * `test/vectors/hpke-import/import-v1.json`.
+ * deterministic encoding, computed by the Rust core (`sentinel_import::ImportContext::info`, the
+ * code the enclave opens with), so both sides bind exactly the same bytes.
  */
 export function importInfo(context: ImportContext): Uint8Array {
   checkText('principal', context.principal);
   checkText('label', context.label);
   checkChoice('curve', context.curve, CURVES);
   checkChoice('purpose', context.purpose, PURPOSES);
-  const entries = (
-    [
-      ['curve', context.curve],
-      ['label', context.label],
-      ['principal', context.principal],
-      ['purpose', context.purpose],
-    ] as const
-  ).map(([key, value]) => [cborText(key), cborText(value)] as const);
-  entries.sort((a, b) => compareBytes(a[0], b[0]));
-  const parts: Uint8Array[] = [new TextEncoder().encode(IMPORT_INFO_TAG), cborHead(5, entries.length)];
-  for (const [key, value] of entries) parts.push(key, value);
-  return concat(parts);
+  return new Uint8Array(
+    core.importInfo({ principal: context.principal, label: context.label, curve: context.curve, purpose: context.purpose }),
+  );
 }
 
 /**
@@ -91,45 +81,20 @@ export async function sealKeyImport(params: KeyImportParams): Promise<SealedKeyI
     throw new SentinelError('IMPORT_MALFORMED', 'context: principal and label exceed the 8 KiB info limit');
   }
   if (params.curve === 'secp256k1') {
-    const scalar = BigInt('0x' + Buffer.from(params.secretKey).toString('hex'));
-    if (scalar === 0n || scalar >= SECP256K1_ORDER) {
-      throw new SentinelError('IMPORT_KEY_INVALID', 'secretKey: not a secp256k1 scalar in [1, n-1]');
+    // The enclave would refuse it after decrypting (IMPORT_KEY_INVALID); say so before sealing.
+    try {
+      core.publicKeyFromSecret(params.secretKey);
+    } catch (e) {
+      if (isCoreError(e) && e.code === 'INVALID_SECRET_KEY') {
+        throw new SentinelError('IMPORT_KEY_INVALID', 'secretKey: not a secp256k1 scalar in [1, n-1]');
+      }
+      throw e;
     }
   }
   const suite = importSuite();
   const recipientPublicKey = await suite.kem.deserializePublicKey(params.importKey);
   const sealed = await suite.seal({ recipientPublicKey, info }, params.secretKey, new Uint8Array(0));
   return { enc: new Uint8Array(sealed.enc), ciphertext: new Uint8Array(sealed.ct) };
-}
-
-function cborHead(major: number, length: number): Uint8Array {
-  const m = major << 5;
-  if (length < 24) return Uint8Array.of(m | length);
-  if (length < 0x100) return Uint8Array.of(m | 24, length);
-  if (length < 0x10000) return Uint8Array.of(m | 25, length >> 8, length & 0xff);
-  return Uint8Array.of(m | 26, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
-}
-
-function cborText(text: string): Uint8Array {
-  const bytes = new TextEncoder().encode(text);
-  return concat([cborHead(3, bytes.length), bytes]);
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function checkBytes(name: string, value: unknown, length: number): void {
