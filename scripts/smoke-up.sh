@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CI check of the README's run command: `npm start` (= zcp up) must come up
 # (the local-mode enclave: the `simulator` feature set that scripts/build.sh
-# builds), serve an attestation that `zcp verify` accepts against the
-# development root (with --allow-dev-root; and rejects against the AWS root),
-# and stop cleanly on Ctrl-C (SIGINT).
+# builds), serve HTTPS with its development certificate, write stack.json,
+# serve an attestation that `zcp verify --ca` accepts against the development
+# root (with --allow-dev-root; and rejects against the AWS root, and without
+# trusting the certificate), and stop cleanly on Ctrl-C (SIGINT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
@@ -23,17 +24,27 @@ for _ in $(seq 1 600); do
 done
 grep -q "Ctrl-C to stop" "$log" || { echo "[smoke] zcp up did not come up:"; cat "$log"; exit 1; }
 cat "$log"
-url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$log" | head -n 1)
+url=$(grep -oE 'https://127\.0\.0\.1:[0-9]+' "$log" | head -n 1)
+[ -n "$url" ] || { echo "[smoke] FAIL: no https:// API address in the banner"; exit 1; }
+ca=$(awk '$1 == "TLS" && $2 == "cert" { print $3 }' "$log")
+[ -f "$ca" ] || { echo "[smoke] FAIL: no development certificate at '$ca'"; exit 1; }
+[ -f "$data/stack/stack.json" ] || { echo "[smoke] FAIL: no stack.json"; exit 1; }
+grep -q "\"url\": \"$url\"" "$data/stack/stack.json" || { echo "[smoke] FAIL: stack.json does not name $url"; cat "$data/stack/stack.json"; exit 1; }
 pcr0=$(awk '$1 == "PCR0" { print $2 }' "$log")
 root=$(awk '$1 == "dev" && $2 == "root" { print $3 }' "$log")
 config_hash=$(awk '$1 == "config" && $2 == "hash" { print $3 }' "$log")
 
 echo "[smoke] zcp verify against the development root, pinning PCR0 and the configuration hash (must pass)"
-node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --config-hash "$config_hash" --root "$root" --allow-dev-root
+node host/bin/zcp.mjs verify --url "$url" --ca "$ca" --pcr0 "$pcr0" --config-hash "$config_hash" --root "$root" --allow-dev-root
 echo "[smoke] zcp verify against the AWS root (must fail)"
-if node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" >/dev/null 2>&1; then
+if node host/bin/zcp.mjs verify --url "$url" --ca "$ca" --pcr0 "$pcr0" >/dev/null 2>&1; then
   echo "[smoke] FAIL: a simulator document verified against the AWS root"; exit 1
 fi
+echo "[smoke] zcp verify without --ca (must fail: the development certificate is not trusted)"
+if node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --root "$root" --allow-dev-root 2>"$data/noca.err"; then
+  echo "[smoke] FAIL: the API's self-signed certificate was trusted without --ca"; exit 1
+fi
+grep -q TLS_CERTIFICATE_UNTRUSTED "$data/noca.err" || { echo "[smoke] FAIL: expected TLS_CERTIFICATE_UNTRUSTED"; cat "$data/noca.err"; exit 1; }
 
 echo "[smoke] Ctrl-C"
 kill -INT -- "-$pid"
@@ -42,4 +53,5 @@ trap 'rm -rf "$data"' EXIT
 tail -n 3 "$log"
 if [ "$code" -ne 0 ]; then echo "[smoke] FAIL: zcp up exited $code after SIGINT"; exit 1; fi
 if pgrep -f "$data/stack" >/dev/null; then echo "[smoke] FAIL: enclave still running"; exit 1; fi
+if [ -f "$data/stack/stack.json" ]; then echo "[smoke] FAIL: stack.json left behind after a clean stop"; exit 1; fi
 echo "[smoke] local stack: up, verified, stopped cleanly"

@@ -162,6 +162,12 @@ export declare function encodeBody(operation: import('./protocol').Operation): B
  */
 export declare function encodeRequest(id: number, request: import('./protocol').Request): Buffer
 
+/**
+ * Encodes a JSON transaction object (ethers / viem shape) into unsigned RLP
+ * (`INVALID_TRANSACTION_JSON` naming the field otherwise; crates/eth README).
+ */
+export declare function encodeUnsignedTransaction(json: string): Buffer
+
 /** EIP-55 checksummed address of a secp256k1 public key. */
 export declare function ethereumAddress(publicKey: Uint8Array): string
 
@@ -195,6 +201,9 @@ export declare function keccak256(data: Uint8Array): Buffer
 
 /** Largest operation body. */
 export declare const MAX_BODY_BYTES: number
+
+/** Largest `sign_ed25519` message. */
+export declare const MAX_ED25519_MESSAGE_BYTES: number
 
 /** Largest frame body (crates/protocol `limits`). */
 export declare const MAX_FRAME_BYTES: number
@@ -245,6 +254,13 @@ export declare function recoverEthereumTransactionSigner(signedTx: Uint8Array): 
 
 /** Recovers the signer's public key (compressed unless `compressed` is false). */
 export declare function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, recoveryId: number, compressed?: boolean | null): Buffer
+
+/**
+ * The `result_hash` a receipt records for an answer given as wire JSON (the
+ * API's form: bytes as 0x-hex), or `null` for an answer without one (`error`);
+ * `INVALID_ARGUMENT` for anything that is not an answer (`crates/protocol` `result_hash`).
+ */
+export declare function resultHash(answerJson: string): Buffer | null
 
 /** Declares the TypeScript interface of `SessionClient.connect`'s options. */
 export interface SessionClientOptions {

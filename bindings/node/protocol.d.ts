@@ -61,7 +61,13 @@ export type SignTypedDataArgs = { key_id: string,
  */
 typed_data: string, };
 
-export type Operation = { "op": "generate_key" } & GenerateKeyArgs | { "op": "import_key" } & ImportKeyArgs | { "op": "list_keys" } & ListKeysArgs | { "op": "sign_digest" } & SignDigestArgs | { "op": "sign_ethereum_transaction" } & SignEthereumTransactionArgs | { "op": "sign_personal_message" } & SignPersonalMessageArgs | { "op": "sign_typed_data" } & SignTypedDataArgs;
+export type SignEd25519Args = { key_id: string, 
+/**
+ * 1 to `MAX_ED25519_MESSAGE_BYTES` bytes, signed as they are (pure Ed25519).
+ */
+message: Uint8Array, };
+
+export type Operation = { "op": "generate_key" } & GenerateKeyArgs | { "op": "import_key" } & ImportKeyArgs | { "op": "list_keys" } & ListKeysArgs | { "op": "sign_digest" } & SignDigestArgs | { "op": "sign_ethereum_transaction" } & SignEthereumTransactionArgs | { "op": "sign_personal_message" } & SignPersonalMessageArgs | { "op": "sign_typed_data" } & SignTypedDataArgs | { "op": "sign_ed25519" } & SignEd25519Args;
 
 export type SessionRequest = { 
 /**
@@ -181,6 +187,7 @@ export type OperationAnswerTypes = {
   sign_ethereum_transaction: 'signed_transaction';
   sign_personal_message: 'signature';
   sign_typed_data: 'signature';
+  sign_ed25519: 'signature';
 };
 
 /** The successful answer to body operation `O`. */

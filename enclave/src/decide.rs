@@ -7,10 +7,11 @@
 //! is empty) -> sign -> answer. A stage that cannot decide denies. The
 //! answer comes back with what a receipt records about it.
 use sentinel_config::Principal;
-use sentinel_protocol::limits::MAX_KEY_ID_BYTES;
-use sentinel_protocol::{EnclaveError, EnclaveErrorCode, KeyList, KeyPurpose, Operation, Response, SignedTransaction};
+use sentinel_protocol::limits::{MAX_ED25519_MESSAGE_BYTES, MAX_KEY_ID_BYTES};
+use sentinel_protocol::{
+    result_hash, EnclaveError, EnclaveErrorCode, KeyList, KeyPurpose, Operation, Response, SignedTransaction,
+};
 use sentinel_signer::secp256k1;
-use sha2::{Digest, Sha256};
 
 use crate::enclave::Enclave;
 use crate::keys::{self_check_failed, Key, NewKey, StoredKey};
@@ -19,7 +20,7 @@ use crate::keys::{self_check_failed, Key, NewKey, StoredKey};
 pub struct Decided {
     pub response: Response,
     pub key_id: Option<String>,
-    /// SHA-256 of the result (signature || recovery id, signed transaction, or new public key).
+    /// What the receipt records as `result_hash`: `sentinel_protocol::result_hash` of `response`.
     pub result_hash: Option<[u8; 32]>,
 }
 
@@ -32,23 +33,6 @@ impl Decided {
         self.key_id = Some(key_id.to_string());
         self
     }
-}
-
-/// What receipts record as `result_hash` for an answer.
-pub fn result_hash(response: &Response) -> Option<[u8; 32]> {
-    let mut h = Sha256::new();
-    match response {
-        Response::Signature(s) => {
-            h.update(&s.signature);
-            if let Some(v) = s.recovery_id {
-                h.update([v]);
-            }
-        }
-        Response::SignedTransaction(t) => h.update(&t.raw),
-        Response::KeyGenerated(k) => h.update(&k.public_key),
-        _ => return None,
-    }
-    Some(h.finalize().into())
 }
 
 impl Enclave {
@@ -121,6 +105,27 @@ impl Enclave {
                             Ok(digest) => k.key.sign_digest(&digest),
                             Err(e) => Response::error(&e),
                         }
+                    })
+                }
+                Operation::SignEd25519(args) => {
+                    if args.message.is_empty() || args.message.len() > MAX_ED25519_MESSAGE_BYTES {
+                        let code = if args.message.is_empty() {
+                            EnclaveErrorCode::InvalidBody
+                        } else {
+                            EnclaveErrorCode::PayloadTooLarge
+                        };
+                        return Decided::refused(
+                            code,
+                            format!("message: 1 to {MAX_ED25519_MESSAGE_BYTES} bytes, found {}", args.message.len()),
+                        );
+                    }
+                    self.with_permitted_key(principal, &args.key_id, KeyPurpose::Raw, |k| {
+                        k.key.sign_ed25519(&args.message).unwrap_or_else(|| {
+                            Response::error(&EnclaveError::new(
+                                EnclaveErrorCode::KeyCurveMismatch,
+                                "key_id: `sign_ed25519` needs an ed25519 key",
+                            ))
+                        })
                     })
                 }
             };

@@ -92,6 +92,18 @@ impl Key {
         }
         Response::Signature(Signature { signature, recovery_id })
     }
+
+    /// Signs a message with Ed25519 (pure, RFC 8032: the message itself, not a
+    /// digest) and verifies the signature before returning it; `None` for a
+    /// key of another curve.
+    pub fn sign_ed25519(&self, message: &[u8]) -> Option<Response> {
+        let Key::Ed25519 { secret, public } = self else { return None };
+        let signature = secret.sign(message);
+        if ed25519::verify(public, message, &signature) != Ok(true) {
+            return Some(self_check_failed());
+        }
+        Some(Response::Signature(Signature { signature: signature.to_vec(), recovery_id: None }))
+    }
 }
 
 pub(crate) fn self_check_failed() -> Response {

@@ -416,6 +416,25 @@ async fn stamped_receipts_verify_against_the_attestation_document_and_the_dev_ro
     result.push(v);
     assert_eq!(c.result_hash, Some(Sha256::digest(&result).into()));
 
+    // list_keys: the receipt binds the whole list (`sentinel_protocol::result_hash`), as docs/receipts.md
+    // spells it out: u64be(count), then each key's fields, each u64be(length) || bytes.
+    let (answer, receipt) = receipted(call(&mut s, 30, stamped(&Operation::ListKeys(ListKeysArgs {}))).await);
+    let Response::KeyList(list) = &answer else { panic!("list_keys: {answer:?}") };
+    assert!(list.keys.iter().any(|k| k.key_id == key_id && k.public_key == public_key));
+    let c = sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &options).unwrap().into_claims();
+    assert_eq!((c.op.as_str(), c.decision, c.key_id.as_deref()), ("list_keys", Decision::Allowed, None));
+    assert_eq!(c.result_hash, result_hash(&answer));
+    let mut preimage = (list.keys.len() as u64).to_be_bytes().to_vec();
+    for k in &list.keys {
+        let fields =
+            [k.key_id.as_bytes(), k.curve.as_str().as_bytes(), k.purpose.as_str().as_bytes(), k.label.as_bytes()];
+        for field in fields.into_iter().chain([k.owner.as_bytes(), &k.public_key[..]]) {
+            preimage.extend_from_slice(&(field.len() as u64).to_be_bytes());
+            preimage.extend_from_slice(field);
+        }
+    }
+    assert_eq!(c.result_hash, Some(Sha256::digest(&preimage).into()));
+
     // Refusals carry receipts too, with the code and no result.
     let (answer, receipt) = receipted(call(&mut s, 4, stamped(&sign_digest("k-nope", &[3; 32]))).await);
     assert_eq!(error_code(&answer), "UNKNOWN_KEY");
@@ -431,6 +450,86 @@ async fn stamped_receipts_verify_against_the_attestation_document_and_the_dev_ro
     assert!(sentinel_evidence::verify_receipt(&receipt, &document, &options).is_err());
     let wrong = receipt_options(&enclave.root_der, [0; 32]);
     assert!(sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &wrong).is_err());
+}
+
+fn sign_ed25519(key_id: &str, message: &[u8]) -> Operation {
+    Operation::SignEd25519(SignEd25519Args { key_id: key_id.into(), message: message.to_vec() })
+}
+
+#[tokio::test]
+async fn sign_ed25519_signs_messages_with_ed25519_raw_keys_only() {
+    let enclave = start().await;
+    let mut s = UnixStream::connect(&enclave.socket).await.unwrap();
+    let Response::Evidence(evidence) = call(&mut s, 1, Request::Evidence(EvidenceArgs {})).await else {
+        panic!("evidence")
+    };
+    let options = receipt_options(&enclave.root_der, evidence.config_hash.clone().try_into().unwrap());
+    let Response::KeyGenerated(KeyGenerated { key_id: ed, public_key: ed_pk, .. }) =
+        op(&mut s, 2, generate(Curve::Ed25519, KeyPurpose::Raw, "ed")).await
+    else {
+        panic!("generate ed25519")
+    };
+
+    // Success: the message itself is signed (pure Ed25519), from 1 byte to MAX_ED25519_MESSAGE_BYTES,
+    // and the receipt's result_hash is SHA-256 of the signature.
+    for (id, message) in
+        [(3, b"hello, enclave".to_vec()), (4, vec![0x42]), (5, vec![7; limits::MAX_ED25519_MESSAGE_BYTES])]
+    {
+        let request = stamped(&sign_ed25519(&ed, &message));
+        let Request::Stamped(StampedArgs { body, .. }) = &request else { unreachable!() };
+        let body = body.clone();
+        let (answer, receipt) = receipted(call(&mut s, id, request).await);
+        let Response::Signature(Signature { signature, recovery_id: None }) = answer else {
+            panic!("sign_ed25519: {answer:?}")
+        };
+        assert_eq!(signature.len(), 64);
+        assert!(sentinel_signer::ed25519::verify(&ed_pk, &message, &signature).unwrap());
+        let c = sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &options).unwrap().into_claims();
+        assert_eq!((c.op.as_str(), c.decision), ("sign_ed25519", Decision::Allowed));
+        assert_eq!(c.payload_hash, <[u8; 32]>::from(Sha256::digest(&body)));
+        assert_eq!(c.result_hash, Some(Sha256::digest(&signature).into()));
+        assert_eq!(c.key_id.as_deref(), Some(ed.as_str()));
+    }
+
+    // Curve: a secp256k1 raw key. Purpose: an ethereum key (always secp256k1; the purpose is checked first).
+    let Response::KeyGenerated(KeyGenerated { key_id: secp_raw, .. }) =
+        op(&mut s, 6, generate(Curve::Secp256k1, KeyPurpose::Raw, "secp-raw")).await
+    else {
+        panic!()
+    };
+    let Response::KeyGenerated(KeyGenerated { key_id: eth, .. }) =
+        op(&mut s, 7, generate(Curve::Secp256k1, KeyPurpose::Ethereum, "eth")).await
+    else {
+        panic!()
+    };
+    let (answer, receipt) = receipted(call(&mut s, 8, stamped(&sign_ed25519(&secp_raw, b"m"))).await);
+    assert_eq!(error_code(&answer), "KEY_CURVE_MISMATCH");
+    let c = sentinel_evidence::verify_receipt(&receipt, &evidence.attestation, &options).unwrap().into_claims();
+    assert_eq!((c.decision, c.code.as_deref(), c.result_hash), (Decision::Denied, Some("KEY_CURVE_MISMATCH"), None));
+    assert_eq!(error_code(&op(&mut s, 9, sign_ed25519(&eth, b"m")).await), "KEY_PURPOSE_MISMATCH");
+
+    // Size: an empty message and one byte over the limit, each naming the field.
+    for (id, message, code) in
+        [(10, vec![], "INVALID_BODY"), (11, vec![1; limits::MAX_ED25519_MESSAGE_BYTES + 1], "PAYLOAD_TOO_LARGE")]
+    {
+        let Response::Error(e) = op(&mut s, id, sign_ed25519(&ed, &message)).await else { panic!("accepted") };
+        assert_eq!(e.code, code);
+        assert!(e.message.starts_with("message:"), "{}", e.message);
+    }
+    assert_eq!(error_code(&op(&mut s, 12, sign_ed25519("k-nope", b"m")).await), "UNKNOWN_KEY");
+
+    // Permission: a principal without `sign_ed25519` in its operations.
+    let signer = common::other_client("signer");
+    let signed =
+        with_principals(vec![principal(&signer, &[sentinel_config::Operation::SignDigest], KeysAllowed::All, 0)]);
+    let Response::ConfigUpdated(_) =
+        call(&mut s, 13, Request::UpdateConfig(UpdateConfigArgs { signed_config: signed })).await
+    else {
+        panic!("update")
+    };
+    let r = op_by(&mut s, 14, &signer, sign_ed25519(&ed, b"m")).await;
+    assert_eq!(error_code(&r), "OPERATION_NOT_PERMITTED");
+    assert_eq!(enclave.enclave.signatures_released(), 3);
 }
 
 #[tokio::test]

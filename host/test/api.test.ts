@@ -38,8 +38,11 @@ maybe('API against the real enclave', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.status).toBe('ok');
-    expect(body.enclave.pcr0).toBe(enclave.process.ready.pcr0);
-    expect(body.enclave.attestedKeys).toBe(enclave.process.ready.attested_keys);
+    expect(body.enclave.pcr0).toBe(`0x${enclave.process.ready.pcr0}`);
+    expect(body.enclave.attestedKeys).toBe(`0x${enclave.process.ready.attested_keys}`);
+    expect(body.enclave.pcrs).toHaveLength(3);
+    for (const pcr of body.enclave.pcrs) expect(pcr).toMatch(/^0x[0-9a-f]{96}$/);
+    expect(body.attestationRoot.sha256).toBe(`0x${'ab'.repeat(32)}`);
     expect(body.enclave.moduleId).toMatch(/\S/);
     expect(body.attestationRoot.kind).toBe('development');
   });
@@ -49,9 +52,10 @@ maybe('API against the real enclave', () => {
     const res = await app.inject({ method: 'GET', url: `/v1/attestation?nonce=0x${nonce}` });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.nonce).toBe(nonce);
+    expect(body.nonce).toBe(`0x${nonce}`);
+    expect(body.document).toMatch(/^0x([0-9a-f]{2})+$/);
     const ready = enclave.process.ready;
-    const verified = core.verifyAttestation(Buffer.from(body.document, 'base64'), {
+    const verified = core.verifyAttestation(Buffer.from(body.document.slice(2), 'hex'), {
       root: readFileSync(ready.dev_root_der!),
       atMs: Date.now(),
       expect: { nonce, pcrs: { '0': ready.pcr0 }, userData: `02${ready.config_hash}`, publicKey: ready.attested_keys },
@@ -93,7 +97,8 @@ maybe('API against the real enclave', () => {
     const frame = stampedFrame(clientCredential(enclave), { op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'api' });
     const res = await app.inject({ method: 'POST', url: '/v1/stamped', payload: wireJson(frame) });
     expect(res.statusCode).toBe(200);
-    const { answer, receipt } = res.json();
+    const { answer, receipt, receiptId } = res.json();
+    expect(res.headers['x-sentinel-receipt-id']).toBe(receiptId);
     expect(answer.type).toBe('key_generated');
     expect(answer.public_key).toMatch(/^0x[0-9a-f]{66}$/);
     const document = (await client.request({ op: 'evidence' })).attestation;
@@ -102,6 +107,8 @@ maybe('API against the real enclave', () => {
       expectedPcr0: enclave.process.ready.pcr0,
     });
     expect(verified.claims.decision).toBe('allowed');
+    expect(verified.claims.requestId).toBe(receiptId);
+    expect(receiptId).toMatch(/^0x[0-9a-f]{32}$/);
     expect(verified.claims.payloadHash).toBe(`0x${createHash('sha256').update(frame.body).digest('hex')}`);
 
     const digest = core.keccak256(Buffer.from('api'));
@@ -116,7 +123,10 @@ maybe('API against the real enclave', () => {
     const unstamped = await app.inject({ method: 'POST', url: '/v1/stamped', payload: wireJson(stampedFrame(null, { op: 'list_keys' } as Operation)) });
     expect(unstamped.statusCode).toBe(401);
     expect(unstamped.json().answer).toMatchObject({ type: 'error', code: 'STAMP_MISSING' });
+    expect(unstamped.json().error).toEqual({ code: 'STAMP_MISSING', message: unstamped.json().answer.message });
     expect(unstamped.json().receipt).toMatch(/^0x[0-9a-f]+$/);
+    expect(unstamped.json().receiptId).toMatch(/^0x[0-9a-f]{32}$/);
+    expect(unstamped.headers['x-sentinel-receipt-id']).toBe(unstamped.json().receiptId);
 
     const unknown = await app.inject({
       method: 'POST',
@@ -174,7 +184,7 @@ maybe('API against the real enclave', () => {
     }
     const notJson = await app.inject({ method: 'POST', url: '/v1/stamped', headers: { 'content-type': 'application/json' }, payload: '{' });
     expect(notJson.statusCode).toBe(400);
-    expect(notJson.json().error.code).toBe('INVALID_ARGUMENT');
+    expect(notJson.json().error.code).toBe('INVALID_JSON');
     for (const url of ['/v1/nope', '/v1/keys', '/v1/sign']) {
       const notFound = await app.inject({ method: url === '/v1/nope' ? 'GET' : 'POST', url, payload: url === '/v1/nope' ? undefined : {} });
       expect(notFound.statusCode, url).toBe(404);
@@ -234,14 +244,15 @@ describe('API error mapping', () => {
       }),
     });
     const res = await app.inject({ method: 'GET', url: '/v1/attestation?nonce=0A0b' });
-    expect(res.json()).toEqual({ document: Buffer.from('doc').toString('base64'), nonce: '0a0b' });
+    expect(res.json()).toEqual({ document: '0x646f63', nonce: '0x0a0b' });
     expect(calls).toEqual([{ op: 'attest', nonce: Buffer.from([0x0a, 0x0b]) }]);
     await app.close();
   });
 
-  it('relays the body and stamp bytes unchanged and answers with the status of a refusal', async () => {
+  it.skipIf(!HAVE_ENCLAVE)('relays the body and stamp bytes unchanged and answers with the status of a refusal', async () => {
     const calls: Request[] = [];
-    const receipt = Buffer.from('receipt bytes');
+    const receipt = await realReceipt();
+    const receiptId = core.unsafeDecodeReceiptClaims(receipt).requestId;
     let answer: Record<string, unknown> = { type: 'signature', signature: Buffer.alloc(64, 0xab), recovery_id: 1 };
     const app = buildApp({
       enclave: fakeEnclave((request) => {
@@ -255,7 +266,9 @@ describe('API error mapping', () => {
     expect(res.json()).toEqual({
       answer: { type: 'signature', signature: `0x${'ab'.repeat(64)}`, recovery_id: 1 },
       receipt: `0x${receipt.toString('hex')}`,
+      receiptId,
     });
+    expect(res.headers['x-sentinel-receipt-id']).toBe(receiptId);
     expect(calls).toEqual([
       {
         op: 'stamped',
@@ -286,7 +299,13 @@ describe('API error mapping', () => {
       answer = { type: 'error', code, message: `because ${code}` };
       const refused = await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0' } });
       expect(refused.statusCode, code).toBe(status);
-      expect(refused.json()).toEqual({ answer: { type: 'error', code, message: `because ${code}` }, receipt: `0x${receipt.toString('hex')}` });
+      expect(refused.json()).toEqual({
+        error: { code, message: `because ${code}` },
+        answer: { type: 'error', code, message: `because ${code}` },
+        receipt: `0x${receipt.toString('hex')}`,
+        receiptId,
+      });
+      expect(refused.headers['x-sentinel-receipt-id']).toBe(receiptId);
     }
     await app.close();
   });
@@ -314,6 +333,19 @@ describe('API error mapping', () => {
     await app.close();
   });
 });
+
+/** One real receipt (of an unstamped list_keys, refused), from a short-lived real enclave. */
+async function realReceipt(): Promise<Buffer> {
+  const t = await startTestEnclave();
+  const c = new EnclaveClient({ transport: unixTransport(t.socketPath) });
+  try {
+    await c.connect();
+    return (await c.request(stampedFrame(null, { op: 'list_keys' } as Operation))).receipt;
+  } finally {
+    await c.close();
+    await t.dispose();
+  }
+}
 
 /** The JSON a client posts for a `stamped` frame. */
 function wireJson(frame: Extract<Request, { op: 'stamped' }>): object {

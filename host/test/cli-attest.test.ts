@@ -167,8 +167,9 @@ describe('zcp attest verify on real AWS documents', () => {
     await app.close();
     await client.close();
     dir = mkdtempSync(join(tmpdir(), 'sentinel-simdoc-'));
+    // The API serves 0x-hex; saved here as base64, the form `zcp attest verify --doc` reads besides raw CBOR.
     docPath = join(dir, 'doc.b64');
-    writeFileSync(docPath, res.json().document);
+    writeFileSync(docPath, Buffer.from((res.json().document as string).slice(2), 'hex').toString('base64'));
   });
 
   afterAll(async () => {

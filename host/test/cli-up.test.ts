@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { get as httpGet } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { main } from '../src/cli/main.ts';
@@ -17,41 +18,99 @@ const ZCP = fileURLToPath(new URL('../bin/zcp.mjs', import.meta.url));
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
 
+/** Runs zcp in a child process (for options only the process environment can give, like extra CA certificates). */
+function zcpChild(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [ZCP, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `zcp up` with `args` and resolves with its banner fields once it is up. */
+function startUp(args: string[], printed: string[] = [], stderr: string[] = []): Promise<{ child: ChildProcess; banner: Record<string, string> }> {
+  const child = spawn(process.execPath, [ZCP, 'up', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()));
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    const timer = setTimeout(() => reject(new Error(`no banner in time:\n${printed.join('\n')}\n${stderr.join('')}`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`zcp up exited ${code}:\n${stderr.join('')}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      printed.push(line);
+      const m = /^ {2}(\S+(?: \S+)?)\s{2,}(.*)$/.exec(line);
+      if (m) fields[m[1]!] = m[2]!;
+      if (line.startsWith('Ctrl-C')) {
+        clearTimeout(timer);
+        resolve({ child, banner: fields });
+      }
+    });
+  });
+}
+
 maybe('zcp up, end to end', () => {
   let dir: string;
   let child: ChildProcess;
   let banner: Record<string, string>;
+  let ca: string;
+  let dispatcher: Agent;
   const printed: string[] = [];
+  const stderr: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sentinel-up-'));
-    child = spawn(process.execPath, [ZCP, 'up', '--port', '0', '--data-dir', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const stderr: string[] = [];
-    child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()));
-    banner = await new Promise((resolve, reject) => {
-      const fields: Record<string, string> = {};
-      const timer = setTimeout(() => reject(new Error(`no banner in time:\n${printed.join('\n')}\n${stderr.join('')}`)), 20_000);
-      child.once('exit', (code) => reject(new Error(`zcp up exited ${code}:\n${stderr.join('')}`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        printed.push(line);
-        const m = /^ {2}(\S+(?: \S+)?)\s{2,}(.*)$/.exec(line);
-        if (m) fields[m[1]!] = m[2]!;
-        if (line.startsWith('Ctrl-C')) {
-          clearTimeout(timer);
-          resolve(fields);
-        }
-      });
-    });
+    ({ child, banner } = await startUp(['--data-dir', join(dir, 'data')], printed, stderr));
+    ca = banner['TLS cert']!.split(' ')[0]!;
+    dispatcher = new Agent({ connect: { ca: readFileSync(ca, 'utf8') } });
   }, 30_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
+    await dispatcher?.close();
     rmSync(dir, { recursive: true, force: true });
   });
   afterEach(() => vi.restoreAllMocks());
 
+  it('serves HTTPS with the development certificate it made, and says where it is', () => {
+    expect(banner['API']).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(banner['TLS cert']).toBe(`${join(dir, 'data', 'tls', 'cert.pem')} (created) (self-signed DEVELOPMENT certificate: clients pass --ca)`);
+    expect(statSync(join(dir, 'data', 'tls', 'key.pem')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(ca, 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
+  });
+
+  it('writes stack.json once listening, as the contract says', () => {
+    const data = join(dir, 'data');
+    expect(banner['stack']).toBe(join(data, 'stack.json'));
+    const stack = JSON.parse(readFileSync(join(data, 'stack.json'), 'utf8'));
+    expect(stack).toEqual({
+      url: banner['API'],
+      caPath: ca,
+      pcr0: banner['PCR0'],
+      configHash: `0x${banner['config hash']}`,
+      devRootPath: banner['dev root'],
+      clientKeyPath: join(data, 'client.key'),
+      adminKeyPath: join(data, 'admin.key'),
+      enclaveSocket: expect.stringMatching(/enclave\.sock$|\.sock$/),
+      pid: child.pid,
+    });
+  });
+
+  it('logs requests as JSON lines on stderr (route and status; nothing on stdout)', async () => {
+    const res = await undiciFetch(`${banner['API']}/v1/health`, { dispatcher });
+    expect(res.status).toBe(200);
+    const health = (await res.json()) as { enclave: { pcr0: string } };
+    expect(health.enclave.pcr0).toBe(`0x${banner['PCR0']}`);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = stderr.join('').split('\n').filter((l) => l.includes('/v1/health'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.parse(lines[0]!).req).toMatchObject({ method: 'GET', url: '/v1/health', route: '/v1/health' });
+    expect(stderr.join('')).toContain('"statusCode":200');
+    expect(printed.join('\n')).not.toContain('"level"');
+  });
+
   it('prints the API address, PCR0 and that the root is a development one', () => {
-    expect(banner['API']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(banner['PCR0']).toMatch(/^[0-9a-f]{96}$/);
     expect(banner['NSM']).toMatch(/SIMULATOR.*DEVELOPMENT root/);
     expect(banner['dev root']).toBe(join(dir, 'data', 'nsm-dev-ca-v1', 'root.der'));
@@ -75,9 +134,10 @@ maybe('zcp up, end to end', () => {
     }
   });
 
-  it('prints a verify command that works as printed (with --allow-dev-root)', async () => {
+  it('prints a verify command that works as printed (with --ca and --allow-dev-root)', async () => {
     const printedCommand = banner['verify']!.split(' ');
     expect(printedCommand).toContain('--allow-dev-root');
+    expect(printedCommand.join(' ')).toContain(`--ca ${ca}`);
     const { out } = capture();
     expect(await main(['node', ...printedCommand])).toBe(0);
     expect(out[0]).toMatch(/^VERIFIED against a DEVELOPMENT root/);
@@ -85,7 +145,7 @@ maybe('zcp up, end to end', () => {
 
   it('zcp verify with the dev root and --allow-dev-root: VERIFIED, DEVELOPMENT in the first line, the checks listed', async () => {
     const { out } = capture();
-    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root']);
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--ca', ca, '--root', banner['dev root']!, '--allow-dev-root']);
     expect(code).toBe(0);
     expect(out[0]).toMatch(/^VERIFIED against a DEVELOPMENT root, not AWS hardware: /);
     const text = out.join('\n');
@@ -104,7 +164,7 @@ maybe('zcp up, end to end', () => {
 
   it('zcp verify --config-hash compares the configuration hash in user_data', async () => {
     const { out, err } = capture();
-    const args = ['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root'];
+    const args = ['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--ca', ca, '--root', banner['dev root']!, '--allow-dev-root'];
     expect(await main([...args, '--config-hash', banner['config hash']!])).toBe(0);
     const text = out.join('\n');
     expect(text).toContain('user data is 0x02 + --config-hash');
@@ -118,7 +178,7 @@ maybe('zcp up, end to end', () => {
 
   it('zcp verify with the dev root but without --allow-dev-root: DEVELOPMENT first, says why, exits non-zero', async () => {
     const { out, err } = capture();
-    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!]);
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--ca', ca, '--root', banner['dev root']!]);
     expect(code).toBe(1);
     expect(out).toEqual([]);
     expect(err[0]).toMatch(/^NOT VERIFIED \(DEVELOPMENT root\): DEV_ROOT_NOT_ALLOWED: .*--allow-dev-root/);
@@ -126,7 +186,7 @@ maybe('zcp up, end to end', () => {
 
   it('zcp verify --json reports the verified fields, the checks and devRoot', async () => {
     const { out } = capture();
-    const args = ['node', 'zcp', 'verify', '--json', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!];
+    const args = ['node', 'zcp', 'verify', '--json', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--ca', ca, '--root', banner['dev root']!];
     expect(await main([...args, '--allow-dev-root'])).toBe(0);
     const result = JSON.parse(out.join('\n'));
     expect(result.verified).toBe(true);
@@ -144,7 +204,7 @@ maybe('zcp up, end to end', () => {
     const port = Number(new URL(banner['API']!).port);
     const answer = (host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpGet({ host: '127.0.0.1', port, path: '/v1/health', headers: { host } }, (res) => {
+        const req = httpsGet({ host: '127.0.0.1', servername: 'localhost', port, path: '/v1/health', headers: { host }, ca: readFileSync(ca) }, (res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
           res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -157,9 +217,16 @@ maybe('zcp up, end to end', () => {
     expect(JSON.parse(rebound.body).error.code).toBe('HOST_NOT_ALLOWED');
   });
 
+  it('zcp verify without --ca does not trust the development certificate: TLS_CERTIFICATE_UNTRUSTED with a hint', async () => {
+    const { err } = capture();
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root']);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toMatch(/TLS_CERTIFICATE_UNTRUSTED: .*pass --ca <data-dir>\/tls\/cert\.pem/);
+  });
+
   it('zcp verify without --root fails against the AWS root and hints at the dev root', async () => {
     const { err } = capture();
-    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!]);
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--ca', ca]);
     expect(code).not.toBe(0);
     const text = err.join('\n');
     expect(text).toMatch(/^NOT VERIFIED: [A-Z_]+:/);
@@ -169,7 +236,7 @@ maybe('zcp up, end to end', () => {
   it('zcp verify with the wrong PCR0 fails with PCR_MISMATCH', async () => {
     const { err } = capture();
     const wrong = `${banner['PCR0']!.slice(0, -2)}${banner['PCR0']!.endsWith('00') ? '01' : '00'}`;
-    const code = await main(['node', 'zcp', 'verify', '--pcr0', wrong, '--url', banner['API']!, '--root', banner['dev root']!, '--allow-dev-root']);
+    const code = await main(['node', 'zcp', 'verify', '--pcr0', wrong, '--url', banner['API']!, '--ca', ca, '--root', banner['dev root']!, '--allow-dev-root']);
     expect(code).not.toBe(0);
     expect(err.join('\n')).toContain('PCR_MISMATCH');
   });
@@ -188,21 +255,28 @@ maybe('zcp up, end to end', () => {
     const signedBy = (adminKey: string) => core.signedConfig(next, [core.configSign(next, adminKey)]);
     const file = join(dir, 'config-v2.cbor');
     writeFileSync(file, signedBy(readFileSync(join(data, 'admin.key'), 'utf8')));
-    const { out, err } = capture();
-    expect(await main(['node', 'zcp', 'config', 'apply', file, '--url', banner['API']!, '--json'])).toBe(0);
-    const applied = JSON.parse(out.join('\n'));
+    // By --data-dir: stack.json gives the URL and the development certificate to trust.
+    const first = await zcpChild(['config', 'apply', file, '--data-dir', data, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const applied = JSON.parse(first.stdout);
     expect(applied).toMatchObject({ applied: true, version: current.version + 1, configHash: `0x${core.configHash(next).toString('hex')}` });
     // The evidence now attests the new configuration.
-    const evidence = (await (await fetch(`${banner['API']}/v1/evidence`)).json()) as { configHash: string; attestationHash: string };
+    const evidence = (await (await undiciFetch(`${banner['API']}/v1/evidence`, { dispatcher })).json()) as { configHash: string; attestationHash: string };
     expect(evidence).toMatchObject({ configHash: applied.configHash, attestationHash: applied.attestationHash });
 
-    expect(await main(['node', 'zcp', 'config', 'apply', file, '--url', banner['API']!])).toBe(1);
-    expect(err.join('\n')).toContain('NOT APPLIED: CONFIG_ROLLBACK');
+    // By --url and --ca.
+    const replay = await zcpChild(['config', 'apply', file, '--url', banner['API']!, '--ca', ca]);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toContain('NOT APPLIED: CONFIG_ROLLBACK');
     const later = core.configFromJson(JSON.stringify({ ...current, version: current.version + 2 }));
     writeFileSync(file, core.signedConfig(later, [core.configSign(later, core.generateCredential('admin', 'dev-admin', 'ed25519'))]));
-    expect(await main(['node', 'zcp', 'config', 'apply', file, '--url', banner['API']!])).toBe(1);
-    expect(err.join('\n')).toContain('NOT APPLIED: CONFIG_QUORUM_NOT_MET');
-  });
+    const stranger = await zcpChild(['config', 'apply', file, '--url', banner['API']!, '--ca', ca]);
+    // Without trusting the certificate, nothing is sent.
+    const untrusted = await zcpChild(['config', 'apply', file, '--url', banner['API']!]);
+    expect(untrusted.code).not.toBe(0);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain('NOT APPLIED: CONFIG_QUORUM_NOT_MET');
+  }, 30_000);
 
   it('stops cleanly on SIGINT: exit 0 and the enclave is gone', async () => {
     const enclavePid = Number(/^pid (\d+)/.exec(banner['enclave']!)![1]);
@@ -212,11 +286,12 @@ maybe('zcp up, end to end', () => {
     expect(await exited).toBe(0);
     expect(isAlive(enclavePid)).toBe(false);
     expect(printed.join('\n')).toContain('stopped (enclave code 0)');
+    expect(existsSync(join(dir, 'data', 'stack.json'))).toBe(false);
   }, 15_000);
 
   it('reuses the credentials and configuration on the next run', async () => {
     const data = join(dir, 'data');
-    const before = ['admin.key', 'client.key', 'config.cbor'].map((f) => readFileSync(join(data, f)));
+    const before = ['admin.key', 'client.key', 'config.cbor', 'tls/cert.pem', 'tls/key.pem'].map((f) => readFileSync(join(data, f)));
     const second = spawn(process.execPath, [ZCP, 'up', '--port', '0', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const stderr: string[] = [];
@@ -235,8 +310,34 @@ maybe('zcp up, end to end', () => {
     second.kill('SIGINT');
     expect(await exited, `${lines.join('\n')}\n${stderr.join('')}`).toBe('0 null');
     expect(lines.join('\n')).not.toContain('(created)');
+    expect(lines.find((l) => l.startsWith('  TLS cert'))).toContain(join(data, 'tls', 'cert.pem'));
     expect(lines.find((l) => l.startsWith('  config hash'))).toBe(`  config hash  ${banner['config hash']}`);
-    ['admin.key', 'client.key', 'config.cbor'].forEach((f, i) => expect(readFileSync(join(data, f)).equals(before[i]!), f).toBe(true));
+    ['admin.key', 'client.key', 'config.cbor', 'tls/cert.pem', 'tls/key.pem'].forEach((f, i) => expect(readFileSync(join(data, f)).equals(before[i]!), f).toBe(true));
+  }, 30_000);
+});
+
+maybe('zcp up --insecure-http', () => {
+  it('serves plain HTTP (stack.json caPath null), zcp verify works without --ca, and --log-level silent logs nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-up-'));
+    const stderr: string[] = [];
+    const { child, banner } = await startUp(['--data-dir', dir, '--insecure-http', '--log-level', 'silent'], [], stderr);
+    try {
+      expect(banner['API']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(banner['TLS']).toMatch(/^NONE: --insecure-http/);
+      expect(existsSync(join(dir, 'tls'))).toBe(false);
+      expect(JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8'))).toMatchObject({ url: banner['API'], caPath: null });
+      expect(banner['verify']).not.toContain('--ca');
+      const { out } = capture();
+      expect(await main(['node', ...banner['verify']!.split(' ')])).toBe(0);
+      expect(out[0]).toMatch(/^VERIFIED against a DEVELOPMENT root/);
+      expect(stderr.join('')).not.toContain('"level"');
+    } finally {
+      vi.restoreAllMocks();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
 
@@ -269,7 +370,11 @@ describe('zcp up failures', () => {
       // /bin/false stands in for the enclave: the warning comes before anything is started.
       expect(await main(['node', 'zcp', 'up', '--port', '0', '--host', '0.0.0.0', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
       expect(err[0]).toMatch(/^WARNING: --host 0\.0\.0\.0 is not a loopback address/);
-      expect(err.join('\n')).toContain('plain HTTP');
+      expect(err.join('\n')).toContain('HTTPS with a self-signed DEVELOPMENT certificate');
+      expect(err.join('\n')).not.toContain('PLAIN HTTP');
+      err.length = 0;
+      expect(await main(['node', 'zcp', 'up', '--port', '0', '--host', '0.0.0.0', '--insecure-http', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
+      expect(err.join('\n')).toContain('*** --insecure-http: it speaks PLAIN HTTP (no TLS)');
       err.length = 0;
       expect(await main(['node', 'zcp', 'up', '--port', '0', '--data-dir', dir, '--enclave-bin', '/bin/false'])).toBe(1);
       expect(err.join('\n')).not.toContain('WARNING');
@@ -287,6 +392,12 @@ describe('zcp up failures', () => {
       expect(isLoopbackAddress(host), host).toBe(false);
       expect(nonLoopbackWarning(host), host).toMatch(/^WARNING: /);
     }
+  });
+
+  it('refuses an unknown --log-level before starting anything', async () => {
+    const { err } = capture();
+    expect(await main(['node', 'zcp', 'up', '--port', '0', '--log-level', 'loud', '--enclave-bin', '/nonexistent'])).toBe(2);
+    expect(err.join('\n')).toContain('error INVALID_ARGUMENT: --log-level loud');
   });
 
   it('refuses a malformed --allowed-host before starting anything', async () => {

@@ -1,4 +1,4 @@
-// Interop of host/src/client/key-import.ts with sentinel-import (Rust) and @hpke/core, through
+// Interop of @sentinel/client's key import (host/sdk/src/key-import.ts) with sentinel-import (Rust) and @hpke/core, through
 // test/vectors/hpke-import/import-v1.json (TEST-ONLY keys; provenance in its NOTE.md).
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import {
   importInfo,
   importSuite,
   sealKeyImport,
-} from '../src/client/key-import.ts';
+} from '@sentinel/client';
 
 interface Sealed {
   enc: string;

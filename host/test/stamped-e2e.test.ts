@@ -1,7 +1,7 @@
 /**
  * The trust path end to end: the real local enclave (simulated NSM, development
- * configuration), the API on a real port, and the stamped client, which trusts
- * only the attestation document and the receipts, never the host.
+ * configuration), the API on a real port, and the SDK client (`@sentinel/client`),
+ * which trusts only the attestation document and the receipts, never the host.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createClient, type SentinelClient } from '@sentinel/client';
+
 import { buildApp } from '../src/api/app.ts';
 import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
-import { createStampedClient, type StampedClient } from '../src/client/stamped-client.ts';
 import { core } from '../src/core.ts';
 import { EnclaveClient } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
@@ -19,6 +20,8 @@ import { clientCredential, HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type Tes
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
+
+const unhex = (hex: string): Buffer => Buffer.from(hex.replace(/^0x/, ''), 'hex');
 
 async function refusal(promise: Promise<unknown>): Promise<{ code?: string; message: string; receipt?: { verified: { claims: { decision: string; code: string | null } } } }> {
   try {
@@ -34,7 +37,7 @@ maybe('stamped requests through the API to the real enclave', () => {
   let sidecar: EnclaveClient;
   let app: FastifyInstance;
   let url: string;
-  let client: StampedClient;
+  let client: SentinelClient;
   let root: Buffer;
   /** Every request body the host received, as text. */
   const seen: string[] = [];
@@ -49,7 +52,7 @@ maybe('stamped requests through the API to the real enclave', () => {
     });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     root = readFileSync(enclave.process.ready.dev_root_der!);
-    client = await createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0 });
+    client = await createClient({ url, credentials: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0 });
   }, 30_000);
 
   afterAll(async () => {
@@ -72,7 +75,7 @@ maybe('stamped requests through the API to the real enclave', () => {
     expect(key.verified.claims.principal).toBe('dev-client');
     const digest = core.keccak256(Buffer.from('stamped e2e'));
     const signed = await client.signDigest(key.keyId, digest);
-    expect(core.verifyDigest(key.publicKey, digest, signed.signature)).toBe(true);
+    expect(core.verifyDigest(unhex(key.publicKey), digest, unhex(signed.signature))).toBe(true);
     expect(signed.verified.claims.keyId).toBe(key.keyId);
     expect(signed.verified.claims.configHash).toBe(client.evidence.configHash);
 
@@ -82,16 +85,18 @@ maybe('stamped requests through the API to the real enclave', () => {
 
   it('signs an EIP-1559 transaction that recovers to the key', async () => {
     const key = await client.generateKey({ curve: 'secp256k1', purpose: 'ethereum', label: 'e2e-eth' });
-    const { raw, verified } = await client.signEthereumTransaction(key.keyId, Buffer.from(SAMPLE_UNSIGNED_TX, 'hex'));
+    const { raw, hash, verified } = await client.signTransaction(key.keyId, Buffer.from(SAMPLE_UNSIGNED_TX, 'hex'));
     expect(verified.claims.op).toBe('sign_ethereum_transaction');
-    const recovered = core.recoverEthereumTransactionSigner(raw);
+    expect(raw).toMatch(/^0x[0-9a-f]+$/);
+    expect(hash).toBe(`0x${core.keccak256(unhex(raw)).toString('hex')}`);
+    const recovered = core.recoverEthereumTransactionSigner(unhex(raw));
     expect(recovered.transaction.kind).toBe('eip1559');
-    expect(recovered.signer).toBe(core.ethereumAddress(key.publicKey));
+    expect(recovered.signer).toBe(key.address);
 
     const message = Buffer.from('hello from e2e');
-    const personal = await client.signPersonalMessage(key.keyId, message);
+    const personal = await client.signMessage(key.keyId, message);
     const digest = core.hashPersonalMessage(message);
-    expect(core.recoverPublicKey(digest, personal.signature, personal.recoveryId!).equals(key.publicKey)).toBe(true);
+    expect(core.recoverPublicKey(digest, unhex(personal.signature).subarray(0, 64), personal.recoveryId).equals(unhex(key.publicKey))).toBe(true);
   });
 
   it('EIP-712 through the enclave: the EIP\'s own Mail example, signed by an imported keccak256("cow") key, gives the EIP\'s r, s and v', async () => {
@@ -125,11 +130,12 @@ maybe('stamped requests through the API to the real enclave', () => {
     const cow = core.keccak256(Buffer.from('cow'));
     const key = await client.importKey({ curve: 'secp256k1', purpose: 'ethereum', label: 'eip712-cow', secretKey: cow });
     cow.fill(0);
-    expect(core.ethereumAddress(key.publicKey)).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
+    expect(key.address).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
     const signed = await client.signTypedData(key.keyId, mail);
-    expect(signed.signature.subarray(0, 32).toString('hex')).toBe('4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d');
-    expect(signed.signature.subarray(32).toString('hex')).toBe('07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562');
-    expect(27 + signed.recoveryId!).toBe(28);
+    expect(signed.r).toBe('0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d');
+    expect(signed.s).toBe('0x07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562');
+    expect(27 + signed.recoveryId).toBe(28);
+    expect(signed.signature).toBe(`${signed.r}${signed.s.slice(2)}1c`);
     expect(signed.verified.claims.op).toBe('sign_typed_data');
     // An `ethereum` key never signs a raw digest, so policy cannot be bypassed through one.
     const refused = await refusal(client.signDigest(key.keyId, core.hashTypedData(JSON.stringify(mail))));
@@ -144,11 +150,11 @@ maybe('stamped requests through the API to the real enclave', () => {
     const expectedPublic = core.publicKeyFromSecret(secret, true);
     const before = seen.length;
     const key = await client.importKey({ curve: 'secp256k1', purpose: 'raw', label: 'e2e-imported', secretKey: secret });
-    expect(key.publicKey.equals(expectedPublic)).toBe(true);
+    expect(key.publicKey).toBe(`0x${expectedPublic.toString('hex')}`);
     expect(key.verified.claims.op).toBe('import_key');
     const digest = core.keccak256(Buffer.from('imported'));
     const signed = await client.signDigest(key.keyId, digest);
-    expect(core.verifyDigest(expectedPublic, digest, signed.signature)).toBe(true);
+    expect(core.verifyDigest(expectedPublic, digest, unhex(signed.signature))).toBe(true);
     const bodies = seen.slice(before);
     expect(bodies.length).toBeGreaterThanOrEqual(2);
     for (const body of bodies) expect(body.toLowerCase()).not.toContain(secretHex);
@@ -156,7 +162,7 @@ maybe('stamped requests through the API to the real enclave', () => {
   });
 
   it('refuses an unstamped body with STAMP_MISSING, and proves it with a receipt', async () => {
-    const { answer, verified } = await client.send({ op: 'generate_key', curve: 'ed25519', purpose: 'raw', label: 'nope' }, { stamp: false });
+    const { answer, verified } = await client.send({ op: 'generate_key', curve: 'ed25519', purpose: 'raw', label: 'nope' }, { stamp: false, route: '/v1/stamped' });
     expect(answer.type).toBe('error');
     expect(answer.code).toBe('STAMP_MISSING');
     expect(verified.claims.decision).toBe('denied');
@@ -176,23 +182,23 @@ maybe('stamped requests through the API to the real enclave', () => {
 
   it('refuses a credential the configuration does not know', async () => {
     const stranger = core.generateCredential('client', 'dev-client', 'ed25519');
-    const other = await createStampedClient({ url, credential: stranger, root, expectedPcr0: enclave.process.ready.pcr0 });
+    const other = await createClient({ url, credentials: stranger, root, expectedPcr0: enclave.process.ready.pcr0 });
     const refused = await refusal(other.generateKey({ curve: 'ed25519', purpose: 'raw', label: 'x' }));
     expect(['UNKNOWN_PRINCIPAL', 'STAMP_SIGNATURE_INVALID']).toContain(refused.code);
     expect(refused.receipt?.verified.claims.decision).toBe('denied');
 
     const unknown = core.generateCredential('client', 'mallory', 'ed25519');
-    const mallory = await createStampedClient({ url, credential: unknown, root, expectedPcr0: enclave.process.ready.pcr0 });
+    const mallory = await createClient({ url, credentials: unknown, root, expectedPcr0: enclave.process.ready.pcr0 });
     expect((await refusal(mallory.listKeys())).code).toBe('UNKNOWN_PRINCIPAL');
   });
 
   it('refuses to trust evidence for another PCR0 or configuration', async () => {
     const pcr0 = enclave.process.ready.pcr0;
     const wrongPcr0 = `${pcr0.slice(0, -2)}${pcr0.endsWith('00') ? '01' : '00'}`;
-    const wrong = await refusal(createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: wrongPcr0 }));
+    const wrong = await refusal(createClient({ url, credentials: clientCredential(enclave), root, expectedPcr0: wrongPcr0 }));
     expect(wrong.code).toBe('PCR_MISMATCH');
     const otherConfig = await refusal(
-      createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: pcr0, expectedConfigHash: '00'.repeat(32) }),
+      createClient({ url, credentials: clientCredential(enclave), root, expectedPcr0: pcr0, expectedConfigHash: '00'.repeat(32) }),
     );
     expect(otherConfig.code).toBe('CONFIG_HASH_MISMATCH');
   });
@@ -202,12 +208,12 @@ maybe('stamped requests through the API to the real enclave', () => {
     // A host that flips a byte of every signature it relays.
     const tampering: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      if (!String(input).endsWith('/v1/stamped')) return res;
+      if (!String(input).endsWith('/v1/sign/digest')) return res;
       const json = (await res.json()) as { answer: { signature?: string } };
       if (json.answer.signature) json.answer.signature = `0x${json.answer.signature.slice(2, 4) === 'ff' ? '00' : 'ff'}${json.answer.signature.slice(4)}`;
       return new Response(JSON.stringify(json), { status: res.status, headers: { 'content-type': 'application/json' } });
     };
-    const fooled = await createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0, fetch: tampering });
+    const fooled = await createClient({ url, credentials: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0, fetch: tampering });
     expect((await refusal(fooled.signDigest(key.keyId, Buffer.alloc(32, 1)))).code).toBe('RECEIPT_MISMATCH');
   });
 });
@@ -234,7 +240,7 @@ maybe('the enclave refreshes its boot attestation; the stamped client follows', 
   it('a receipt naming a newer document makes the client fetch and verify that document, then accept the receipt', async () => {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const root = readFileSync(enclave.process.ready.dev_root_der!);
-    const client = await createStampedClient({ url, credential: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0 });
+    const client = await createClient({ url, credentials: clientCredential(enclave), root, expectedPcr0: enclave.process.ready.pcr0 });
     const first = client.evidence.attestationHash;
     const key = await client.generateKey({ curve: 'ed25519', purpose: 'raw', label: 'refresh' });
     await new Promise((resolve) => setTimeout(resolve, 2_500));

@@ -80,6 +80,7 @@ const CORE_FUNCTIONS: Record<CoreFunction, true> = {
   ethereumAddress: true,
   signEthereumTransaction: true,
   decodeEthereumTransaction: true,
+  encodeUnsignedTransaction: true,
   recoverEthereumTransactionSigner: true,
   hashPersonalMessage: true,
   hashTypedData: true,

@@ -169,6 +169,13 @@ pub fn sign_ethereum_transaction<'env>(
     bytes(env, &signed)
 }
 
+/// Encodes a JSON transaction object (ethers / viem shape) into unsigned RLP
+/// (`INVALID_TRANSACTION_JSON` naming the field otherwise; crates/eth README).
+#[napi(catch_unwind)]
+pub fn encode_unsigned_transaction<'env>(env: &'env Env, json: String) -> Result<BufferSlice<'env>> {
+    bytes(env, &sentinel_eth::encode_transaction_json(&json).map_err(|e| throw(env, e))?)
+}
+
 /// Strictly decodes an unsigned transaction into the fields that will be signed.
 #[napi(
     catch_unwind,

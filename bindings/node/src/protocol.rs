@@ -6,7 +6,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sentinel_error::InvalidArgument;
-use sentinel_protocol::{limits, FrameDecoder as CoreDecoder, Operation, Request, RequestFrame};
+use sentinel_protocol::{limits, FrameDecoder as CoreDecoder, Operation, Request, RequestFrame, Response};
 
 use super::throw;
 
@@ -47,6 +47,15 @@ pub fn encode_body<'env>(env: &'env Env, operation: Unknown<'env>) -> Result<Buf
 pub fn decode_body<'env>(env: &'env Env, body: &[u8]) -> Result<Unknown<'env>> {
     let operation = sentinel_protocol::decode_body(body).map_err(|e| throw(env, e))?;
     env.to_js_value(&operation)
+}
+
+/// The `result_hash` a receipt records for an answer given as wire JSON (the
+/// API's form: bytes as 0x-hex), or `null` for an answer without one (`error`);
+/// `INVALID_ARGUMENT` for anything that is not an answer (`crates/protocol` `result_hash`).
+#[napi(catch_unwind)]
+pub fn result_hash<'env>(env: &'env Env, answer_json: String) -> Result<Option<BufferSlice<'env>>> {
+    let answer: Response = sentinel_protocol::from_wire_json(&answer_json).map_err(|e| throw(env, e))?;
+    sentinel_protocol::result_hash(&answer).map(|hash| BufferSlice::copy_from(env, hash)).transpose()
 }
 
 /// The answer type each body operation gets when it succeeds (`{ sign_digest: 'signature', ... }`).
@@ -91,6 +100,9 @@ pub const MAX_LABEL_BYTES: u32 = limits::MAX_LABEL_BYTES as u32;
 /// Largest operation body.
 #[napi]
 pub const MAX_BODY_BYTES: u32 = limits::MAX_BODY_BYTES as u32;
+/// Largest `sign_ed25519` message.
+#[napi]
+pub const MAX_ED25519_MESSAGE_BYTES: u32 = limits::MAX_ED25519_MESSAGE_BYTES as u32;
 
 /// Splits a byte stream from the enclave into frame bodies.
 #[napi]

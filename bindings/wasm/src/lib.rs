@@ -166,6 +166,12 @@ pub fn hash_personal_message(message: &[u8]) -> Vec<u8> {
     sentinel_eth::hash_personal_message(message).to_vec()
 }
 
+/// Encodes a JSON transaction object (ethers / viem shape) into unsigned RLP.
+#[wasm_bindgen(js_name = encodeUnsignedTransaction)]
+pub fn encode_unsigned_transaction(json: &str) -> Result<Vec<u8>, JsValue> {
+    sentinel_eth::encode_transaction_json(json).map_err(js_error)
+}
+
 /// EIP-712 (v4) digest of typed data given as a JSON string.
 #[wasm_bindgen(js_name = hashTypedData)]
 pub fn hash_typed_data(json: &str) -> Result<Vec<u8>, JsValue> {

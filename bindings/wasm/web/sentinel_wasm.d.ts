@@ -96,6 +96,11 @@ export function decodeEthereumTransaction(unsigned_tx: Uint8Array | number[]): D
 export function ed25519PublicKey(secret_key: Uint8Array | number[]): Uint8Array;
 
 /**
+ * Encodes a JSON transaction object (ethers / viem shape) into unsigned RLP.
+ */
+export function encodeUnsignedTransaction(json: string): Uint8Array;
+
+/**
  * EIP-55 checksummed address of a secp256k1 public key.
  */
 export function ethereumAddress(public_key: Uint8Array | number[]): string;
@@ -197,6 +202,7 @@ export interface InitOutput {
     readonly awsNitroRootG1: () => [number, number];
     readonly decodeEthereumTransaction: (a: number, b: number) => [number, number, number];
     readonly ed25519PublicKey: (a: number, b: number) => [number, number, number, number];
+    readonly encodeUnsignedTransaction: (a: number, b: number) => [number, number, number, number];
     readonly ethereumAddress: (a: number, b: number) => [number, number, number, number];
     readonly hashPersonalMessage: (a: number, b: number) => [number, number];
     readonly hashTypedData: (a: number, b: number) => [number, number, number, number];

@@ -23,7 +23,7 @@ pub const MAX_PRINCIPALS: usize = 1024;
 pub const MAX_KEYS_PER_PRINCIPAL: usize = 8;
 /// Most labels in one principal's `keys_allowed` list.
 pub const MAX_LABELS_PER_PRINCIPAL: usize = 64;
-/// Most entries in one `operations` list. Only seven names exist and each may
+/// Most entries in one `operations` list. Only eight names exist and each may
 /// appear once; the cap is larger so that an unknown or repeated name gets its
 /// own refusal, and bounds the work before those checks.
 pub const MAX_OPERATIONS: usize = 32;
@@ -45,18 +45,20 @@ pub enum Operation {
     SignEthereumTransaction,
     SignPersonalMessage,
     SignTypedData,
+    SignEd25519,
     ListKeys,
 }
 
 impl Operation {
     /// Every operation, in the contract's order.
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 8] = [
         Operation::GenerateKey,
         Operation::ImportKey,
         Operation::SignDigest,
         Operation::SignEthereumTransaction,
         Operation::SignPersonalMessage,
         Operation::SignTypedData,
+        Operation::SignEd25519,
         Operation::ListKeys,
     ];
 
@@ -69,6 +71,7 @@ impl Operation {
             Operation::SignEthereumTransaction => "sign_ethereum_transaction",
             Operation::SignPersonalMessage => "sign_personal_message",
             Operation::SignTypedData => "sign_typed_data",
+            Operation::SignEd25519 => "sign_ed25519",
             Operation::ListKeys => "list_keys",
         }
     }

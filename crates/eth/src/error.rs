@@ -32,6 +32,7 @@ pub(crate) mod code {
     pub const TYPED_DATA_NOT_HASHABLE: &str = "TYPED_DATA_NOT_HASHABLE";
     pub const INVALID_SIGNATURE_V: &str = "INVALID_SIGNATURE_V";
     pub const SIGNATURE_HIGH_S: &str = "SIGNATURE_HIGH_S";
+    pub const INVALID_TRANSACTION_JSON: &str = "INVALID_TRANSACTION_JSON";
 }
 
 /// A failure with a stable machine-readable code and a human message.

@@ -1,32 +1,99 @@
-//! CBOR byte strings, strictly.
+//! CBOR byte strings, strictly; `0x`-hex text only in wire JSON.
 //!
 //! `serde_bytes` also accepts text strings and integer arrays where bytes are
 //! expected; for a wire format that the enclave must read one way only, a
 //! bytes field accepts a CBOR byte string and nothing else.
+//!
+//! The one exception is the API's wire JSON (answers as the host relays them,
+//! `host/src/api/wire-json.ts`), where bytes are `0x`-prefixed hex text: while
+//! [`crate::from_wire_json`] runs, a human-readable deserializer gets that form.
+//! `is_human_readable` alone cannot be the switch: serde replays a buffered
+//! internally tagged enum (`Response` inside `Receipted` or `SessionAnswer`,
+//! decoded from CBOR) through a deserializer that always calls itself human
+//! readable, and so do the N-API and WASM bindings' JS-value deserializers,
+//! which hand over Buffers as bytes. Outside that scope nothing changes.
+use core::cell::Cell;
 use core::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Serializer;
+
+std::thread_local! {
+    /// Set while [`crate::from_wire_json`] parses on this thread.
+    static WIRE_JSON: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Lets bytes fields read `0x`-hex text on this thread until dropped (restores the previous state).
+pub(crate) struct WireJsonScope(bool);
+
+impl WireJsonScope {
+    pub(crate) fn enter() -> Self {
+        WireJsonScope(WIRE_JSON.with(|w| w.replace(true)))
+    }
+}
+
+impl Drop for WireJsonScope {
+    fn drop(&mut self) {
+        WIRE_JSON.with(|w| w.set(self.0));
+    }
+}
 
 pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_bytes(bytes)
 }
 
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-    struct ByteString;
-    impl<'de> Visitor<'de> for ByteString {
-        type Value = Vec<u8>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a CBOR byte string")
-        }
-        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-            Ok(v.to_vec())
-        }
-        fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-            Ok(v)
-        }
+    if deserializer.is_human_readable() && WIRE_JSON.with(Cell::get) {
+        deserializer.deserialize_str(HexText)
+    } else {
+        deserializer.deserialize_byte_buf(ByteString)
     }
-    deserializer.deserialize_byte_buf(ByteString)
+}
+
+struct ByteString;
+
+impl<'de> Visitor<'de> for ByteString {
+    type Value = Vec<u8>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CBOR byte string")
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+        Ok(v.to_vec())
+    }
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+        Ok(v)
+    }
+}
+
+/// Wire JSON bytes: `0x` followed by an even number of hex digits (`0x` alone is empty).
+struct HexText;
+
+impl<'de> Visitor<'de> for HexText {
+    type Value = Vec<u8>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("0x-prefixed hex text")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+        let invalid = || E::invalid_value(de::Unexpected::Other("text that is not 0x-hex"), &self);
+        let digits = v.strip_prefix("0x").ok_or_else(invalid)?.as_bytes();
+        if digits.len() % 2 != 0 {
+            return Err(invalid());
+        }
+        digits
+            .chunks_exact(2)
+            .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(invalid)
+    }
+}
+
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// A short list of byte strings (PCR values): at most [`MAX_LIST_ITEMS`].
@@ -83,7 +150,7 @@ pub(crate) mod list {
     }
 }
 
-/// An optional byte string: CBOR null or a byte string, nothing else.
+/// An optional byte string: CBOR null or a byte string, nothing else (JSON: null or hex text).
 pub(crate) mod option {
     use serde::de::Deserializer;
     use serde::{Deserialize, Serializer};

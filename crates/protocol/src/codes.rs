@@ -20,7 +20,7 @@ sentinel_error::error_codes! {
         InvalidNonce = "INVALID_NONCE",
         /// A key id longer than `MAX_KEY_ID_BYTES`.
         InvalidKeyId = "INVALID_KEY_ID",
-        /// A `ping` payload longer than `MAX_PING_PAYLOAD_BYTES`.
+        /// A `ping` payload longer than `MAX_PING_PAYLOAD_BYTES`, or a `sign_ed25519` message longer than `MAX_ED25519_MESSAGE_BYTES`.
         PayloadTooLarge = "PAYLOAD_TOO_LARGE",
         /// Too many slow requests (attestation) in flight; retry later.
         EnclaveBusy = "ENCLAVE_BUSY",

@@ -17,10 +17,14 @@ mod error;
 mod frame;
 pub mod limits;
 mod message;
+mod result_hash;
 #[cfg(test)]
 mod typescript;
+mod wire_json;
 
 pub use codes::{EnclaveError, EnclaveErrorCode};
 pub use error::{ProtocolError, ProtocolErrorCode};
 pub use frame::{encode_frame, FrameDecoder, FRAME_HEADER_BYTES, MAX_FRAME_BYTES};
 pub use message::*;
+pub use result_hash::result_hash;
+pub use wire_json::from_wire_json;

@@ -25,5 +25,7 @@ pub const DEFAULT_MAX_KEYS: usize = 100_000;
 pub const MAX_LABEL_BYTES: usize = 64;
 /// Sessions one host connection may hold open at once.
 pub const MAX_SESSIONS_PER_CONNECTION: usize = 64;
+/// Largest message `sign_ed25519` signs (64 KiB; at least one byte).
+pub const MAX_ED25519_MESSAGE_BYTES: usize = 64 * 1024;
 /// Largest operation body (stamped or in a session): a transaction plus its envelope.
 pub const MAX_BODY_BYTES: usize = MAX_TRANSACTION_BYTES + 1024;

@@ -132,6 +132,8 @@ messages! {
         SignPersonalMessage(SignPersonalMessageArgs) = "sign_personal_message" => "signature",
         /// Signs EIP-712 typed data given as JSON text (`ethereum` keys).
         SignTypedData(SignTypedDataArgs) = "sign_typed_data" => "signature",
+        /// Signs a message with Ed25519 (RFC 8032, the message itself, not a digest; Ed25519 `raw` keys only).
+        SignEd25519(SignEd25519Args) = "sign_ed25519" => "signature",
     }
 }
 
@@ -272,6 +274,16 @@ wire_struct! {
 wire_struct! {
     pub struct SignPersonalMessageArgs {
         pub key_id: String,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub message: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SignEd25519Args {
+        pub key_id: String,
+        /// 1 to `MAX_ED25519_MESSAGE_BYTES` bytes, signed as they are (pure Ed25519).
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Uint8Array"))]
         pub message: Vec<u8>,

@@ -39,6 +39,7 @@ fn render() -> String {
         SignEthereumTransactionArgs::decl(&cfg),
         SignPersonalMessageArgs::decl(&cfg),
         SignTypedDataArgs::decl(&cfg),
+        SignEd25519Args::decl(&cfg),
         Operation::decl(&cfg),
         SessionRequest::decl(&cfg),
         SessionAnswer::decl(&cfg),

@@ -12,6 +12,12 @@
  * Host allow-list (a web page that rebinds its own DNS name to 127.0.0.1
  * cannot drive the API from the user's browser: its requests carry its name).
  *
+ * HTTPS by default (`zcp up` makes a development certificate, local/dev-cert.ts);
+ * JSON schemas on every route, which also make the OpenAPI document at
+ * `/openapi.json`; one error registry (errors.ts); pino logs that never carry
+ * bodies, stamps or credentials (redacted, and the request serializer logs
+ * the route and status only); Prometheus metrics with bounded labels.
+ *
  * Client authentication is not done here: operations on keys arrive as
  * bodies stamped (signed) by a principal, relayed unchanged to the enclave,
  * which verifies the stamp against its attested configuration and answers with
@@ -21,23 +27,30 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
+import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import type { Registry } from 'prom-client';
 
-import type { EnclaveClientLike } from '../sidecar/client.ts';
+import type { Answer, EnclaveClientLike, Request } from '../sidecar/client.ts';
 import { errorBody, httpStatusFor } from './errors.ts';
+import { describeHexPattern } from './hex.ts';
 import { hostAllowed, hostPolicy } from './host-allowlist.ts';
+import { apiMetrics, type ApiMetrics } from './metrics.ts';
+import { ReceiptCache } from './receipt-cache.ts';
 import { attestationRoutes } from './routes/attestation.ts';
-import { healthRoutes } from './routes/health.ts';
 import { configRoutes } from './routes/config.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
+import { healthRoutes } from './routes/health.ts';
+import { receiptRoutes } from './routes/receipts.ts';
 import { stampedRoutes } from './routes/stamped.ts';
 
 /** Where a simulated NSM's attestation documents chain to (local mode only). */
@@ -68,12 +81,27 @@ export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
   checkIntervalMs: 1_000,
 });
 
+/** Receipts kept for GET /v1/receipts/:id unless AppDeps.receiptCache says otherwise. */
+export const DEFAULT_RECEIPT_CACHE = 100_000;
+
+/** Largest request body (JSON) on every route but POST /v1/config: a stamped body of MAX_BODY_BYTES, hex, fits. */
+export const BODY_LIMIT = 512 * 1024;
+
+/** Logger settings: pino JSON lines, redacted (see REDACT_PATHS). */
+export interface ApiLoggerOptions {
+  /** pino level: fatal, error, warn, info, debug, trace or silent. Default info. */
+  level?: string;
+  /** Where the JSON lines go (default stdout; `zcp up` passes stderr). */
+  stream?: { write(line: string): unknown };
+}
+
 export interface AppDeps {
   enclave: EnclaveClientLike;
   devRoot?: DevRoot;
   /** Per-request enclave timeout. */
   enclaveTimeoutMs?: number;
-  logger?: boolean;
+  /** false (default): no logs; true or options: pino JSON lines, redacted. */
+  logger?: boolean | ApiLoggerOptions;
   /** Overrides of DEFAULT_HTTP_TIMEOUTS. */
   timeouts?: Partial<HttpTimeouts>;
   /**
@@ -82,6 +110,12 @@ export interface AppDeps {
    * name or IP (matched on that port; IPv6 in brackets) or `name:port` (exact).
    */
   allowedHosts?: string[];
+  /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
+  https?: { key: string | Buffer; cert: string | Buffer };
+  /** The prom-client registry to register the API's metrics on (default: a new one, with the process metrics). */
+  metrics?: Registry;
+  /** How many receipts GET /v1/receipts/:id can serve (the most recent; default DEFAULT_RECEIPT_CACHE; 0 keeps none). */
+  receiptCache?: number;
 }
 
 /** The fastify instance routes are registered on: schemas give the handler types. */
@@ -94,29 +128,133 @@ export type ApiInstance = FastifyInstance<
 >;
 
 export interface RouteContext {
-  enclave: EnclaveClientLike;
+  /**
+   * One enclave request, measured: round-trip time and the answer's code go to
+   * the metrics under `op` (default: the frame op; stamped routes pass the body op).
+   */
+  call<R extends Request>(request: R, op?: string): Promise<Answer<R>>;
+  receipts: ReceiptCache;
+  metrics: ApiMetrics;
   devRoot?: DevRoot;
   timeoutMs: number;
+}
+
+/**
+ * Never logged, even if a serializer or a hook put them in a log object:
+ * stamps and their parts, bodies, credentials, and the headers that carry
+ * them. The request serializer below already logs only method, route, URL
+ * path and address.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  'req.body',
+  'body',
+  'stamp',
+  'signature',
+  'nonce',
+  'credentials',
+  'credential',
+  'secret_key',
+  'secretKey',
+  '*.body',
+  '*.stamp',
+  '*.signature',
+  '*.nonce',
+  '*.credentials',
+  '*.credential',
+  '*.secret_key',
+  '*.secretKey',
+];
+
+function loggerOptions(logger: AppDeps['logger']): false | Record<string, unknown> {
+  if (!logger) return false;
+  const options = logger === true ? {} : logger;
+  return {
+    level: options.level ?? 'info',
+    ...(options.stream ? { stream: options.stream } : {}),
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        // The path only: a query string is the client's data.
+        url: request.url.split('?')[0],
+        route: request.routeOptions?.url,
+        remoteAddress: request.ip,
+      }),
+    },
+  };
+}
+
+/** Codes the sidecar raises itself: the enclave never answered, so there is no round trip to time. */
+const NO_ROUND_TRIP = new Set(['ENCLAVE_UNAVAILABLE', 'ENCLAVE_TIMEOUT', 'ENCLAVE_BUSY']);
+
+function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs: number): RouteContext['call'] {
+  return async function call<R extends Request>(request: R, op: string = request.op): Promise<Answer<R>> {
+    const started = process.hrtime.bigint();
+    let answer: Answer<R>;
+    try {
+      answer = await enclave.request(request, { timeoutMs });
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      const label = typeof code === 'string' ? code : 'INTERNAL';
+      if (!NO_ROUND_TRIP.has(label)) metrics.enclaveRtt.observe({ op }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.answers.inc({ op, code: label });
+      throw e;
+    }
+    metrics.enclaveRtt.observe({ op }, Number(process.hrtime.bigint() - started) / 1e9);
+    const inner = (answer as { answer?: { type?: string; code?: string } }).answer;
+    metrics.answers.inc({ op, code: inner?.type === 'error' && typeof inner.code === 'string' ? inner.code : 'OK' });
+    return answer;
+  };
+}
+
+/** A validation failure as one readable sentence (no input values: they may be secrets). */
+function validationMessage(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return error.message;
+  const where = `${error.validationContext ?? 'request'}${first.instancePath}`;
+  const params = first.params as Record<string, unknown>;
+  if (first.keyword === 'pattern' && typeof params.pattern === 'string') {
+    const hex = describeHexPattern(params.pattern);
+    if (hex) return `${where} ${hex}`;
+  }
+  if (first.keyword === 'additionalProperties') return `${where} has an unknown field ${JSON.stringify(params.additionalProperty)}`;
+  return `${where} ${first.message ?? 'is invalid'}`;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...deps.timeouts };
   const hosts = hostPolicy(deps.allowedHosts ?? []);
-  const app = Fastify({
-    logger: deps.logger ?? false,
-    bodyLimit: 512 * 1024,
+  const nodeServerOptions = {
+    requestTimeout: timeouts.requestTimeoutMs,
+    headersTimeout: Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs),
+    connectionsCheckingInterval: timeouts.checkIntervalMs,
+  };
+  const options = {
+    logger: loggerOptions(deps.logger),
+    bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     connectionTimeout: timeouts.connectionTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-    http: {
-      requestTimeout: timeouts.requestTimeoutMs,
-      headersTimeout: Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs),
-      connectionsCheckingInterval: timeouts.checkIntervalMs,
-    },
+    ...(deps.https ? { https: { key: deps.https.key, cert: deps.https.cert, ...nodeServerOptions } } : { http: nodeServerOptions }),
     clientErrorHandler,
-  });
-  const context: RouteContext = { enclave: deps.enclave, devRoot: deps.devRoot, timeoutMs: deps.enclaveTimeoutMs ?? 10_000 };
+  };
+  const app = Fastify(options as never) as unknown as FastifyInstance;
+  const metrics = apiMetrics(deps.metrics);
+  const context: RouteContext = {
+    call: measuredCall(deps.enclave, metrics, deps.enclaveTimeoutMs ?? 10_000),
+    receipts: new ReceiptCache(deps.receiptCache ?? DEFAULT_RECEIPT_CACHE),
+    metrics,
+    devRoot: deps.devRoot,
+    timeoutMs: deps.enclaveTimeoutMs ?? 10_000,
+  };
+
+  // JSON only: a body of any other type is 415, not parsed as a string and refused by the schema.
+  app.removeContentTypeParser(['text/plain']);
 
   // Before routing, validation or the enclave: a request for another name is not ours to answer.
   app.addHook('onRequest', async (request, reply) => {
@@ -128,33 +266,78 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
 
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      return reply.status(400).send(errorBody('INVALID_ARGUMENT', error.message));
+      return reply.status(400).send(errorBody('INVALID_ARGUMENT', validationMessage(error)));
     }
     const code = typeof error.code === 'string' ? error.code : '';
     if (code !== '' && !code.startsWith('FST_')) {
-      return reply.status(httpStatusFor(code)).send(errorBody(code, error.message));
+      const status = httpStatusFor(code);
+      if (status >= 500) request.log.error({ code, err: error }, 'request failed');
+      return reply.status(status).send(errorBody(code, error.message));
     }
     // fastify's own errors (bad JSON, wrong content type, body too large) carry a 4xx status.
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const mapped = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_ARGUMENT';
-      return reply.status(status).send(errorBody(mapped, error.message));
+      const mapped =
+        status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError
+              ? 'INVALID_JSON'
+              : 'INVALID_ARGUMENT';
+      const message = mapped === 'INVALID_JSON' ? 'the request body is not valid JSON' : error.message;
+      return reply.status(status).send(errorBody(mapped, message));
     }
-    request.log.error(error);
+    request.log.error({ err: error }, 'request failed');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
   });
   app.setNotFoundHandler((request, reply) => {
     return reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  const api: ApiInstance = app.withTypeProvider<TypeBoxTypeProvider>();
-  healthRoutes(api, context);
-  attestationRoutes(api, context);
-  evidenceRoutes(api, context);
-  configRoutes(api, context);
-  stampedRoutes(api, context);
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Sentinel API',
+        version: '1',
+        description:
+          'Hardware-isolated signing on AWS Nitro Enclaves. Stamped routes take the CBOR operation body and the principal\'s stamp ' +
+          'and answer with a receipt signed by the enclave. Bytes in JSON are 0x-prefixed hex. docs/api.md explains it.',
+      },
+      tags: [
+        { name: 'stamped', description: 'Operations on keys: stamped by a principal, answered with a receipt' },
+        { name: 'attestation', description: 'Attestation documents and evidence' },
+        { name: 'configuration', description: 'The signed configuration' },
+        { name: 'receipts', description: 'Recent receipts by id' },
+        { name: 'operations', description: 'Health, readiness, metrics, this document' },
+      ],
+    },
+  });
+
+  void app.register(async (child) => {
+    const api = child.withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
+    healthRoutes(api, context);
+    attestationRoutes(api, context);
+    evidenceRoutes(api, context);
+    configRoutes(api, context);
+    receiptRoutes(api, context);
+    stampedRoutes(api, context);
+    child.get(
+      '/openapi.json',
+      { logLevel: 'warn', schema: { tags: ['operations'], summary: 'This API as an OpenAPI 3 document', description: 'Generated from the route schemas by @fastify/swagger.' } },
+      async () => child.swagger(),
+    );
+  });
   return app;
 }
 

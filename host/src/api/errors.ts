@@ -1,120 +1,168 @@
 /**
- * The one place an error code becomes an HTTP status.
+ * The error registry: the one place an error code becomes an HTTP status and
+ * gets a default message.
  *
  * Codes travel unchanged from the enclave, the core and the sidecar to the
  * client as `{ error: { code, message } }`; only the status is decided here.
- * Protocol-level codes (MALFORMED_FRAME, UNKNOWN_OPERATION, ...) are left to
- * the 500 default on purpose: the API validated the input, so they mean the
- * host itself is broken, not the caller.
+ * Every code the enclave program can answer with is listed (the table is typed
+ * by the generated `EnclaveErrorCode`, so a new enclave code does not compile
+ * until it has a status). Protocol-level codes (MALFORMED_FRAME,
+ * UNKNOWN_OPERATION, ...) map to 500 on purpose: the API validated the input,
+ * so they mean the host itself is broken, not the caller. docs/api.md lists
+ * the whole registry (a test checks it).
  */
-import type { EnclaveErrorCode } from '@sentinel/node/protocol';
+import type { EnclaveErrorCode, ProtocolErrorCode } from '@sentinel/node/protocol';
 
-/**
- * Every code the enclave program answers with (generated from the Rust enum):
- * a new enclave code does not compile until it has a status here.
- */
-const ENCLAVE_STATUS: Record<EnclaveErrorCode, number> = {
-  UNKNOWN_KEY: 404,
-  KEY_CURVE_MISMATCH: 400,
+export interface ErrorInfo {
+  status: number;
+  /** The default message: what the code means, for docs and for errors raised without one. */
+  message: string;
+}
+
+const e = (status: number, message: string): ErrorInfo => ({ status, message });
+
+/** Every code the enclave program answers with (generated from the Rust enum). */
+const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
+  UNKNOWN_KEY: e(404, 'no key with this id in this enclave'),
+  KEY_CURVE_MISMATCH: e(400, "the key's curve cannot do this operation (e.g. sign_ed25519 with a secp256k1 key)"),
   // The enclave's key quota (--max-keys) is full: a state conflict, not a malformed request.
-  KEY_LIMIT_REACHED: 409,
-  INVALID_NONCE: 400,
-  INVALID_KEY_ID: 400,
-  PAYLOAD_TOO_LARGE: 413,
-  ENCLAVE_BUSY: 429,
+  KEY_LIMIT_REACHED: e(409, 'the enclave holds as many keys as it is configured to'),
+  INVALID_NONCE: e(400, 'attestation nonce empty or too long'),
+  INVALID_KEY_ID: e(400, 'key id too long'),
+  PAYLOAD_TOO_LARGE: e(413, 'the request or a field of it is too large'),
+  ENCLAVE_BUSY: e(429, 'the enclave is busy; retry later'),
   // Sent on a connection the enclave refuses; the sidecar then reports ENCLAVE_UNAVAILABLE.
-  TOO_MANY_CONNECTIONS: 503,
-  SIGNATURE_SELF_CHECK_FAILED: 500,
-  INTERNAL: 500,
-  KEY_PURPOSE_MISMATCH: 400,
-  INVALID_LABEL: 400,
-  INVALID_BODY: 400,
-  INVALID_IMPORTED_KEY: 400,
+  TOO_MANY_CONNECTIONS: e(503, 'the enclave serves as many connections as it is configured to'),
+  SIGNATURE_SELF_CHECK_FAILED: e(500, 'a signature failed its own verification before release (nothing was returned)'),
+  INTERNAL: e(500, 'internal error'),
+  KEY_PURPOSE_MISMATCH: e(400, "the key's purpose does not allow this operation (e.g. a raw digest with an ethereum key)"),
+  INVALID_LABEL: e(400, 'key label empty, too long or with characters outside A-Z a-z 0-9 - _ . : /'),
+  INVALID_BODY: e(400, 'the operation body is not a valid operation'),
+  INVALID_IMPORTED_KEY: e(400, 'the imported key is not a valid key of its curve'),
   // Authentication: who sent this could not be established.
-  STAMP_MISSING: 401,
-  STAMP_MALFORMED: 400,
-  UNKNOWN_PRINCIPAL: 401,
-  STAMP_SIGNATURE_INVALID: 401,
-  STAMP_EXPIRED: 401,
-  STAMP_REPLAYED: 401,
+  STAMP_MISSING: e(401, 'the operation needs a stamp'),
+  STAMP_MALFORMED: e(400, 'the stamp is malformed (nonce or signature size, principal)'),
+  UNKNOWN_PRINCIPAL: e(401, 'the stamp names a principal the configuration does not know'),
+  STAMP_SIGNATURE_INVALID: e(401, "the stamp's signature does not verify with the principal's key"),
+  STAMP_EXPIRED: e(401, "the stamp's timestamp is outside the accepted window"),
+  STAMP_REPLAYED: e(401, 'this stamp (principal, nonce) was already used'),
   // Authorization: the principal is known, the configuration does not allow this.
-  OPERATION_NOT_PERMITTED: 403,
-  KEY_NOT_PERMITTED: 403,
+  OPERATION_NOT_PERMITTED: e(403, 'the configuration does not allow this principal this operation'),
+  KEY_NOT_PERMITTED: e(403, 'the configuration does not allow this principal this key'),
   // The principal's own key quota (`max_keys`); KEY_LIMIT_REACHED is the enclave's.
-  KEY_QUOTA_EXCEEDED: 403,
+  KEY_QUOTA_EXCEEDED: e(403, 'the principal holds as many keys as its quota allows'),
   // Too many stamps within the window to remember their nonces: load, retry later.
-  REPLAY_CACHE_FULL: 429,
-  UNKNOWN_SESSION: 404,
-  TOO_MANY_SESSIONS: 429,
-  SESSION_HANDSHAKE_FAILED: 401,
-  SESSION_AUTH_FAILED: 401,
+  REPLAY_CACHE_FULL: e(429, 'too many stamped requests in the replay window; retry later'),
+  UNKNOWN_SESSION: e(404, 'no such session'),
+  TOO_MANY_SESSIONS: e(429, 'the enclave holds as many sessions as it is configured to'),
+  SESSION_HANDSHAKE_FAILED: e(401, 'the session handshake failed'),
+  SESSION_AUTH_FAILED: e(401, 'the session could not be authenticated'),
   // The session can no longer be used (a frame failed to decrypt or arrived out of order): open a new one.
-  SESSION_BROKEN: 410,
-  SESSION_EXPIRED: 401,
+  SESSION_BROKEN: e(410, 'the session can no longer be used; open a new one'),
+  SESSION_EXPIRED: e(401, 'the session expired'),
   // Configuration updates.
-  CONFIG_ROLLBACK: 409,
-  CONFIG_QUORUM_NOT_MET: 403,
-  CONFIG_INVALID: 400,
+  CONFIG_ROLLBACK: e(409, 'the configuration version is not above the one in force'),
+  CONFIG_QUORUM_NOT_MET: e(403, 'the configuration lacks the signatures of the current admin threshold'),
+  CONFIG_INVALID: e(400, 'the configuration is invalid'),
   // The enclave has no configuration yet: it serves nothing but ping and describe.
-  NOT_CONFIGURED: 503,
+  NOT_CONFIGURED: e(503, 'the enclave has no configuration yet'),
 };
 
-const STATUS: Record<string, number> = {
-  ...ENCLAVE_STATUS,
-  INVALID_ARGUMENT: 400,
-  // Transaction decoding (crates/eth): the caller sent a transaction the enclave will not sign.
-  EMPTY_INPUT: 400,
-  EXPECTED_LIST: 400,
-  EXPECTED_STRING: 400,
-  INTEGER_LEADING_ZERO: 400,
-  INTEGER_OVERFLOW: 400,
-  NON_CANONICAL_RLP: 400,
-  RLP_TRUNCATED: 400,
-  TRAILING_BYTES: 400,
-  TRANSACTION_TOO_LARGE: 400,
-  UNSUPPORTED_TRANSACTION_TYPE: 400,
-  WRONG_FIELD_COUNT: 400,
-  INVALID_ACCESS_LIST: 400,
-  INVALID_TO_ADDRESS: 400,
-  INVALID_TYPED_DATA: 400,
-  TYPED_DATA_DOMAIN_MISMATCH: 400,
-  TYPED_DATA_NOT_HASHABLE: 400,
-  // Signed configurations (crates/config) the enclave would not install.
-  CONFIG_MALFORMED: 400,
-  CONFIG_NOT_CANONICAL: 400,
-  CONFIG_TOO_LARGE: 413,
-  CONFIG_UNKNOWN_FIELD: 400,
-  CONFIG_DUPLICATE_ID: 400,
-  CONFIG_DUPLICATE_KEY: 400,
-  CONFIG_INVALID_THRESHOLD: 400,
-  CONFIG_UNKNOWN_ALG: 400,
-  CONFIG_INVALID_KEY: 400,
-  CONFIG_UNKNOWN_OPERATION: 400,
-  // Key import (crates/import): one code for every decryption failure, by design.
-  IMPORT_DECRYPTION_FAILED: 400,
-  IMPORT_MALFORMED: 400,
-  IMPORT_KEY_INVALID: 400,
-  NOT_FOUND: 404,
-  // The HTTP layer itself (app.ts): slow clients, oversized headers, a Host this API does not serve.
-  REQUEST_TIMEOUT: 408,
-  HOST_NOT_ALLOWED: 421,
-  HEADERS_TOO_LARGE: 431,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  ENCLAVE_UNAVAILABLE: 503,
-  ENCLAVE_TIMEOUT: 504,
+/** Frames the enclave could not decode: the API built them, so they mean a broken host. */
+const PROTOCOL_ERRORS: Record<Exclude<ProtocolErrorCode, 'INVALID_ARGUMENT'>, ErrorInfo> = {
+  FRAME_TOO_LARGE: e(500, 'the host sent the enclave a frame that is too large'),
+  EMPTY_FRAME: e(500, 'the host sent the enclave an empty frame'),
+  MALFORMED_FRAME: e(500, 'the host sent the enclave a malformed frame'),
+  UNSUPPORTED_VERSION: e(500, 'the host and the enclave speak different protocol versions'),
+  UNKNOWN_OPERATION: e(500, 'the enclave does not know this frame operation'),
 };
+
+/** Codes of the core libraries (transaction and typed-data decoding, configuration, key import). */
+const CORE_ERRORS: Record<string, ErrorInfo> = {
+  // Transaction decoding (crates/eth): the caller sent a transaction the enclave will not sign.
+  EMPTY_INPUT: e(400, 'empty transaction'),
+  EXPECTED_LIST: e(400, 'transaction RLP: expected a list'),
+  EXPECTED_STRING: e(400, 'transaction RLP: expected a string'),
+  INTEGER_LEADING_ZERO: e(400, 'transaction RLP: integer with a leading zero'),
+  INTEGER_OVERFLOW: e(400, 'transaction RLP: integer too large'),
+  NON_CANONICAL_RLP: e(400, 'transaction RLP is not canonical'),
+  RLP_TRUNCATED: e(400, 'transaction RLP is truncated'),
+  TRAILING_BYTES: e(400, 'bytes after the transaction'),
+  TRANSACTION_TOO_LARGE: e(400, 'transaction too large'),
+  UNSUPPORTED_TRANSACTION_TYPE: e(400, 'transaction type not supported (legacy, EIP-155, EIP-2930, EIP-1559 are)'),
+  WRONG_FIELD_COUNT: e(400, 'transaction has the wrong number of fields for its type'),
+  INVALID_ACCESS_LIST: e(400, 'transaction access list is malformed'),
+  INVALID_TO_ADDRESS: e(400, 'transaction `to` is not a 20-byte address'),
+  // A JSON transaction object (core.encodeUnsignedTransaction, used by the SDK and CLI).
+  INVALID_TRANSACTION_JSON: e(400, 'the JSON transaction object is invalid (the message names the field)'),
+  INVALID_TYPED_DATA: e(400, 'EIP-712 typed data is malformed'),
+  TYPED_DATA_DOMAIN_MISMATCH: e(400, 'EIP-712 domain does not match its declared type'),
+  TYPED_DATA_NOT_HASHABLE: e(400, 'EIP-712 typed data cannot be hashed'),
+  // Signed configurations (crates/config) the enclave would not install.
+  CONFIG_MALFORMED: e(400, 'configuration is not valid CBOR of the expected shape'),
+  CONFIG_NOT_CANONICAL: e(400, 'configuration CBOR is not canonical'),
+  CONFIG_TOO_LARGE: e(413, 'configuration too large'),
+  CONFIG_UNKNOWN_FIELD: e(400, 'configuration has an unknown field'),
+  CONFIG_DUPLICATE_ID: e(400, 'configuration names an id twice'),
+  CONFIG_DUPLICATE_KEY: e(400, 'configuration lists a key twice'),
+  CONFIG_INVALID_THRESHOLD: e(400, 'configuration admin threshold is invalid'),
+  CONFIG_UNKNOWN_ALG: e(400, 'configuration names an unknown key algorithm'),
+  CONFIG_INVALID_KEY: e(400, 'configuration has an invalid public key'),
+  CONFIG_UNKNOWN_OPERATION: e(400, 'configuration names an unknown operation'),
+  // Key import (crates/import): one code for every decryption failure, by design.
+  IMPORT_DECRYPTION_FAILED: e(400, 'the imported key could not be decrypted'),
+  IMPORT_MALFORMED: e(400, 'the key import envelope is malformed'),
+  IMPORT_KEY_INVALID: e(400, 'the imported key is invalid'),
+};
+
+/** Codes the host decides itself: the HTTP layer and the sidecar. */
+const HOST_ERRORS: Record<string, ErrorInfo> = {
+  INVALID_ARGUMENT: e(400, 'the request does not match the route schema (wrong type, unknown field, bad hex)'),
+  INVALID_JSON: e(400, 'the request body is not valid JSON'),
+  OPERATION_ROUTE_MISMATCH: e(400, "the stamped body's operation is not the one this route serves"),
+  NOT_FOUND: e(404, 'no such route'),
+  RECEIPT_NOT_FOUND: e(404, 'no receipt with this id in memory (the API keeps the most recent ones)'),
+  REQUEST_TIMEOUT: e(408, 'the request did not arrive in time'),
+  UNSUPPORTED_MEDIA_TYPE: e(415, 'content type not supported (use application/json)'),
+  HOST_NOT_ALLOWED: e(421, 'the Host header names a host this API does not serve (DNS rebinding protection)'),
+  HEADERS_TOO_LARGE: e(431, 'request headers too large'),
+  UNEXPECTED_RESPONSE: e(500, 'the enclave answered with an unexpected answer type'),
+  NOT_READY: e(503, 'the enclave does not answer or has no configuration'),
+  ENCLAVE_UNAVAILABLE: e(503, 'the enclave is not reachable'),
+  ENCLAVE_TIMEOUT: e(504, 'the enclave did not answer in time'),
+};
+
+/** The registry by where the codes come from (docs/api.md lists them in these groups). */
+export const ERROR_GROUPS: Readonly<Record<'enclave' | 'protocol' | 'core' | 'host', Readonly<Record<string, ErrorInfo>>>> = {
+  enclave: ENCLAVE_ERRORS,
+  protocol: PROTOCOL_ERRORS,
+  core: CORE_ERRORS,
+  host: HOST_ERRORS,
+};
+
+/** The registry, code -> status and default message (docs/api.md lists it). */
+export const ERROR_REGISTRY: Readonly<Record<string, ErrorInfo>> = Object.freeze({
+  ...ENCLAVE_ERRORS,
+  ...PROTOCOL_ERRORS,
+  ...CORE_ERRORS,
+  ...HOST_ERRORS,
+});
 
 export function httpStatusFor(code: string): number {
-  const status = STATUS[code];
-  if (status !== undefined) return status;
+  const info = ERROR_REGISTRY[code];
+  if (info !== undefined) return info.status;
   if (code.startsWith('INVALID_')) return 400;
   return 500;
+}
+
+export function defaultMessage(code: string): string {
+  return ERROR_REGISTRY[code]?.message ?? code;
 }
 
 export interface ErrorBody {
   error: { code: string; message: string };
 }
 
-export function errorBody(code: string, message: string): ErrorBody {
+export function errorBody(code: string, message: string = defaultMessage(code)): ErrorBody {
   return { error: { code, message } };
 }

@@ -20,22 +20,17 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
+
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
+import { loadStack, type StackInfo } from './stack.ts';
 
 const ALGS = ['ed25519', 'p256', 'secp256k1'] as const;
 type Alg = (typeof ALGS)[number];
 
-/** Every operation a principal may be granted (the core refuses any other name). */
-export const ALL_OPERATIONS = [
-  'generate_key',
-  'import_key',
-  'sign_digest',
-  'sign_ethereum_transaction',
-  'sign_personal_message',
-  'sign_typed_data',
-  'list_keys',
-] as const;
+/** Every operation a principal may be granted: the core's list (it refuses any other name). */
+export const ALL_OPERATIONS: readonly string[] = Object.freeze(Object.keys(core.bodyOperationAnswers()));
 
 export interface ConfigInitOptions {
   dataDir: string;
@@ -272,8 +267,35 @@ export function runConfigShow(file: string, opts: { json?: boolean }): number {
 }
 
 export interface ConfigApplyOptions {
-  url: string;
+  /** API base URL; default: the stack's (`--data-dir`), else https://127.0.0.1:8787. */
+  url?: string;
+  /** PEM certificate to trust for the API's TLS; default: the stack's development certificate. */
+  ca?: string;
+  /** A local stack's data directory (stack.json gives the URL and its certificate). */
+  dataDir?: string;
   json?: boolean;
+}
+
+/** Where to send the update and which TLS certificate to trust: flags first, then the stack file. */
+function applyTarget(opts: ConfigApplyOptions): { url: string; ca?: string } {
+  let stack: StackInfo | undefined;
+  if (opts.dataDir !== undefined || opts.url === undefined) {
+    try {
+      stack = loadStack(opts.dataDir ?? '.sentinel');
+    } catch (e) {
+      if (opts.dataDir !== undefined || (e as { code?: string }).code !== 'STACK_NOT_FOUND') throw e;
+    }
+  }
+  const caPath = opts.ca ?? stack?.caPath ?? undefined;
+  let ca: string | undefined;
+  if (caPath !== undefined) {
+    try {
+      ca = readFileSync(caPath, 'utf8');
+    } catch (e) {
+      throw new SentinelError('FILE_UNREADABLE', `--ca ${caPath}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return { url: opts.url ?? stack?.url ?? 'https://127.0.0.1:8787', ca };
 }
 
 /**
@@ -287,14 +309,17 @@ export async function runConfigApply(file: string, opts: ConfigApplyOptions): Pr
   if (inspect(signed).kind !== 'signed') {
     throw new SentinelError('INVALID_ARGUMENT', `${file}: not a signed envelope (sign it first: zcp config sign)`);
   }
-  const endpoint = new URL('/v1/config', opts.url);
-  let response: Response;
+  const target = applyTarget(opts);
+  const endpoint = new URL('/v1/config', target.url);
+  const dispatcher = target.ca === undefined ? undefined : new Agent({ connect: { ca: target.ca } });
+  let response: UndiciResponse;
   try {
-    response = await fetch(endpoint, {
+    response = await undiciFetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ signedConfig: `0x${signed.toString('hex')}` }),
       signal: AbortSignal.timeout(30_000),
+      ...(dispatcher ? { dispatcher } : {}),
     });
   } catch (e) {
     throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });

@@ -15,11 +15,15 @@ function read(path: string): Buffer {
   }
 }
 
-/** COSE_Sign1 starts with 0x84 (array of 4) or 0xd2 (tag 18), never with base64 text. */
+/**
+ * COSE_Sign1 starts with 0x84 (array of 4) or 0xd2 (tag 18), never with text;
+ * text is `0x`-hex (what the API answers) or base64 (what older tools save).
+ */
 export function decodeDocument(bytes: Buffer): Buffer {
   const first = bytes[0];
   if (first === 0x84 || first === 0xd2) return bytes;
   const text = bytes.toString('latin1').trim();
+  if (/^0x([0-9a-fA-F]{2})+$/.test(text)) return Buffer.from(text.slice(2), 'hex');
   if (text.length > 0 && /^[A-Za-z0-9+/=_\-\s]+$/.test(text)) return Buffer.from(text.replace(/\s+/g, ''), 'base64');
   return bytes;
 }

@@ -15,9 +15,14 @@ import {
   type ConfigInitOptions,
   type ConfigSignOptions,
 } from './config.ts';
+import { addConnectionOptions } from './connect.ts';
 import { printDemo, runDemo } from './demo.ts';
+import { registerKeys } from './keys.ts';
+import { registerReceipt } from './receipt.ts';
+import { addRpcOptions, runRpc, type RpcOptions } from './rpc.ts';
+import { registerSign } from './sign.ts';
 import { runUp, type UpOptions } from './up.ts';
-import { runVerify } from './verify.ts';
+import { runVerify, type VerifyOptions } from './verify.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -28,7 +33,12 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('zcp')
     .description('Sentinel: hardware-isolated signing on AWS Nitro Enclaves')
-    .exitOverride();
+    .exitOverride()
+    // Usage errors read like every other error: `error CODE: message` (commander's own text as the message).
+    .configureOutput({ outputError: (text) => console.error(`error USAGE: ${text.replace(/^error: /, '').trimEnd()}`) });
+  const set = (code: number): void => {
+    exitCode = code;
+  };
 
   program
     .command('demo')
@@ -51,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--enclave-logs', "pass the enclave's log lines through to stderr")
     .option('--busy-poll', 'latency mode: the enclave spins on each connection instead of sleeping (costs a core)')
     .option('--allowed-host <name>', 'also serve this Host header: NAME, IP, [IPv6] or NAME:PORT (repeatable)', collect, [])
+    .option('--insecure-http', 'serve plain HTTP instead of HTTPS with the development certificate (loopback benchmarks only)')
+    .option('--log-level <level>', 'request log level on stderr (JSON lines): fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (opts: UpOptions) => {
       exitCode = await runUp(opts);
     });
@@ -59,13 +71,14 @@ export async function main(argv: string[]): Promise<number> {
     .command('verify')
     .description('fetch a fresh attestation from a Sentinel API and verify it locally')
     .requiredOption('--pcr0 <hex>', 'expected PCR0 (enclave image measurement)')
-    .option('--url <url>', 'API base URL', 'http://127.0.0.1:8787')
+    .option('--url <url>', 'API base URL', 'https://127.0.0.1:8787')
+    .option('--ca <file>', "TLS certificate (PEM) to trust for the API: a local stack's <data-dir>/tls/cert.pem")
     .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1)')
     .option('--max-age-sec <seconds>', 'reject documents older than this', '300')
     .option('--config-hash <hex>', 'expected configuration hash (zcp up prints it; zcp config show computes it)')
     .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { pcr0: string; url: string; root?: string; maxAgeSec: string; configHash?: string; allowDevRoot?: boolean; json?: boolean }) => {
+    .action(async (opts: VerifyOptions) => {
       exitCode = await runVerify(opts);
     });
 
@@ -122,16 +135,33 @@ export async function main(argv: string[]): Promise<number> {
     .command('apply')
     .description('send a signed configuration to a running enclave (it needs a higher version and the current admin quorum)')
     .argument('<file>', 'the signed envelope (zcp config sign)')
-    .option('--url <url>', 'API base URL', 'http://127.0.0.1:8787')
+    .option('--url <url>', "API base URL (default: the stack's in --data-dir, else https://127.0.0.1:8787)")
+    .option('--data-dir <dir>', 'a local stack (zcp up): its stack.json gives the URL and TLS certificate (default: .sentinel, when present)')
+    .option('--ca <file>', "PEM certificate to trust for the API's TLS (default: the stack's development certificate)")
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: ConfigApplyOptions) => {
       exitCode = await runConfigApply(file, opts);
     });
 
+  registerKeys(program, set);
+  registerSign(program, set);
+  registerReceipt(program, set);
+
+  addConnectionOptions(
+    addRpcOptions(
+      program
+        .command('rpc')
+        .description('a Web3Signer-compatible JSON-RPC endpoint on this machine, signing through Sentinel (verifies attestation and every receipt)'),
+    ),
+  ).action(async (opts: RpcOptions) => {
+    exitCode = await runRpc(opts);
+  });
+
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Help and version are "errors" to commander (exit 0); every other commander error is a usage error.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isCoreError(e)) {
       console.error(`error ${e.code}: ${e.message}`);
       return 2;

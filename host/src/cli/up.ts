@@ -4,18 +4,23 @@
  * Creates (first run) or reuses the development credentials and signed
  * configuration in the data directory (local/dev-config.ts), starts the
  * enclave binary (simulated NSM) with that configuration, connects the
- * sidecar to it, serves the API, and on SIGINT/SIGTERM stops them in dependency order: the
+ * sidecar to it, serves the API over HTTPS with a development certificate
+ * (local/dev-cert.ts; plain HTTP only with --insecure-http, for loopback
+ * benchmarks), records where everything is in DATA_DIR/stack.json for the
+ * client commands, and on SIGINT/SIGTERM stops them in dependency order: the
  * API stops accepting, the sidecar closes, the enclave gets SIGTERM and is
  * waited for. If the enclave dies on its own, so does the stack, loudly.
+ * Request logs are pino JSON lines on stderr (the banner is on stdout).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { buildApp, type DevRoot } from '../api/app.ts';
 import { checkAllowedHosts } from '../api/host-allowlist.ts';
+import { ensureDevCertificate, type DevCertificate } from '../local/dev-cert.ts';
 import { ensureDevConfiguration, type DevConfiguration } from '../local/dev-config.ts';
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
@@ -31,6 +36,25 @@ export interface UpOptions {
   busyPoll?: boolean;
   /** Extra Host header values the API serves (besides 127.0.0.1, localhost, [::1]). */
   allowedHost?: string[];
+  /** Serve plain HTTP instead of HTTPS (loopback benchmarks). */
+  insecureHttp?: boolean;
+  /** pino level of the request log on stderr (default info; `silent` for none). */
+  logLevel?: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** What `zcp up` writes to DATA_DIR/stack.json once it listens (host/src/cli/stack.ts reads it). */
+export interface StackFile {
+  url: string;
+  caPath: string | null;
+  pcr0: string;
+  configHash: string | null;
+  devRootPath: string | null;
+  clientKeyPath: string;
+  adminKeyPath: string;
+  enclaveSocket: string;
+  pid: number;
 }
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`; any other name or address may be reachable from elsewhere. */
@@ -43,15 +67,26 @@ export function isLoopbackAddress(host: string): boolean {
 }
 
 /** What `zcp up` prints on stderr before binding the API anywhere but loopback. */
-export function nonLoopbackWarning(host: string): string | undefined {
+export function nonLoopbackWarning(host: string, insecureHttp = false): string | undefined {
   if (isLoopbackAddress(host)) return undefined;
-  return [
-    `WARNING: --host ${host} is not a loopback address: the API will accept connections from other machines.`,
-    '  It speaks plain HTTP (no TLS). Key operations need a stamp from a configured principal, checked by the',
-    '  enclave, but anyone who can reach this port can read evidence and attestations and see requests in clear.',
+  const lines = [`WARNING: --host ${host} is not a loopback address: the API will accept connections from other machines.`];
+  if (insecureHttp) {
+    lines.push(
+      '  *** --insecure-http: it speaks PLAIN HTTP (no TLS): anyone on the path sees requests, answers and receipts in clear. ***',
+      '  Key operations still need a stamp from a configured principal, checked by the enclave.',
+    );
+  } else {
+    lines.push(
+      '  It speaks HTTPS with a self-signed DEVELOPMENT certificate: clients must trust that file (--ca), and it is no',
+      '  production certificate. Key operations need a stamp from a configured principal, checked by the enclave; anyone',
+      '  who can reach this port can read evidence and attestations.',
+    );
+  }
+  lines.push(
     '  Bind to 127.0.0.1 (the default) unless that is what you want. Clients must use this address or a name',
     '  given with --allowed-host; other Host headers get 421 HOST_NOT_ALLOWED.',
-  ].join('\n');
+  );
+  return lines.join('\n');
 }
 
 /** Host header values to serve: --allowed-host, plus the bound address itself unless it is a wildcard. */
@@ -85,7 +120,12 @@ export async function runUp(opts: UpOptions): Promise<number> {
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
     return 2;
   }
-  const warning = nonLoopbackWarning(opts.host);
+  const logLevel = opts.logLevel ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    console.error(`error INVALID_ARGUMENT: --log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+    return 2;
+  }
+  const warning = nonLoopbackWarning(opts.host, opts.insecureHttp);
   if (warning !== undefined) console.error(warning);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -97,6 +137,16 @@ export async function runUp(opts: UpOptions): Promise<number> {
   } catch (e) {
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
     return 1;
+  }
+
+  let tls: DevCertificate | undefined;
+  if (!opts.insecureHttp) {
+    try {
+      tls = await ensureDevCertificate(dataDir, certificateNames(opts, allowedHosts));
+    } catch (e) {
+      console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+      return 1;
+    }
   }
 
   let enclave: EnclaveProcess;
@@ -119,10 +169,18 @@ export async function runUp(opts: UpOptions): Promise<number> {
   client.on('disconnect', (cause?: Error) => {
     if (!stopping) console.error(`warning: lost the connection to the enclave${cause ? ` (${cause.message})` : ''}; reconnecting`);
   });
-  const app = buildApp({ enclave: client, devRoot: devRootOf(enclave), allowedHosts });
+  const app = buildApp({
+    enclave: client,
+    devRoot: devRootOf(enclave),
+    allowedHosts,
+    logger: { level: logLevel, stream: process.stderr },
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+  });
+  const stackPath = join(dataDir, 'stack.json');
 
   const shutdown = async (): Promise<EnclaveExit> => {
     stopping = true;
+    removeStackFile(stackPath);
     await app.close();
     await client.close();
     return enclave.stop();
@@ -131,7 +189,18 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let address: string;
   try {
     await client.connect(5_000);
-    address = await app.listen({ port, host: opts.host });
+    address = publicAddress(await app.listen({ port, host: opts.host }));
+    writeStackFile(stackPath, {
+      url: address,
+      caPath: tls?.certPath ?? null,
+      pcr0: enclave.ready.pcr0,
+      configHash: enclave.ready.config_hash ? `0x${enclave.ready.config_hash}` : null,
+      devRootPath: devRootOf(enclave)?.path ?? null,
+      clientKeyPath: dev.clientKeyPath,
+      adminKeyPath: dev.adminKeyPath,
+      enclaveSocket: socketPath,
+      pid: process.pid,
+    });
   } catch (e) {
     await shutdown();
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
@@ -145,7 +214,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  printBanner(address, enclave, dev);
+  printBanner(address, enclave, dev, tls, stackPath);
   try {
     const outcome = await Promise.race([
       signalled.then((signal) => ({ signal })),
@@ -153,6 +222,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     ]);
     if ('exit' in outcome) {
       stopping = true;
+      removeStackFile(stackPath);
       await app.close();
       await client.close();
       console.error(`error ENCLAVE_EXITED: the enclave exited unexpectedly (${describeExit(outcome.exit)})`);
@@ -176,12 +246,52 @@ function devRootOf(enclave: EnclaveProcess): DevRoot | undefined {
   return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
 }
 
-function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfiguration): void {
+/** Names the certificate must cover besides loopback: the bound address (unless a wildcard) and --allowed-host names. */
+function certificateNames(opts: UpOptions, allowedHosts: string[]): string[] {
+  const names: string[] = [];
+  for (const entry of allowedHosts) {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(entry.trim().toLowerCase());
+    if (m) names.push(m[1]!.replace(/^\[(.*)\]$/, '$1'));
+  }
+  const bound = opts.host.replace(/^\[(.*)\]$/, '$1');
+  if (!['', '0.0.0.0', '::', '0:0:0:0:0:0:0:0'].includes(bound)) names.push(bound);
+  return names;
+}
+
+/** fastify names a wildcard bind by its address; clients on this machine reach it on loopback. */
+function publicAddress(address: string): string {
+  const url = new URL(address);
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
+  if (url.hostname === '[::]') url.hostname = '[::1]';
+  return url.origin;
+}
+
+function writeStackFile(path: string, stack: StackFile): void {
+  writeFileSync(path, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o644 });
+}
+
+/** Removes stack.json if it is still this process's (another `zcp up` may have taken the data dir over). */
+function removeStackFile(path: string): void {
+  try {
+    const stack = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown };
+    if (stack.pid === process.pid) rmSync(path, { force: true });
+  } catch {
+    // Already gone or unreadable: nothing of ours to remove.
+  }
+}
+
+function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfiguration, tls: DevCertificate | undefined, stackPath: string): void {
   const ready = enclave.ready;
   const devRoot = ready.nsm === 'simulator' ? (ready.dev_root_der ?? undefined) : undefined;
   const made = (file: DevConfiguration['created'][number]): string => (dev.created.includes(file) ? ' (created)' : '');
   console.log('Sentinel local stack is up');
   console.log(`  API        ${address}`);
+  if (tls) {
+    console.log(`  TLS cert   ${tls.certPath}${tls.created ? ' (created)' : ''} (self-signed DEVELOPMENT certificate: clients pass --ca)`);
+  } else {
+    console.log('  TLS        NONE: --insecure-http, plain HTTP (loopback benchmarks only)');
+  }
+  console.log(`  stack      ${stackPath}`);
   console.log(`  enclave    pid ${enclave.child.pid}, ${ready.listen}`);
   console.log(`  PCR0       ${ready.pcr0}`);
   console.log(`  config     ${dev.configPath}${made('config.cbor')}`);
@@ -189,13 +299,14 @@ function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfigura
   console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
   console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);
   const pinConfig = ready.config_hash ? ` --config-hash ${ready.config_hash}` : '';
+  const ca = tls ? ` --ca ${tls.certPath}` : '';
   if (devRoot !== undefined) {
     console.log('  NSM        SIMULATOR: attestation documents chain to a DEVELOPMENT root, not AWS hardware');
     console.log(`  dev root   ${devRoot}`);
-    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}${pinConfig} --root ${devRoot} --allow-dev-root`);
+    console.log(`  verify     zcp verify --url ${address}${ca} --pcr0 ${ready.pcr0}${pinConfig} --root ${devRoot} --allow-dev-root`);
   } else {
     console.log(`  NSM        ${ready.nsm}`);
-    console.log(`  verify     zcp verify --url ${address} --pcr0 ${ready.pcr0}${pinConfig}`);
+    console.log(`  verify     zcp verify --url ${address}${ca} --pcr0 ${ready.pcr0}${pinConfig}`);
   }
   console.log('Ctrl-C to stop.');
 }

@@ -12,8 +12,15 @@
  * answers are bound to both by receipts. A root other than AWS's is a
  * DEVELOPMENT root: said in the first line, and accepted (exit 0) only with
  * --allow-dev-root.
+ *
+ * The API speaks HTTPS; `--ca FILE` trusts exactly that certificate (a local
+ * stack's DATA_DIR/tls/cert.pem) besides the system roots. TLS protects the
+ * channel only: the verdict rests on the document, not on the connection.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
 
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
@@ -46,26 +53,61 @@ export interface VerifyOptions {
   configHash?: string;
   allowDevRoot?: boolean;
   json?: boolean;
+  /** PEM certificate to trust for the API's TLS (a local stack's dev certificate). */
+  ca?: string;
 }
 
-async function fetchDocument(url: string, nonceHex: string): Promise<Buffer> {
+/** TLS failures that mean "this certificate is not trusted" (node / OpenSSL codes). */
+const UNTRUSTED_CERT = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function causeCode(e: unknown): string | undefined {
+  for (let c: unknown = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+  }
+  return undefined;
+}
+
+async function fetchDocument(url: string, nonceHex: string, ca: string | undefined): Promise<Buffer> {
   const endpoint = new URL('/v1/attestation', url);
-  endpoint.searchParams.set('nonce', nonceHex);
-  let response: Response;
+  endpoint.searchParams.set('nonce', `0x${nonceHex}`);
+  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
   try {
-    response = await fetch(endpoint, { signal: AbortSignal.timeout(15_000) });
-  } catch (e) {
-    throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });
+    let response: UndiciResponse;
+    try {
+      response = await undiciFetch(endpoint, { signal: AbortSignal.timeout(15_000), ...(dispatcher ? { dispatcher } : {}) });
+    } catch (e) {
+      const code = causeCode(e);
+      if (code !== undefined && UNTRUSTED_CERT.has(code)) {
+        throw new SentinelError(
+          'TLS_CERTIFICATE_UNTRUSTED',
+          `${endpoint.origin}: ${code}: the API's TLS certificate is not trusted` +
+            (ca === undefined ? ' (a local `zcp up` stack: pass --ca <data-dir>/tls/cert.pem)' : ' by --ca'),
+          { cause: e },
+        );
+      }
+      const detail = code ?? ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+      throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${detail}`, { cause: e });
+    }
+    const body = (await response.json().catch(() => null)) as
+      | { document?: unknown; error?: { code?: unknown; message?: unknown } }
+      | null;
+    if (!response.ok || typeof body?.document !== 'string' || !/^0x([0-9a-f]{2})+$/.test(body.document)) {
+      const code = typeof body?.error?.code === 'string' ? body.error.code : 'API_ERROR';
+      const message = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${response.status}: no 0x-hex document in the answer`;
+      throw new SentinelError(code, message);
+    }
+    return Buffer.from(body.document.slice(2), 'hex');
+  } finally {
+    await dispatcher?.close();
   }
-  const body = (await response.json().catch(() => null)) as
-    | { document?: unknown; error?: { code?: unknown; message?: unknown } }
-    | null;
-  if (!response.ok || typeof body?.document !== 'string') {
-    const code = typeof body?.error?.code === 'string' ? body.error.code : 'API_ERROR';
-    const message = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${response.status}`;
-    throw new SentinelError(code, message);
-  }
-  return Buffer.from(body.document, 'base64');
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
@@ -84,6 +126,15 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   if (configHash !== undefined && !/^[0-9a-f]{64}$/.test(configHash)) {
     return usage('--config-hash must be 32 bytes of hex (SHA-256 of the configuration)', opts.json, devRoot);
   }
+  let ca: string | undefined;
+  try {
+    ca = opts.ca === undefined ? undefined : readFileSync(opts.ca, 'utf8');
+  } catch (e) {
+    return reportNotVerified('FILE_UNREADABLE', `--ca ${opts.ca}: ${(e as Error).message}`, { json: opts.json, devRoot, exitCode: 2 });
+  }
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+    return usage(`--ca ${opts.ca}: not a PEM certificate`, opts.json, devRoot);
+  }
   if (devRoot && !opts.allowDevRoot) {
     return reportNotVerified(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!), { json: opts.json, devRoot, exitCode: 1 });
   }
@@ -91,7 +142,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   const nonce = randomBytes(32).toString('hex');
   let document: Buffer;
   try {
-    document = await fetchDocument(opts.url, nonce);
+    document = await fetchDocument(opts.url, nonce, ca);
   } catch (e) {
     return reportNotVerified(errorCode(e), (e as Error).message, { json: opts.json, devRoot, exitCode: 2 });
   }

@@ -12,7 +12,7 @@
 //    case's plaintext to that public key under the Rust-produced `info`; it never sees our code.
 // 3. Both halves are written to import-v1.json. The Rust test (crates/import/tests/interop.rs)
 //    opens the @hpke/core blobs and re-derives the Rust half; the vitest
-//    (host/test/key-import.test.ts) compares host/src/client/key-import.ts's `info` with the Rust
+//    (host/test/key-import.test.ts) compares host/sdk/src/key-import.ts's `info` with the Rust
 //    bytes and opens the Rust blobs and its own with @hpke/core.
 //
 // Sealing is randomized (fresh ephemeral keys), so each run rewrites enc/ciphertext; the tests

@@ -45,7 +45,7 @@ pub fn sample_json(version: u64) -> Json {
         "principals": [
             { "id": app.id(), "keys": [key(&app)],
               "operations": ["generate_key", "import_key", "sign_digest", "sign_ethereum_transaction",
-                             "sign_personal_message", "sign_typed_data", "list_keys"],
+                             "sign_personal_message", "sign_typed_data", "sign_ed25519", "list_keys"],
               "keys_allowed": "own", "max_keys": 1000 },
             { "id": ops.id(), "keys": [key(&ops)], "operations": ["sign_digest", "list_keys"],
               "keys_allowed": ["treasury", "hot/1"], "max_keys": 0 },

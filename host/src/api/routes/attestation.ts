@@ -1,5 +1,7 @@
 /**
- * `GET /v1/attestation?nonce=<hex>`: a fresh attestation document.
+ * Attestation routes: `GET /v1/attestation?nonce=<hex>` (a fresh document
+ * bound to the caller's nonce) and `GET /v1/attestation/boot` (the document
+ * the enclave produced at boot, which receipts name by its hash).
  *
  * The nonce is the only client input. The document's user_data and public
  * key are chosen by the enclave; nothing else is forwarded, so a caller cannot
@@ -9,18 +11,62 @@ import { Type } from '@sinclair/typebox';
 
 import { core } from '../../core.ts';
 import type { ApiInstance, RouteContext } from '../app.ts';
-import { fromHex, hexSchema, toHex } from '../hex.ts';
+import { fromHex, hexOut, hexSchema, toHex } from '../hex.ts';
+import { ERROR_RESPONSES } from '../schemas.ts';
 
-const AttestationQuery = Type.Object({ nonce: hexSchema([1, core.MAX_NONCE_BYTES]) }, { additionalProperties: false });
+const AttestationQuery = Type.Object(
+  { nonce: hexSchema([1, core.MAX_NONCE_BYTES], 'your fresh random nonce, echoed in the document') },
+  { additionalProperties: false },
+);
+
+const AttestationResponse = Type.Object(
+  {
+    document: hexOut('COSE_Sign1 Nitro attestation document (verify with core.verifyAttestation or `zcp verify`)'),
+    nonce: hexOut('the nonce the document carries'),
+  },
+  { additionalProperties: false },
+);
+
+const BootAttestationResponse = Type.Object(
+  {
+    attestation: hexOut('the boot attestation document (COSE_Sign1): binds the receipt, session and import keys and the configuration hash'),
+    attestationHash: hexOut('SHA-256 of the document (what receipts carry as attestation_hash)'),
+  },
+  { additionalProperties: false },
+);
 
 export function attestationRoutes(app: ApiInstance, ctx: RouteContext): void {
   app.get(
     '/v1/attestation',
-    { schema: { querystring: AttestationQuery } },
+    {
+      schema: {
+        tags: ['attestation'],
+        summary: 'A fresh attestation document for your nonce',
+        description: 'Asks the enclave (NSM) for a new document carrying your nonce, the attested key bundle and the configuration hash.',
+        querystring: AttestationQuery,
+        response: { 200: AttestationResponse, ...ERROR_RESPONSES },
+      },
+    },
     async (request) => {
       const nonce = fromHex(request.query.nonce);
-      const { document } = await ctx.enclave.request({ op: 'attest', nonce }, { timeoutMs: ctx.timeoutMs });
-      return { document: document.toString('base64'), nonce: toHex(nonce) };
+      const { document } = await ctx.call({ op: 'attest', nonce });
+      return { document: toHex(document), nonce: toHex(nonce) };
+    },
+  );
+
+  app.get(
+    '/v1/attestation/boot',
+    {
+      schema: {
+        tags: ['attestation'],
+        summary: 'The boot attestation document',
+        description: 'The document receipts are bound to (by its hash): verify it once, then verify receipts against it.',
+        response: { 200: BootAttestationResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async () => {
+      const e = await ctx.call({ op: 'evidence' });
+      return { attestation: toHex(e.attestation), attestationHash: toHex(e.attestation_hash) };
     },
   );
 }

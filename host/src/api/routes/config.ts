@@ -1,7 +1,8 @@
 /**
- * `POST /v1/config`: relays a signed configuration to the enclave, which
- * installs it only with a version above the current one and the signatures
- * of the current admin threshold (`update_config`; docs/configuration.md).
+ * The configuration: `GET /v1/config` serves the signed configuration in
+ * force; `POST /v1/config` relays a new one to the enclave, which installs it
+ * only with a version above the current one and the signatures of the current
+ * admin threshold (`update_config`; docs/configuration.md).
  *
  * The host holds no admin key and judges nothing: refusals keep the enclave's
  * codes (`CONFIG_ROLLBACK` 409, `CONFIG_QUORUM_NOT_MET` 403, malformed 400).
@@ -12,27 +13,67 @@ import { Type } from '@sinclair/typebox';
 
 import { core } from '../../core.ts';
 import type { ApiInstance, RouteContext } from '../app.ts';
-import { fromHex, hexSchema } from '../hex.ts';
-import { hex0x } from '../wire-json.ts';
+import { fromHex, hexOut, hexSchema, toHex } from '../hex.ts';
+import { ERROR_RESPONSES } from '../schemas.ts';
+
+const MAX_CONFIG_BYTES = Math.floor(core.MAX_FRAME_BYTES / 2);
 
 const ConfigBody = Type.Object(
+  { signedConfig: hexSchema([1, MAX_CONFIG_BYTES], 'the signed envelope (`zcp config sign` writes it)') },
+  { additionalProperties: false },
+);
+
+const ConfigResponse = Type.Object(
   {
-    /** The signed envelope (`zcp config sign` writes it), 0x-hex. */
-    signedConfig: hexSchema([1, Math.floor(core.MAX_FRAME_BYTES / 2)]),
+    signedConfig: hexOut('the signed configuration envelope in force'),
+    configHash: hexOut('SHA-256 of the configuration document'),
+    configVersion: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+const ConfigUpdated = Type.Object(
+  {
+    configHash: hexOut('SHA-256 of the installed configuration'),
+    version: Type.Integer({ minimum: 0 }),
+    attestationHash: hexOut('SHA-256 of the new boot attestation document (it binds the new configuration hash)'),
   },
   { additionalProperties: false },
 );
 
 export function configRoutes(app: ApiInstance, ctx: RouteContext): void {
-  app.post('/v1/config', { schema: { body: ConfigBody } }, async (request) => {
-    const updated = await ctx.enclave.request(
-      { op: 'update_config', signed_config: fromHex(request.body.signedConfig) },
-      { timeoutMs: ctx.timeoutMs },
-    );
-    return {
-      configHash: hex0x(updated.config_hash),
-      version: Number(updated.version),
-      attestationHash: hex0x(updated.attestation_hash),
-    };
-  });
+  app.get(
+    '/v1/config',
+    {
+      schema: {
+        tags: ['configuration'],
+        summary: 'The signed configuration in force',
+        description: 'Its hash is in every receipt and in the attestation documents (user_data = 0x02 || hash).',
+        response: { 200: ConfigResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async () => {
+      const e = await ctx.call({ op: 'evidence' });
+      return { signedConfig: toHex(e.signed_config), configHash: toHex(e.config_hash), configVersion: Number(e.config_version) };
+    },
+  );
+
+  app.post(
+    '/v1/config',
+    {
+      // A signed configuration may be larger than a stamped body: hex doubles it.
+      bodyLimit: 2 * MAX_CONFIG_BYTES + 1024,
+      schema: {
+        tags: ['configuration'],
+        summary: 'Install a new signed configuration',
+        description: 'The enclave installs it only with a higher version and the signatures of the current admin threshold.',
+        body: ConfigBody,
+        response: { 200: ConfigUpdated, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const updated = await ctx.call({ op: 'update_config', signed_config: fromHex(request.body.signedConfig) });
+      return { configHash: toHex(updated.config_hash), version: Number(updated.version), attestationHash: toHex(updated.attestation_hash) };
+    },
+  );
 }

@@ -1,42 +1,141 @@
 /**
- * `POST /v1/stamped`: relays one operation body, signed by a principal, to the
- * enclave unchanged, and returns its answer with the enclave's receipt.
+ * The stamped routes: one operation body, signed by a principal, relayed to
+ * the enclave unchanged, answered with the enclave's answer and receipt.
  *
- * The host checks shapes only. It cannot sign for anyone (it holds no
+ * Every route is the same handler (`stampedRoute`): the host checks shapes
+ * and that the body's `op` is the one the route serves (a mismatch is
+ * 400 OPERATION_ROUTE_MISMATCH; an undecodable body is forwarded, and the
+ * enclave refuses it with a receipt). It cannot sign for anyone (it holds no
  * credential) and must not judge a stamp: the enclave verifies the stamp
  * against its attested configuration, decides, and signs a receipt that binds
- * the exact body bytes (`payload_hash`), the principal and the result. A
- * refusal is an answer too: `{ answer: { type: 'error', code, ... }, receipt }`
- * with the HTTP status of its code, so a client can prove it was refused.
+ * the exact body bytes (`payload_hash`), the principal and the result. The
+ * body stays CBOR bytes for that reason: the stamp covers exact bytes, which
+ * a JSON re-encoding by the host could not preserve (the SDK and CLI build
+ * them). A refusal is an answer too: `{ error, answer: { type: 'error', code,
+ * message }, receipt, receiptId }` with the HTTP status of its code, so a
+ * client can prove it was refused.
  */
-import { Type } from '@sinclair/typebox';
+import type { OperationName } from '@sentinel/node/protocol';
+import { Type, type TSchema } from '@sinclair/typebox';
 
 import { core } from '../../core.ts';
 import { SentinelError } from '../../errors.ts';
 import type { ApiInstance, RouteContext } from '../app.ts';
-import { httpStatusFor } from '../errors.ts';
-import { fromHex, hexSchema } from '../hex.ts';
-import { hex0x, toWireJson } from '../wire-json.ts';
+import { errorBody, httpStatusFor } from '../errors.ts';
+import { fromHex, hexSchema, toHex } from '../hex.ts';
+import {
+  AnyAnswer,
+  ERROR_RESPONSES,
+  KeyGeneratedAnswer,
+  KeyListAnswer,
+  receipted,
+  SignatureAnswer,
+  SignedTransactionAnswer,
+} from '../schemas.ts';
+import { toWireJson } from '../wire-json.ts';
+
+export const RECEIPT_ID_HEADER = 'x-sentinel-receipt-id';
 
 /** Shapes only: the enclave refuses a nonce or signature of the wrong size with a receipt (STAMP_MALFORMED). */
 const Stamp = Type.Object(
   {
-    principal: Type.String({ minLength: 1, maxLength: 256 }),
-    /** µs since the Unix epoch; a decimal string or a JSON integer. */
-    timestampUs: Type.Union([Type.String({ pattern: '^[0-9]{1,16}$' }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]),
-    nonce: hexSchema([1, 255]),
-    signature: hexSchema([1, 512]),
+    principal: Type.String({ minLength: 1, maxLength: 256, description: 'the principal id in the configuration' }),
+    timestampUs: Type.Union([Type.String({ pattern: '^[0-9]{1,16}$' }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })], {
+      description: 'µs since the Unix epoch: a decimal string or a JSON integer',
+    }),
+    nonce: hexSchema([1, 255], 'stamp nonce (16 to 32 bytes are accepted by the enclave)'),
+    signature: hexSchema([1, 512], "signature by the principal's key over the stamp digest"),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "the principal's signature over (op, body, timestampUs, nonce): core.stampRequest" },
 );
 
-const StampedBody = Type.Object(
+export const StampedBody = Type.Object(
   {
-    body: hexSchema([1, core.MAX_BODY_BYTES]),
+    body: hexSchema([1, core.MAX_BODY_BYTES], 'the CBOR operation body `{op, ...args}` (core.encodeBody), exactly the bytes the stamp signs'),
     stamp: Type.Optional(Type.Union([Stamp, Type.Null()])),
   },
   { additionalProperties: false },
 );
+
+export interface StampedRouteSpec {
+  url: string;
+  /** The body operation this route serves; undefined: any (the generic route). */
+  op?: OperationName;
+  summary: string;
+  description: string;
+  answer: TSchema;
+}
+
+/** The stamped routes (docs/api.md documents them). */
+export const STAMPED_ROUTES: readonly StampedRouteSpec[] = [
+  {
+    url: '/v1/stamped',
+    summary: 'Relay any stamped operation',
+    description: 'The generic route: any body operation. The answer type follows from the operation.',
+    answer: AnyAnswer,
+  },
+  {
+    url: '/v1/keys/generate',
+    op: 'generate_key',
+    summary: 'Generate a key',
+    description: 'Body `{op: "generate_key", curve, purpose, label}`. Answers `key_generated`.',
+    answer: KeyGeneratedAnswer,
+  },
+  {
+    url: '/v1/keys/import',
+    op: 'import_key',
+    summary: 'Import a key (HPKE-encrypted to the attested import key)',
+    description: 'Body `{op: "import_key", curve, purpose, label, enc, ciphertext}` (docs/key-import.md). Answers `key_generated`.',
+    answer: KeyGeneratedAnswer,
+  },
+  {
+    url: '/v1/keys/list',
+    op: 'list_keys',
+    summary: "List the principal's keys",
+    description: 'Body `{op: "list_keys"}`. Answers `key_list`.',
+    answer: KeyListAnswer,
+  },
+  {
+    url: '/v1/sign/transaction',
+    op: 'sign_ethereum_transaction',
+    summary: 'Sign an Ethereum transaction',
+    description:
+      'Body `{op: "sign_ethereum_transaction", key_id, unsigned_tx}`: unsigned RLP of a legacy, EIP-155, EIP-2930 or EIP-1559 ' +
+      'transaction (the SDK and CLI encode JSON transaction objects with core.encodeUnsignedTransaction). Answers `signed_transaction`.',
+    answer: SignedTransactionAnswer,
+  },
+  {
+    url: '/v1/sign/message',
+    op: 'sign_personal_message',
+    summary: 'Sign an EIP-191 personal message',
+    description: 'Body `{op: "sign_personal_message", key_id, message}`. Answers `signature` (r || s and recovery_id).',
+    answer: SignatureAnswer,
+  },
+  {
+    url: '/v1/sign/typed-data',
+    op: 'sign_typed_data',
+    summary: 'Sign EIP-712 typed data',
+    description: 'Body `{op: "sign_typed_data", key_id, typed_data}` (the full EIP-712 JSON, incl. types.EIP712Domain). Answers `signature`.',
+    answer: SignatureAnswer,
+  },
+  {
+    url: '/v1/sign/ed25519',
+    op: 'sign_ed25519',
+    summary: 'Sign raw bytes with an Ed25519 key',
+    description: 'Body `{op: "sign_ed25519", key_id, message}` (1 to 65536 bytes; Ed25519 keys of purpose raw). Answers `signature` (recovery_id null).',
+    answer: SignatureAnswer,
+  },
+  {
+    url: '/v1/sign/digest',
+    op: 'sign_digest',
+    summary: 'Sign a raw 32-byte digest',
+    description: 'Body `{op: "sign_digest", key_id, digest}` (keys of purpose raw only). Answers `signature`.',
+    answer: SignatureAnswer,
+  },
+];
+
+/** Where a body operation is served (for the mismatch message). */
+const ROUTE_OF = new Map(STAMPED_ROUTES.filter((r) => r.op !== undefined).map((r) => [r.op as string, r.url]));
 
 function timestampOf(value: string | number): number {
   const n = typeof value === 'number' ? value : Number(value);
@@ -44,27 +143,80 @@ function timestampOf(value: string | number): number {
   return n;
 }
 
-export function stampedRoutes(app: ApiInstance, ctx: RouteContext): void {
-  app.post('/v1/stamped', { schema: { body: StampedBody } }, async (request, reply) => {
-    const { body, stamp } = request.body;
-    const answered = await ctx.enclave.request(
-      {
-        op: 'stamped',
-        body: fromHex(body),
-        stamp: stamp
-          ? {
-              principal: stamp.principal,
-              // The generated type says bigint (u64); the codec takes any exact integer and receipts cap at 2^53 - 1.
-              timestamp_us: timestampOf(stamp.timestampUs) as unknown as bigint,
-              nonce: fromHex(stamp.nonce),
-              signature: fromHex(stamp.signature),
-            }
-          : null,
+/** The receipt's request id (`0x` + 32 hex): the key of GET /v1/receipts/:id. */
+function receiptIdOf(receipt: Buffer): string {
+  try {
+    return core.unsafeDecodeReceiptClaims(receipt).requestId.toLowerCase();
+  } catch (e) {
+    throw new SentinelError('UNEXPECTED_RESPONSE', `the enclave returned a receipt that does not decode (${(e as Error).message})`);
+  }
+}
+
+/** The decoded body's op, or undefined when the core cannot decode it (the enclave will refuse it). */
+function bodyOperation(body: Buffer): string | undefined {
+  try {
+    return core.decodeBody(body).op;
+  } catch {
+    return undefined;
+  }
+}
+
+export function stampedRoute(app: ApiInstance, ctx: RouteContext, spec: StampedRouteSpec): void {
+  app.post(
+    spec.url,
+    {
+      schema: {
+        tags: ['stamped'],
+        summary: spec.summary,
+        description: `${spec.description} The request is \`{ body, stamp }\`; the answer carries the receipt (\`receipt\`, \`receiptId\` and the \`${RECEIPT_ID_HEADER}\` header), refusals too.`,
+        body: StampedBody,
+        response: { 200: receipted(spec.answer), ...ERROR_RESPONSES },
       },
-      { timeoutMs: ctx.timeoutMs },
-    );
-    const answer = answered.answer;
-    const status = answer.type === 'error' ? httpStatusFor(answer.code) : 200;
-    return reply.status(status).send({ answer: toWireJson(answer), receipt: hex0x(answered.receipt) });
-  });
+    },
+    async (request, reply) => {
+      const { body, stamp } = request.body;
+      const bytes = fromHex(body);
+      const op = bodyOperation(bytes);
+      if (spec.op !== undefined && op !== undefined && op !== spec.op) {
+        const where = ROUTE_OF.get(op);
+        return reply
+          .status(httpStatusFor('OPERATION_ROUTE_MISMATCH'))
+          .send(errorBody('OPERATION_ROUTE_MISMATCH', `${spec.url} serves ${spec.op}; this body is ${op} (send it to ${where ?? '/v1/stamped'})`));
+      }
+      const answered = await ctx.call(
+        {
+          op: 'stamped',
+          body: bytes,
+          stamp: stamp
+            ? {
+                principal: stamp.principal,
+                // The generated type says bigint (u64); the codec takes any exact integer and receipts cap at 2^53 - 1.
+                timestamp_us: timestampOf(stamp.timestampUs) as unknown as bigint,
+                nonce: fromHex(stamp.nonce),
+                signature: fromHex(stamp.signature),
+              }
+            : null,
+        },
+        op ?? spec.op ?? 'undecodable',
+      );
+      const receiptId = receiptIdOf(answered.receipt);
+      ctx.receipts.set(receiptId, answered.receipt);
+      const answer = answered.answer;
+      const receipt = toHex(answered.receipt);
+      reply.header(RECEIPT_ID_HEADER, receiptId);
+      if (answer.type === 'error') {
+        return reply.status(httpStatusFor(answer.code)).send({
+          error: { code: answer.code, message: answer.message },
+          answer: toWireJson(answer) as { type: 'error'; code: string; message: string },
+          receipt,
+          receiptId,
+        });
+      }
+      return reply.status(200).send({ answer: toWireJson(answer), receipt, receiptId } as never);
+    },
+  );
+}
+
+export function stampedRoutes(app: ApiInstance, ctx: RouteContext): void {
+  for (const spec of STAMPED_ROUTES) stampedRoute(app, ctx, spec);
 }

@@ -11,8 +11,8 @@
  */
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 
-import { core, isCoreError } from '../core.ts';
-import { SentinelError } from '../errors.ts';
+import { core, isCoreError } from './core.ts';
+import { SentinelClientError } from './errors.ts';
 
 export type ImportCurve = 'secp256k1' | 'ed25519';
 export type ImportPurpose = 'ethereum' | 'raw';
@@ -78,7 +78,7 @@ export async function sealKeyImport(params: KeyImportParams): Promise<SealedKeyI
   checkBytes('secretKey', params.secretKey, 32);
   const info = importInfo(params);
   if (info.length > IMPORT_MAX_INFO_BYTES) {
-    throw new SentinelError('IMPORT_MALFORMED', 'context: principal and label exceed the 8 KiB info limit');
+    throw new SentinelClientError('IMPORT_MALFORMED', 'context: principal and label exceed the 8 KiB info limit');
   }
   if (params.curve === 'secp256k1') {
     // The enclave would refuse it after decrypting (IMPORT_KEY_INVALID); say so before sealing.
@@ -86,7 +86,7 @@ export async function sealKeyImport(params: KeyImportParams): Promise<SealedKeyI
       core.publicKeyFromSecret(params.secretKey);
     } catch (e) {
       if (isCoreError(e) && e.code === 'INVALID_SECRET_KEY') {
-        throw new SentinelError('IMPORT_KEY_INVALID', 'secretKey: not a secp256k1 scalar in [1, n-1]');
+        throw new SentinelClientError('IMPORT_KEY_INVALID', 'secretKey: not a secp256k1 scalar in [1, n-1]');
       }
       throw e;
     }
@@ -99,19 +99,19 @@ export async function sealKeyImport(params: KeyImportParams): Promise<SealedKeyI
 
 function checkBytes(name: string, value: unknown, length: number): void {
   if (!(value instanceof Uint8Array) || value.length !== length) {
-    throw new SentinelError('INVALID_ARGUMENT', `${name}: must be a Uint8Array of ${length} bytes`);
+    throw new SentinelClientError('INVALID_ARGUMENT', `${name}: must be a Uint8Array of ${length} bytes`);
   }
 }
 
 function checkText(name: string, value: unknown): void {
   // A lone surrogate would be replaced by U+FFFD when encoded, sealing to a name the enclave never sees.
   if (typeof value !== 'string' || /\p{Surrogate}/u.test(value)) {
-    throw new SentinelError('INVALID_ARGUMENT', `${name}: must be a well-formed string`);
+    throw new SentinelClientError('INVALID_ARGUMENT', `${name}: must be a well-formed string`);
   }
 }
 
 function checkChoice(name: string, value: unknown, choices: readonly string[]): void {
   if (typeof value !== 'string' || !choices.includes(value)) {
-    throw new SentinelError('INVALID_ARGUMENT', `${name}: must be one of ${choices.join(', ')}`);
+    throw new SentinelClientError('INVALID_ARGUMENT', `${name}: must be one of ${choices.join(', ')}`);
   }
 }
