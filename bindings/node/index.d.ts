@@ -96,6 +96,14 @@ export declare function awsNitroRootG1(): Buffer
 export declare function bodyOperationAnswers(): import('./protocol').OperationAnswerTypes
 
 /**
+ * The `op` of an operation body, reading nothing else: the name when the body
+ * is a CBOR map whose first key is `op` with the text name of a known
+ * operation, else `null` (never an unknown name). For routing; `decodeBody`
+ * is the check.
+ */
+export declare function bodyOperationName(body: Uint8Array): import('./protocol').Operation['op'] | null
+
+/**
  * Canonical CBOR of a configuration document given in its JSON editing form
  * (public keys as 0x-hex). Refusals carry the document's codes (`CONFIG_*`).
  */
@@ -161,6 +169,14 @@ export declare function encodeBody(operation: import('./protocol').Operation): B
  * binding knows no operation names; `id` is a non-negative safe integer.
  */
 export declare function encodeRequest(id: number, request: import('./protocol').Request): Buffer
+
+/**
+ * `encodeRequest(id, { op: 'stamped', body, stamp })` with the stamp's
+ * fields read directly instead of through the generic request conversion
+ * (the sidecar's hot path: one per stamped API request). Same frame bytes,
+ * same `encode_request`; `id` and `timestamp_us` are non-negative safe integers.
+ */
+export declare function encodeStampedRequest(id: number, body: Uint8Array, stamp?: StampFields | null): Buffer
 
 /**
  * Encodes a JSON transaction object (ethers / viem shape) into unsigned RLP
@@ -249,6 +265,14 @@ export interface ReceiptClaims {
   attestationHash: string
 }
 
+/**
+ * A receipt's `request_id` as `0x` + 32 lowercase hex digits (the key of
+ * `GET /v1/receipts/:id`), decoded as `unsafeDecodeReceiptClaims` decodes it
+ * (same checks, same `RECEIPT_MALFORMED` errors) but without building the
+ * claims object: the API calls it once per stamped answer. Verifies nothing.
+ */
+export declare function receiptRequestId(receipt: Uint8Array): string
+
 /** Strictly decodes a signed transaction and recovers its signer (EIP-55 address). */
 export declare function recoverEthereumTransactionSigner(signedTx: Uint8Array): { signer: string; transaction: { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string } }
 
@@ -300,6 +324,15 @@ export declare function signEthereumTransaction(secretKey: Uint8Array, unsignedT
 
 /** The 32-byte digest a stamp signs (docs/configuration.md); nonce 16..=32 bytes. */
 export declare function stampDigest(op: string, body: Uint8Array, timestampUs: bigint, nonce: Uint8Array): Buffer
+
+/** A `stamped` request's stamp with a number timestamp (`encodeStampedRequest`). */
+export interface StampFields {
+  principal: string
+  /** µs since the Unix epoch: a non-negative safe integer. */
+  timestamp_us: number
+  nonce: Uint8Array
+  signature: Uint8Array
+}
 
 /**
  * Stamps an operation body with a client credential: the `stamp` of a

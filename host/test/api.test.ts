@@ -226,6 +226,27 @@ describe('API error mapping', () => {
     await app.close();
   });
 
+  it('at warn, requests log nothing unless they fail; a failure is logged with its reqId, at info every request is', async () => {
+    const lines = async (level: string): Promise<Array<Record<string, unknown>>> => {
+      const out: string[] = [];
+      const stream = { write: (line: string) => void out.push(line) };
+      const app = buildApp({ enclave: failingWith(new TypeError('secret detail')), logger: { level, stream } });
+      expect((await app.inject({ method: 'GET', url: '/v1/nope' })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'POST', url: '/v1/stamped', payload: { body: '0xa0' } })).statusCode).toBe(500);
+      await app.close();
+      return out.map((line) => JSON.parse(line));
+    };
+    const warn = await lines('warn');
+    expect(warn.map((l) => l.msg)).toEqual(['request failed']);
+    expect(warn[0]).toMatchObject({ level: 50, reqId: expect.any(String), err: { message: 'secret detail' } });
+    const info = await lines('info');
+    expect(info.filter((l) => l.msg === 'request completed').map((l) => (l.res as { statusCode: number }).statusCode)).toEqual([404, 500]);
+    expect(info.find((l) => l.msg === 'incoming request')).toMatchObject({ req: { method: 'GET', url: '/v1/nope' } });
+    const completed500 = info.find((l) => l.msg === 'request completed' && (l.res as { statusCode: number }).statusCode === 500);
+    expect(info.find((l) => l.msg === 'request failed')).toMatchObject({ level: 50, reqId: completed500!.reqId });
+    expect((await lines('silent')).length).toBe(0);
+  });
+
   it('reports an answer of the wrong kind as UNEXPECTED_RESPONSE', async () => {
     // The sidecar detects the mismatch (sidecar.test.ts); the API maps its code.
     const app = buildApp({ enclave: failingWith(new SentinelError('UNEXPECTED_RESPONSE', 'pong where receipted was expected')) });

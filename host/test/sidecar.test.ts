@@ -182,6 +182,33 @@ maybe('EnclaveClient against the real enclave', () => {
   });
 });
 
+describe('the stamped fast path of the codec', () => {
+  it('encodeStampedRequest writes the bytes encodeRequest writes, and refuses what it refuses', () => {
+    const body = core.encodeBody({ op: 'list_keys' });
+    const stamp = { principal: 'dev-client', timestamp_us: 1_700_000_000_000_000, nonce: Buffer.alloc(16, 1), signature: Buffer.alloc(64, 2) };
+    const generic = (s: unknown) => core.encodeRequest(9, { op: 'stamped', body, stamp: s } as Request);
+    expect(core.encodeStampedRequest(9, body, stamp).equals(generic(stamp))).toBe(true);
+    expect(core.encodeStampedRequest(9, body, null).equals(generic(null))).toBe(true);
+    expect(core.encodeStampedRequest(2 ** 53 - 1, body, { ...stamp, timestamp_us: 0 }).length).toBeGreaterThan(body.length);
+    const code = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: unknown }).code;
+      }
+      return 'no error';
+    };
+    for (const timestamp_us of [1.5, -1, 2 ** 53, Number.NaN]) {
+      expect(code(() => core.encodeStampedRequest(9, body, { ...stamp, timestamp_us })), String(timestamp_us)).toBe('INVALID_ARGUMENT');
+    }
+    // The sidecar takes the fast path for safe integers only; anything else meets the generic codec, as before.
+    expect(code(() => generic({ ...stamp, timestamp_us: 1.5 }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => core.encodeStampedRequest(-1, body, stamp))).toBe('INVALID_ARGUMENT');
+    const { signature: _, ...unsigned } = stamp;
+    expect(code(() => core.encodeStampedRequest(9, body, unsigned as typeof stamp))).toBe('INVALID_ARGUMENT');
+  });
+});
+
 maybe('EnclaveClient failure handling', () => {
   it('times out a request the peer never answers, and cleans up', async () => {
     // A peer that accepts and reads but never answers: the enclave always answers, so it cannot test this.

@@ -12,7 +12,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sentinel_error::InvalidArgument;
 use sentinel_evidence::{
-    attested_keys_request, decode_receipt_claims_request, verify_receipt_request, ReceiptOptionsSpec,
+    attested_keys_request, decode_receipt_claims_request, decode_receipt_claims_unverified, verify_receipt_request,
+    ReceiptOptionsSpec,
 };
 
 use super::throw;
@@ -109,6 +110,27 @@ pub fn verify_receipt<'env>(
 pub fn unsafe_decode_receipt_claims<'env>(env: &'env Env, receipt: &[u8]) -> Result<Unknown<'env>> {
     let view = decode_receipt_claims_request(receipt).map_err(|e| throw(env, e))?;
     env.to_js_value(&view)
+}
+
+/// A receipt's `request_id` as `0x` + 32 lowercase hex digits (the key of
+/// `GET /v1/receipts/:id`), decoded as `unsafeDecodeReceiptClaims` decodes it
+/// (same checks, same `RECEIPT_MALFORMED` errors) but without building the
+/// claims object: the API calls it once per stamped answer. Verifies nothing.
+#[napi(catch_unwind)]
+pub fn receipt_request_id(env: &Env, receipt: &[u8]) -> Result<String> {
+    let claims = decode_receipt_claims_unverified(receipt).map_err(|e| throw(env, e))?;
+    Ok(hex0x(&claims.request_id))
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 + 2 * bytes.len());
+    out.push_str("0x");
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Parses an attestation document's `public_key` as the attested key bundle

@@ -94,6 +94,59 @@ pub(crate) fn decode_untagged_envelope<M: Tagged>(body: &[u8]) -> Result<M, Prot
     Ok(message.0)
 }
 
+/// The tag of an operation body (`op`), read without decoding the rest:
+/// `Some(name)` when `body` is a CBOR map whose first key is the text
+/// `M::TAG` and whose value is text naming a variant of `M` (only known
+/// names, so callers may use it as a bounded label); `None` otherwise. The
+/// body may still fail [`decode_untagged_envelope`] later (its arguments are
+/// not read): this is a peek for routing, not a check.
+pub(crate) fn peek_untagged_tag<M: Tagged>(body: &[u8]) -> Option<&'static str> {
+    ciborium::from_reader::<Peek<M>, _>(body).ok().and_then(|peek| peek.0)
+}
+
+struct Peek<M>(Option<&'static str>, PhantomData<M>);
+
+impl<'de, M: Tagged> de::Deserialize<'de> for Peek<M> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PeekVisitor<M>(PhantomData<M>);
+        impl<'de, M: Tagged> Visitor<'de> for PeekVisitor<M> {
+            type Value = Peek<M>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an operation map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Peek<M>, A::Error> {
+                // Only the first entry is read; the rest of the map is left as it is.
+                if map.next_key_seed(TextOnly(Named(&[M::TAG])))? != Some(Some(M::TAG)) {
+                    return Ok(Peek(None, PhantomData));
+                }
+                let name = map.next_value_seed(TextOnly(Named(M::NAMES)))?;
+                Ok(Peek(name, PhantomData))
+            }
+        }
+        deserializer.deserialize_map(PeekVisitor(PhantomData))
+    }
+}
+
+/// Text matched against a fixed list without allocating: the list's entry, or `None`.
+struct Named(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Named {
+    type Value = Option<&'static str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for Named {
+    type Value = Option<&'static str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("text")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|name| **name == v).copied())
+    }
+}
+
 const UNKNOWN_MARK: &str = "\u{0}unknown:";
 
 struct Body<M>(M);
@@ -255,5 +308,65 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrOnly<D> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf option unit unit_struct newtype_struct seq tuple
         tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ciborium::Value;
+
+    use crate::{body_operation, encode_body, Operation, SignDigestArgs};
+
+    fn cbor(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::into_writer(value, &mut out).unwrap();
+        out
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn body_operation_reads_only_a_known_leading_op() {
+        let body = encode_body(&Operation::SignDigest(SignDigestArgs { key_id: "k".into(), digest: vec![7; 32] }));
+        assert_eq!(body_operation(&body), Some("sign_digest"));
+        // Only the op is read: arguments the full decoder refuses do not matter, nor does a truncated rest.
+        let bad_args =
+            cbor(&Value::Map(vec![(text("op"), text("list_keys")), (text("extra"), Value::Integer(1.into()))]));
+        assert!(crate::decode_body(&bad_args).is_err());
+        assert_eq!(body_operation(&bad_args), Some("list_keys"));
+        let mut truncated = body.clone();
+        truncated.truncate(16); // the map head, `op` and `sign_digest`
+        assert_eq!(body_operation(&truncated), Some("sign_digest"));
+        // Indefinite-length maps are read too (the full decoder reads them the same way).
+        let mut indefinite = vec![0xbf];
+        indefinite.extend(cbor(&text("op")));
+        indefinite.extend(cbor(&text("list_keys")));
+        indefinite.push(0xff);
+        assert_eq!(body_operation(&indefinite), Some("list_keys"));
+    }
+
+    #[test]
+    fn body_operation_is_none_for_anything_else() {
+        let cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0xff, 0x00],
+            vec![0xa1],
+            cbor(&Value::Array(vec![text("op"), text("list_keys")])),
+            cbor(&text("list_keys")),
+            cbor(&Value::Map(vec![])),
+            // An unknown op (never a label), op not text, key not text, op not first.
+            cbor(&Value::Map(vec![(text("op"), text("format_disk"))])),
+            cbor(&Value::Map(vec![(text("op"), Value::Bytes(b"list_keys".to_vec()))])),
+            cbor(&Value::Map(vec![(text("op"), Value::Integer(1.into()))])),
+            cbor(&Value::Map(vec![(Value::Integer(1.into()), text("list_keys"))])),
+            cbor(&Value::Map(vec![(text("key_id"), text("k")), (text("op"), text("list_keys"))])),
+            cbor(&Value::Map(vec![(text("opp"), text("list_keys"))])),
+            cbor(&Value::Map(vec![(text("op"), text("list_keys_"))])),
+        ];
+        for body in cases {
+            assert_eq!(body_operation(&body), None, "{body:02x?}");
+        }
     }
 }

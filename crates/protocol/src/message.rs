@@ -606,6 +606,14 @@ pub fn decode_body(body: &[u8]) -> Result<Operation, ProtocolError> {
     crate::decode::decode_untagged_envelope::<Operation>(body)
 }
 
+/// The `op` of an operation body without decoding the rest: `Some` when the
+/// body is a CBOR map whose first key is `op` with the text name of a known
+/// operation (so it is a bounded label), `None` otherwise. Routing only: the
+/// arguments are not read, [`decode_body`] may still refuse the body.
+pub fn body_operation(body: &[u8]) -> Option<&'static str> {
+    crate::decode::peek_untagged_tag::<Operation>(body)
+}
+
 /// Encodes a value as one CBOR item (session plaintexts).
 pub fn encode_cbor<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();

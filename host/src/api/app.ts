@@ -46,6 +46,7 @@ import { describeHexPattern } from './hex.ts';
 import { hostAllowed, hostPolicy } from './host-allowlist.ts';
 import { apiMetrics, type ApiMetrics } from './metrics.ts';
 import { ReceiptCache } from './receipt-cache.ts';
+import { childLoggerFactory } from './request-logger.ts';
 import { attestationRoutes } from './routes/attestation.ts';
 import { configRoutes } from './routes/config.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
@@ -235,6 +236,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
   const options = {
     logger: loggerOptions(deps.logger),
+    // Request loggers made only when a line is written (request-logger.ts); none at all without a logger.
+    ...(deps.logger ? { childLoggerFactory } : {}),
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     connectionTimeout: timeouts.connectionTimeoutMs,

@@ -4,8 +4,8 @@
  *
  * Every route is the same handler (`stampedRoute`): the host checks shapes
  * and that the body's `op` is the one the route serves (a mismatch is
- * 400 OPERATION_ROUTE_MISMATCH; an undecodable body is forwarded, and the
- * enclave refuses it with a receipt). It cannot sign for anyone (it holds no
+ * 400 OPERATION_ROUTE_MISMATCH; a body whose op cannot be read is forwarded,
+ * and the enclave refuses it with a receipt). It cannot sign for anyone (it holds no
  * credential) and must not judge a stamp: the enclave verifies the stamp
  * against its attested configuration, decides, and signs a receipt that binds
  * the exact body bytes (`payload_hash`), the principal and the result. The
@@ -143,22 +143,22 @@ function timestampOf(value: string | number): number {
   return n;
 }
 
-/** The receipt's request id (`0x` + 32 hex): the key of GET /v1/receipts/:id. */
+/** The receipt's request id (`0x` + 32 lowercase hex): the key of GET /v1/receipts/:id. */
 function receiptIdOf(receipt: Buffer): string {
   try {
-    return core.unsafeDecodeReceiptClaims(receipt).requestId.toLowerCase();
+    return core.receiptRequestId(receipt);
   } catch (e) {
     throw new SentinelError('UNEXPECTED_RESPONSE', `the enclave returned a receipt that does not decode (${(e as Error).message})`);
   }
 }
 
-/** The decoded body's op, or undefined when the core cannot decode it (the enclave will refuse it). */
+/**
+ * The body's op (the first key of its CBOR map, a known operation name), or
+ * undefined when the core cannot read one (the enclave will refuse the body).
+ * Only the op is read: the enclave decodes and judges the rest.
+ */
 function bodyOperation(body: Buffer): string | undefined {
-  try {
-    return core.decodeBody(body).op;
-  } catch {
-    return undefined;
-  }
+  return core.bodyOperationName(body) ?? undefined;
 }
 
 export function stampedRoute(app: ApiInstance, ctx: RouteContext, spec: StampedRouteSpec): void {
