@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
 import { core } from '../src/core.ts';
 import { startCliStack, type CliStack } from './cli-fixture.ts';
-import { HAVE_ENCLAVE, SKIP_REASON } from './helpers.ts';
+import { EIP712_MAIL, HAVE_ENCLAVE, SKIP_REASON } from './helpers.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
@@ -44,32 +44,7 @@ function recovered(digest: Uint8Array, signature: string): string {
   return core.ethereumAddress(core.recoverPublicKey(digest, sig.subarray(0, 64), sig[64]! - 27));
 }
 
-const MAIL = {
-  types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
-    Person: [
-      { name: 'name', type: 'string' },
-      { name: 'wallet', type: 'address' },
-    ],
-    Mail: [
-      { name: 'from', type: 'Person' },
-      { name: 'to', type: 'Person' },
-      { name: 'contents', type: 'string' },
-    ],
-  },
-  primaryType: 'Mail',
-  domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
-  message: {
-    from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
-    to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
-    contents: 'Hello, Bob!',
-  },
-};
+const MAIL = EIP712_MAIL.typedData;
 
 maybe('zcp sign', () => {
   let s: CliStack;
@@ -172,16 +147,16 @@ maybe('zcp sign', () => {
     chmodSync(cow, 0o600);
     const imported = await s.json<Key>('keys', 'import', '--secret-file', cow, '--label', 'cow');
     expect(imported.code).toBe(0);
-    expect(imported.value.address).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
+    expect(imported.value.address).toBe(EIP712_MAIL.signerAddress);
 
     const file = join(s.dataDir, 'mail.json');
     writeFileSync(file, JSON.stringify(MAIL, null, 2));
     const { code, value } = await s.json<EthSig>('sign', 'typed-data', '--key', imported.value.keyId, '--file', file);
     expect(code).toBe(0);
-    expect(value.r).toBe('0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d');
-    expect(value.s).toBe('0x07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562');
+    expect(value.r).toBe(EIP712_MAIL.r);
+    expect(value.s).toBe(EIP712_MAIL.s);
     expect(value.v).toBe(28);
-    expect(recovered(core.hashTypedData(JSON.stringify(MAIL)), value.signature)).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
+    expect(recovered(core.hashTypedData(JSON.stringify(MAIL)), value.signature)).toBe(EIP712_MAIL.signerAddress);
     expect(value.verified.claims.op).toBe('sign_typed_data');
   });
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, SentinelClientError, type SentinelClient } from '@sentinel/client';
 
 import { core } from '../src/core.ts';
-import { HAVE_ENCLAVE, SKIP_REASON } from './helpers.ts';
+import { EIP712_MAIL, HAVE_ENCLAVE, SKIP_REASON } from './helpers.ts';
 import { rejection, startSdkStack, type SdkStack } from './sdk-fixture.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
@@ -23,33 +23,8 @@ if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
 const HAVE_TX_JSON = typeof (core as unknown as { encodeUnsignedTransaction?: unknown }).encodeUnsignedTransaction === 'function';
 const HAVE_ED25519_OP = 'sign_ed25519' in core.bodyOperationAnswers();
 
-/** EIP-712's own example (EIPS/eip-712.md), signed by keccak256("cow"). */
-export const MAIL = {
-  types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
-    Person: [
-      { name: 'name', type: 'string' },
-      { name: 'wallet', type: 'address' },
-    ],
-    Mail: [
-      { name: 'from', type: 'Person' },
-      { name: 'to', type: 'Person' },
-      { name: 'contents', type: 'string' },
-    ],
-  },
-  primaryType: 'Mail',
-  domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
-  message: {
-    from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
-    to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
-    contents: 'Hello, Bob!',
-  },
-} as const;
+/** EIP-712's own example, signed by keccak256("cow") (test/vectors/ethereum/eip712_mail_example.json). */
+const MAIL = EIP712_MAIL.typedData;
 
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const;
 /** One transaction of each type the enclave signs. */
@@ -148,8 +123,8 @@ maybe('@sentinel/client: every method through the API, verified', () => {
     expect(key.address).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
     expect(key.verified.claims.op).toBe('import_key');
     const signed = await client.signTypedData(key.keyId, MAIL);
-    expect(signed.r).toBe('0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d');
-    expect(signed.s).toBe('0x07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562');
+    expect(signed.r).toBe(EIP712_MAIL.r);
+    expect(signed.s).toBe(EIP712_MAIL.s);
     expect(signed.v).toBe(28);
     expect(signed.signer).toBe(key.address);
     expect(signed.verified.claims.op).toBe('sign_typed_data');

@@ -16,7 +16,7 @@ import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
 import { core } from '../src/core.ts';
 import { EnclaveClient } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
-import { clientCredential, HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
+import { clientCredential, EIP712_MAIL, HAVE_ENCLAVE, SKIP_REASON, startTestEnclave, type TestEnclave } from './helpers.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
 if (!HAVE_ENCLAVE) it.skip(SKIP_REASON, () => {});
@@ -100,41 +100,16 @@ maybe('stamped requests through the API to the real enclave', () => {
   });
 
   it('EIP-712 through the enclave: the EIP\'s own Mail example, signed by an imported keccak256("cow") key, gives the EIP\'s r, s and v', async () => {
-    // EIPS/eip-712.md and its Example.js: privateKey = keccak256('cow'), v = 28, r and s below.
-    const mail = {
-      types: {
-        EIP712Domain: [
-          { name: 'name', type: 'string' },
-          { name: 'version', type: 'string' },
-          { name: 'chainId', type: 'uint256' },
-          { name: 'verifyingContract', type: 'address' },
-        ],
-        Person: [
-          { name: 'name', type: 'string' },
-          { name: 'wallet', type: 'address' },
-        ],
-        Mail: [
-          { name: 'from', type: 'Person' },
-          { name: 'to', type: 'Person' },
-          { name: 'contents', type: 'string' },
-        ],
-      },
-      primaryType: 'Mail',
-      domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
-      message: {
-        from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
-        to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
-        contents: 'Hello, Bob!',
-      },
-    };
+    // EIPS/eip-712.md and its Example.js: privateKey = keccak256('cow'); r, s and v from the vector file.
+    const mail = EIP712_MAIL.typedData;
     const cow = core.keccak256(Buffer.from('cow'));
     const key = await client.importKey({ curve: 'secp256k1', purpose: 'ethereum', label: 'eip712-cow', secretKey: cow });
     cow.fill(0);
-    expect(key.address).toBe('0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
+    expect(key.address).toBe(EIP712_MAIL.signerAddress);
     const signed = await client.signTypedData(key.keyId, mail);
-    expect(signed.r).toBe('0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d');
-    expect(signed.s).toBe('0x07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562');
-    expect(27 + signed.recoveryId).toBe(28);
+    expect(signed.r).toBe(EIP712_MAIL.r);
+    expect(signed.s).toBe(EIP712_MAIL.s);
+    expect(27 + signed.recoveryId).toBe(EIP712_MAIL.v);
     expect(signed.signature).toBe(`${signed.r}${signed.s.slice(2)}1c`);
     expect(signed.verified.claims.op).toBe('sign_typed_data');
     // An `ethereum` key never signs a raw digest, so policy cannot be bypassed through one.

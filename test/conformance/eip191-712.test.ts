@@ -4,45 +4,15 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { addressFromUncompressed, concat, fromHex, hex, hex0x, keccak, SeededRng, testSeed, toChecksumAddress, utf8 } from './helpers.ts';
+import { addressFromUncompressed, concat, EIP712_MAIL, fromHex, hex, hex0x, keccak, SeededRng, testSeed, toChecksumAddress, utf8 } from './helpers.ts';
 import { implementations } from './impls.ts';
 
-// The "Mail" example of EIP-712 (EIPS/eip-712.md, and its reference implementation Example.js).
-const MAIL = {
-  types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
-    Person: [
-      { name: 'name', type: 'string' },
-      { name: 'wallet', type: 'address' },
-    ],
-    Mail: [
-      { name: 'from', type: 'Person' },
-      { name: 'to', type: 'Person' },
-      { name: 'contents', type: 'string' },
-    ],
-  },
-  primaryType: 'Mail',
-  domain: {
-    name: 'Ether Mail',
-    version: '1',
-    chainId: 1,
-    verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC',
-  },
-  message: {
-    from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
-    to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
-    contents: 'Hello, Bob!',
-  },
-};
-const MAIL_DIGEST = '0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2';
-// Example.js signs with privateKey = keccak256('cow'): v = 28, r, s below.
-const MAIL_R = '4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d';
-const MAIL_S = '07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562';
+// The "Mail" example of EIP-712 (EIPS/eip-712.md and its Example.js; test/vectors/ethereum/eip712_mail_example.json).
+const MAIL = EIP712_MAIL.typedData;
+const MAIL_DIGEST = EIP712_MAIL.digest;
+// Example.js signs with privateKey = keccak256('cow').
+const MAIL_R = EIP712_MAIL.r.slice(2);
+const MAIL_S = EIP712_MAIL.s.slice(2);
 
 // EIP-55 spec examples (all-caps, all-lower, mixed).
 const EIP55_EXAMPLES = [
@@ -109,7 +79,7 @@ describe.each(implementations)('EIP-191 / EIP-712 / keccak / EIP-55 [$name]', ({
     const sk = keccak(utf8('cow'));
     const { signature, recoveryId } = core.signDigest(sk, fromHex(MAIL_DIGEST));
     expect(hex(signature)).toBe(MAIL_R + MAIL_S);
-    expect(recoveryId + 27).toBe(28);
+    expect(recoveryId + 27).toBe(EIP712_MAIL.v);
     // The signer is the message's "from" wallet.
     expect(core.ethereumAddress(core.publicKeyFromSecret(sk))).toBe(MAIL.message.from.wallet);
   });

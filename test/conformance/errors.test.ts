@@ -6,7 +6,7 @@
  * Ethereum decoding codes come from crates/eth/src/error.rs.
  */
 import { describe, expect, it } from 'vitest';
-import { attempt, bigToBytes, codeOf, concat, expectCode, fromHex, hex, N, P, rlp, rlpInt, sha256, utf8, type RlpItem } from './helpers.ts';
+import { attempt, bigToBytes, codeOf, concat, EIP712_MAIL, expectCode, fromHex, hex, N, P, rlp, rlpInt, sha256, utf8, type RlpItem } from './helpers.ts';
 import { implementations, native, wasm, type CoreApi } from './impls.ts';
 
 // --- fixtures -----------------------------------------------------------------
@@ -230,32 +230,7 @@ const ETH_CASES: ErrorCase[] = ETH_TX_BAD_INPUTS.flatMap(([label, code, input]) 
 ]);
 
 // EIP-712 "Mail" example (valid; see eip191-712.test.ts) and broken variants.
-const MAIL = {
-  types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
-    Person: [
-      { name: 'name', type: 'string' },
-      { name: 'wallet', type: 'address' },
-    ],
-    Mail: [
-      { name: 'from', type: 'Person' },
-      { name: 'to', type: 'Person' },
-      { name: 'contents', type: 'string' },
-    ],
-  },
-  primaryType: 'Mail',
-  domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
-  message: {
-    from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
-    to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
-    contents: 'Hello, Bob!',
-  },
-};
+const MAIL = EIP712_MAIL.typedData;
 const mailWithout = (key: keyof typeof MAIL) => JSON.stringify(Object.fromEntries(Object.entries(MAIL).filter(([k]) => k !== key)));
 
 // Codes and conditions from crates/eth/README.md.

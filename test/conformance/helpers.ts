@@ -107,6 +107,31 @@ export function loadJson<T>(relative: string): T {
   return JSON.parse(readFileSync(vectorPath(relative), 'utf8')) as T;
 }
 
+/** The EIP-712 "Mail" example (test/vectors/ethereum/eip712_mail_example.json): typed data, digest, signature by keccak256("cow"). */
+export interface Eip712MailVector {
+  typedData: {
+    types: { EIP712Domain: TypedField[]; Person: TypedField[]; Mail: TypedField[] };
+    primaryType: 'Mail';
+    domain: { name: string; version: string; chainId: number; verifyingContract: `0x${string}` };
+    message: { from: MailPerson; to: MailPerson; contents: string };
+  };
+  signerAddress: `0x${string}`;
+  digest: `0x${string}`;
+  v: number;
+  r: `0x${string}`;
+  s: `0x${string}`;
+}
+interface TypedField {
+  name: string;
+  type: string;
+}
+interface MailPerson {
+  name: string;
+  wallet: `0x${string}`;
+}
+
+export const EIP712_MAIL: Eip712MailVector = loadJson<Eip712MailVector>('ethereum/eip712_mail_example.json');
+
 export function loadGzJson<T>(relative: string): T {
   return JSON.parse(gunzipSync(readFileSync(vectorPath(relative))).toString('utf8')) as T;
 }

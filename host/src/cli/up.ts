@@ -26,6 +26,7 @@ import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProces
 import { EnclaveClient } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
 import { errorCode } from './attestation-output.ts';
+import { STACK_FILE, type StackInfo } from './stack.ts';
 
 export interface UpOptions {
   port: string;
@@ -44,18 +45,6 @@ export interface UpOptions {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** What `zcp up` writes to DATA_DIR/stack.json once it listens (host/src/cli/stack.ts reads it). */
-export interface StackFile {
-  url: string;
-  caPath: string | null;
-  pcr0: string;
-  configHash: string | null;
-  devRootPath: string | null;
-  clientKeyPath: string;
-  adminKeyPath: string;
-  enclaveSocket: string;
-  pid: number;
-}
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`; any other name or address may be reachable from elsewhere. */
 export function isLoopbackAddress(host: string): boolean {
@@ -176,7 +165,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     logger: { level: logLevel, stream: process.stderr },
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
-  const stackPath = join(dataDir, 'stack.json');
+  const stackPath = join(dataDir, STACK_FILE);
 
   const shutdown = async (): Promise<EnclaveExit> => {
     stopping = true;
@@ -266,7 +255,7 @@ function publicAddress(address: string): string {
   return url.origin;
 }
 
-function writeStackFile(path: string, stack: StackFile): void {
+function writeStackFile(path: string, stack: StackInfo): void {
   writeFileSync(path, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o644 });
 }
 
