@@ -100,29 +100,5 @@ export function stampedFrame(credential: string | null, operation: Operation): E
   };
 }
 
-/** The EIP-712 "Mail" example (test/vectors/ethereum/eip712_mail_example.json): typed data, digest, signature by keccak256("cow"). */
-export interface Eip712MailVector {
-  typedData: {
-    types: { EIP712Domain: TypedField[]; Person: TypedField[]; Mail: TypedField[] };
-    primaryType: 'Mail';
-    domain: { name: string; version: string; chainId: number; verifyingContract: `0x${string}` };
-    message: { from: MailPerson; to: MailPerson; contents: string };
-  };
-  signerAddress: `0x${string}`;
-  digest: `0x${string}`;
-  v: number;
-  r: `0x${string}`;
-  s: `0x${string}`;
-}
-interface TypedField {
-  name: string;
-  type: string;
-}
-interface MailPerson {
-  name: string;
-  wallet: `0x${string}`;
-}
-
-export const EIP712_MAIL: Eip712MailVector = JSON.parse(
-  readFileSync(new URL('../../test/vectors/ethereum/eip712_mail_example.json', import.meta.url), 'utf8'),
-) as Eip712MailVector;
+/** The EIP-712 "Mail" example, loaded once by the conformance suite's helpers (one definition). */
+export { EIP712_MAIL, type Eip712MailVector } from '../../test/conformance/helpers.ts';
