@@ -265,14 +265,6 @@ export interface ReceiptClaims {
   attestationHash: string
 }
 
-/**
- * A receipt's `request_id` as `0x` + 32 lowercase hex digits (the key of
- * `GET /v1/receipts/:id`), decoded as `unsafeDecodeReceiptClaims` decodes it
- * (same checks, same `RECEIPT_MALFORMED` errors) but without building the
- * claims object: the API calls it once per stamped answer. Verifies nothing.
- */
-export declare function receiptRequestId(receipt: Uint8Array): string
-
 /** Strictly decodes a signed transaction and recovers its signer (EIP-55 address). */
 export declare function recoverEthereumTransactionSigner(signedTx: Uint8Array): { signer: string; transaction: { kind: 'legacy' | 'eip155' | 'eip2930' | 'eip1559'; chainId: string | null; nonce: string; gasLimit: string; value: string; gasPrice: string | null; maxFeePerGas: string | null; maxPriorityFeePerGas: string | null; to: string | null; data: string; accessList: Array<{ address: string; storageKeys: string[] }>; signingHash: string } }
 
@@ -345,6 +337,14 @@ export declare function stampRequest(credentialJson: string, op: string, body: U
  * document): for display and debugging only.
  */
 export declare function unsafeDecodeReceiptClaims(receipt: Uint8Array): ReceiptClaims
+
+/**
+ * A receipt's `request_id` as `0x` + 32 lowercase hex digits (the key of
+ * `GET /v1/receipts/:id`), decoded as `unsafeDecodeReceiptClaims` decodes it
+ * (same checks, same `RECEIPT_MALFORMED` errors) but without building the
+ * claims object: the API calls it once per stamped answer. Verifies nothing.
+ */
+export declare function unsafeReceiptRequestId(receipt: Uint8Array): string
 
 export interface VerifiedReceipt {
   claims: ReceiptClaims

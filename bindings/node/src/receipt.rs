@@ -117,7 +117,7 @@ pub fn unsafe_decode_receipt_claims<'env>(env: &'env Env, receipt: &[u8]) -> Res
 /// (same checks, same `RECEIPT_MALFORMED` errors) but without building the
 /// claims object: the API calls it once per stamped answer. Verifies nothing.
 #[napi(catch_unwind)]
-pub fn receipt_request_id(env: &Env, receipt: &[u8]) -> Result<String> {
+pub fn unsafe_receipt_request_id(env: &Env, receipt: &[u8]) -> Result<String> {
     let claims = decode_receipt_claims_unverified(receipt).map_err(|e| throw(env, e))?;
     Ok(hex0x(&claims.request_id))
 }

@@ -146,7 +146,7 @@ function timestampOf(value: string | number): number {
 /** The receipt's request id (`0x` + 32 lowercase hex): the key of GET /v1/receipts/:id. */
 function receiptIdOf(receipt: Buffer): string {
   try {
-    return core.receiptRequestId(receipt);
+    return core.unsafeReceiptRequestId(receipt);
   } catch (e) {
     throw new SentinelError('UNEXPECTED_RESPONSE', `the enclave returned a receipt that does not decode (${(e as Error).message})`);
   }
