@@ -341,6 +341,40 @@ maybe('zcp up --insecure-http', () => {
   }, 30_000);
 });
 
+maybe('zcp up --json', () => {
+  it('prints one JSON line when ready (the stack.json fields) and JSON lines on SIGINT, then exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-up-'));
+    const child = spawn(process.execPath, [ZCP, 'up', '--port', '0', '--data-dir', dir, '--json', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: Array<Record<string, unknown>> = [];
+    const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no ready event in time')), 20_000);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const event = JSON.parse(line) as Record<string, unknown>;
+        events.push(event);
+        if (event.event === 'ready') {
+          clearTimeout(timer);
+          resolve(event);
+        }
+      });
+    });
+    try {
+      const event = await ready;
+      const stack = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8'));
+      expect(event).toMatchObject({ ...stack, event: 'ready', nsm: 'simulator', stackPath: join(dir, 'stack.json') });
+      expect(event.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(event.created).toEqual(expect.arrayContaining(['admin.key', 'client.key', 'config.cbor', 'tls/cert.pem']));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(events.map((e) => e.event)).toEqual(['ready', 'stopping', 'stopped']);
+      expect(events[2]).toMatchObject({ enclave: { code: 0 } });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 describe('zcp up failures', () => {
   afterEach(() => vi.restoreAllMocks());
 

@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--allowed-host <name>', 'also serve this Host header: NAME, IP, [IPv6] or NAME:PORT (repeatable)', collect, [])
     .option('--insecure-http', 'serve plain HTTP instead of HTTPS with the development certificate (loopback benchmarks only)')
     .option('--log-level <level>', 'request log level on stderr (JSON lines): fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--json', 'print one JSON object per line on stdout (ready: the stack.json fields; stopping; stopped) instead of the banner')
     .action(async (opts: UpOptions) => {
       exitCode = await runUp(opts);
     });

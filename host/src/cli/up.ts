@@ -41,6 +41,8 @@ export interface UpOptions {
   insecureHttp?: boolean;
   /** pino level of the request log on stderr (default info; `silent` for none). */
   logLevel?: string;
+  /** One JSON object per line on stdout (`ready`, `stopping`, `stopped`) instead of the banner. */
+  json?: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -176,10 +178,11 @@ export async function runUp(opts: UpOptions): Promise<number> {
   };
 
   let address: string;
+  let stack: StackInfo;
   try {
     await client.connect(5_000);
     address = publicAddress(await app.listen({ port, host: opts.host }));
-    writeStackFile(stackPath, {
+    stack = {
       url: address,
       caPath: tls?.certPath ?? null,
       pcr0: enclave.ready.pcr0,
@@ -189,7 +192,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
       adminKeyPath: dev.adminKeyPath,
       enclaveSocket: socketPath,
       pid: process.pid,
-    });
+    };
+    writeStackFile(stackPath, stack);
   } catch (e) {
     await shutdown();
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
@@ -203,7 +207,12 @@ export async function runUp(opts: UpOptions): Promise<number> {
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  printBanner(address, enclave, dev, tls, stackPath);
+  if (opts.json) {
+    const ready = enclave.ready;
+    console.log(JSON.stringify({ event: 'ready', ...stack, stackPath, nsm: ready.nsm, configPath: dev.configPath, created: [...dev.created, ...(tls?.created ? ['tls/cert.pem'] : [])] }));
+  } else {
+    printBanner(address, enclave, dev, tls, stackPath);
+  }
   try {
     const outcome = await Promise.race([
       signalled.then((signal) => ({ signal })),
@@ -218,10 +227,12 @@ export async function runUp(opts: UpOptions): Promise<number> {
       console.error(`--- enclave stderr (tail) ---\n${enclave.stderrTail()}`);
       return 1;
     }
-    console.log(`received ${outcome.signal}, stopping`);
+    if (opts.json) console.log(JSON.stringify({ event: 'stopping', signal: outcome.signal }));
+    else console.log(`received ${outcome.signal}, stopping`);
     const exit = await shutdown();
     const clean = exit.code === 0 || exit.signal === 'SIGTERM';
-    console.log(`stopped (enclave ${describeExit(exit)})`);
+    if (opts.json) console.log(JSON.stringify({ event: 'stopped', enclave: { code: exit.code, signal: exit.signal } }));
+    else console.log(`stopped (enclave ${describeExit(exit)})`);
     return clean ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
