@@ -64,6 +64,27 @@ describe('zcp config', () => {
     expect(JSON.parse(readFileSync(join(other, 'prod.json'), 'utf8')).admins.threshold).toBe(2);
   });
 
+  it('init and sign --json print machine-readable results', async () => {
+    const { out } = capture();
+    expect(await zcp('init', '--data-dir', dir, '--client', 'app', '--json')).toBe(0);
+    const init = JSON.parse(out.join('\n'));
+    const cbor = readFileSync(join(dir, 'config.unsigned.cbor'));
+    expect(init).toMatchObject({
+      configHash: `0x${Buffer.from(core.configHash(cbor)).toString('hex')}`,
+      version: 1,
+      threshold: 1,
+      admins: [{ id: 'admin-1', keyFile: join(dir, 'admin.key') }],
+      client: { id: 'app', keyFile: join(dir, 'client.key') },
+      document: join(dir, 'config.json'),
+      canonical: join(dir, 'config.unsigned.cbor'),
+    });
+    out.length = 0;
+    expect(await zcp('sign', '--config', join(dir, 'config.json'), '--admin-key', join(dir, 'admin.key'), '--json')).toBe(0);
+    const signed = JSON.parse(out.join('\n'));
+    expect(signed).toMatchObject({ signedBy: 'admin-1', out: join(dir, 'config.cbor'), configHash: init.configHash, signerIsAdmin: true });
+    expect(signed.quorum).toMatchObject({ met: true, valid: 1, threshold: 1 });
+  });
+
   it('init never overwrites, and refuses a bad threshold before writing anything', async () => {
     const { err } = capture();
     expect(await zcp('init', '--data-dir', dir)).toBe(0);

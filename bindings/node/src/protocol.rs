@@ -6,8 +6,9 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sentinel_error::InvalidArgument;
+use sentinel_evidence::decode_receipt_claims_unverified;
 use sentinel_protocol::{
-    limits, FrameDecoder as CoreDecoder, Operation, Request, RequestFrame, Response, Stamp, StampedArgs,
+    limits, FrameDecoder as CoreDecoder, KeyInfo, Operation, Request, RequestFrame, Response, Stamp, StampedArgs,
 };
 
 use super::{optional, throw};
@@ -75,6 +76,206 @@ pub fn decode_response<'env>(env: &'env Env, body: &[u8]) -> Result<Object<'env>
     let mut object = Object::from_unknown(value)?;
     object.set_named_property("id", frame.id as f64)?;
     Ok(object)
+}
+
+/// A response frame's `{ id, type }`, reading only its envelope (`v`, `id`,
+/// `type`), or `null` when that envelope is not this protocol's (then
+/// `decodeResponse` says why). The sidecar's dispatch peek: nothing past the
+/// type is read or checked.
+#[napi(object, object_from_js = false)]
+pub struct ResponseHead {
+    pub id: f64,
+    #[napi(js_name = "type", ts_type = "import('./protocol').Response['type']")]
+    pub kind: &'static str,
+}
+
+#[napi]
+pub fn peek_response(body: &[u8]) -> Option<ResponseHead> {
+    sentinel_protocol::peek_response(body).map(|(id, kind)| ResponseHead { id: id as f64, kind })
+}
+
+/// A `receipted` answer as the API relays it (`stampedAnswerJson`).
+#[napi(object, object_from_js = false)]
+pub struct StampedAnswerJson {
+    /// The HTTP response body: `{"answer","receipt","receiptId"}`, or for a
+    /// refusal `{"error":{"code","message"},"answer","receipt","receiptId"}`
+    /// (bytes as 0x-hex, the order of the route's response schemas).
+    pub json: String,
+    /// The receipt's request id (`0x` + 32 lowercase hex), as `unsafeReceiptRequestId`.
+    pub receipt_id: String,
+    pub receipt: Buffer,
+    /// The refusal's code, `null` for a success.
+    pub error_code: Option<String>,
+}
+
+/// Decodes a `receipted` response frame body (as `decodeResponse` does) and
+/// returns its HTTP response body as JSON text, the receipt and its request id
+/// (decoded as `unsafeReceiptRequestId` decodes it: a malformed receipt throws
+/// its `RECEIPT_MALFORMED`...). The text is exactly what the route's response
+/// schema serializer writes for `{ answer: toWireJson(answer), receipt, receiptId }`
+/// (host/test/api-routes.test.ts compares them). Throws `UNEXPECTED_RESPONSE`
+/// for another response type or an answer type a stamped request never gets.
+#[napi(catch_unwind)]
+pub fn stamped_answer_json(env: &Env, body: &[u8]) -> Result<StampedAnswerJson> {
+    let frame = sentinel_protocol::decode_response(body).map_err(|e| throw(env, e))?;
+    let Response::Receipted(receipted) = frame.response else {
+        return Err(unexpected(env, frame.response.wire_name()));
+    };
+    let claims = decode_receipt_claims_unverified(&receipted.receipt).map_err(|e| throw(env, e))?;
+    let receipt_id = hex0x(&claims.request_id);
+    let mut json = String::with_capacity(64 + 2 * receipted.receipt.len() + 256);
+    json.push('{');
+    let error_code = match receipted.answer.as_ref() {
+        Response::Error(e) => {
+            json.push_str("\"error\":{\"code\":");
+            push_json_str(&mut json, &e.code);
+            json.push_str(",\"message\":");
+            push_json_str(&mut json, &e.message);
+            json.push_str("},");
+            Some(e.code.clone())
+        }
+        _ => None,
+    };
+    json.push_str("\"answer\":");
+    if !push_answer(&mut json, &receipted.answer) {
+        return Err(unexpected(env, receipted.answer.wire_name()));
+    }
+    json.push_str(",\"receipt\":\"");
+    push_hex0x(&mut json, &receipted.receipt);
+    json.push_str("\",\"receiptId\":\"");
+    json.push_str(&receipt_id);
+    json.push_str("\"}");
+    Ok(StampedAnswerJson { json, receipt_id, receipt: receipted.receipt.into(), error_code })
+}
+
+fn unexpected(env: &Env, kind: &str) -> Error {
+    throw(env, UnexpectedResponse(format!("`{kind}` is not an answer to a stamped request")))
+}
+
+struct UnexpectedResponse(String);
+
+impl sentinel_error::CodedError for UnexpectedResponse {
+    fn code(&self) -> &'static str {
+        "UNEXPECTED_RESPONSE"
+    }
+    fn message(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// The answers a stamped request gets, as wire JSON (`host/src/api/wire-json.ts`):
+/// `type` first, then the fields in declaration order. `false` for any other.
+fn push_answer(out: &mut String, answer: &Response) -> bool {
+    match answer {
+        Response::Signature(a) => {
+            out.push_str("{\"type\":\"signature\",\"signature\":\"");
+            push_hex0x(out, &a.signature);
+            out.push_str("\",\"recovery_id\":");
+            match a.recovery_id {
+                Some(id) => out.push_str(&id.to_string()),
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        }
+        Response::SignedTransaction(a) => {
+            out.push_str("{\"type\":\"signed_transaction\",\"raw\":\"");
+            push_hex0x(out, &a.raw);
+            out.push_str("\"}");
+        }
+        Response::KeyGenerated(a) => {
+            out.push_str("{\"type\":\"key_generated\",");
+            push_key_fields(out, &a.key_id, a.curve.as_str(), a.purpose.as_str(), &a.label, None, &a.public_key);
+            out.push('}');
+        }
+        Response::KeyList(a) => {
+            out.push_str("{\"type\":\"key_list\",\"keys\":[");
+            for (i, KeyInfo { key_id, curve, purpose, label, owner, public_key }) in a.keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('{');
+                push_key_fields(out, key_id, curve.as_str(), purpose.as_str(), label, Some(owner), public_key);
+                out.push('}');
+            }
+            out.push_str("]}");
+        }
+        Response::Error(a) => {
+            out.push_str("{\"type\":\"error\",\"code\":");
+            push_json_str(out, &a.code);
+            out.push_str(",\"message\":");
+            push_json_str(out, &a.message);
+            out.push('}');
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn push_key_fields(
+    out: &mut String,
+    key_id: &str,
+    curve: &str,
+    purpose: &str,
+    label: &str,
+    owner: Option<&str>,
+    public_key: &[u8],
+) {
+    out.push_str("\"key_id\":");
+    push_json_str(out, key_id);
+    out.push_str(",\"curve\":");
+    push_json_str(out, curve);
+    out.push_str(",\"purpose\":");
+    push_json_str(out, purpose);
+    out.push_str(",\"label\":");
+    push_json_str(out, label);
+    if let Some(owner) = owner {
+        out.push_str(",\"owner\":");
+        push_json_str(out, owner);
+    }
+    out.push_str(",\"public_key\":\"");
+    push_hex0x(out, public_key);
+    out.push('"');
+}
+
+/// A JSON string as `JSON.stringify` writes it: `"` and `\` escaped, control
+/// characters as `\b \t \n \f \r` or `\u00xx`, everything else as is.
+fn push_json_str(out: &mut String, s: &str) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(char::from(DIGITS[(c as usize) >> 4]));
+                out.push(char::from(DIGITS[(c as usize) & 0x0f]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_hex0x(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(2 + 2 * bytes.len());
+    out.push_str("0x");
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    push_hex0x(&mut out, bytes);
+    out
 }
 
 /// Encodes an operation body `{op, ...args}`: the exact bytes a stamp signs

@@ -39,12 +39,14 @@ export interface ConfigInitOptions {
   alg: string;
   client?: string;
   out?: string;
+  json?: boolean;
 }
 
 export interface ConfigSignOptions {
   config: string;
   adminKey: string;
   out?: string;
+  json?: boolean;
 }
 
 /** What `configToJson` returns (see the binding). */
@@ -172,6 +174,24 @@ export function runConfigInit(opts: ConfigInitOptions): number {
   write(jsonPath, `${JSON.stringify(shown.config, null, 2)}\n`, 'fresh');
   write(cborPath, cbor, 'fresh');
 
+  if (opts.json) {
+    console.log(
+      JSON.stringify(
+        {
+          configHash: shown.config_hash,
+          version: 1,
+          threshold,
+          admins: admins.map((a) => ({ id: a.id, keyFile: a.file })),
+          client: client !== undefined ? { id: opts.client, keyFile: clientPath } : null,
+          document: jsonPath,
+          canonical: cborPath,
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
   console.log(`configuration document (unsigned), version 1`);
   console.log(`  config_hash  ${shown.config_hash}`);
   console.log(`  admins       ${threshold} of ${count} must sign (${alg})`);
@@ -208,6 +228,11 @@ export function runConfigSign(opts: ConfigSignOptions): number {
 
   const shown = inspect(signed);
   const quorum = shown.quorum!;
+  if (opts.json) {
+    const isAdmin = shown.config.admins.keys.some((k) => k.id === signature.admin);
+    console.log(JSON.stringify({ signedBy: signature.admin, out, configHash: shown.config_hash, signers: shown.signers, quorum, signerIsAdmin: isAdmin }, null, 2));
+    return 0;
+  }
   console.log(`signed by ${signature.admin}: ${out}`);
   console.log(`  config_hash  ${shown.config_hash}`);
   console.log(`  signers      ${shown.signers!.map((s) => `${s.admin} (${s.status})`).join(', ')}`);

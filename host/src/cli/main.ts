@@ -112,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--alg <alg>', 'key algorithm: ed25519, p256 or secp256k1', 'ed25519')
     .option('--client <id>', 'also create client.key and a principal with this id (every operation, own keys)')
     .option('--out <file>', 'the JSON document (default: DIR/config.json; its CBOR goes next to it as NAME.unsigned.cbor)')
+    .option('--json', 'print the result as JSON')
     .action((opts: ConfigInitOptions) => {
       exitCode = runConfigInit(opts);
     });
@@ -121,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--config <file>', 'config.json, config.unsigned.cbor, or a signed envelope')
     .requiredOption('--admin-key <file>', "the admin's credential file")
     .option('--out <file>', 'where to write the envelope (default: the envelope itself, or NAME.cbor)')
+    .option('--json', 'print the result as JSON')
     .action((opts: ConfigSignOptions) => {
       exitCode = runConfigSign(opts);
     });
