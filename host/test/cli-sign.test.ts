@@ -160,6 +160,16 @@ maybe('zcp sign', () => {
     expect(value.verified.claims.op).toBe('sign_typed_data');
   });
 
+  it('--key also takes the key\'s Ethereum address (any case); an address of no key is UNKNOWN_KEY, exit 1', async () => {
+    const { code, value } = await s.json<EthSig>('sign', 'message', '--key', eth.address!.toLowerCase(), '--message', 'by address');
+    expect(code).toBe(0);
+    expect(value.signer).toBe(eth.address);
+    expect(value.verified.claims.keyId).toBe(eth.keyId);
+    const missing = await s.run('sign', 'message', '--key', `0x${'11'.repeat(20)}`, '--message', 'x');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^error UNKNOWN_KEY: /m);
+  });
+
   it('digest: a raw secp256k1 key signs 32 bytes as given', async () => {
     const digest = core.keccak256(Buffer.from('zcp digest'));
     const { code, value } = await s.json<{ signature: string; recoveryId: number; verified: EthSig['verified'] }>('sign', 'digest', '--key', raw.keyId, '--digest', `0x${digest.toString('hex')}`);

@@ -104,17 +104,6 @@ pub(crate) fn peek_untagged_tag<M: Tagged>(body: &[u8]) -> Option<&'static str> 
     ciborium::from_reader::<Peek<M>, _>(body).ok().and_then(|peek| peek.0)
 }
 
-/// A message's id and tag, reading only its envelope (`v`, `id`, tag):
-/// `Some` when the version is this protocol's and the tag names a variant of
-/// `M`; `None` otherwise. The rest is not read: [`decode`] is the check.
-pub(crate) fn peek_envelope<M: Tagged>(body: &[u8]) -> Option<(u64, &'static str)> {
-    let envelope: Envelope<M> = ciborium::from_reader(body).ok()?;
-    if envelope.version != u64::from(PROTOCOL_VERSION) {
-        return None;
-    }
-    M::NAMES.iter().find(|name| **name == envelope.tag).map(|name| (envelope.id, *name))
-}
-
 struct Peek<M>(Option<&'static str>, PhantomData<M>);
 
 impl<'de, M: Tagged> de::Deserialize<'de> for Peek<M> {

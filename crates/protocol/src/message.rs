@@ -649,10 +649,3 @@ fn decode_strict<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Re
 pub fn decode_response(body: &[u8]) -> Result<ResponseFrame, ProtocolError> {
     decode::<Response>(body).map(|(id, response)| ResponseFrame { id, response })
 }
-
-/// A response frame's id and type, reading only its envelope: `Some` when the
-/// version is this protocol's and the type is known, else `None`. The host's
-/// dispatch peek: [`decode_response`] still checks the whole frame.
-pub fn peek_response(body: &[u8]) -> Option<(u64, &'static str)> {
-    crate::decode::peek_envelope::<Response>(body)
-}

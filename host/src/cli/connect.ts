@@ -130,6 +130,7 @@ export async function runClientCommand<P>(
   let client: Client | undefined;
   try {
     client = await createClient(clientOptions);
+    await resolveKeyAddress(client, opts as CommonOptions & { key?: unknown });
     return await run(client, prepared);
   } catch (e) {
     const { receiptId, receipt } = refusalReceipt(e);
@@ -145,6 +146,22 @@ export async function runClientCommand<P>(
     cleanup?.(prepared);
     await client?.close().catch(() => undefined);
   }
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * `--key` takes a key id or an Ethereum address: an address is looked up in
+ * the principal's key list (itself bound by its receipt) and replaced by its
+ * key id before the command runs.
+ */
+async function resolveKeyAddress(client: Client, opts: { key?: unknown }): Promise<void> {
+  if (typeof opts.key !== 'string' || !ADDRESS.test(opts.key)) return;
+  const wanted = opts.key.toLowerCase();
+  const { keys } = await client.listKeys();
+  const key = keys.find((k) => k.address !== null && k.address.toLowerCase() === wanted);
+  if (key === undefined) throw new SentinelError('UNKNOWN_KEY', `no secp256k1 key of this principal has address ${opts.key}`);
+  opts.key = key.keyId;
 }
 
 /** One line about the receipt, after the result: the proof the result was checked. */

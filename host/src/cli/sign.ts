@@ -241,7 +241,7 @@ export function runSignEd25519(opts: MessageOptions): Promise<number> {
 }
 
 function signCommand(parent: Command, name: string, description: string): Command {
-  return parent.command(name).description(description).requiredOption('--key <id>', 'key id (zcp keys list)');
+  return parent.command(name).description(description).requiredOption('--key <id>', 'key id, or the Ethereum address of a secp256k1 key (zcp keys list)');
 }
 
 function finish(cmd: Command): Command {
