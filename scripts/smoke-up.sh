@@ -46,6 +46,21 @@ if node host/bin/zcp.mjs verify --url "$url" --pcr0 "$pcr0" --root "$root" --all
 fi
 grep -q TLS_CERTIFICATE_UNTRUSTED "$data/noca.err" || { echo "[smoke] FAIL: expected TLS_CERTIFICATE_UNTRUSTED"; cat "$data/noca.err"; exit 1; }
 
+echo "[smoke] curl, trusting the development certificate: /healthz, /readyz, /openapi.json, a bad request"
+curl -fsS --cacert "$ca" "$url/healthz" | grep -q '"ok"' || { echo "[smoke] FAIL: /healthz"; exit 1; }
+curl -fsS --cacert "$ca" "$url/readyz" >/dev/null || { echo "[smoke] FAIL: /readyz"; exit 1; }
+curl -fsS --cacert "$ca" "$url/openapi.json" | grep -q '/v1/sign/transaction' || { echo "[smoke] FAIL: /openapi.json"; exit 1; }
+status=$(curl -sS -o "$data/bad.json" -w '%{http_code}' --cacert "$ca" -H 'content-type: application/json' -d '{"body":"0xzz"}' "$url/v1/sign/digest")
+{ [ "$status" = 400 ] && grep -q '"code":"INVALID_ARGUMENT"' "$data/bad.json"; } || { echo "[smoke] FAIL: bad input gave $status"; cat "$data/bad.json"; exit 1; }
+
+echo "[smoke] the README's client commands: keys generate, sign message --receipt-out, receipt verify"
+zcp() { node host/bin/zcp.mjs "$@"; }
+keyid=$(zcp keys generate --data-dir "$data/stack" --curve secp256k1 --purpose ethereum --label smoke --json \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).keyId))')
+[ -n "$keyid" ] || { echo "[smoke] FAIL: keys generate"; exit 1; }
+zcp sign message --data-dir "$data/stack" --key "$keyid" --message hello --receipt-out "$data/r.json"
+zcp receipt verify "$data/r.json" --data-dir "$data/stack"
+
 echo "[smoke] Ctrl-C"
 kill -INT -- "-$pid"
 code=0; wait "$pid" || code=$?
