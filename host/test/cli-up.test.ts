@@ -67,7 +67,13 @@ maybe('zcp up, end to end', () => {
   }, 30_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    // Ctrl-C first, so `zcp up` stops its enclave (a SIGKILL would leave the enclave running, orphaned).
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
     await dispatcher?.close();
     rmSync(dir, { recursive: true, force: true });
   });
