@@ -60,6 +60,11 @@ struct Args {
     /// Keys this enclave holds at once; one more `generate_key` is refused with `KEY_LIMIT_REACHED`.
     #[arg(long, default_value_t = sentinel_protocol::limits::DEFAULT_MAX_KEYS, value_parser = at_least_one)]
     max_keys: usize,
+    /// Local mode: stop, as on SIGTERM, once the process that started this one
+    /// is gone, so a launcher killed outright (`zcp up` on SIGKILL) leaves no
+    /// enclave serving an orphaned socket.
+    #[arg(long)]
+    exit_with_parent: bool,
 }
 
 fn at_least_one(s: &str) -> Result<usize, String> {
@@ -175,7 +180,7 @@ async fn run() -> std::process::ExitCode {
         }
     };
     print_ready(&args, &enclave, &listener.describe(), dev_root);
-    match serve_with_limits(listener, enclave, args.limits(), shutdown_signal()).await {
+    match serve_with_limits(listener, enclave, args.limits(), shutdown_signal(args.exit_with_parent)).await {
         Ok(()) => {
             tracing::info!("stopped");
             std::process::ExitCode::SUCCESS
@@ -211,11 +216,28 @@ fn install_config(enclave: &Enclave, path: &std::path::Path) -> Result<(), Strin
     }
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(exit_with_parent: bool) {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = parent_gone(exit_with_parent) => {}
+    }
+}
+
+/// Resolves once this process has been re-parented (its launcher died); never when not asked to watch.
+async fn parent_gone(watch: bool) {
+    if !watch {
+        return std::future::pending().await;
+    }
+    let parent = std::os::unix::process::parent_id();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        if std::os::unix::process::parent_id() != parent {
+            tracing::warn!("the launching process {parent} is gone: stopping");
+            return;
+        }
     }
 }
 
@@ -263,7 +285,7 @@ async fn run_busy_poll_mode(args: &Args, enclave: Arc<Enclave>, dev_root: Option
     std::thread::spawn(move || {
         sentinel_enclave::busy_poll::serve_busy_poll(listener, enclave, std::time::Duration::from_millis(200), limits)
     });
-    shutdown_signal().await;
+    shutdown_signal(args.exit_with_parent).await;
     if let Some(path) = socket_file {
         let _ = std::fs::remove_file(path);
     }

@@ -381,6 +381,26 @@ maybe('zcp up --json', () => {
   }, 30_000);
 });
 
+maybe('zcp up killed outright', () => {
+  it('its enclave stops on its own (--exit-with-parent) instead of serving an orphaned socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-up-'));
+    const { child, banner } = await startUp(['--data-dir', dir, '--insecure-http', '--log-level', 'silent']);
+    const enclavePid = Number(/^pid (\d+)/.exec(banner['enclave']!)![1]);
+    try {
+      expect(isAlive(enclavePid)).toBe(true);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      const deadline = Date.now() + 5_000;
+      while (isAlive(enclavePid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(isAlive(enclavePid)).toBe(false);
+    } finally {
+      if (isAlive(enclavePid)) process.kill(enclavePid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 describe('zcp up failures', () => {
   afterEach(() => vi.restoreAllMocks());
 

@@ -80,7 +80,8 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   // Its own process group: a terminal's Ctrl-C reaches only the host, which then stops
   // the enclave itself, in order (API first, enclave last).
   // `--nsm simulator` explicitly: a hardware build then exits at once saying it has no simulator.
-  const args = ['--unix-socket', options.socketPath, '--nsm', 'simulator', '--data-dir', options.dataDir];
+  // --exit-with-parent: if this process is killed outright, the enclave stops on its own.
+  const args = ['--unix-socket', options.socketPath, '--nsm', 'simulator', '--data-dir', options.dataDir, '--exit-with-parent'];
   if (options.configPath !== undefined) args.push('--config', options.configPath);
   if (options.busyPoll) args.push('--busy-poll');
   if (options.evidenceRefreshSecs !== undefined) args.push('--evidence-refresh-secs', String(options.evidenceRefreshSecs));
