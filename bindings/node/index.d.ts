@@ -346,6 +346,12 @@ export declare function unsafeDecodeReceiptClaims(receipt: Uint8Array): ReceiptC
  */
 export declare function unsafeReceiptRequestId(receipt: Uint8Array): string
 
+/**
+ * The configuration hash an attestation document's `user_data` carries
+ * (`0x02 || config_hash`), as `0x` + 64 hex digits. Error: `USER_DATA_MALFORMED`.
+ */
+export declare function userDataConfigHash(userData: Uint8Array): string
+
 export interface VerifiedReceipt {
   claims: ReceiptClaims
   rootKind: 'aws-nitro' | 'other'

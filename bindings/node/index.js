@@ -886,6 +886,7 @@ module.exports.stampDigest = nativeBinding.stampDigest
 module.exports.stampRequest = nativeBinding.stampRequest
 module.exports.unsafeDecodeReceiptClaims = nativeBinding.unsafeDecodeReceiptClaims
 module.exports.unsafeReceiptRequestId = nativeBinding.unsafeReceiptRequestId
+module.exports.userDataConfigHash = nativeBinding.userDataConfigHash
 module.exports.verifyAttestation = nativeBinding.verifyAttestation
 module.exports.verifyDigest = nativeBinding.verifyDigest
 module.exports.verifyEd25519 = nativeBinding.verifyEd25519

@@ -199,6 +199,14 @@ describe('zcp config', () => {
 });
 
 describe('config and stamp bindings', () => {
+  it('userDataConfigHash reads 0x02 || config_hash (the layout defined in crates/evidence), and refuses anything else', () => {
+    const hash = Buffer.alloc(32, 0xab);
+    expect(core.userDataConfigHash(Buffer.concat([Buffer.of(0x02), hash]))).toBe(`0x${hash.toString('hex')}`);
+    for (const bad of [Buffer.concat([Buffer.of(0x01), hash]), hash, Buffer.alloc(0)]) {
+      expect(() => core.userDataConfigHash(bad)).toThrow(expect.objectContaining({ code: 'USER_DATA_MALFORMED' }));
+    }
+  });
+
   it('development configuration: boot rule passes, hash matches, stamps verify by digest', () => {
     const admin = core.generateCredential('admin', 'dev-admin', 'ed25519');
     const client = core.generateCredential('client', 'dev-client', 'ed25519');

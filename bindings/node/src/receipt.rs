@@ -122,6 +122,14 @@ pub fn unsafe_receipt_request_id(env: &Env, receipt: &[u8]) -> Result<String> {
     Ok(hex0x(&claims.request_id))
 }
 
+/// The configuration hash an attestation document's `user_data` carries
+/// (`0x02 || config_hash`), as `0x` + 64 hex digits. Error: `USER_DATA_MALFORMED`.
+#[napi(catch_unwind)]
+pub fn user_data_config_hash(env: &Env, user_data: &[u8]) -> Result<String> {
+    let parsed = sentinel_evidence::UserData::from_bytes(user_data).map_err(|e| throw(env, e))?;
+    Ok(hex0x(&parsed.config_hash))
+}
+
 fn hex0x(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(2 + 2 * bytes.len());

@@ -106,7 +106,8 @@ export interface SentinelClient {
 /** viem's transaction type names, as the EIP-2718 type numbers the core takes. */
 const TX_TYPE_NAMES: Readonly<Record<string, number>> = { legacy: 0, eip2930: 1, eip1559: 2 };
 
-function hex0x(bytes: Uint8Array): Hex {
+/** `0x`-prefixed lowercase hex: how every byte value travels in JSON. */
+export function hex0x(bytes: Uint8Array): Hex {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 }
 
@@ -321,11 +322,12 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
       throw new SentinelClientError('EVIDENCE_INVALID', 'the attestation document binds no key bundle or configuration');
     }
     const keys = core.attestedKeys(Buffer.from(document.publicKey, 'hex'));
-    const userData = document.userData.toLowerCase();
-    if (!userData.startsWith('02') || userData.length !== 66) {
+    let configHash: Hex;
+    try {
+      configHash = core.userDataConfigHash(Buffer.from(document.userData, 'hex')) as Hex;
+    } catch {
       throw new SentinelClientError('EVIDENCE_INVALID', 'the attestation document user_data is not 0x02 || config_hash');
     }
-    const configHash: Hex = `0x${userData.slice(2)}`;
     if (expectedConfigHash !== undefined && expectedConfigHash !== configHash) {
       throw new SentinelClientError('CONFIG_HASH_MISMATCH', `the enclave attests configuration ${configHash}, not the expected ${expectedConfigHash}`);
     }

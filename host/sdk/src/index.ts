@@ -5,7 +5,7 @@
  * on it never has to trust the API host. Adapters for viem and ethers v6 live
  * in `@sentinel/client/viem` and `@sentinel/client/ethers`.
  */
-export { createClient, OPERATION_ROUTES, jsonWithBigInts, type AnyOperation, type SentinelClient, type WireAnswer } from './client.ts';
+export { createClient, hex0x, OPERATION_ROUTES, jsonWithBigInts, type AnyOperation, type SentinelClient, type WireAnswer } from './client.ts';
 export { SentinelClientError } from './errors.ts';
 export {
   IMPORT_INFO_TAG,

@@ -4,15 +4,13 @@
  * numbers when exact, else as decimal strings. Nothing is renamed or dropped:
  * what the client reads is what the enclave said (and what its receipt binds).
  */
-export type WireJson = null | boolean | number | string | WireJson[] | { [key: string]: WireJson };
+import { toHex } from './hex.ts';
 
-export function hex0x(bytes: Uint8Array): string {
-  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
-}
+export type WireJson = null | boolean | number | string | WireJson[] | { [key: string]: WireJson };
 
 export function toWireJson(value: unknown): WireJson {
   if (value === null || value === undefined) return null;
-  if (value instanceof Uint8Array) return hex0x(value);
+  if (value instanceof Uint8Array) return toHex(value);
   if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= 0n ? Number(value) : value.toString();
   if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(toWireJson);

@@ -218,9 +218,8 @@ export function parseHex(option: string, text: string, bytes?: number): Buffer {
   return out;
 }
 
-export function hex0x(bytes: Uint8Array): `0x${string}` {
-  return `0x${Buffer.from(bytes).toString('hex')}`;
-}
+/** The SDK's: one hex encoding for every byte value the CLI prints. */
+export { hex0x } from '@sentinel/client';
 
 /** Exactly one of several options; UsageError naming them otherwise. */
 export function exactlyOne<T extends object>(opts: T, names: Array<[keyof T & string, string]>): keyof T & string {

@@ -208,16 +208,27 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     }
   }
   const userData = result.userData ?? '(none)';
+  const attestedConfig = configHashOf(result.userData);
   console.log(
     field(
       'user data',
-      userData.startsWith('02') && userData.length === 66
-        ? `${userData} (configuration hash ${userData.slice(2)}${configHash === undefined ? ', not compared' : ', equals --config-hash'})`
+      attestedConfig !== undefined
+        ? `${userData} (configuration hash ${attestedConfig.slice(2)}${configHash === undefined ? ', not compared' : ', equals --config-hash'})`
         : userData,
     ),
   );
   console.log(`  root: ${rootLabel(result)}`);
   return 0;
+}
+
+/** The configuration hash in `user_data` (parsed by the core), or undefined when it is not `0x02 || hash`. */
+function configHashOf(userData: string | null): string | undefined {
+  if (userData === null) return undefined;
+  try {
+    return core.userDataConfigHash(Buffer.from(userData, 'hex'));
+  } catch {
+    return undefined;
+  }
 }
 
 function usage(message: string, json: boolean | undefined, devRoot: boolean): number {
