@@ -19,7 +19,7 @@ const quick = process.argv.includes('--quick');
 const env = { ...process.env, BENCH_ITERATIONS: process.env.BENCH_ITERATIONS ?? (quick ? '3000' : '20000') };
 
 function benchExecutable(name) {
-  const build = spawnSync('cargo', ['bench', '-p', 'sentinel-enclave', '--no-default-features', '--features', 'simulator', '--bench', name, '--no-run', '--message-format=json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const build = spawnSync('cargo', ['bench', '-p', 'sentinel-enclave', '--no-default-features', '--features', 'simulator', '--bench', name, '--profile', 'release', '--no-run', '--message-format=json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
   if (build.status !== 0) throw new Error(`cargo bench --bench ${name} --no-run failed`);
   const exe = build.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((m) => m.reason === 'compiler-artifact' && m.target?.name === name && m.executable)?.executable;
   if (!exe) throw new Error(`${name} bench executable not found`);

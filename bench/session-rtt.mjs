@@ -59,7 +59,7 @@ function measure(op) {
 /** Starts the enclave and resolves once it printed its `ready` line. */
 function startEnclave(dir, configFile, busyPoll) {
   const socketPath = path.join(dir, busyPoll ? 'busy.sock' : 'enclave.sock');
-  const args = ['--unix-socket', socketPath, '--nsm', 'simulator', '--data-dir', path.join(dir, 'data'), '--config', configFile];
+  const args = ['--unix-socket', socketPath, '--nsm', 'simulator', '--data-dir', path.join(dir, 'data'), '--config', configFile, '--policy', policyFile];
   if (busyPoll) args.push('--busy-poll');
   // The enclave's log goes to stderr: kept, and shown only if it fails to start.
   const child = spawn(ENCLAVE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,6 +83,9 @@ const admin = core.generateCredential('admin', 'dev-admin', 'ed25519');
 const client = core.generateCredential('client', 'dev-client', 'ed25519');
 const configFile = path.join(dir, 'config.signed');
 writeFileSync(configFile, core.developmentConfiguration(admin, client), { mode: 0o600 });
+// Signing needs a policy: the development one (a single always-open time window), as `zcp up` installs.
+const policyFile = path.join(dir, 'policy.json');
+writeFileSync(policyFile, core.policyDevelopmentSigned(admin));
 
 const digests = Array.from({ length: 256 }, (_, i) => Buffer.alloc(32, i));
 const secret = Buffer.alloc(32, 0x42);

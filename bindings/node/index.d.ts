@@ -187,6 +187,27 @@ export declare function encodeUnsignedTransaction(json: string): Buffer
 /** EIP-55 checksummed address of a secp256k1 public key. */
 export declare function ethereumAddress(publicKey: Uint8Array): string
 
+/**
+ * Dry run: evaluates one request against a policy (bare or a signed
+ * envelope, whose signatures are not checked) at `nowMs` (Unix ms), from a
+ * fresh state (nothing is counted). The request is decoded as the enclave
+ * decodes what it signs; the answer is the decision record a receipt carries.
+ * Without an ONNX runtime in the bindings, a policy with a `risk_score` rule
+ * is refused (`POLICY_MODEL_MISSING` / `POLICY_MODEL_INVALID`).
+ */
+export declare function evaluatePolicy(policyJson: string, request: PolicyRequestInput, nowMs: number, options?: EvaluatePolicyOptions | null): PolicyEvaluation
+
+export interface EvaluatePolicyOptions {
+  /** A signed price table (JSON), verified against the policy's `price_feed` (for `usd` limits). */
+  signedPrices?: string | null
+  /**
+   * ONNX bytes of the models the policy's `risk_score` rules pin (by SHA-256). This build
+   * has no ONNX runtime: a model given here is refused (`POLICY_MODEL_INVALID`), and policies
+   * with risk rules are dry-run by the enclave (`policy_dry_run`).
+   */
+  models?: Array<Uint8Array> | null
+}
+
 /** A new credential file (JSON; write it with mode 0600), its secret drawn from the OS. */
 export declare function generateCredential(kind: 'client' | 'admin', id: string, alg: 'ed25519' | 'p256' | 'secp256k1'): string
 
@@ -245,6 +266,87 @@ export declare function openSignedConfig(signed: Uint8Array): { config: Buffer; 
 /** The answer type each operation gets when it succeeds (`{ sign_digest: 'signature', ... }`). */
 export declare function operationAnswers(): import('./protocol').AnswerTypes
 
+/**
+ * The development policy (permissive; local mode only: docs/policy.md)
+ * signed by the admin: the envelope JSON `zcp up` installs.
+ */
+export declare function policyDevelopmentSigned(adminCredentialJson: string): string
+
+/** `evaluatePolicy`'s answer. */
+export interface PolicyEvaluation {
+  decision: 'allowed' | 'denied' | 'approval_required'
+  /** `null` when allowed; else `POLICY_DENIED`, `POLICY_NO_MATCH`, `POLICY_ERROR` or `POLICY_APPROVAL_REQUIRED`. */
+  code: string | null
+  policyHash: Buffer
+  /** One entry per rule, in policy order. */
+  rulesEvaluated: Array<PolicyRuleRecord>
+  /** The risk score in basis points, when a risk rule ran. */
+  scoreBps: number | null
+}
+
+/**
+ * A signed envelope's policy hash, version, name and signers (parsed and
+ * validated; signatures not verified).
+ */
+export declare function policyInspectSigned(json: string): SignedPolicyInfo
+
+/** The request `evaluatePolicy` decodes and evaluates, as the enclave would. */
+export interface PolicyRequestInput {
+  op: 'sign_ethereum_transaction' | 'sign_typed_data' | 'sign_personal_message' | 'sign_digest' | 'sign_ed25519'
+  /** The authenticated principal (agent) id. */
+  principal: string
+  keyId: string
+  /** The key's label (for rule scopes). Defaults to `""`. */
+  keyLabel?: string | null
+  /** `sign_ethereum_transaction` only: the unsigned transaction (bytes, or hex with or without `0x`). */
+  unsignedTx?: Uint8Array | string | null
+  /** `sign_typed_data` only: the EIP-712 document (JSON text). */
+  typedData?: string | null
+}
+
+/** One rule's result; numbers are decimal strings in the rule's unit (`detail` names it). */
+export interface PolicyRuleRecord {
+  /** The rule's id. */
+  rule: string
+  type: 'notional_limit' | 'rate_limit' | 'contract_list' | 'chain' | 'time_window' | 'risk_score'
+  result: 'allow' | 'deny' | 'not_applicable' | 'approval_required' | 'error'
+  value: string | null
+  limit: string | null
+  window: '1s' | '1m' | '1h' | '1d' | null
+  detail: string | null
+}
+
+/**
+ * Adds (or replaces) an admin's signature: `json` is a bare policy or a
+ * signed envelope; returns the envelope JSON.
+ */
+export declare function policySign(json: string, adminCredentialJson: string): string
+
+/**
+ * Parses and validates a bare policy document (any JSON formatting): its
+ * hash, version, name, canonical form and rule count. Refusals carry the
+ * document's codes (`POLICY_*`, docs/policy.md).
+ */
+export declare function policyValidate(json: string): PolicyValidation
+
+/** `policyValidate`'s answer. */
+export interface PolicyValidation {
+  /** SHA-256 of `canonical`. */
+  policyHash: Buffer
+  version: number
+  name: string
+  /** The canonical JSON (sorted keys, no whitespace) the hash is over. */
+  canonical: string
+  /** How many rules the policy has. */
+  rules: number
+}
+
+/**
+ * Signs a price table (`{timestamp_s, prices}` JSON, any formatting) with
+ * the price-feed credential: the signed table JSON `update_prices` takes.
+ */
+export declare function pricesSign(tableJson: string, credentialJson: string): string
+
 /** SEC1 public key of a secret key; compressed (33 bytes) unless `compressed` is false. */
 export declare function publicKeyFromSecret(secretKey: Uint8Array, compressed?: boolean | null): Buffer
 
@@ -260,8 +362,11 @@ export interface ReceiptClaims {
   decision: 'allowed' | 'denied'
   code?: string | null
   resultHash?: string | null
-  rulesEvaluated: Array<string>
+  /** One entry per policy rule evaluated, in policy order (empty when no policy applied). */
+  rulesEvaluated: Array<RuleEvaluated>
   configHash: string
+  /** The policy in force, `null` when none was installed. */
+  policyHash?: string | null
   attestationHash: string
 }
 
@@ -277,6 +382,24 @@ export declare function recoverPublicKey(digest: Uint8Array, signature: Uint8Arr
  * `INVALID_ARGUMENT` for anything that is not an answer (`crates/protocol` `result_hash`).
  */
 export declare function resultHash(answerJson: string): Buffer | null
+
+/** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
+export interface RuleEvaluated {
+  /** The rule's id in the policy. */
+  rule: string
+  /** `notional_limit`, `rate_limit`, `contract_list`, `chain`, `time_window` or `risk_score`. */
+  type: string
+  /** `allow`, `deny`, `not_applicable`, `approval_required` or `error`. */
+  result: string
+  /** What was counted or measured (decimal integer string). */
+  value?: string | null
+  /** The limit it was compared with (decimal integer string). */
+  limit?: string | null
+  /** `1s`, `1m`, `1h` or `1d`. */
+  window?: string | null
+  /** What was counted or checked, in words. */
+  detail?: string | null
+}
 
 /** Declares the TypeScript interface of `SessionClient.connect`'s options. */
 export interface SessionClientOptions {
@@ -310,6 +433,15 @@ export declare function signEd25519(secretKey: Uint8Array, message: Uint8Array):
 
 /** The signed envelope `{config, signatures}` (canonical CBOR) of a document and signatures. */
 export declare function signedConfig(document: Uint8Array, signatures: Array<ConfigSignature>): Buffer
+
+/** `policyInspectSigned`'s answer (signatures are not verified: the enclave does that against its configuration). */
+export interface SignedPolicyInfo {
+  policyHash: Buffer
+  version: number
+  name: string
+  /** Admin ids of the signatures the envelope carries, in envelope order. */
+  signers: Array<string>
+}
 
 /** Signs an unsigned legacy / EIP-155 / EIP-2930 / EIP-1559 transaction into its raw signed form. */
 export declare function signEthereumTransaction(secretKey: Uint8Array, unsignedTx: Uint8Array): Buffer
@@ -348,9 +480,18 @@ export declare function unsafeReceiptRequestId(receipt: Uint8Array): string
 
 /**
  * The configuration hash an attestation document's `user_data` carries
- * (`0x02 || config_hash`), as `0x` + 64 hex digits. Error: `USER_DATA_MALFORMED`.
+ * (`0x03 || config_hash || policy_hash`), as `0x` + 64 hex digits.
+ * Error: `USER_DATA_MALFORMED` (another length or version, e.g. the earlier
+ * `0x02 || config_hash`).
  */
 export declare function userDataConfigHash(userData: Uint8Array): string
+
+/**
+ * The policy hash an attestation document's `user_data` carries
+ * (`0x03 || config_hash || policy_hash`), as `0x` + 64 hex digits, or `null`
+ * when it is 32 zero bytes (no policy installed). Error: `USER_DATA_MALFORMED`.
+ */
+export declare function userDataPolicyHash(userData: Uint8Array): string | null
 
 export interface VerifiedReceipt {
   claims: ReceiptClaims
@@ -395,6 +536,11 @@ export interface VerifyReceiptOptions {
   expectedPcr0?: Uint8Array | string
   /** Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked. */
   expectedConfigHash?: Uint8Array | string
+  /**
+   * Expected policy hash (32 bytes, or hex): the document must attest this policy (one attesting none
+   * fails). Unset = only the receipt/document agreement is checked.
+   */
+  expectedPolicyHash?: Uint8Array | string
   /** When to judge the document's certificate chain, Unix ms. Defaults to the current time. */
   now?: number
   /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */

@@ -21,6 +21,24 @@ export type UpdateConfigArgs = {
  */
 signed_config: Uint8Array, };
 
+export type PolicyModel = { onnx: Uint8Array, };
+
+export type UpdatePolicyArgs = { 
+/**
+ * The signed policy envelope, JSON text as UTF-8 (docs/policy.md).
+ */
+signed_policy: Uint8Array, 
+/**
+ * The models its `risk_score` rules pin (exactly those; checked by hash).
+ */
+models: Array<PolicyModel>, };
+
+export type UpdatePricesArgs = { 
+/**
+ * The signed price table, JSON text as UTF-8 (docs/policy.md).
+ */
+signed_prices: Uint8Array, };
+
 export type StampedArgs = { 
 /**
  * The exact operation body the stamp signs: a CBOR map `{op, ...args}`.
@@ -33,7 +51,7 @@ export type SessionFrameArgs = { session_id: Uint8Array, frame: Uint8Array, };
 
 export type SessionCloseArgs = { session_id: Uint8Array, };
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs;
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -116,13 +134,37 @@ attestation_hash: Buffer,
 /**
  * The signed configuration in force.
  */
-signed_config: Buffer, config_hash: Buffer, config_version: bigint, };
+signed_config: Buffer, config_hash: Buffer, config_version: bigint, 
+/**
+ * The signed policy in force (JSON text as UTF-8), its hash and version; null before one is installed.
+ */
+signed_policy: Buffer | null, policy_hash: Buffer | null, policy_version: bigint | null, };
 
 export type ConfigUpdated = { config_hash: Buffer, version: bigint, 
 /**
  * SHA-256 of the new boot attestation document (it binds the new configuration hash).
  */
 attestation_hash: Buffer, };
+
+export type PolicyUpdated = { policy_hash: Buffer, version: bigint, 
+/**
+ * SHA-256 of the new boot attestation document (its `user_data` binds the policy hash).
+ */
+attestation_hash: Buffer, };
+
+export type PricesUpdated = { timestamp_s: bigint, entries: bigint, };
+
+export type RuleEvaluated = { rule: string, type: string, result: string, value: string | null, limit: string | null, window: string | null, detail: string | null, };
+
+export type PolicyEvaluation = { 
+/**
+ * `allowed`, `denied` or `approval_required`.
+ */
+decision: string, 
+/**
+ * The refusal code when not allowed (`POLICY_DENIED`, `POLICY_NO_MATCH`, ... or an earlier stage's).
+ */
+code: string | null, policy_hash: Buffer | null, rules_evaluated: Array<RuleEvaluated>, };
 
 export type Receipted = { answer: Response, 
 /**
@@ -170,7 +212,7 @@ raw: Buffer, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -200,6 +242,9 @@ export type AnswerTypes = {
   attest: 'attestation';
   evidence: 'evidence';
   update_config: 'config_updated';
+  update_policy: 'policy_updated';
+  update_prices: 'prices_updated';
+  policy_dry_run: 'policy_evaluation';
   stamped: 'receipted';
   session_open: 'session_opened';
   session_frame: 'session_frame';
@@ -213,7 +258,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

@@ -90,6 +90,7 @@ fn main() {
         result_hash: Some([0x33; 32]),
         rules_evaluated: Vec::new(),
         config_hash: [0x44; 32],
+        policy_hash: None,
         attestation_hash: [0x55; 32],
     };
     let receipt_ns = per_op_ns(iterations, |i| {

@@ -326,6 +326,16 @@ fn main() {
     else {
         panic!("update_config failed")
     };
+    let _ = updated;
+    // The development policy (one always-open time window): signing needs a policy. Its update
+    // makes a new boot document (user_data binds the policy hash): sessions pin that one.
+    let policy = sentinel_policy::development_signed_policy(&admin).expect("dev policy").to_json().into_bytes();
+    let Response::PolicyUpdated(updated) = enclave.handle(Request::UpdatePolicy(sentinel_protocol::UpdatePolicyArgs {
+        signed_policy: policy,
+        models: Vec::new(),
+    })) else {
+        panic!("update_policy failed")
+    };
     let attestation_hash: [u8; 32] = updated.attestation_hash.as_slice().try_into().expect("32 bytes");
     let configuration = signed.configuration().expect("configuration");
     let principal: Principal = configuration.principal(client.id()).expect("principal").clone();

@@ -3,18 +3,22 @@
 //! Every operation body, whichever path it came by (a stamp or a session),
 //! goes through [`Enclave::decide`] in this order: permission (the signed
 //! configuration: operation, key, quota) -> purpose (what the key was created
-//! for) -> policy (rules; none until the policy issue, so `rules_evaluated`
-//! is empty) -> sign -> answer. A stage that cannot decide denies. The
-//! answer comes back with what a receipt records about it.
+//! for) -> policy (`src/policy.rs`: the signed policy's rules over the decoded
+//! request; evaluated and counted atomically) -> sign -> answer. A stage that
+//! cannot decide denies. The answer comes back with what a receipt records
+//! about it, including every rule's result. A dry run (`policy_dry_run`) stops
+//! after the policy stage and reports it without signing or counting.
 use sentinel_config::Principal;
 use sentinel_protocol::limits::{MAX_ED25519_MESSAGE_BYTES, MAX_KEY_ID_BYTES};
 use sentinel_protocol::{
-    result_hash, EnclaveError, EnclaveErrorCode, KeyList, KeyPurpose, Operation, Response, SignedTransaction,
+    result_hash, EnclaveError, EnclaveErrorCode, KeyList, KeyPurpose, Operation, PolicyEvaluation, Response,
+    RuleEvaluated, SignedTransaction,
 };
 use sentinel_signer::secp256k1;
 
 use crate::enclave::Enclave;
 use crate::keys::{self_check_failed, Key, NewKey, StoredKey};
+use crate::policy::{self, Mode};
 
 /// An answer and what its receipt says about it.
 pub struct Decided {
@@ -22,11 +26,17 @@ pub struct Decided {
     pub key_id: Option<String>,
     /// What the receipt records as `result_hash`: `sentinel_protocol::result_hash` of `response`.
     pub result_hash: Option<[u8; 32]>,
+    /// Every policy rule's result (empty when the policy stage was not reached).
+    pub rules: Vec<RuleEvaluated>,
 }
 
 impl Decided {
     pub fn refused(code: EnclaveErrorCode, message: impl Into<String>) -> Self {
-        Decided { response: Response::error(&EnclaveError::new(code, message)), key_id: None, result_hash: None }
+        Decided::answer(Response::error(&EnclaveError::new(code, message)))
+    }
+
+    pub fn answer(response: Response) -> Self {
+        Decided { response, key_id: None, result_hash: None, rules: Vec::new() }
     }
 
     fn with_key_id(mut self, key_id: &str) -> Self {
@@ -38,6 +48,31 @@ impl Decided {
 impl Enclave {
     /// Decides one operation of `principal`. Never panics on request content.
     pub fn decide(&self, principal: &Principal, operation: Operation) -> Decided {
+        self.decide_in(principal, operation, Mode::Decide)
+    }
+
+    /// What `decide` would answer now, as a `policy_evaluation`: nothing is signed or counted.
+    pub(crate) fn dry_run(&self, principal: &Principal, operation: Operation) -> Response {
+        let decided = self.decide_in(principal, operation, Mode::DryRun);
+        match decided.response {
+            Response::PolicyEvaluation(_) => decided.response,
+            // Refused before the policy stage (permission, key, decoding), or not a signing operation.
+            Response::Error(e) => Response::PolicyEvaluation(PolicyEvaluation {
+                decision: "denied".into(),
+                code: Some(e.code),
+                policy_hash: self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec())),
+                rules_evaluated: decided.rules,
+            }),
+            _ => Response::PolicyEvaluation(PolicyEvaluation {
+                decision: "allowed".into(),
+                code: None,
+                policy_hash: self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec())),
+                rules_evaluated: Vec::new(),
+            }),
+        }
+    }
+
+    fn decide_in(&self, principal: &Principal, operation: Operation, mode: Mode) -> Decided {
         let op = operation.wire_name();
         if !principal.may(op) {
             return Decided::refused(
@@ -45,103 +80,114 @@ impl Enclave {
                 format!("op: principal `{}` may not `{op}`", principal.id),
             );
         }
-        let decided =
-            match operation {
-                Operation::GenerateKey(args) => {
-                    let new = new_key(principal, args.purpose, &args.label);
-                    match self.keys.generate(args.curve, &new) {
+        if mode == Mode::DryRun
+            && matches!(operation, Operation::GenerateKey(_) | Operation::ImportKey(_) | Operation::ListKeys(_))
+        {
+            // Key management is the configuration's (checked above); the policy has no say.
+            return Decided::answer(Response::PolicyEvaluation(PolicyEvaluation {
+                decision: "allowed".into(),
+                code: None,
+                policy_hash: self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec())),
+                rules_evaluated: Vec::new(),
+            }));
+        }
+        let decided = match &operation {
+            Operation::GenerateKey(args) => {
+                let new = new_key(principal, args.purpose, &args.label);
+                match self.keys.generate(args.curve, &new) {
+                    Ok(info) => answer_key(info),
+                    Err(e) => refused(e),
+                }
+            }
+            Operation::ImportKey(args) => {
+                let new = new_key(principal, args.purpose, &args.label);
+                if let Err(e) = crate::keys::check_new_key(args.curve, &new) {
+                    return refused(e);
+                }
+                match self.open_import(&principal.id, args) {
+                    Ok(key) => match self.keys.insert(key, &new) {
                         Ok(info) => answer_key(info),
                         Err(e) => refused(e),
-                    }
+                    },
+                    Err(response) => Decided::answer(response),
                 }
-                Operation::ImportKey(args) => {
-                    let new = new_key(principal, args.purpose, &args.label);
-                    if let Err(e) = crate::keys::check_new_key(args.curve, &new) {
-                        return refused(e);
-                    }
-                    match self.open_import(&principal.id, &args) {
-                        Ok(key) => match self.keys.insert(key, &new) {
-                            Ok(info) => answer_key(info),
-                            Err(e) => refused(e),
-                        },
-                        Err(response) => Decided { response, key_id: None, result_hash: None },
-                    }
-                }
-                Operation::ListKeys(_) => Decided {
-                    response: Response::KeyList(KeyList {
-                        keys: self.keys.list(|k| principal.may_use_key(&k.label, &k.owner)),
-                    }),
-                    key_id: None,
-                    result_hash: None,
-                },
-                Operation::SignDigest(args) => self.with_permitted_key(principal, &args.key_id, KeyPurpose::Raw, |k| {
+            }
+            Operation::ListKeys(_) => Decided::answer(Response::KeyList(KeyList {
+                keys: self.keys.list(|k| principal.may_use_key(&k.label, &k.owner)),
+            })),
+            Operation::SignDigest(args) => {
+                self.with_permitted_key(principal, &args.key_id, KeyPurpose::Raw, (&operation, mode), |k| {
                     match secp256k1::digest_from_slice(&args.digest) {
                         Ok(digest) => k.key.sign_digest(digest),
                         Err(e) => Response::error(&e),
                     }
-                }),
-                Operation::SignEthereumTransaction(args) => {
-                    self.with_permitted_key(principal, &args.key_id, KeyPurpose::Ethereum, |k| match &*k.key {
-                        Key::Secp256k1 { secret, .. } => {
-                            match sentinel_eth::sign_transaction(secret, &args.unsigned_tx) {
-                                Ok(raw) => Response::SignedTransaction(SignedTransaction { raw }),
-                                Err(e) if e.code() == EnclaveErrorCode::SignatureSelfCheckFailed.as_str() => {
-                                    self_check_failed()
-                                }
-                                Err(e) => Response::error(&e),
-                            }
+                })
+            }
+            Operation::SignEthereumTransaction(args) => self.with_permitted_key(
+                principal,
+                &args.key_id,
+                KeyPurpose::Ethereum,
+                (&operation, mode),
+                |k| match &*k.key {
+                    Key::Secp256k1 { secret, .. } => match sentinel_eth::sign_transaction(secret, &args.unsigned_tx) {
+                        Ok(raw) => Response::SignedTransaction(SignedTransaction { raw }),
+                        Err(e) if e.code() == EnclaveErrorCode::SignatureSelfCheckFailed.as_str() => {
+                            self_check_failed()
                         }
-                        Key::Ed25519 { .. } => curve_mismatch(),
-                    })
-                }
-                Operation::SignPersonalMessage(args) => {
-                    self.with_permitted_key(principal, &args.key_id, KeyPurpose::Ethereum, |k| {
-                        k.key.sign_digest(&sentinel_eth::hash_personal_message(&args.message))
-                    })
-                }
-                Operation::SignTypedData(args) => {
-                    self.with_permitted_key(principal, &args.key_id, KeyPurpose::Ethereum, |k| {
-                        match sentinel_eth::hash_typed_data(&args.typed_data) {
-                            Ok(digest) => k.key.sign_digest(&digest),
-                            Err(e) => Response::error(&e),
-                        }
-                    })
-                }
-                Operation::SignEd25519(args) => {
-                    if args.message.is_empty() || args.message.len() > MAX_ED25519_MESSAGE_BYTES {
-                        let code = if args.message.is_empty() {
-                            EnclaveErrorCode::InvalidBody
-                        } else {
-                            EnclaveErrorCode::PayloadTooLarge
-                        };
-                        return Decided::refused(
-                            code,
-                            format!("message: 1 to {MAX_ED25519_MESSAGE_BYTES} bytes, found {}", args.message.len()),
-                        );
+                        Err(e) => Response::error(&e),
+                    },
+                    Key::Ed25519 { .. } => curve_mismatch(),
+                },
+            ),
+            Operation::SignPersonalMessage(args) => {
+                self.with_permitted_key(principal, &args.key_id, KeyPurpose::Ethereum, (&operation, mode), |k| {
+                    k.key.sign_digest(&sentinel_eth::hash_personal_message(&args.message))
+                })
+            }
+            Operation::SignTypedData(args) => {
+                self.with_permitted_key(principal, &args.key_id, KeyPurpose::Ethereum, (&operation, mode), |k| {
+                    match sentinel_eth::hash_typed_data(&args.typed_data) {
+                        Ok(digest) => k.key.sign_digest(&digest),
+                        Err(e) => Response::error(&e),
                     }
-                    self.with_permitted_key(principal, &args.key_id, KeyPurpose::Raw, |k| {
-                        k.key.sign_ed25519(&args.message).unwrap_or_else(|| {
-                            Response::error(&EnclaveError::new(
-                                EnclaveErrorCode::KeyCurveMismatch,
-                                "key_id: `sign_ed25519` needs an ed25519 key",
-                            ))
-                        })
-                    })
+                })
+            }
+            Operation::SignEd25519(args) => {
+                if args.message.is_empty() || args.message.len() > MAX_ED25519_MESSAGE_BYTES {
+                    let code = if args.message.is_empty() {
+                        EnclaveErrorCode::InvalidBody
+                    } else {
+                        EnclaveErrorCode::PayloadTooLarge
+                    };
+                    return Decided::refused(
+                        code,
+                        format!("message: 1 to {MAX_ED25519_MESSAGE_BYTES} bytes, found {}", args.message.len()),
+                    );
                 }
-            };
+                self.with_permitted_key(principal, &args.key_id, KeyPurpose::Raw, (&operation, mode), |k| {
+                    k.key.sign_ed25519(&args.message).unwrap_or_else(|| {
+                        Response::error(&EnclaveError::new(
+                            EnclaveErrorCode::KeyCurveMismatch,
+                            "key_id: `sign_ed25519` needs an ed25519 key",
+                        ))
+                    })
+                })
+            }
+        };
         if matches!(decided.response, Response::Signature(_) | Response::SignedTransaction(_)) {
             self.signatures_released.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Decided { result_hash: result_hash(&decided.response), ..decided }
     }
 
-    /// Runs `sign` with the named key after the key-level checks: known id, the
-    /// principal may use it, and it was created for `purpose`.
+    /// Runs `sign` with the named key after the key-level checks (known id, the
+    /// principal may use it, it was created for `purpose`) and the policy stage.
     fn with_permitted_key(
         &self,
         principal: &Principal,
         key_id: &str,
         purpose: KeyPurpose,
+        (operation, mode): (&Operation, Mode),
         sign: impl FnOnce(&StoredKey) -> Response,
     ) -> Decided {
         if key_id.len() > MAX_KEY_ID_BYTES {
@@ -167,7 +213,29 @@ impl Enclave {
                     ),
                 );
             }
-            Decided { response: sign(k), key_id: None, result_hash: None }
+            #[cfg(feature = "simulator")]
+            if self.skip_policy.load(std::sync::atomic::Ordering::Relaxed) {
+                return Decided::answer(sign(k));
+            }
+            let caller = sentinel_policy::Caller { principal: &principal.id, key_id, key_label: &k.label };
+            let request = match policy::policy_request(operation, caller) {
+                Ok(request) => request,
+                Err(response) => return Decided::answer(response),
+            };
+            let stage = policy::evaluate(&self.policy, &request, crate::enclave::now_us(), mode);
+            if mode == Mode::DryRun {
+                let policy_hash = self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec()));
+                return Decided::answer(Response::PolicyEvaluation(PolicyEvaluation {
+                    decision: stage.verdict.to_string(),
+                    code: stage.refusal.map(|e| e.code.as_str().to_string()),
+                    policy_hash,
+                    rules_evaluated: stage.rules,
+                }));
+            }
+            match stage.refusal {
+                Some(refusal) => Decided { rules: stage.rules, ..Decided::answer(Response::error(&refusal)) },
+                None => Decided { rules: stage.rules, ..Decided::answer(sign(k)) },
+            }
         });
         match outcome {
             Some(decided) => decided.with_key_id(key_id),
@@ -192,20 +260,19 @@ fn new_key<'a>(principal: &'a Principal, purpose: KeyPurpose, label: &'a str) ->
 fn answer_key(info: sentinel_protocol::KeyInfo) -> Decided {
     let key_id = info.key_id.clone();
     Decided {
-        response: Response::KeyGenerated(sentinel_protocol::KeyGenerated {
+        key_id: Some(key_id),
+        ..Decided::answer(Response::KeyGenerated(sentinel_protocol::KeyGenerated {
             key_id: info.key_id,
             curve: info.curve,
             purpose: info.purpose,
             label: info.label,
             public_key: info.public_key,
-        }),
-        key_id: Some(key_id),
-        result_hash: None,
+        }))
     }
 }
 
 fn refused(e: EnclaveError) -> Decided {
-    Decided { response: Response::error(&e), key_id: None, result_hash: None }
+    Decided::answer(Response::error(&e))
 }
 
 fn curve_mismatch() -> Response {

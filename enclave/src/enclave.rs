@@ -12,7 +12,9 @@
 //! Until a signed configuration is installed (`update_config`; the first one
 //! is trusted on first use and must satisfy its own admin quorum), the
 //! enclave answers only `ping` and `describe`: there is nobody to authenticate
-//! yet, and no evidence to bind answers to.
+//! yet, and no evidence to bind answers to. Until a signed policy is installed
+//! as well (`update_policy`, signed by that configuration's admin quorum),
+//! nothing is signed; its hash joins the configuration hash in `user_data`.
 use std::sync::{Arc, Mutex, RwLock};
 
 use sentinel_config::{Configuration, StampVerifier};
@@ -29,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::decide::Decided;
 use crate::keys::{Key, KeyStore};
+use crate::policy::PolicyInfo;
 use crate::sessions::ConnectionSessions;
 
 /// What the enclave is launched with.
@@ -60,6 +63,8 @@ pub(crate) struct Installed {
     /// The document this one replaced by [`Enclave::refresh_evidence`] (same keys, same
     /// configuration): a client that verified it just before the refresh can still open a session.
     pub(crate) previous_attestation_hash: Option<[u8; 32]>,
+    /// The signed policy in force (its hash is in `user_data` and in every receipt).
+    pub(crate) policy: Option<PolicyInfo>,
 }
 
 pub struct Enclave {
@@ -73,8 +78,13 @@ pub struct Enclave {
     module_id: String,
     installed: RwLock<Option<Arc<Installed>>>,
     stamps: Mutex<StampVerifier>,
-    /// Serialises configuration updates and evidence refreshes.
+    /// Serialises configuration and policy updates and evidence refreshes.
     updating: Mutex<()>,
+    /// The active policy with its counters and prices (`src/policy.rs`); `None` until one is installed.
+    pub(crate) policy: Mutex<Option<sentinel_policy::Engine>>,
+    /// Benchmarks only (simulator builds): sign without the policy stage, to measure what it adds.
+    #[cfg(feature = "simulator")]
+    pub(crate) skip_policy: std::sync::atomic::AtomicBool,
     /// Signatures and signed transactions released so far (tests and metrics: "nothing was signed").
     pub(crate) signatures_released: std::sync::atomic::AtomicU64,
 }
@@ -128,6 +138,9 @@ impl Enclave {
             installed: RwLock::new(None),
             stamps: Mutex::new(StampVerifier::new(config.replay_cache_entries)),
             updating: Mutex::new(()),
+            policy: Mutex::new(None),
+            #[cfg(feature = "simulator")]
+            skip_policy: std::sync::atomic::AtomicBool::new(false),
             signatures_released: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -155,9 +168,22 @@ impl Enclave {
         self.installed().map(|i| i.config_hash)
     }
 
+    /// Benchmarks only: from now on sign without evaluating any policy (receipts then list no
+    /// rules). Exists only in simulator builds (local mode), never in the EIF; it is how
+    /// `benches/policy.rs` measures the policy stage's cost against no policy at all.
+    #[cfg(feature = "simulator")]
+    pub fn unsafe_skip_policy_for_benchmarks(&self) {
+        self.skip_policy.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The policy hash and version in force, if any.
+    pub fn policy(&self) -> Option<([u8; 32], u64)> {
+        self.installed().and_then(|i| i.policy.as_ref().map(|p| (p.hash, p.version)))
+    }
+
     /// Requests that take milliseconds (P-384 attestation work): servers run them off the connection's thread.
     pub fn is_slow(request: &Request) -> bool {
-        matches!(request, Request::Attest(_) | Request::UpdateConfig(_))
+        matches!(request, Request::Attest(_) | Request::UpdateConfig(_) | Request::UpdatePolicy(_))
     }
 
     /// Answers a request that needs no connection state (what [`Enclave::is_slow`] selects, and tests).
@@ -184,20 +210,26 @@ impl Enclave {
                 pcrs: self.pcrs[..3].iter().map(|p| p.to_vec()).collect(),
             }),
             Request::Attest(args) => match self.installed() {
-                Some(installed) => self.attest(args.nonce, &installed.config_hash),
+                Some(installed) => self.attest(args.nonce, &installed),
                 None => not_configured(),
             },
             Request::Evidence(_) => match self.installed() {
-                Some(i) => Response::Evidence(Evidence {
+                Some(i) => Response::Evidence(Box::new(Evidence {
                     attestation: i.attestation.clone(),
                     attestation_hash: i.attestation_hash.to_vec(),
                     signed_config: i.signed_config.clone(),
                     config_hash: i.config_hash.to_vec(),
                     config_version: i.config.version,
-                }),
+                    signed_policy: i.policy.as_ref().map(|p| p.signed.clone()),
+                    policy_hash: i.policy.as_ref().map(|p| p.hash.to_vec()),
+                    policy_version: i.policy.as_ref().map(|p| p.version),
+                })),
                 None => not_configured(),
             },
             Request::UpdateConfig(args) => self.update_config(&args.signed_config),
+            Request::UpdatePolicy(args) => self.update_policy(&args),
+            Request::UpdatePrices(args) => crate::policy::install_prices(&self.policy, &args.signed_prices),
+            Request::PolicyDryRun(args) => self.policy_dry_run(args),
             Request::Stamped(args) => self.stamped(args),
             Request::SessionOpen(args) => sessions.open(self, &args.handshake),
             Request::SessionFrame(args) => sessions.frame(self, &args.session_id, &args.frame),
@@ -205,14 +237,14 @@ impl Enclave {
         }
     }
 
-    fn attest(&self, nonce: Vec<u8>, config_hash: &[u8; 32]) -> Response {
+    fn attest(&self, nonce: Vec<u8>, installed: &Installed) -> Response {
         if nonce.is_empty() || nonce.len() > MAX_NONCE_BYTES {
             return refuse(
                 EnclaveErrorCode::InvalidNonce,
                 format!("nonce: must be 1 to {MAX_NONCE_BYTES} bytes, found {}", nonce.len()),
             );
         }
-        match self.attestation_document(Some(nonce), config_hash) {
+        match self.attestation_document(Some(nonce), &installed.config_hash, installed.policy.as_ref()) {
             Ok(document) => Response::Attestation(Attestation { document }),
             Err(e) => Response::error(&e),
         }
@@ -222,9 +254,11 @@ impl Enclave {
         &self,
         nonce: Option<Vec<u8>>,
         config_hash: &[u8; 32],
+        policy: Option<&PolicyInfo>,
     ) -> Result<Vec<u8>, sentinel_nsm::Error> {
+        let user_data = UserData { config_hash: *config_hash, policy_hash: policy.map(|p| p.hash) };
         let request = AttestationRequest {
-            user_data: Some(UserData { config_hash: *config_hash }.to_bytes().to_vec()),
+            user_data: Some(user_data.to_bytes().to_vec()),
             nonce,
             public_key: Some(self.attested_keys.clone()),
         };
@@ -246,7 +280,9 @@ impl Enclave {
             Err(e) => return Response::error(&e),
         };
         let config_hash = config.config_hash();
-        let attestation = match self.attestation_document(None, &config_hash) {
+        // The policy stays in force across configuration updates (the new admins sign the next one).
+        let policy = self.installed().and_then(|i| i.policy.clone());
+        let attestation = match self.attestation_document(None, &config_hash, policy.as_ref()) {
             Ok(document) => document,
             Err(e) => return Response::error(&e),
         };
@@ -259,6 +295,7 @@ impl Enclave {
             attestation,
             attestation_hash,
             previous_attestation_hash: None,
+            policy,
         };
         *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
         tracing::info!(version, config_hash = %hex::encode(config_hash), "configuration installed");
@@ -279,7 +316,7 @@ impl Enclave {
     pub fn refresh_evidence(&self) -> Result<Option<[u8; 32]>, sentinel_nsm::Error> {
         let _one = self.updating.lock().unwrap_or_else(|p| p.into_inner());
         let Some(current) = self.installed() else { return Ok(None) };
-        let attestation = self.attestation_document(None, &current.config_hash)?;
+        let attestation = self.attestation_document(None, &current.config_hash, current.policy.as_ref())?;
         let attestation_hash: [u8; 32] = Sha256::digest(&attestation).into();
         let installed = Installed {
             config: current.config.clone(),
@@ -288,9 +325,85 @@ impl Enclave {
             attestation,
             attestation_hash,
             previous_attestation_hash: Some(current.attestation_hash),
+            policy: current.policy.clone(),
         };
         *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
         Ok(Some(attestation_hash))
+    }
+
+    /// Installs a policy signed by the configuration's admin quorum with a
+    /// version above the active one, and a boot attestation document whose
+    /// `user_data` binds its hash. Counters of rules that keep their id and
+    /// type carry over; the price table stays until the feed signs a new one.
+    fn update_policy(&self, args: &sentinel_protocol::UpdatePolicyArgs) -> Response {
+        let _one = self.updating.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(current) = self.installed() else { return not_configured() };
+        let models: Vec<Vec<u8>> = args.models.iter().map(|m| m.onnx.clone()).collect();
+        let active_version = current.policy.as_ref().map(|p| p.version);
+        let (active, info) =
+            match crate::policy::verify_policy(&args.signed_policy, &models, &current.config.admins, active_version) {
+                Ok(v) => v,
+                Err(response) => return response,
+            };
+        let attestation = match self.attestation_document(None, &current.config_hash, Some(&info)) {
+            Ok(document) => document,
+            Err(e) => return Response::error(&e),
+        };
+        let attestation_hash: [u8; 32] = Sha256::digest(&attestation).into();
+        let answer = sentinel_protocol::PolicyUpdated {
+            policy_hash: info.hash.to_vec(),
+            version: info.version,
+            attestation_hash: attestation_hash.to_vec(),
+        };
+        let installed = Installed {
+            config: current.config.clone(),
+            signed_config: current.signed_config.clone(),
+            config_hash: current.config_hash,
+            attestation,
+            attestation_hash,
+            previous_attestation_hash: None,
+            policy: Some(info),
+        };
+        {
+            // Swap the engine and the evidence together: no request is evaluated under the new
+            // policy while receipts still name the old attestation, or the other way round.
+            let mut engine = self.policy.lock().unwrap_or_else(|p| p.into_inner());
+            match engine.as_mut() {
+                Some(engine) => engine.replace_policy(active),
+                None => *engine = Some(sentinel_policy::Engine::new(active)),
+            }
+            *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
+        }
+        tracing::info!(version = answer.version, policy_hash = %hex::encode(&answer.policy_hash), "policy installed");
+        Response::PolicyUpdated(answer)
+    }
+
+    /// A dry run: authenticate exactly as `stamped` does, then report what the
+    /// policy would decide now (nothing signed, nothing counted, no receipt).
+    fn policy_dry_run(&self, args: StampedArgs) -> Response {
+        let Some(installed) = self.installed() else { return not_configured() };
+        let now = now_us();
+        let operation = match decode_body(&args.body) {
+            Ok(operation) => operation,
+            Err(e) => return refuse(EnclaveErrorCode::InvalidBody, format!("{}: {}", e.code(), e.message)),
+        };
+        let Some(stamp) = args.stamp else {
+            return refuse(EnclaveErrorCode::StampMissing, "stamp: every operation must be stamped by a principal");
+        };
+        let stamp = sentinel_config::Stamp {
+            principal: stamp.principal,
+            timestamp_us: stamp.timestamp_us,
+            nonce: stamp.nonce,
+            signature: stamp.signature,
+        };
+        let verified = {
+            let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
+            stamps.verify(&installed.config, operation.wire_name(), &args.body, &stamp, now).cloned()
+        };
+        match verified {
+            Ok(principal) => self.dry_run(&principal, operation),
+            Err(e) => Response::error(&e),
+        }
     }
 
     /// The stamp path: decode the body, authenticate the stamp over exactly
@@ -332,7 +445,7 @@ impl Enclave {
         };
         let decided = match verified {
             Ok(principal) => self.decide(&principal, operation),
-            Err(e) => Decided { response: Response::error(&e), key_id: None, result_hash: None },
+            Err(e) => Decided::answer(Response::error(&e)),
         };
         self.receipted(&installed, &receipt, decided)
     }
@@ -358,8 +471,21 @@ impl Enclave {
             decision: if code.is_some() { Decision::Denied } else { Decision::Allowed },
             code,
             result_hash: decided.result_hash,
-            rules_evaluated: Vec::new(),
+            rules_evaluated: decided
+                .rules
+                .iter()
+                .map(|r| sentinel_evidence::RuleEvaluated {
+                    rule: r.rule.clone(),
+                    rule_type: r.rule_type.clone(),
+                    result: r.result.clone(),
+                    value: r.value.clone(),
+                    limit: r.limit.clone(),
+                    window: r.window.clone(),
+                    detail: r.detail.clone(),
+                })
+                .collect(),
             config_hash: installed.config_hash,
+            policy_hash: installed.policy.as_ref().map(|p| p.hash),
             attestation_hash: installed.attestation_hash,
         };
         sentinel_evidence::sign_receipt(&claims, &self.receipt_key)

@@ -53,6 +53,14 @@ struct Args {
     /// `update_config` frame and answers only `ping` and `describe` until then.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Signed policy to install at boot, right after `--config` (the envelope JSON
+    /// of docs/policy.md, signed by that configuration's admin quorum). Without a
+    /// policy nothing is signed (`POLICY_NOT_INSTALLED`) until `update_policy`.
+    #[arg(long, requires = "config")]
+    policy: Option<PathBuf>,
+    /// An ONNX model that the `--policy`'s `risk_score` rules pin by SHA-256 (repeat for each).
+    #[arg(long = "policy-model", requires = "policy")]
+    policy_models: Vec<PathBuf>,
     /// Seconds between refreshes of the boot attestation document (its leaf
     /// certificate is valid ~3 hours; receipts must stay verifiable now).
     #[arg(long, default_value_t = 3600, value_parser = at_least_one)]
@@ -160,6 +168,12 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
+    if let Some(path) = &args.policy {
+        if let Err(e) = install_policy(&enclave, path, &args.policy_models) {
+            tracing::error!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     spawn_evidence_refresh(enclave.clone(), std::time::Duration::from_secs(args.evidence_refresh_secs as u64));
     if args.busy_poll {
         return run_busy_poll_mode(&args, enclave, dev_root).await;
@@ -216,6 +230,24 @@ fn install_config(enclave: &Enclave, path: &std::path::Path) -> Result<(), Strin
     }
 }
 
+fn install_policy(enclave: &Enclave, path: &std::path::Path, models: &[PathBuf]) -> Result<(), String> {
+    let signed = std::fs::read(path).map_err(|e| format!("policy {}: {e}", path.display()))?;
+    let mut onnx = Vec::with_capacity(models.len());
+    for model in models {
+        let bytes = std::fs::read(model).map_err(|e| format!("policy model {}: {e}", model.display()))?;
+        onnx.push(sentinel_protocol::PolicyModel { onnx: bytes });
+    }
+    let request = sentinel_protocol::Request::UpdatePolicy(sentinel_protocol::UpdatePolicyArgs {
+        signed_policy: signed,
+        models: onnx,
+    });
+    match enclave.handle(request) {
+        sentinel_protocol::Response::PolicyUpdated(_) => Ok(()),
+        sentinel_protocol::Response::Error(e) => Err(format!("policy {}: {}: {}", path.display(), e.code, e.message)),
+        other => Err(format!("policy {}: unexpected answer {}", path.display(), other.wire_name())),
+    }
+}
+
 async fn shutdown_signal(exit_with_parent: bool) {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
@@ -256,6 +288,8 @@ fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<Pa
         "pcr2": hex::encode(enclave.pcrs()[2]),
         "attested_keys": hex::encode(enclave.attested_keys()),
         "config_hash": enclave.config_hash().map(hex::encode),
+        "policy_hash": enclave.policy().map(|(hash, _)| hex::encode(hash)),
+        "policy_version": enclave.policy().map(|(_, version)| version),
         "dev_root_der": dev_root.map(|p| p.display().to_string()),
     });
     println!("{ready}");

@@ -262,7 +262,7 @@ fn random<const N: usize>() -> [u8; N] {
 fn evidence(client: &mut Client<UnixStream>, h: &Harness) -> VerifiedEvidence {
     let evidence = client.evidence().unwrap();
     let pcr0 = h.enclave.pcrs()[0][..].try_into().unwrap();
-    verify_evidence(&evidence, &h.root_der, Some(pcr0), None, sentinel_evidence::UnixTime::from_millis(now_ms()))
+    verify_evidence(&evidence, &h.root_der, Some(pcr0), None, None, sentinel_evidence::UnixTime::from_millis(now_ms()))
         .unwrap()
 }
 

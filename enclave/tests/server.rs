@@ -116,6 +116,17 @@ async fn every_operation_round_trips() {
     else {
         panic!("update_config")
     };
+    // Nothing is signed before a policy is installed either.
+    let r = call(&mut s, 50, stamped(&generate(Curve::Secp256k1, KeyPurpose::Raw, "early"))).await;
+    let Response::Receipted(Receipted { answer, .. }) = &r else { panic!("{r:?}") };
+    let Response::KeyGenerated(KeyGenerated { key_id: early, .. }) = answer.as_ref() else { panic!("{answer:?}") };
+    let early = early.clone();
+    let r = call(&mut s, 51, stamped(&sign_digest(&early, &[1u8; 32]))).await;
+    let Response::Receipted(Receipted { answer, .. }) = &r else { panic!("{r:?}") };
+    assert_eq!(error_code(answer), "POLICY_NOT_INSTALLED");
+    let Response::PolicyUpdated(_) = call(&mut s, 52, common::install_dev_policy_request()).await else {
+        panic!("update_policy")
+    };
 
     let Response::KeyGenerated(KeyGenerated { key_id, public_key, .. }) =
         op(&mut s, 6, generate(Curve::Secp256k1, KeyPurpose::Raw, "raw")).await
@@ -170,7 +181,7 @@ async fn every_operation_round_trips() {
     let Response::KeyList(KeyList { keys }) = op(&mut s, 13, Operation::ListKeys(ListKeysArgs {})).await else {
         panic!("list")
     };
-    assert_eq!(keys.len(), 3);
+    assert_eq!(keys.len(), 4); // with the one made before the policy was installed
     assert!(keys.iter().all(|k| k.owner == "dev-client"));
 
     // Operation errors carry the core's codes.
@@ -201,7 +212,11 @@ async fn attestation_verifies_against_the_dev_root_and_binds_keys_and_configurat
         &Expectations {
             pcrs: vec![(0, enclave.enclave.pcrs()[0].to_vec())],
             nonce: Some(nonce),
-            user_data: Some(UserData { config_hash }.to_bytes().to_vec()),
+            user_data: Some(
+                UserData { config_hash, policy_hash: enclave.enclave.policy().map(|(hash, _)| hash) }
+                    .to_bytes()
+                    .to_vec(),
+            ),
             public_key: Some(enclave.enclave.attested_keys().to_vec()),
             max_age_ms: Some(60_000),
         },
@@ -371,6 +386,7 @@ fn receipt_options(root_der: &[u8], config_hash: [u8; 32]) -> ReceiptOptions<'_>
         root_der,
         expected_pcr0: None,
         expected_config_hash: Some(config_hash),
+        expected_policy_hash: None,
         now: UnixTime::from_millis(now_ms()),
         allow_debug: false,
     }
@@ -689,6 +705,7 @@ async fn an_hpke_import_signs_and_one_sealed_for_another_principal_or_label_does
         &evidence,
         &enclave.root_der,
         Some(enclave.enclave.pcrs()[0][..].try_into().unwrap()),
+        None,
         None,
         UnixTime::from_millis(now_ms()),
     )

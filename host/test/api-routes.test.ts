@@ -176,7 +176,13 @@ maybe('API routes against the real enclave', () => {
     expect(live.json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', configHash: `0x${enclave.process.ready.config_hash}`, configVersion: 1 });
+    expect(ready.json()).toEqual({
+      status: 'ready',
+      configHash: `0x${enclave.process.ready.config_hash}`,
+      configVersion: 1,
+      policyHash: `0x${enclave.process.ready.policy_hash}`,
+      policyVersion: enclave.process.ready.policy_version,
+    });
   });
 
   it('GET /metrics: requests, latency, enclave round trips and answers by code, labelled by route pattern', async () => {

@@ -58,7 +58,8 @@ maybe('API against the real enclave', () => {
     const verified = core.verifyAttestation(Buffer.from(body.document.slice(2), 'hex'), {
       root: readFileSync(ready.dev_root_der!),
       atMs: Date.now(),
-      expect: { nonce, pcrs: { '0': ready.pcr0 }, userData: `02${ready.config_hash}`, publicKey: ready.attested_keys },
+      // user_data = 0x03 || config_hash || policy_hash (zeros: no policy installed).
+      expect: { nonce, pcrs: { '0': ready.pcr0 }, userData: `03${ready.config_hash}${ready.policy_hash ?? '00'.repeat(32)}`, publicKey: ready.attested_keys },
     });
     expect(verified.nonce).toBe(nonce);
   });
@@ -341,6 +342,9 @@ describe('API error mapping', () => {
         signed_config: Buffer.from('cfg'),
         config_hash: Buffer.alloc(32, 2),
         config_version: 3n,
+        signed_policy: null,
+        policy_hash: null,
+        policy_version: null,
       })),
     });
     const res = await app.inject({ method: 'GET', url: '/v1/evidence' });
@@ -350,6 +354,9 @@ describe('API error mapping', () => {
       signedConfig: '0x636667',
       configHash: `0x${'02'.repeat(32)}`,
       configVersion: 3,
+      signedPolicy: null,
+      policyHash: null,
+      policyVersion: null,
     });
     await app.close();
   });

@@ -37,7 +37,7 @@ describe('zcp attest verify on real AWS documents', () => {
     expect(text).toContain('PCR0 equals --pcr 0=');
     expect(text).toContain('not checked  nonce (no --nonce)');
     expect(text).toContain('freshness: the document may be of any age');
-    expect(text).toContain('public key (attested key bundle), user data (0x02 + configuration hash): shown, not compared here');
+    expect(text).toContain('public key (attested key bundle), user data (0x03 + configuration hash + policy hash): shown, not compared here');
     expect(text).not.toContain('DEVELOPMENT');
   });
 

@@ -199,11 +199,20 @@ describe('zcp config', () => {
 });
 
 describe('config and stamp bindings', () => {
-  it('userDataConfigHash reads 0x02 || config_hash (the layout defined in crates/evidence), and refuses anything else', () => {
+  it('userDataConfigHash / userDataPolicyHash read 0x03 || config_hash || policy_hash (the layout defined in crates/evidence), and refuse anything else', () => {
     const hash = Buffer.alloc(32, 0xab);
-    expect(core.userDataConfigHash(Buffer.concat([Buffer.of(0x02), hash]))).toBe(`0x${hash.toString('hex')}`);
-    for (const bad of [Buffer.concat([Buffer.of(0x01), hash]), hash, Buffer.alloc(0)]) {
+    const policy = Buffer.alloc(32, 0xcd);
+    const userData = Buffer.concat([Buffer.of(0x03), hash, policy]);
+    expect(core.userDataConfigHash(userData)).toBe(`0x${hash.toString('hex')}`);
+    expect(core.userDataPolicyHash(userData)).toBe(`0x${policy.toString('hex')}`);
+    // 32 zero bytes: no policy installed.
+    const noPolicy = Buffer.concat([Buffer.of(0x03), hash, Buffer.alloc(32)]);
+    expect(core.userDataConfigHash(noPolicy)).toBe(`0x${hash.toString('hex')}`);
+    expect(core.userDataPolicyHash(noPolicy)).toBeNull();
+    const v2 = Buffer.concat([Buffer.of(0x02), hash]); // the earlier layout
+    for (const bad of [v2, Buffer.concat([Buffer.of(0x02), hash, policy]), userData.subarray(0, 64), Buffer.concat([userData, Buffer.of(0)]), hash, Buffer.alloc(0)]) {
       expect(() => core.userDataConfigHash(bad)).toThrow(expect.objectContaining({ code: 'USER_DATA_MALFORMED' }));
+      expect(() => core.userDataPolicyHash(bad)).toThrow(expect.objectContaining({ code: 'USER_DATA_MALFORMED' }));
     }
   });
 

@@ -22,11 +22,23 @@ const bytes = (hex: string): Buffer => Buffer.from(hex.replace(/^0x/, ''), 'hex'
 interface Verdict {
   verified: boolean;
   receiptId: string;
-  claims: { requestId: string; op: string; decision: string; code: string | null; keyId: string | null; principal: string; configHash: string; attestationHash: string };
+  claims: {
+    requestId: string;
+    op: string;
+    decision: string;
+    code: string | null;
+    keyId: string | null;
+    principal: string;
+    configHash: string;
+    policyHash: string | null;
+    rulesEvaluated: Array<{ rule: string; type: string; result: string; value: string | null; limit: string | null; window: string | null; detail: string | null }>;
+    attestationHash: string;
+  };
   pcr0: string;
   rootKind: string;
   attestationSource: string;
   configHashCompared: boolean;
+  policyHashCompared: boolean;
   error?: { code: string; message: string };
 }
 
@@ -69,6 +81,8 @@ maybe('zcp receipt verify', () => {
     expect(r.out).toContain('principal    dev-client');
     expect(r.out).toContain(`key id       ${keyId}`);
     expect(r.out).toContain(`config       ${s.configHash} (not compared: pass --config-hash)`);
+    expect(r.out).toMatch(/\n {2}policy {7}(0x[0-9a-f]{64}|none installed) \(= the document's; not pinned: pass --policy-hash\)\n/);
+    expect(r.out).toMatch(/\n {2}rules {8}(none|\S+ \(\w+\): (allow|deny|not_applicable|approval_required|error).*)\n/);
     expect(r.out).toContain(`attestation  ${evidence.attestationHash} from ${s.url}/v1/evidence`);
     expect(r.out).toContain(`enclave      PCR0 0x${s.pcr0} (= expected)`);
     expect(r.out).toMatch(/root {9}DEVELOPMENT root \(sha256 [0-9a-f]{64}\) — not AWS hardware/);
@@ -77,6 +91,18 @@ maybe('zcp receipt verify', () => {
     expect(j.code).toBe(0);
     expect(j.value).toMatchObject({ verified: true, receiptId: saved.receiptId, rootKind: 'other', pcr0: `0x${s.pcr0}`, configHashCompared: true });
     expect(j.value.claims).toMatchObject({ requestId: saved.receiptId, op: 'sign_digest', decision: 'allowed', keyId, configHash: s.configHash, attestationHash: evidence.attestationHash });
+    expect(j.value.policyHashCompared).toBe(false);
+    // Structured rule results, every key present.
+    for (const rule of j.value.claims.rulesEvaluated) {
+      expect(Object.keys(rule).sort()).toEqual(['detail', 'limit', 'result', 'rule', 'type', 'value', 'window']);
+    }
+    // The policy the receipt names can be pinned; it is the one the document attests.
+    const policyHash = j.value.claims.policyHash;
+    if (policyHash !== null) {
+      const pinned = await s.json<Verdict>('receipt', 'verify', allowed, '--policy-hash', policyHash);
+      expect(pinned.code).toBe(0);
+      expect(pinned.value).toMatchObject({ verified: true, policyHashCompared: true });
+    }
   });
 
   it('a denial\'s receipt verifies too, and says denied with its code', async () => {
@@ -169,6 +195,12 @@ maybe('zcp receipt verify', () => {
     r = await s.run('receipt', 'verify', allowed, '--config-hash', `0x${'11'.repeat(32)}`);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error RECEIPT_CONFIG_MISMATCH: /);
+
+    r = await s.run('receipt', 'verify', allowed, '--policy-hash', `0x${'11'.repeat(32)}`);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error RECEIPT_POLICY_MISMATCH: /);
+    r = await s.run('receipt', 'verify', allowed, '--policy-hash', '0x11');
+    expect(r.code).toBe(2);
 
     // A genuine document of the same enclave, but not the one the receipt names.
     const fresh = (await (await fetch(new URL(`/v1/attestation?nonce=0x${randomBytes(16).toString('hex')}`, s.url))).json()) as { document: string };

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { main } from '../src/cli/main.ts';
 import { isLoopbackAddress, nonLoopbackWarning } from '../src/cli/up.ts';
 import { core } from '../src/core.ts';
+import { policyCore } from '../src/policy-core.ts';
 import { capture, HAVE_ENCLAVE, isAlive, SKIP_REASON } from './helpers.ts';
 
 const ZCP = fileURLToPath(new URL('../bin/zcp.mjs', import.meta.url));
@@ -95,6 +96,8 @@ maybe('zcp up, end to end', () => {
       caPath: ca,
       pcr0: banner['PCR0'],
       configHash: `0x${banner['config hash']}`,
+      policyHash: `0x${banner['policy hash']!.split(' ')[0]}`,
+      policyVersion: expect.any(Number),
       devRootPath: banner['dev root'],
       clientKeyPath: join(data, 'client.key'),
       adminKeyPath: join(data, 'admin.key'),
@@ -131,6 +134,11 @@ maybe('zcp up, end to end', () => {
     for (const file of ['admin.key', 'client.key']) expect(statSync(join(data, file)).mode & 0o777, file).toBe(0o600);
     const signed = readFileSync(join(data, 'config.cbor'));
     expect(banner['config hash']).toBe(core.configHash(signed).toString('hex'));
+    // The development policy, signed by that admin: the enclave signs nothing without a policy.
+    expect(banner['policy']).toBe(`${join(data, 'policy.json')} (created)`);
+    const policy = policyCore.policyInspectSigned(readFileSync(join(data, 'policy.json'), 'utf8'));
+    expect(banner['policy hash']).toBe(`${Buffer.from(policy.policyHash).toString('hex')} (version ${policy.version})`);
+    expect(policy.signers).toEqual(['dev-admin']);
     const client = JSON.parse(readFileSync(join(data, 'client.key'), 'utf8'));
     expect(client.principal).toBe('dev-client');
     // No secret is printed.
@@ -160,26 +168,44 @@ maybe('zcp up, end to end', () => {
     expect(text).toContain('PCR0 equals --pcr0');
     expect(text).toContain('nonce equals the fresh random nonce');
     expect(text).toContain('issued at most 300 s ago');
-    expect(text).toContain('not checked  public key (attested key bundle), user data (0x02 + configuration hash)');
+    expect(text).toContain('not checked  public key (attested key bundle), user data (0x03 + configuration hash + policy hash)');
     expect(text).toContain(`PCR0         ${banner['PCR0']}`);
     expect(text).toMatch(/public key   01[0-9a-f]{192} \(the attested key bundle\)/);
     expect(text).toMatch(/receipt key 0x[0-9a-f]{64} \(Ed25519\)/);
-    expect(text).toContain(`(configuration hash ${banner['config hash']}, not compared)`);
+    expect(text).toContain(`configuration hash ${banner['config hash']}, not compared`);
+    expect(text).toMatch(/(no policy installed|policy hash [0-9a-f]{64}), not compared/);
     expect(text).toMatch(/root: DEVELOPMENT root \(sha256 [0-9a-f]{64}\) — not AWS hardware/);
   });
 
-  it('zcp verify --config-hash compares the configuration hash in user_data', async () => {
+  it('zcp verify --config-hash / --policy-hash compare the hashes in user_data (parsed by the core)', async () => {
     const { out, err } = capture();
     const args = ['node', 'zcp', 'verify', '--pcr0', banner['PCR0']!, '--url', banner['API']!, '--ca', ca, '--root', banner['dev root']!, '--allow-dev-root'];
     expect(await main([...args, '--config-hash', banner['config hash']!])).toBe(0);
     const text = out.join('\n');
-    expect(text).toContain('user data is 0x02 + --config-hash');
-    expect(text).toContain(`(configuration hash ${banner['config hash']}, equals --config-hash)`);
+    expect(text).toContain('user data is 0x03 + --config-hash + a policy hash');
+    expect(text).toContain(`configuration hash ${banner['config hash']}, equals --config-hash`);
+    expect(text).toContain('policy hash in user data: shown, not compared (pass --policy-hash)');
     out.length = 0;
     const other = banner['config hash']!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
     expect(await main([...args, '--config-hash', other])).toBe(1);
-    expect(err.join('\n')).toMatch(/NOT VERIFIED \(DEVELOPMENT root\): USER_DATA_MISMATCH|NOT VERIFIED \(DEVELOPMENT root\): [A-Z_]+: .*user/i);
+    expect(err.join('\n')).toMatch(/NOT VERIFIED \(DEVELOPMENT root\): USER_DATA_MISMATCH: user_data: the attested configuration hash [0-9a-f]{64} is not --config-hash/);
     expect(await main([...args, '--config-hash', 'xyz'])).toBe(2);
+    expect(await main([...args, '--policy-hash', 'xyz'])).toBe(2);
+    // The policy hash the document attests (read from a verified run's JSON), then another one.
+    out.length = 0;
+    expect(await main([...args, '--json'])).toBe(0);
+    const userData = (JSON.parse(out.join('\n')) as { userData: string }).userData;
+    const attestedPolicy = core.userDataPolicyHash(Buffer.from(userData, 'hex'));
+    out.length = 0;
+    err.length = 0;
+    if (attestedPolicy !== null) {
+      expect(await main([...args, '--config-hash', banner['config hash']!, '--policy-hash', attestedPolicy, '--json'])).toBe(0);
+      const verdict = JSON.parse(out.join('\n')) as { checked: string[]; notChecked: string[] };
+      expect(verdict.checked).toEqual(expect.arrayContaining(['config-hash', 'policy-hash']));
+      expect(verdict.notChecked).not.toContain('user-data');
+    }
+    expect(await main([...args, '--policy-hash', '11'.repeat(32)])).toBe(1);
+    expect(err.join('\n')).toMatch(/USER_DATA_MISMATCH: user_data: (the document attests no policy|the attested policy hash [0-9a-f]{64} is not --policy-hash)/);
   });
 
   it('zcp verify with the dev root but without --allow-dev-root: DEVELOPMENT first, says why, exits non-zero', async () => {
@@ -368,7 +394,9 @@ maybe('zcp up --json', () => {
       const stack = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8'));
       expect(event).toMatchObject({ ...stack, event: 'ready', nsm: 'simulator', stackPath: join(dir, 'stack.json') });
       expect(event.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      expect(event.created).toEqual(expect.arrayContaining(['admin.key', 'client.key', 'config.cbor', 'tls/cert.pem']));
+      expect(event.created).toEqual(expect.arrayContaining(['admin.key', 'client.key', 'config.cbor', 'policy.json', 'tls/cert.pem']));
+      expect(event.policyHash).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(event.policyPath).toBe(join(dir, 'policy.json'));
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -21,7 +21,7 @@ export interface TestEnclave {
   dir: string;
   socketPath: string;
   dataDir: string;
-  /** admin.key, client.key and the signed config.cbor the enclave booted with. */
+  /** admin.key, client.key, the signed config.cbor and policy.json the enclave booted with. */
   dev: DevConfiguration;
   process: EnclaveProcess;
   /** Starts it again on the same socket and data dir (same dev CA). */
@@ -29,23 +29,49 @@ export interface TestEnclave {
   dispose(): Promise<void>;
 }
 
-/** The real enclave, booted with a development configuration (unless `configured` is false). */
-export async function startTestEnclave(options: { configured?: boolean; evidenceRefreshSecs?: number } = {}): Promise<TestEnclave> {
+export interface TestEnclaveOptions {
+  /** false: boot without a configuration (and so without a policy). */
+  configured?: boolean;
+  /**
+   * The signed policy to boot with: the development policy `zcp up` uses (default, DATA_DIR/policy.json),
+   * a path to another signed envelope, or false for none (signing then refused with POLICY_NOT_INSTALLED).
+   */
+  policy?: false | string;
+  /** ONNX models that policy pins (`--policy-model`). */
+  policyModels?: string[];
+  evidenceRefreshSecs?: number;
+}
+
+/**
+ * The real enclave, booted the way `zcp up` boots it: the development configuration and the
+ * development policy from the data directory (local/dev-config.ts), unless the options say otherwise.
+ */
+export async function startTestEnclave(options: TestEnclaveOptions = {}): Promise<TestEnclave> {
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-host-'));
   const socketPath = join(dir, 'enclave.sock');
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const dev = ensureDevConfiguration(dataDir);
   const configPath = options.configured === false ? undefined : dev.configPath;
+  const policyPath = configPath === undefined || options.policy === false ? undefined : (options.policy ?? dev.policyPath);
+  const start = (): Promise<EnclaveProcess> =>
+    startEnclave({
+      socketPath,
+      dataDir,
+      configPath,
+      policyPath,
+      policyModelPaths: policyPath === undefined ? undefined : options.policyModels,
+      evidenceRefreshSecs: options.evidenceRefreshSecs,
+    });
   const t: TestEnclave = {
     dir,
     socketPath,
     dataDir,
     dev,
-    process: await startEnclave({ socketPath, dataDir, configPath, evidenceRefreshSecs: options.evidenceRefreshSecs }),
+    process: await start(),
     async restart() {
       await t.process.stop();
-      t.process = await startEnclave({ socketPath, dataDir, configPath, evidenceRefreshSecs: options.evidenceRefreshSecs });
+      t.process = await start();
       return t.process;
     },
     async dispose() {

@@ -78,6 +78,9 @@ maybe('@sentinel/client: every method through the API, verified', () => {
     expect(client.usesSession).toBe(false);
     const ev = client.evidence;
     expect(ev.configHash).toBe(`0x${stack.enclave.process.ready.config_hash}`);
+    // The attested policy (user_data 0x03 || config_hash || policy_hash), null when none is installed.
+    const readyPolicy = stack.enclave.process.ready.policy_hash;
+    expect(ev.policyHash).toBe(readyPolicy ? `0x${readyPolicy}` : null);
     expect(ev.pcr0).toBe(`0x${stack.enclave.process.ready.pcr0}`);
     expect(ev.rootKind).toBe('other');
     expect(ev.configVersion).toBeGreaterThanOrEqual(1);
@@ -309,6 +312,19 @@ maybe('@sentinel/client: every method through the API, verified', () => {
     expect((await rejection(createClient(stack.options({ expectedConfigHash: `0x${'00'.repeat(32)}` })))).code).toBe('CONFIG_HASH_MISMATCH');
     const pinned = await createClient(stack.options({ expectedConfigHash: `0x${stack.enclave.process.ready.config_hash}` }));
     expect(pinned.evidence.configHash).toBe(`0x${stack.enclave.process.ready.config_hash}`);
+    await pinned.close();
+    // The policy, pinned like the configuration: another one (or one where none is installed) is refused.
+    const otherPolicy = await rejection(createClient(stack.options({ expectedPolicyHash: `0x${'11'.repeat(32)}` })));
+    expect(otherPolicy.code).toBe('POLICY_HASH_MISMATCH');
+    const readyPolicy = stack.enclave.process.ready.policy_hash;
+    if (readyPolicy) {
+      const pinnedPolicy = await createClient(stack.options({ expectedPolicyHash: `0x${readyPolicy}` }));
+      expect(pinnedPolicy.evidence.policyHash).toBe(`0x${readyPolicy}`);
+      // Its receipts are verified with the policy pinned too.
+      const listed = await pinnedPolicy.listKeys();
+      expect(listed.verified.claims.policyHash).toBe(`0x${readyPolicy}`);
+      await pinnedPolicy.close();
+    }
     // Another root: the document does not chain to it.
     const otherRoot = await rejection(createClient(stack.options({ root: core.awsNitroRootG1() })));
     expect(otherRoot.code).toBeDefined();

@@ -74,7 +74,8 @@ maybe('EnclaveClient against the real enclave', () => {
     });
     expect(verified.rootKind).toBe('other');
     expect(verified.publicKey).toBe(enclave.process.ready.attested_keys);
-    expect(verified.userData).toBe(`02${enclave.process.ready.config_hash}`);
+    const { config_hash: configHash, policy_hash: policyHash } = enclave.process.ready;
+    expect(verified.userData).toBe(`03${configHash}${policyHash ?? '00'.repeat(32)}`);
   });
 
   it('serves the evidence: the boot document and the configuration it was started with', async () => {

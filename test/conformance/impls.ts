@@ -94,6 +94,9 @@ const CORE_FUNCTIONS: Record<CoreFunction, true> = {
   verifyReceipt: true,
   unsafeDecodeReceiptClaims: true,
   attestedKeys: true,
+  // Policy engine (policy.test.ts).
+  policyValidate: true,
+  evaluatePolicy: true,
 };
 const ATTESTATION_FUNCTIONS: Record<AttestationFunction, true> = {
   verifyAttestation: true,

@@ -29,8 +29,17 @@ interface ClaimsView {
   decision: 'allowed' | 'denied';
   code: string | null;
   resultHash: string | null;
-  rulesEvaluated: string[];
+  rulesEvaluated: Array<{
+    rule: string;
+    type: string;
+    result: string;
+    value: string | null;
+    limit: string | null;
+    window: string | null;
+    detail: string | null;
+  }>;
   configHash: string;
+  policyHash: string | null;
   attestationHash: string;
 }
 interface Fixture {
@@ -40,6 +49,7 @@ interface Fixture {
   now_ms: number;
   pcr0: string;
   config_hash: string;
+  policy_hash: string;
   attested_keys: string;
   user_data: string;
   receipt_secret_key: string;
@@ -109,12 +119,15 @@ describe('receipt example, checked without our code', () => {
     }
   });
 
-  it('attestation_hash is SHA-256 of the document, config_hash is in user_data', () => {
+  it('attestation_hash is SHA-256 of the document, config_hash and policy_hash are in user_data', () => {
+    const userData = fromHex(F.user_data);
     for (const which of WHICH) {
       expect(F.claims[which].attestationHash).toBe(`0x${hex(sha256(DOCUMENT))}`);
-      expect(F.claims[which].configHash).toBe(`0x${hex(fromHex(F.user_data).subarray(1))}`);
+      expect(F.claims[which].configHash).toBe(`0x${hex(userData.subarray(1, 33))}`);
+      expect(F.claims[which].policyHash).toBe(`0x${hex(userData.subarray(33, 65))}`);
     }
-    expect(fromHex(F.user_data)[0]).toBe(0x02);
+    expect(userData.length).toBe(65);
+    expect(userData[0]).toBe(0x03);
     expect(KEYS[0]).toBe(0x01);
     expect(KEYS.length).toBe(97);
   });
@@ -122,7 +135,7 @@ describe('receipt example, checked without our code', () => {
 
 describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
   const { verifyReceipt, unsafeDecodeReceiptClaims, attestedKeys, verifyAttestation } = api;
-  const options = { root: ROOT, expectedPcr0: F.pcr0, expectedConfigHash: F.config_hash, now: NOW };
+  const options = { root: ROOT, expectedPcr0: F.pcr0, expectedConfigHash: F.config_hash, expectedPolicyHash: F.policy_hash, now: NOW };
 
   it('verifies the example receipts', () => {
     for (const which of WHICH) {
@@ -136,8 +149,21 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
         importKey: `0x${hex(KEYS.subarray(65, 97))}`,
       });
     }
-    expect(F.claims.denied).toMatchObject({ decision: 'denied', code: 'OPERATION_NOT_ALLOWED', resultHash: null });
+    expect(F.claims.denied).toMatchObject({ decision: 'denied', code: 'POLICY_DENIED', resultHash: null });
     expect(typeof F.claims.allowed.timestampUs).toBe('number');
+    // Rules as objects with every key present (null when absent), in policy order.
+    expect(F.claims.denied.rulesEvaluated[0]).toEqual({
+      rule: 'digests-per-minute',
+      type: 'rate_limit',
+      result: 'deny',
+      value: '101',
+      limit: '100',
+      window: '1m',
+      detail: 'key',
+    });
+    for (const rule of verifyReceipt(ALLOWED, DOCUMENT, options).claims.rulesEvaluated) {
+      expect(Object.keys(rule).sort()).toEqual(['detail', 'limit', 'result', 'rule', 'type', 'value', 'window']);
+    }
   });
 
   it('the attested key bundle is the document public_key', () => {
@@ -148,13 +174,19 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
   });
 
   it('takes expectations as bytes or hex, and none at all', () => {
-    const bytes = { root: ROOT, expectedPcr0: fromHex(F.pcr0), expectedConfigHash: fromHex(F.config_hash), now: NOW };
-    const bare = { root: ROOT, expectedPcr0: F.pcr0.slice(2), expectedConfigHash: F.config_hash.slice(2).toUpperCase(), now: NOW };
+    const bytes = { root: ROOT, expectedPcr0: fromHex(F.pcr0), expectedConfigHash: fromHex(F.config_hash), expectedPolicyHash: fromHex(F.policy_hash), now: NOW };
+    const bare = {
+      root: ROOT,
+      expectedPcr0: F.pcr0.slice(2),
+      expectedConfigHash: F.config_hash.slice(2).toUpperCase(),
+      expectedPolicyHash: F.policy_hash.slice(2),
+      now: NOW,
+    };
     for (const o of [bytes, bare, { root: ROOT, now: NOW }, { root: ROOT, now: NOW, allowDebug: false }]) {
       expect(verifyReceipt(ALLOWED, DOCUMENT, o).claims).toEqual(F.claims.allowed);
     }
     // `null` is unset, as `undefined` is.
-    const nulls = { root: ROOT, now: NOW, expectedPcr0: null, expectedConfigHash: null, allowDebug: null };
+    const nulls = { root: ROOT, now: NOW, expectedPcr0: null, expectedConfigHash: null, expectedPolicyHash: null, allowDebug: null };
     expect(verifyReceipt(ALLOWED, DOCUMENT, nulls as never).claims).toEqual(F.claims.allowed);
   });
 
@@ -168,6 +200,11 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     // Claims naming a different document hash fail on the binding before the signature.
     const at = indexOf(ALLOWED, 'attestation_hash') + 'attestation_hash'.length + 2;
     expectCode(() => verifyReceipt(withByte(ALLOWED, at, ALLOWED[at]! ^ 1), DOCUMENT, options), 'RECEIPT_ATTESTATION_MISMATCH');
+    // Claims naming another policy than the document binds, pinned or not.
+    const policyAt = indexOf(ALLOWED, 'policy_hash') + 'policy_hash'.length + 2;
+    const otherPolicy = withByte(ALLOWED, policyAt, ALLOWED[policyAt]! ^ 1);
+    expectCode(() => verifyReceipt(otherPolicy, DOCUMENT, options), 'RECEIPT_POLICY_MISMATCH');
+    expectCode(() => verifyReceipt(otherPolicy, DOCUMENT, { root: ROOT, now: NOW }), 'RECEIPT_POLICY_MISMATCH');
   });
 
   it('refuses a swapped document', () => {
@@ -175,9 +212,10 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     expectCode(() => verifyReceipt(ALLOWED, LATER_DOCUMENT, options), 'RECEIPT_ATTESTATION_MISMATCH');
   });
 
-  it('refuses another configuration or image', () => {
+  it('refuses another configuration, policy or image', () => {
     const otherConfig = `0x${'00'.repeat(32)}`;
     expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, expectedConfigHash: otherConfig }), 'RECEIPT_CONFIG_MISMATCH');
+    expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, expectedPolicyHash: `0x${'11'.repeat(32)}` }), 'RECEIPT_POLICY_MISMATCH');
     const otherPcr0 = `0x${F.pcr0.slice(2, -2)}${F.pcr0.endsWith('00') ? '01' : '00'}`;
     expectCode(() => verifyReceipt(ALLOWED, DOCUMENT, { ...options, expectedPcr0: otherPcr0 }), 'RECEIPT_PCR0_MISMATCH');
   });
@@ -202,10 +240,15 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     const claims = payloadOf(ALLOWED);
     // The canonical payload, re-signed here, is the example receipt byte for byte.
     expect(hex(signPayload(claims))).toBe(hex(ALLOWED));
-    // Correctly signed, but the map head spelled long (b8 0c) or indefinite (bf ... ff).
-    const longHead = concat(Uint8Array.of(0xb8, 0x0c), claims.subarray(1));
+    // Correctly signed, but the map head spelled long (b8 0d) or indefinite (bf ... ff), or the
+    // first rules_evaluated entry's map head (a7) spelled long (b8 07).
+    expect(claims[0]).toBe(0xad);
+    const longHead = concat(Uint8Array.of(0xb8, 0x0d), claims.subarray(1));
     const indefinite = concat(Uint8Array.of(0xbf), claims.subarray(1), Uint8Array.of(0xff));
-    for (const payload of [longHead, indefinite]) {
+    const ruleHead = Buffer.from(claims).indexOf(Buffer.from(concat(Uint8Array.of(0x64), utf8('rule')))) - 1; // before tstr(4) "rule"
+    expect(claims[ruleHead]).toBe(0xa7);
+    const longRuleHead = concat(claims.subarray(0, ruleHead), Uint8Array.of(0xb8, 0x07), claims.subarray(ruleHead + 1));
+    for (const payload of [longHead, indefinite, longRuleHead]) {
       expectCode(() => verifyReceipt(signPayload(payload), DOCUMENT, options), 'RECEIPT_MALFORMED');
     }
   });
@@ -228,6 +271,8 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
       { root: ROOT, now: NOW, allowDebug: 1 },
       { root: ROOT, now: NOW, expectedPcr0: 5 },
       { root: ROOT, now: NOW, expectedPCR0: F.pcr0 }, // misspelt: refused, never ignored
+      { root: ROOT, now: NOW, expectedPolicy: F.policy_hash },
+      { root: ROOT, now: NOW, expectedPolicyHash: 5 },
       5,
       null,
     ]) {
@@ -236,6 +281,8 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     expectCode(call({ ...options, expectedPcr0: '0x00' }), 'INVALID_EXPECTATION');
     expectCode(call({ ...options, expectedConfigHash: 'zz' }), 'INVALID_EXPECTATION');
     expectCode(call({ ...options, expectedConfigHash: new Uint8Array(31) }), 'INVALID_EXPECTATION');
+    expectCode(call({ ...options, expectedPolicyHash: 'zz' }), 'INVALID_EXPECTATION');
+    expectCode(call({ ...options, expectedPolicyHash: new Uint8Array(33) }), 'INVALID_EXPECTATION');
     expectCode(call({ ...options, now: -1 }), 'INVALID_TIME');
     expectCode(call({ ...options, now: 1.5 }), 'INVALID_TIME');
   });
@@ -246,6 +293,8 @@ describe('receipts: every build answers the same', () => {
     ['allowed', () => [ALLOWED, DOCUMENT, { root: ROOT, now: NOW }]],
     ['denied', () => [DENIED, DOCUMENT, { root: ROOT, now: NOW, expectedPcr0: F.pcr0 }]],
     ['swapped document', () => [ALLOWED, LATER_DOCUMENT, { root: ROOT, now: NOW }]],
+    ['pinned policy', () => [DENIED, DOCUMENT, { root: ROOT, now: NOW, expectedPolicyHash: F.policy_hash }]],
+    ['another policy', () => [ALLOWED, DOCUMENT, { root: ROOT, now: NOW, expectedPolicyHash: `0x${'22'.repeat(32)}` }]],
     ['tampered', () => [withByte(DENIED, indexOf(DENIED, 'denied'), 0x44), DOCUMENT, { root: ROOT, now: NOW }]],
     ['truncated', () => [ALLOWED.subarray(0, 100), DOCUMENT, { root: ROOT, now: NOW }]],
   ];

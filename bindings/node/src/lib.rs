@@ -14,6 +14,8 @@
 mod attestation;
 mod config;
 mod import;
+mod policy;
+mod policy_common;
 mod protocol;
 mod receipt;
 mod session_client;

@@ -31,6 +31,9 @@ pub struct VerifyReceiptOptions {
     pub expected_pcr0: Option<Either<Uint8Array, String>>,
     /// Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked.
     pub expected_config_hash: Option<Either<Uint8Array, String>>,
+    /// Expected policy hash (32 bytes, or hex): the document must attest this policy (one attesting none
+    /// fails). Unset = only the receipt/document agreement is checked.
+    pub expected_policy_hash: Option<Either<Uint8Array, String>>,
     /// When to judge the document's certificate chain, Unix ms. Defaults to the current time.
     pub now: Option<f64>,
     /// Accept a debug-mode (all-zero PCR0) document. Defaults to `false`.
@@ -55,9 +58,38 @@ pub struct ReceiptClaims {
     pub code: Option<String>,
     #[napi(ts_type = "string | null")]
     pub result_hash: Option<String>,
-    pub rules_evaluated: Vec<String>,
+    /// One entry per policy rule evaluated, in policy order (empty when no policy applied).
+    pub rules_evaluated: Vec<RuleEvaluated>,
     pub config_hash: String,
+    /// The policy in force, `null` when none was installed.
+    #[napi(ts_type = "string | null")]
+    pub policy_hash: Option<String>,
     pub attestation_hash: String,
+}
+
+/// One policy rule's result in a receipt (docs/receipts.md); absent values `null`.
+#[allow(dead_code)]
+#[napi(object, object_from_js = false)]
+pub struct RuleEvaluated {
+    /// The rule's id in the policy.
+    pub rule: String,
+    /// `notional_limit`, `rate_limit`, `contract_list`, `chain`, `time_window` or `risk_score`.
+    #[napi(js_name = "type")]
+    pub rule_type: String,
+    /// `allow`, `deny`, `not_applicable`, `approval_required` or `error`.
+    pub result: String,
+    /// What was counted or measured (decimal integer string).
+    #[napi(ts_type = "string | null")]
+    pub value: Option<String>,
+    /// The limit it was compared with (decimal integer string).
+    #[napi(ts_type = "string | null")]
+    pub limit: Option<String>,
+    /// `1s`, `1m`, `1h` or `1d`.
+    #[napi(ts_type = "string | null")]
+    pub window: Option<String>,
+    /// What was counted or checked, in words.
+    #[napi(ts_type = "string | null")]
+    pub detail: Option<String>,
 }
 
 /// The enclave's attested key bundle; `0x` hex.
@@ -123,11 +155,22 @@ pub fn unsafe_receipt_request_id(env: &Env, receipt: &[u8]) -> Result<String> {
 }
 
 /// The configuration hash an attestation document's `user_data` carries
-/// (`0x02 || config_hash`), as `0x` + 64 hex digits. Error: `USER_DATA_MALFORMED`.
+/// (`0x03 || config_hash || policy_hash`), as `0x` + 64 hex digits.
+/// Error: `USER_DATA_MALFORMED` (another length or version, e.g. the earlier
+/// `0x02 || config_hash`).
 #[napi(catch_unwind)]
 pub fn user_data_config_hash(env: &Env, user_data: &[u8]) -> Result<String> {
     let parsed = sentinel_evidence::UserData::from_bytes(user_data).map_err(|e| throw(env, e))?;
     Ok(hex0x(&parsed.config_hash))
+}
+
+/// The policy hash an attestation document's `user_data` carries
+/// (`0x03 || config_hash || policy_hash`), as `0x` + 64 hex digits, or `null`
+/// when it is 32 zero bytes (no policy installed). Error: `USER_DATA_MALFORMED`.
+#[napi(catch_unwind, ts_return_type = "string | null")]
+pub fn user_data_policy_hash(env: &Env, user_data: &[u8]) -> Result<Option<String>> {
+    let parsed = sentinel_evidence::UserData::from_bytes(user_data).map_err(|e| throw(env, e))?;
+    Ok(parsed.policy_hash.as_ref().map(|h| hex0x(h)))
 }
 
 fn hex0x(bytes: &[u8]) -> String {

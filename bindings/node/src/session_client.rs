@@ -292,7 +292,7 @@ impl SessionClient {
         let fetched = guarded(|| {
             let mut wire = Wire::connect(&socket_path, false)?;
             let evidence = match wire.round_trip(Request::Evidence(EvidenceArgs {}))? {
-                Response::Evidence(evidence) => evidence,
+                Response::Evidence(evidence) => *evidence,
                 other => return Err(unexpected("evidence", &other)),
             };
             let keys = match wire.round_trip(Request::Describe(DescribeArgs {}))? {

@@ -1,6 +1,65 @@
 /* tslint:disable */
 /* eslint-disable */
 
+/** `policyValidate`'s answer. */
+export interface PolicyValidation {
+    /** SHA-256 of `canonical`. */
+    policyHash: Uint8Array;
+    version: number;
+    name: string;
+    /** The canonical JSON (sorted keys, no whitespace) the hash is over. */
+    canonical: string;
+    /** How many rules the policy has. */
+    rules: number;
+}
+/** The request `evaluatePolicy` decodes and evaluates, as the enclave would. */
+export interface PolicyRequestInput {
+    op: 'sign_ethereum_transaction' | 'sign_typed_data' | 'sign_personal_message' | 'sign_digest' | 'sign_ed25519';
+    /** The authenticated principal (agent) id. */
+    principal: string;
+    keyId: string;
+    /** The key's label (for rule scopes). Defaults to `""`. */
+    keyLabel?: string | null;
+    /** `sign_ethereum_transaction` only: the unsigned transaction (bytes, or hex with or without `0x`). */
+    unsignedTx?: Uint8Array | string | null;
+    /** `sign_typed_data` only: the EIP-712 document (JSON text). */
+    typedData?: string | null;
+}
+export interface EvaluatePolicyOptions {
+    /** A signed price table (JSON), verified against the policy's `price_feed` (for `usd` limits). */
+    signedPrices?: string | null;
+    /**
+     * ONNX bytes of the models the policy's `risk_score` rules pin (by SHA-256). This build
+     * has no ONNX runtime: a model given here is refused (`POLICY_MODEL_INVALID`), and policies
+     * with risk rules are dry-run by the enclave (`policy_dry_run`).
+     */
+    models?: Array<Uint8Array> | null;
+}
+/** One rule's result; numbers are decimal strings in the rule's unit (`detail` names it). */
+export interface PolicyRuleRecord {
+    /** The rule's id. */
+    rule: string;
+    type: 'notional_limit' | 'rate_limit' | 'contract_list' | 'chain' | 'time_window' | 'risk_score';
+    result: 'allow' | 'deny' | 'not_applicable' | 'approval_required' | 'error';
+    value: string | null;
+    limit: string | null;
+    window: '1s' | '1m' | '1h' | '1d' | null;
+    detail: string | null;
+}
+/** `evaluatePolicy`'s answer. */
+export interface PolicyEvaluation {
+    decision: 'allowed' | 'denied' | 'approval_required';
+    /** `null` when allowed; else `POLICY_DENIED`, `POLICY_NO_MATCH`, `POLICY_ERROR` or `POLICY_APPROVAL_REQUIRED`. */
+    code: string | null;
+    policyHash: Uint8Array;
+    /** One entry per rule, in policy order. */
+    rulesEvaluated: PolicyRuleRecord[];
+    /** The risk score in basis points, when a risk rule ran. */
+    scoreBps: number | null;
+}
+
+
+
 export interface AttestationExpectations {
     pcrs?: Record<string, string>; nonce?: string; userData?: string; publicKey?: string; maxAgeMs?: number;
 }
@@ -41,6 +100,8 @@ export interface VerifyReceiptOptions {
     expectedPcr0?: Uint8Array | string;
     /** Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked. */
     expectedConfigHash?: Uint8Array | string;
+    /** Expected policy hash (32 bytes, or hex): the document must attest this policy (one attesting none fails). Unset = only the receipt/document agreement is checked. */
+    expectedPolicyHash?: Uint8Array | string;
     /** When to judge the document's certificate chain, Unix ms. Defaults to the current time. */
     now?: number;
     /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
@@ -58,9 +119,29 @@ export interface ReceiptClaims {
     decision: 'allowed' | 'denied';
     code: string | null;
     resultHash: string | null;
-    rulesEvaluated: string[];
+    /** One entry per policy rule evaluated, in policy order (empty when no policy applied). */
+    rulesEvaluated: RuleEvaluated[];
     configHash: string;
+    /** The policy in force, `null` when none was installed. */
+    policyHash: string | null;
     attestationHash: string;
+}
+/** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
+export interface RuleEvaluated {
+    /** The rule's id in the policy. */
+    rule: string;
+    /** `notional_limit`, `rate_limit`, `contract_list`, `chain`, `time_window` or `risk_score`. */
+    type: string;
+    /** `allow`, `deny`, `not_applicable`, `approval_required` or `error`. */
+    result: string;
+    /** What was counted or measured (decimal integer string). */
+    value: string | null;
+    /** The limit it was compared with (decimal integer string). */
+    limit: string | null;
+    /** `1s`, `1m`, `1h` or `1d`. */
+    window: string | null;
+    /** What was counted or checked, in words. */
+    detail: string | null;
 }
 /** The enclave's attested key bundle; `0x` hex. */
 export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
@@ -106,6 +187,16 @@ export function encodeUnsignedTransaction(json: string): Uint8Array;
 export function ethereumAddress(public_key: Uint8Array | number[]): string;
 
 /**
+ * Dry run: evaluates one request against a policy (bare or a signed
+ * envelope, whose signatures are not checked) at `nowMs` (Unix ms), from a
+ * fresh state (nothing is counted). The request is decoded as the enclave
+ * decodes what it signs; the answer is the decision record a receipt carries.
+ * Without an ONNX runtime in the bindings, a policy with a `risk_score` rule
+ * is refused (`POLICY_MODEL_MISSING` / `POLICY_MODEL_INVALID`).
+ */
+export function evaluatePolicy(policyJson: string, request: PolicyRequestInput, nowMs: number, options?: EvaluatePolicyOptions | null): PolicyEvaluation;
+
+/**
  * EIP-191 `personal_sign` digest of a message.
  */
 export function hashPersonalMessage(message: Uint8Array | number[]): Uint8Array;
@@ -124,6 +215,13 @@ export function hazmatRfc6979Nonce(secret_key: Uint8Array | number[], digest: Ui
  * Keccak-256 of bytes.
  */
 export function keccak256(data: Uint8Array | number[]): Uint8Array;
+
+/**
+ * Parses and validates a bare policy document (any JSON formatting): its
+ * hash, version, name, canonical form and rule count. Refusals carry the
+ * document's codes (`POLICY_*`, docs/policy.md).
+ */
+export function policyValidate(json: string): PolicyValidation;
 
 /**
  * SEC1 public key of a secret key; compressed unless `compressed` is false.

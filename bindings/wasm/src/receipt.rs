@@ -22,6 +22,8 @@ export interface VerifyReceiptOptions {
   expectedPcr0?: Uint8Array | string;
   /** Expected configuration hash (32 bytes, or hex). Unset = only the receipt/document agreement is checked. */
   expectedConfigHash?: Uint8Array | string;
+  /** Expected policy hash (32 bytes, or hex): the document must attest this policy (one attesting none fails). Unset = only the receipt/document agreement is checked. */
+  expectedPolicyHash?: Uint8Array | string;
   /** When to judge the document's certificate chain, Unix ms. Defaults to the current time. */
   now?: number;
   /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
@@ -39,9 +41,29 @@ export interface ReceiptClaims {
   decision: 'allowed' | 'denied';
   code: string | null;
   resultHash: string | null;
-  rulesEvaluated: string[];
+  /** One entry per policy rule evaluated, in policy order (empty when no policy applied). */
+  rulesEvaluated: RuleEvaluated[];
   configHash: string;
+  /** The policy in force, `null` when none was installed. */
+  policyHash: string | null;
   attestationHash: string;
+}
+/** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
+export interface RuleEvaluated {
+  /** The rule's id in the policy. */
+  rule: string;
+  /** `notional_limit`, `rate_limit`, `contract_list`, `chain`, `time_window` or `risk_score`. */
+  type: string;
+  /** `allow`, `deny`, `not_applicable`, `approval_required` or `error`. */
+  result: string;
+  /** What was counted or measured (decimal integer string). */
+  value: string | null;
+  /** The limit it was compared with (decimal integer string). */
+  limit: string | null;
+  /** `1s`, `1m`, `1h` or `1d`. */
+  window: string | null;
+  /** What was counted or checked, in words. */
+  detail: string | null;
 }
 /** The enclave's attested key bundle; `0x` hex. */
 export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }

@@ -19,7 +19,7 @@
 use std::io::{Read, Write};
 
 use sentinel_config::{stamp_digest, Credential, SignedConfig};
-use sentinel_evidence::{AttestedKeys, ReceiptOptions, ReceiptVerifier, UnixTime};
+use sentinel_evidence::{AttestedKeys, ReceiptOptions, ReceiptVerifier, UnixTime, UserData};
 use sentinel_protocol::{
     decode_response, decode_session_answer, encode_body, encode_cbor, encode_request, ErrorAnswer, Evidence,
     EvidenceArgs, FrameDecoder, Operation, Request, RequestFrame, Response, SessionCloseArgs, SessionFrameArgs,
@@ -172,7 +172,7 @@ impl<S: Read + Write> Client<S> {
     /// The boot attestation document and signed configuration in force (unverified: see [`verify_evidence`]).
     pub fn evidence(&mut self) -> Result<Evidence, ClientError> {
         match self.call(Request::Evidence(EvidenceArgs {}))? {
-            Response::Evidence(e) => Ok(e),
+            Response::Evidence(e) => Ok(*e),
             other => Err(unexpected("evidence", &other)),
         }
     }
@@ -182,6 +182,22 @@ impl<S: Read + Write> Client<S> {
         match self.call(Request::UpdateConfig(UpdateConfigArgs { signed_config: signed.to_vec() }))? {
             Response::ConfigUpdated(u) => Ok(u),
             other => Err(unexpected("update_config", &other)),
+        }
+    }
+
+    /// Installs a signed policy envelope (JSON) with the models its risk rules pin.
+    pub fn update_policy(
+        &mut self,
+        signed: &[u8],
+        models: &[Vec<u8>],
+    ) -> Result<sentinel_protocol::PolicyUpdated, ClientError> {
+        let args = sentinel_protocol::UpdatePolicyArgs {
+            signed_policy: signed.to_vec(),
+            models: models.iter().map(|m| sentinel_protocol::PolicyModel { onnx: m.clone() }).collect(),
+        };
+        match self.call(Request::UpdatePolicy(args))? {
+            Response::PolicyUpdated(u) => Ok(u),
+            other => Err(unexpected("update_policy", &other)),
         }
     }
 
@@ -343,28 +359,36 @@ pub struct VerifiedEvidence {
     pub attestation_hash: [u8; 32],
     /// The configuration hash the document binds.
     pub config_hash: [u8; 32],
+    /// The policy hash the document binds; `None` when no policy is installed.
+    pub policy_hash: Option<[u8; 32]>,
 }
 
 /// Verifies `evidence`: the attestation document chains to `root_der` (judged
-/// at `now`), carries `expected_pcr0` and `expected_config_hash` (when given),
-/// and the rest of the evidence agrees with it (its hash, and the signed
-/// configuration hashes to the bound configuration hash).
+/// at `now`), carries `expected_pcr0`, `expected_config_hash` and
+/// `expected_policy_hash` (each when given), and the rest of the evidence
+/// agrees with it (its hash, the configuration and policy hashes it states,
+/// and the signed configuration hashes to the bound configuration hash).
 pub fn verify_evidence(
     evidence: &Evidence,
     root_der: &[u8],
     expected_pcr0: Option<[u8; 48]>,
     expected_config_hash: Option<[u8; 32]>,
+    expected_policy_hash: Option<[u8; 32]>,
     now: UnixTime,
 ) -> Result<VerifiedEvidence, ClientError> {
-    let options = ReceiptOptions { root_der, expected_pcr0, expected_config_hash, now, allow_debug: false };
+    let options =
+        ReceiptOptions { root_der, expected_pcr0, expected_config_hash, expected_policy_hash, now, allow_debug: false };
     let receipts = ReceiptVerifier::new(&evidence.attestation, &options).map_err(ClientError::Evidence)?;
     let attestation_hash: [u8; 32] = Sha256::digest(&evidence.attestation).into();
     if !bool::from(attestation_hash[..].ct_eq(&evidence.attestation_hash[..])) {
         return Err(ClientError::EvidenceMismatch("attestation_hash is not SHA-256 of the attestation document"));
     }
-    let config_hash = receipts.user_data().config_hash;
+    let UserData { config_hash, policy_hash } = *receipts.user_data();
     if evidence.config_hash != config_hash {
         return Err(ClientError::EvidenceMismatch("config_hash differs from the document's user_data"));
+    }
+    if evidence.policy_hash.as_deref() != policy_hash.as_ref().map(|h| &h[..]) {
+        return Err(ClientError::EvidenceMismatch("policy_hash differs from the document's user_data"));
     }
     let signed = SignedConfig::decode(&evidence.signed_config)
         .map_err(|_| ClientError::EvidenceMismatch("signed_config does not decode"))?;
@@ -372,7 +396,7 @@ pub fn verify_evidence(
         return Err(ClientError::EvidenceMismatch("signed_config is not the configuration the document binds"));
     }
     let keys = *receipts.attested_keys();
-    Ok(VerifiedEvidence { receipts, keys, attestation_hash, config_hash })
+    Ok(VerifiedEvidence { receipts, keys, attestation_hash, config_hash, policy_hash })
 }
 
 #[cfg(test)]

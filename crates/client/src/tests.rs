@@ -119,34 +119,67 @@ fn evidence_is_believed_only_when_it_verifies_and_agrees_with_itself() {
     let signed = development_signed_configuration(&admin, &client).unwrap();
     let config_hash = signed.config_hash();
     let keys = AttestedKeys { receipt: [3; 32], session: [4; 32], import: [5; 32] };
-    let attestation = nsm
-        .attestation(&AttestationRequest {
-            user_data: Some(sentinel_evidence::UserData { config_hash }.to_bytes().to_vec()),
+    let policy_hash = [7u8; 32];
+    let user_data = |policy_hash| sentinel_evidence::UserData { config_hash, policy_hash }.to_bytes().to_vec();
+    let document = |user_data: Vec<u8>| {
+        nsm.attestation(&AttestationRequest {
+            user_data: Some(user_data),
             nonce: None,
             public_key: Some(keys.to_bytes().to_vec()),
         })
-        .unwrap();
+        .unwrap()
+    };
+    let attestation = document(user_data(Some(policy_hash)));
     let evidence = Evidence {
         attestation_hash: Sha256::digest(&attestation).to_vec(),
         attestation,
         signed_config: signed.encode(),
         config_hash: config_hash.to_vec(),
         config_version: 1,
+        signed_policy: Some(b"{}".to_vec()),
+        policy_hash: Some(policy_hash.to_vec()),
+        policy_version: Some(1),
     };
     let root = nsm.root_der().to_vec();
     let now = UnixTime::from_millis(1_800_000_000_000);
     let pcr0: [u8; 48] = pcrs[0][..].try_into().unwrap();
-    let verified = verify_evidence(&evidence, &root, Some(pcr0), Some(config_hash), now).unwrap();
-    assert_eq!((verified.keys, verified.config_hash), (keys, config_hash));
+    let verified = verify_evidence(&evidence, &root, Some(pcr0), Some(config_hash), Some(policy_hash), now).unwrap();
+    assert_eq!((verified.keys, verified.config_hash, verified.policy_hash), (keys, config_hash, Some(policy_hash)));
     assert_eq!(verified.attestation_hash[..], evidence.attestation_hash[..]);
 
-    assert!(verify_evidence(&evidence, &root, Some([0; 48]), None, now).is_err());
-    assert!(verify_evidence(&evidence, &root, None, Some([0; 32]), now).is_err());
+    assert!(verify_evidence(&evidence, &root, Some([0; 48]), None, None, now).is_err());
+    assert!(verify_evidence(&evidence, &root, None, Some([0; 32]), None, now).is_err());
+    let other_policy = verify_evidence(&evidence, &root, None, None, Some([8; 32]), now).unwrap_err();
+    assert_eq!(other_policy.code(), "RECEIPT_POLICY_MISMATCH");
     let mut wrong_hash = evidence.clone();
     wrong_hash.attestation_hash[0] ^= 1;
-    assert_eq!(verify_evidence(&wrong_hash, &root, None, None, now).unwrap_err().code(), "CLIENT_EVIDENCE_MISMATCH");
+    assert_eq!(
+        verify_evidence(&wrong_hash, &root, None, None, None, now).unwrap_err().code(),
+        "CLIENT_EVIDENCE_MISMATCH"
+    );
+    // The evidence states another policy than the document binds, or none.
+    for stated in [Some(vec![8; 32]), None] {
+        let wrong_policy = Evidence { policy_hash: stated, ..evidence.clone() };
+        let e = verify_evidence(&wrong_policy, &root, None, None, None, now).unwrap_err();
+        assert_eq!(e.code(), "CLIENT_EVIDENCE_MISMATCH");
+    }
+    // A document binding no policy (zeros): evidence stating none verifies, and a pinned policy is refused.
+    let attestation = document(user_data(None));
+    let no_policy = Evidence {
+        attestation_hash: Sha256::digest(&attestation).to_vec(),
+        attestation,
+        signed_policy: None,
+        policy_hash: None,
+        policy_version: None,
+        ..evidence.clone()
+    };
+    assert_eq!(verify_evidence(&no_policy, &root, None, None, None, now).unwrap().policy_hash, None);
+    assert!(verify_evidence(&no_policy, &root, None, None, Some(policy_hash), now).is_err());
     let mut other_config = evidence.clone();
     let stranger = Credential::generate(CredentialKind::Client, "dev-client", Alg::Ed25519, &[8; 32]).unwrap();
     other_config.signed_config = development_signed_configuration(&admin, &stranger).unwrap().encode();
-    assert_eq!(verify_evidence(&other_config, &root, None, None, now).unwrap_err().code(), "CLIENT_EVIDENCE_MISMATCH");
+    assert_eq!(
+        verify_evidence(&other_config, &root, None, None, None, now).unwrap_err().code(),
+        "CLIENT_EVIDENCE_MISMATCH"
+    );
 }

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sentinel_evidence::{sign_receipt, verify_receipt_with_key, Decision, ReceiptClaims, SigningKey};
+use sentinel_evidence::{sign_receipt, verify_receipt_with_key, Decision, ReceiptClaims, RuleEvaluated, SigningKey};
 
 fn per_op_ns(iterations: u32, mut op: impl FnMut(u32)) -> f64 {
     for i in 0..iterations / 10 {
@@ -33,8 +33,35 @@ fn main() {
         decision: Decision::Allowed,
         code: None,
         result_hash: Some([0x33; 32]),
-        rules_evaluated: vec!["operation".into(), "key_access".into()],
+        // A six-rule policy's record, as the enclave writes it.
+        rules_evaluated: [
+            (
+                "eth-daily",
+                "notional_limit",
+                "allow",
+                Some("1500000000000000000"),
+                Some("10000000000000000000"),
+                Some("1d"),
+            ),
+            ("per-key-rate", "rate_limit", "allow", Some("3"), Some("100"), Some("1m")),
+            ("allowed-contracts", "contract_list", "not_applicable", None, None, None),
+            ("mainnet-only", "chain", "not_applicable", None, None, None),
+            ("market-hours", "time_window", "allow", None, None, None),
+            ("risk", "risk_score", "not_applicable", None, None, None),
+        ]
+        .into_iter()
+        .map(|(rule, rule_type, result, value, limit, window)| RuleEvaluated {
+            rule: rule.into(),
+            rule_type: rule_type.into(),
+            result: result.into(),
+            value: value.map(Into::into),
+            limit: limit.map(Into::into),
+            window: window.map(Into::into),
+            detail: Some("native:1 wei".into()),
+        })
+        .collect(),
         config_hash: [0x44; 32],
+        policy_hash: Some([0x66; 32]),
         attestation_hash: [0x55; 32],
     };
     let receipt = sign_receipt(&claims, &key);

@@ -13,7 +13,7 @@ pub enum ErrorCode {
     /// `public_key` is absent, not 97 bytes, not version 0x01, or its receipt
     /// key is not an Ed25519 point.
     AttestedKeysMalformed,
-    /// `user_data` is absent, not 33 bytes or not version 0x02.
+    /// `user_data` is absent, not 65 bytes or not version 0x03.
     UserDataMalformed,
     /// The receipt is not the COSE_Sign1 this format defines, or its claims
     /// are not canonical CBOR of the defined shape.
@@ -27,6 +27,9 @@ pub enum ErrorCode {
     ReceiptConfigMismatch,
     /// The document's PCR0 is not the caller's expected one.
     ReceiptPcr0Mismatch,
+    /// `policy_hash` differs from the document's `user_data`, or the
+    /// document's policy is not the caller's expected one.
+    ReceiptPolicyMismatch,
     /// The attestation document (or a time / expectation argument) was
     /// refused by `sentinel-attestation`; its code is passed through.
     Attestation(sentinel_attestation::ErrorCode),
@@ -42,6 +45,7 @@ impl ErrorCode {
         Self::ReceiptAttestationMismatch,
         Self::ReceiptConfigMismatch,
         Self::ReceiptPcr0Mismatch,
+        Self::ReceiptPolicyMismatch,
     ];
 
     /// The stable string form, e.g. `"RECEIPT_SIGNATURE_INVALID"`.
@@ -54,6 +58,7 @@ impl ErrorCode {
             Self::ReceiptAttestationMismatch => "RECEIPT_ATTESTATION_MISMATCH",
             Self::ReceiptConfigMismatch => "RECEIPT_CONFIG_MISMATCH",
             Self::ReceiptPcr0Mismatch => "RECEIPT_PCR0_MISMATCH",
+            Self::ReceiptPolicyMismatch => "RECEIPT_POLICY_MISMATCH",
             Self::Attestation(code) => code.as_str(),
         }
     }

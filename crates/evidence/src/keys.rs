@@ -5,9 +5,13 @@
 //!
 //! - `public_key` = [`AttestedKeys`], 97 bytes:
 //!   `0x01 || receipt (Ed25519, 32) || session (X25519, 32) || import (X25519, 32)`;
-//! - `user_data` = [`UserData`], 33 bytes: `0x02 || config_hash (32)`.
+//! - `user_data` = [`UserData`], 65 bytes:
+//!   `0x03 || config_hash (32) || policy_hash (32)`, where a `policy_hash` of
+//!   32 zero bytes means that no policy is installed.
 //!
-//! Decoding checks the length and the version byte only. X25519 public keys
+//! Decoding checks the length and the version byte only (the earlier
+//! `user_data` layouts, `0x01` and `0x02 || config_hash`, are refused like any
+//! other version). X25519 public keys
 //! are any 32 bytes; the receipt key is decompressed when a receipt is
 //! verified (see `verify.rs`), where a non-point is `ATTESTED_KEYS_MALFORMED`.
 
@@ -60,29 +64,37 @@ impl AttestedKeys {
     }
 }
 
-/// The enclave's `user_data`: the hash of the configuration it runs.
+/// The enclave's `user_data`: the hashes of the configuration and of the
+/// policy it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UserData {
     /// SHA-256 of the canonical CBOR of the configuration document.
     pub config_hash: [u8; 32],
+    /// SHA-256 of the canonical JSON of the active policy; `None` when no
+    /// policy is installed (encoded as 32 zero bytes, which no policy hashes to
+    /// in practice: it would take a SHA-256 preimage of zero).
+    pub policy_hash: Option<[u8; 32]>,
 }
 
 impl UserData {
     /// Version byte of `user_data`.
-    pub const VERSION: u8 = 0x02;
-    /// Encoded length: version + 32-byte hash.
-    pub const LEN: usize = 33;
+    pub const VERSION: u8 = 0x03;
+    /// Encoded length: version + two 32-byte hashes.
+    pub const LEN: usize = 65;
 
-    /// `0x02 || config_hash`.
+    /// `0x03 || config_hash || policy_hash` (zeros for no policy).
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0] = Self::VERSION;
-        out[1..].copy_from_slice(&self.config_hash);
+        out[1..33].copy_from_slice(&self.config_hash);
+        if let Some(policy_hash) = &self.policy_hash {
+            out[33..65].copy_from_slice(policy_hash);
+        }
         out
     }
 
-    /// Parses the 33-byte `user_data`. Error: `USER_DATA_MALFORMED` (wrong
-    /// length or version).
+    /// Parses the 65-byte `user_data`; an all-zero `policy_hash` is `None`.
+    /// Error: `USER_DATA_MALFORMED` (wrong length or version).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let Ok(bytes) = <&[u8; Self::LEN]>::try_from(bytes) else {
             return err(
@@ -91,9 +103,11 @@ impl UserData {
             );
         };
         if bytes[0] != Self::VERSION {
-            return err(ErrorCode::UserDataMalformed, format!("user_data version must be 0x02, got {:#04x}", bytes[0]));
+            return err(ErrorCode::UserDataMalformed, format!("user_data version must be 0x03, got {:#04x}", bytes[0]));
         }
-        Ok(Self { config_hash: bytes[1..].try_into().expect("32 bytes") })
+        let config_hash: [u8; 32] = bytes[1..33].try_into().expect("32 bytes");
+        let policy_hash: [u8; 32] = bytes[33..65].try_into().expect("32 bytes");
+        Ok(Self { config_hash, policy_hash: (policy_hash != [0; 32]).then_some(policy_hash) })
     }
 }
 
@@ -124,14 +138,35 @@ mod tests {
 
     #[test]
     fn user_data_layout() {
-        let ud = UserData { config_hash: [7; 32] };
+        let ud = UserData { config_hash: [7; 32], policy_hash: Some([9; 32]) };
         let bytes = ud.to_bytes();
-        assert_eq!(bytes[0], 0x02);
-        assert_eq!(&bytes[1..], &[7; 32]);
+        assert_eq!(bytes.len(), 65);
+        assert_eq!(bytes[0], 0x03);
+        assert_eq!(&bytes[1..33], &[7; 32]);
+        assert_eq!(&bytes[33..], &[9; 32]);
         assert_eq!(UserData::from_bytes(&bytes), Ok(ud));
-        assert_eq!(UserData::from_bytes(&bytes[..32]).unwrap_err().code(), "USER_DATA_MALFORMED");
-        let mut v1 = bytes;
-        v1[0] = 0x01; // the enclave's earlier layout
-        assert_eq!(UserData::from_bytes(&v1).unwrap_err().code(), "USER_DATA_MALFORMED");
+        // No policy: 32 zero bytes, and back.
+        let none = UserData { config_hash: [7; 32], policy_hash: None };
+        let zeros = none.to_bytes();
+        assert_eq!(&zeros[33..], &[0; 32]);
+        assert_eq!(UserData::from_bytes(&zeros), Ok(none));
+        // A policy hash that is zero but for one byte is a policy hash.
+        let mut almost = zeros;
+        almost[64] = 1;
+        assert!(UserData::from_bytes(&almost).unwrap().policy_hash.is_some());
+        for bad in [&bytes[..64], &bytes[..33], &[bytes.as_slice(), &[0]].concat()[..], &[]] {
+            let e = UserData::from_bytes(bad).unwrap_err();
+            assert_eq!(e.code(), "USER_DATA_MALFORMED", "{} bytes", bad.len());
+        }
+        for version in [0x00, 0x01, 0x02, 0x04] {
+            let mut other = bytes;
+            other[0] = version;
+            let e = UserData::from_bytes(&other).unwrap_err();
+            assert_eq!(e.code(), "USER_DATA_MALFORMED");
+            assert_eq!(e.message(), format!("user_data version must be 0x03, got {version:#04x}"));
+        }
+        // The earlier layout (0x02 || config_hash, 33 bytes) is refused by its length.
+        let v2 = [&[0x02][..], &[7; 32]].concat();
+        assert_eq!(UserData::from_bytes(&v2).unwrap_err().message(), "user_data must be 65 bytes, got 33");
     }
 }

@@ -1,11 +1,12 @@
 //! Sentinel's evidence formats. Every answer of the enclave comes with a
 //! *receipt*: claims about one decision (who asked what, allowed or denied,
-//! under which configuration, hash of the result) signed with an Ed25519 key
-//! that lives only in the enclave. That key is vouched for by the enclave's
-//! boot attestation document, whose `public_key` is the *attested key bundle*
-//! ([`AttestedKeys`]) and whose `user_data` is the configuration hash
-//! ([`UserData`]); every receipt names that document (`attestation_hash`) and
-//! that configuration (`config_hash`). This crate decides whether a receipt
+//! under which configuration and policy, which policy rules said what, hash of
+//! the result) signed with an Ed25519 key that lives only in the enclave. That
+//! key is vouched for by the enclave's boot attestation document, whose
+//! `public_key` is the *attested key bundle* ([`AttestedKeys`]) and whose
+//! `user_data` holds the configuration and policy hashes ([`UserData`]); every
+//! receipt names that document (`attestation_hash`), that configuration
+//! (`config_hash`) and that policy (`policy_hash`). This crate decides whether a receipt
 //! is genuine: it trusts only the root certificate and the expectations the
 //! caller passes (via `sentinel-attestation`), never the host that delivered
 //! the receipt. It is pure: no clock (the caller passes `now`), no I/O, no
@@ -35,7 +36,7 @@ mod receipt;
 mod verify;
 mod view;
 
-pub use claims::{Decision, ReceiptClaims, MAX_TIMESTAMP_US};
+pub use claims::{Decision, ReceiptClaims, RuleEvaluated, MAX_RULES_EVALUATED, MAX_RULE_TEXT_LEN, MAX_TIMESTAMP_US};
 pub use error::{Error, ErrorCode};
 pub use keys::{AttestedKeys, UserData};
 pub use receipt::{sign_receipt, MAX_RECEIPT_LEN};
@@ -45,7 +46,7 @@ pub use verify::{
 };
 pub use view::{
     attested_keys_request, decode_receipt_claims_request, verify_receipt_request, AttestedKeysView, BytesOrHex,
-    ReceiptClaimsView, ReceiptOptionsSpec, VerifiedReceiptView,
+    ReceiptClaimsView, ReceiptOptionsSpec, RuleEvaluatedView, VerifiedReceiptView,
 };
 
 /// The key types of `sign_receipt` and `verify_receipt_with_key`, at the

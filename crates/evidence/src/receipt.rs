@@ -152,8 +152,9 @@ mod tests {
             decision: Decision::Allowed,
             code: None,
             result_hash: None,
-            rules_evaluated: vec!["operation".into()],
+            rules_evaluated: vec![],
             config_hash: [3; 32],
+            policy_hash: None,
             attestation_hash: [4; 32],
         }
     }

@@ -3,17 +3,17 @@
 //! 1. the attestation document ([`ReceiptVerifier::new`]): verify it against
 //!    the caller's root (`sentinel-attestation`), check PCR0, read the
 //!    attested key bundle (`public_key`) and `user_data`, check the
-//!    configuration hash the caller expects;
+//!    configuration and policy hashes the caller expects;
 //! 2. each receipt ([`ReceiptVerifier::verify`]): decode it, check that it
-//!    names this very document (`attestation_hash`) and the configuration the
-//!    document attests (`config_hash`), and verify its signature with the
-//!    attested receipt key.
+//!    names this very document (`attestation_hash`) and the configuration and
+//!    policy the document attests (`config_hash`, `policy_hash`), and verify
+//!    its signature with the attested receipt key.
 //!
 //! [`verify_receipt`] is both halves for one receipt; an SDK that checks many
 //! receipts against one document keeps the [`ReceiptVerifier`] (or, having
 //! verified the document itself, calls [`verify_receipt_with_key`]).
 //! The binding checks compare claims before the signature is checked so that
-//! a swapped document or configuration gets its own code; nothing in the
+//! a swapped document, configuration or policy gets its own code; nothing in the
 //! claims is trusted before the signature verifies.
 
 use ed25519_dalek::VerifyingKey;
@@ -37,6 +37,11 @@ pub struct ReceiptOptions<'a> {
     /// The configuration the receipt must have been given under; `None`
     /// checks only that the receipt and the document agree.
     pub expected_config_hash: Option<[u8; 32]>,
+    /// The policy the receipt must have been decided under (the document's
+    /// `user_data` must attest it, and the receipt's `policy_hash` must be
+    /// it); `None` checks only that the receipt and the document agree
+    /// (which includes both saying "no policy").
+    pub expected_policy_hash: Option<[u8; 32]>,
     /// The time at which the document's certificate chain is judged.
     pub now: UnixTime,
     /// Accept a debug-mode document (all-zero PCR0).
@@ -94,6 +99,7 @@ impl ReceiptVerifier {
         let (attested_keys, receipt_key) = read_attested_keys(&document)?;
         let user_data = read_user_data(&document)?;
         check_expected_config(&user_data, options.expected_config_hash)?;
+        check_expected_policy(&user_data, options.expected_policy_hash)?;
         let attestation_hash = Sha256::digest(attestation_document).into();
         Ok(Self { document, attestation_hash, attested_keys, receipt_key, user_data, pcr0 })
     }
@@ -103,6 +109,7 @@ impl ReceiptVerifier {
         let receipt = DecodedReceipt::decode(receipt)?;
         self.check_attestation_hash(&receipt.claims)?;
         self.check_config_hash(&receipt.claims)?;
+        self.check_policy_hash(&receipt.claims)?;
         receipt.verify_signature(&self.receipt_key)?;
         Ok(VerifiedReceipt {
             claims: receipt.claims,
@@ -148,11 +155,22 @@ impl ReceiptVerifier {
         }
         Ok(())
     }
+
+    fn check_policy_hash(&self, claims: &ReceiptClaims) -> Result<(), Error> {
+        if claims.policy_hash != self.user_data.policy_hash {
+            return err(
+                ErrorCode::ReceiptPolicyMismatch,
+                "policy_hash differs from the policy hash in the document's user_data",
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Verifies `receipt` against `attestation_document`: the document (chain to
 /// `options.root_der`, PCR0), the key bundle and `user_data` it carries, the
-/// receipt's binding to both, and its signature.
+/// receipt's binding to them (document, configuration, policy), and its
+/// signature.
 pub fn verify_receipt(
     receipt: &[u8],
     attestation_document: &[u8],
@@ -163,8 +181,9 @@ pub fn verify_receipt(
 
 /// Decodes `receipt` and verifies its signature with `receipt_public_key`
 /// (the `receipt` key of an [`AttestedKeys`] the caller took from a document
-/// it verified itself). Checks neither `attestation_hash` nor `config_hash`:
-/// that is the caller's job (or use [`ReceiptVerifier`], which does both).
+/// it verified itself). Checks none of `attestation_hash`, `config_hash` and
+/// `policy_hash`: that is the caller's job (or use [`ReceiptVerifier`], which
+/// does all three).
 pub fn verify_receipt_with_key(receipt: &[u8], receipt_public_key: &[u8; 32]) -> Result<ReceiptClaims, Error> {
     let key = receipt_key(receipt_public_key)?;
     let receipt = DecodedReceipt::decode(receipt)?;
@@ -220,6 +239,19 @@ fn check_expected_config(user_data: &UserData, expected: Option<[u8; 32]>) -> Re
         Some(want) if want != user_data.config_hash => err(
             ErrorCode::ReceiptConfigMismatch,
             "the document's configuration hash (user_data) is not the expected one",
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn check_expected_policy(user_data: &UserData, expected: Option<[u8; 32]>) -> Result<(), Error> {
+    match expected {
+        Some(want) if Some(want) != user_data.policy_hash => err(
+            ErrorCode::ReceiptPolicyMismatch,
+            match user_data.policy_hash {
+                Some(_) => "the document's policy hash (user_data) is not the expected one",
+                None => "the document attests no policy (user_data), not the expected one",
+            },
         ),
         _ => Ok(()),
     }

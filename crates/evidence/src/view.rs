@@ -12,7 +12,7 @@ use sentinel_attestation::{UnixTime, PCR_LEN};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::claims::ReceiptClaims;
+use crate::claims::{ReceiptClaims, RuleEvaluated};
 use crate::error::{from_attestation, Error, ErrorCode};
 use crate::keys::AttestedKeys;
 use crate::verify::{decode_receipt_claims_unverified, verify_receipt, ReceiptOptions, VerifiedReceipt};
@@ -39,9 +39,40 @@ pub struct ReceiptClaimsView {
     pub decision: &'static str,
     pub code: Option<String>,
     pub result_hash: Option<String>,
-    pub rules_evaluated: Vec<String>,
+    pub rules_evaluated: Vec<RuleEvaluatedView>,
     pub config_hash: String,
+    /// `null` when no policy was installed.
+    pub policy_hash: Option<String>,
     pub attestation_hash: String,
+}
+
+/// [`RuleEvaluated`] as JS sees it: `{rule, type, result, value, limit,
+/// window, detail}`, absent values `null`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleEvaluatedView {
+    pub rule: String,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    pub result: String,
+    pub value: Option<String>,
+    pub limit: Option<String>,
+    pub window: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl RuleEvaluated {
+    /// The JS view of this entry.
+    pub fn view(&self) -> RuleEvaluatedView {
+        RuleEvaluatedView {
+            rule: self.rule.clone(),
+            rule_type: self.rule_type.clone(),
+            result: self.result.clone(),
+            value: self.value.clone(),
+            limit: self.limit.clone(),
+            window: self.window.clone(),
+            detail: self.detail.clone(),
+        }
+    }
 }
 
 impl ReceiptClaims {
@@ -57,8 +88,9 @@ impl ReceiptClaims {
             decision: self.decision.as_str(),
             code: self.code.clone(),
             result_hash: self.result_hash.as_ref().map(|h| hex0x(h)),
-            rules_evaluated: self.rules_evaluated.clone(),
+            rules_evaluated: self.rules_evaluated.iter().map(RuleEvaluated::view).collect(),
             config_hash: hex0x(&self.config_hash),
+            policy_hash: self.policy_hash.as_ref().map(|h| hex0x(h)),
             attestation_hash: hex0x(&self.attestation_hash),
         }
     }
@@ -208,6 +240,8 @@ pub struct ReceiptOptionsSpec {
     pub expected_pcr0: Option<BytesOrHex>,
     /// `expectedConfigHash`: 32 bytes.
     pub expected_config_hash: Option<BytesOrHex>,
+    /// `expectedPolicyHash`: 32 bytes.
+    pub expected_policy_hash: Option<BytesOrHex>,
     /// `now`: Unix ms; unset = the binding's current time.
     pub now_ms: Option<f64>,
     /// `allowDebug`: unset = false.
@@ -215,7 +249,7 @@ pub struct ReceiptOptionsSpec {
 }
 
 /// The JS names of [`ReceiptOptionsSpec`]'s fields.
-const OPTION_KEYS: &[&str] = &["root", "expectedPcr0", "expectedConfigHash", "now", "allowDebug"];
+const OPTION_KEYS: &[&str] = &["root", "expectedPcr0", "expectedConfigHash", "expectedPolicyHash", "now", "allowDebug"];
 
 /// Written out, not derived: the WASM deserializer reads only a struct's known
 /// fields, so `deny_unknown_fields` would not see a misspelt key there.
@@ -225,7 +259,9 @@ impl<'de> Deserialize<'de> for ReceiptOptionsSpec {
         impl<'de> Visitor<'de> for Fields {
             type Value = ReceiptOptionsSpec;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object with root, expectedPcr0, expectedConfigHash, now or allowDebug")
+                f.write_str(
+                    "an object with root, expectedPcr0, expectedConfigHash, expectedPolicyHash, now or allowDebug",
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReceiptOptionsSpec, A::Error> {
                 let mut spec = ReceiptOptionsSpec::default();
@@ -235,6 +271,7 @@ impl<'de> Deserialize<'de> for ReceiptOptionsSpec {
                         "root" => root = map.next_value::<Option<Bytes>>()?.map(|b| b.0),
                         "expectedPcr0" => spec.expected_pcr0 = map.next_value()?,
                         "expectedConfigHash" => spec.expected_config_hash = map.next_value()?,
+                        "expectedPolicyHash" => spec.expected_policy_hash = map.next_value()?,
                         "now" => spec.now_ms = map.next_value()?,
                         "allowDebug" => spec.allow_debug = map.next_value()?,
                         other => return Err(de::Error::unknown_field(other, OPTION_KEYS)),
@@ -258,6 +295,11 @@ impl ReceiptOptionsSpec {
                 .expected_config_hash
                 .as_ref()
                 .map(|v| v.exact::<32>("expectedConfigHash"))
+                .transpose()?,
+            expected_policy_hash: self
+                .expected_policy_hash
+                .as_ref()
+                .map(|v| v.exact::<32>("expectedPolicyHash"))
                 .transpose()?,
             now: UnixTime::from_js_millis(self.now_ms.unwrap_or_else(current_ms)).map_err(from_attestation)?,
             allow_debug: self.allow_debug.unwrap_or(false),
@@ -300,20 +342,25 @@ mod tests {
         assert_eq!(s, ReceiptOptionsSpec { root: vec![1, 2], ..Default::default() });
         let o = s.options(|| 7.0).unwrap();
         assert_eq!(
-            (o.now, o.allow_debug, o.expected_pcr0, o.expected_config_hash),
-            (UnixTime::from_millis(7), false, None, None)
+            (o.now, o.allow_debug, o.expected_pcr0, o.expected_config_hash, o.expected_policy_hash),
+            (UnixTime::from_millis(7), false, None, None, None)
         );
         let s = spec(&format!(
-            r#"{{"root": [1], "expectedPcr0": "0x{}", "expectedConfigHash": "{}", "now": 5, "allowDebug": true}}"#,
+            r#"{{"root": [1], "expectedPcr0": "0x{}", "expectedConfigHash": "{}", "expectedPolicyHash": "0x{}",
+                "now": 5, "allowDebug": true}}"#,
             "ab".repeat(48),
-            "CD".repeat(32)
+            "CD".repeat(32),
+            "ef".repeat(32)
         ))
         .unwrap();
         let o = s.options(|| unreachable!("now is set")).unwrap();
         assert_eq!(o.expected_pcr0, Some([0xab; 48]));
         assert_eq!(o.expected_config_hash, Some([0xcd; 32]));
+        assert_eq!(o.expected_policy_hash, Some([0xef; 32]));
         assert_eq!((o.now, o.allow_debug), (UnixTime::from_millis(5), true));
-        let s = spec(r#"{"root": [1], "expectedPcr0": null, "now": null, "allowDebug": null}"#).unwrap();
+        let s =
+            spec(r#"{"root": [1], "expectedPcr0": null, "expectedPolicyHash": null, "now": null, "allowDebug": null}"#)
+                .unwrap();
         assert_eq!(s, ReceiptOptionsSpec { root: vec![1], ..Default::default() });
         for bad in [
             r#"{}"#,
@@ -323,6 +370,8 @@ mod tests {
             r#"{"root": [1], "now": "today"}"#,
             r#"{"root": [1], "allowDebug": 1}"#,
             r#"{"root": [1], "expectedConfigHash": 5}"#,
+            r#"{"root": [1], "expectedPolicyHash": false}"#,
+            r#"{"root": [1], "expectedPolicy": "00"}"#,
             r#"5"#,
         ] {
             assert!(spec(bad).is_err(), "{bad}");
@@ -331,6 +380,7 @@ mod tests {
         assert_eq!(code(r#"{"root": [1], "expectedPcr0": "00"}"#), "INVALID_EXPECTATION");
         assert_eq!(code(r#"{"root": [1], "expectedPcr0": "zz"}"#), "INVALID_EXPECTATION");
         assert_eq!(code(r#"{"root": [1], "expectedConfigHash": ""}"#), "INVALID_EXPECTATION");
+        assert_eq!(code(r#"{"root": [1], "expectedPolicyHash": "00"}"#), "INVALID_EXPECTATION");
         assert_eq!(code(r#"{"root": [1], "now": -1}"#), "INVALID_TIME");
         assert_eq!(code(r#"{"root": [1], "now": 1.5}"#), "INVALID_TIME");
     }
@@ -344,5 +394,62 @@ mod tests {
         assert_eq!(attested_keys_request(&[1; 3]).unwrap_err().code(), "ATTESTED_KEYS_MALFORMED");
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), ["importKey", "receiptKey", "sessionKey"]);
+    }
+
+    #[test]
+    fn claims_view_names_and_rules() {
+        use crate::claims::Decision;
+        let claims = ReceiptClaims {
+            request_id: [1; 16],
+            timestamp_us: 5,
+            principal: "p".into(),
+            key_id: None,
+            op: "sign_digest".into(),
+            payload_hash: [2; 32],
+            decision: Decision::Denied,
+            code: Some("POLICY_DENIED".into()),
+            result_hash: None,
+            rules_evaluated: vec![RuleEvaluated {
+                rule: "daily".into(),
+                rule_type: "notional_limit".into(),
+                result: "deny".into(),
+                value: Some("11".into()),
+                limit: Some("10".into()),
+                window: Some("1d".into()),
+                detail: None,
+            }],
+            config_hash: [3; 32],
+            policy_hash: Some([4; 32]),
+            attestation_hash: [5; 32],
+        };
+        let json = serde_json::to_value(claims.view()).unwrap();
+        assert_eq!(json["policyHash"], format!("0x{}", "04".repeat(32)));
+        assert_eq!(
+            json["rulesEvaluated"],
+            serde_json::json!([{"rule": "daily", "type": "notional_limit", "result": "deny", "value": "11",
+                                "limit": "10", "window": "1d", "detail": null}])
+        );
+        let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "attestationHash",
+                "code",
+                "configHash",
+                "decision",
+                "keyId",
+                "op",
+                "payloadHash",
+                "policyHash",
+                "principal",
+                "requestId",
+                "resultHash",
+                "rulesEvaluated",
+                "timestampUs"
+            ]
+        );
+        let none = ReceiptClaims { policy_hash: None, ..claims };
+        assert_eq!(serde_json::to_value(none.view()).unwrap()["policyHash"], serde_json::Value::Null);
     }
 }

@@ -16,11 +16,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::{h, Enclave, T0_MS};
+use common::{h, rule, Enclave, T0_MS};
 use coset::{iana, CborSerializable, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
 use ed25519_dalek::Signer;
-use sentinel_evidence::{sign_receipt, verify_receipt, ReceiptClaims, SigningKey, UserData};
+use sentinel_evidence::{sign_receipt, verify_receipt, ReceiptClaims, SigningKey, UserData, MAX_RULES_EVALUATED};
 use serde_json::Value;
+use sha2::Digest;
 
 fn go() -> PathBuf {
     let on_path = std::env::var_os("PATH")
@@ -114,8 +115,13 @@ fn expected_json(c: &ReceiptClaims, enclave: &Enclave) -> Value {
         "op": c.op, "code": c.code, "key_id": c.key_id, "decision": c.decision.as_str(), "principal": c.principal,
         "request_id": hex0x(&c.request_id), "config_hash": hex0x(&c.config_hash),
         "payload_hash": hex0x(&c.payload_hash), "timestamp_us": c.timestamp_us,
-        "rules_evaluated": c.rules_evaluated, "attestation_hash": hex0x(&c.attestation_hash),
+        "rules_evaluated": c.rules_evaluated.iter().map(|r| serde_json::json!({
+            "rule": r.rule, "type": r.rule_type, "result": r.result, "value": r.value, "limit": r.limit,
+            "window": r.window, "detail": r.detail,
+        })).collect::<Vec<_>>(),
+        "attestation_hash": hex0x(&c.attestation_hash),
         "result_hash": c.result_hash.map(|r| hex0x(&r)),
+        "policy_hash": c.policy_hash.map(|r| hex0x(&r)),
         "module_id": "sentinel-dev-simulator", "receipt_key": hex0x(&enclave.keys.receipt),
     })
 }
@@ -141,15 +147,33 @@ fn go_cose_verifies_fresh_receipts() {
         verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap();
         assert_eq!(accepted(&files.run(&receipt, &enclave.document)), expected_json(&claims, &enclave));
     }
-    // Strings with escapes and non-ASCII, many rules, long principal (2-byte heads).
+    // Strings with escapes and non-ASCII, the most rules, long principal and rule texts (2-byte heads).
     let claims = ReceiptClaims {
         principal: format!("ünïcødé \"quoted\" {}", "x".repeat(300)),
-        rules_evaluated: (0..30).map(|i| format!("rule-{i}")).collect(),
+        rules_evaluated: (0..MAX_RULES_EVALUATED)
+            .map(|i| {
+                let detail = format!("ü \"{i}\" {}", "d".repeat(200));
+                rule(&format!("rule-{i}"), "notional_limit", "allow", Some("1"), None, Some("1h"), Some(&detail))
+            })
+            .collect(),
         key_id: None,
         ..enclave.claims()
     };
     let receipt = enclave.sign(&claims);
     assert_eq!(accepted(&files.run(&receipt, &enclave.document)), expected_json(&claims, &enclave));
+    // A document attesting no policy, and a receipt without one and without rules.
+    let no_policy = UserData { config_hash: enclave.config_hash, policy_hash: None }.to_bytes().to_vec();
+    let document = enclave.document_with(Some(enclave.keys.to_bytes().to_vec()), Some(no_policy), T0_MS);
+    let claims = ReceiptClaims {
+        policy_hash: None,
+        rules_evaluated: vec![],
+        attestation_hash: sha2::Sha256::digest(&document).into(),
+        ..enclave.claims()
+    };
+    let receipt = enclave.sign(&claims);
+    let json = accepted(&files.run(&receipt, &document));
+    assert_eq!(json, expected_json(&claims, &enclave));
+    assert_eq!((&json["policy_hash"], &json["rules_evaluated"]), (&Value::Null, &serde_json::json!([])));
 }
 
 #[test]
@@ -172,15 +196,20 @@ fn go_cose_refuses_tampered_receipts() {
     let forged = sign_receipt(&enclave.claims(), &SigningKey::from_bytes(&h("attacker")));
     refused(&files.run(&forged, &enclave.document), "receipt signature");
     // A genuine document of the same enclave, but not the one the receipt names.
-    let later = enclave.document_with(
-        Some(enclave.keys.to_bytes().to_vec()),
-        Some(UserData { config_hash: enclave.config_hash }.to_bytes().to_vec()),
-        T0_MS + 1_000,
-    );
+    let later = enclave.document_with(Some(enclave.keys.to_bytes().to_vec()), Some(enclave.user_data()), T0_MS + 1_000);
     refused(&files.run(&receipt, &later), "attestation_hash");
     // A configuration the document does not attest.
     let other_config = enclave.sign(&ReceiptClaims { config_hash: h("other config"), ..enclave.claims() });
     refused(&files.run(&other_config, &enclave.document), "config_hash");
+    // A policy the document does not attest, or none where it attests one.
+    let other_policy = enclave.sign(&ReceiptClaims { policy_hash: Some(h("other policy")), ..enclave.claims() });
+    refused(&files.run(&other_policy, &enclave.document), "policy_hash");
+    let no_policy = enclave.sign(&ReceiptClaims { policy_hash: None, ..enclave.claims() });
+    refused(&files.run(&no_policy, &enclave.document), "policy_hash");
+    // The earlier user_data layout (0x02 || config_hash).
+    let old_layout = [&[0x02][..], &enclave.config_hash].concat();
+    let document = enclave.document_with(Some(enclave.keys.to_bytes().to_vec()), Some(old_layout), T0_MS);
+    refused(&files.run(&receipt, &document), "user_data");
     // A tampered document.
     let mut document = enclave.document.clone();
     *document.last_mut().unwrap() ^= 1;
@@ -192,11 +221,52 @@ fn both_implementations_refuse_non_canonical_claims() {
     let enclave = Enclave::boot(&format!("interop-canonical-{}", std::process::id()));
     let files = Files::new(&enclave);
     let canonical = enclave.claims().to_cbor();
-    // Correctly signed, but the claims map has a one-byte-argument head (b8 0c instead of ac).
-    let long_head = [&[0xb8, 0x0c][..], &canonical[1..]].concat();
+    // Correctly signed, but the claims map has a one-byte-argument head (b8 0d instead of ad).
+    let long_head = [&[0xb8, 0x0d][..], &canonical[1..]].concat();
     // ... or is an indefinite-length map.
     let indefinite = [&[0xbf][..], &canonical[1..], &[0xff]].concat();
     for payload in [long_head, indefinite] {
+        let receipt = sign_payload(payload, &enclave.receipt_key);
+        let ours = verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap_err();
+        assert_eq!(ours.code(), "RECEIPT_MALFORMED");
+        refused(&files.run(&receipt, &enclave.document), "claims");
+    }
+    // Inside rules_evaluated: an entry's keys in plain lexicographic order, an extra key, a missing
+    // key, a rule text over 256 bytes, 65 entries; each correctly signed.
+    let rule_map = |keys: &[&str], detail: &str| {
+        use ciborium::value::Value;
+        let value = |k: &str| match k {
+            "rule" => Value::Text("r1".into()),
+            "type" => Value::Text("chain".into()),
+            "result" => Value::Text("allow".into()),
+            "detail" => Value::Text(detail.into()),
+            _ => Value::Null,
+        };
+        Value::Map(keys.iter().map(|k| (Value::Text((*k).into()), value(k))).collect())
+    };
+    let with_rules = |rules: Vec<ciborium::value::Value>| {
+        use ciborium::value::Value;
+        let mut value: Value = ciborium::de::from_reader(enclave.claims().to_cbor().as_slice()).unwrap();
+        let Value::Map(entries) = &mut value else { unreachable!() };
+        entries.iter_mut().find(|(k, _)| k.as_text() == Some("rules_evaluated")).unwrap().1 = Value::Array(rules);
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&value, &mut out).unwrap();
+        out
+    };
+    let canonical_keys = ["rule", "type", "limit", "value", "detail", "result", "window"];
+    let mut sorted_keys = canonical_keys;
+    sorted_keys.sort();
+    let good = with_rules(vec![rule_map(&canonical_keys, "d")]);
+    let receipt = sign_payload(good, &enclave.receipt_key);
+    verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap();
+    accepted(&files.run(&receipt, &enclave.document));
+    for payload in [
+        with_rules(vec![rule_map(&sorted_keys, "d")]),
+        with_rules(vec![rule_map(&[&canonical_keys[..], &["extra"]].concat(), "d")]),
+        with_rules(vec![rule_map(&canonical_keys[..6], "d")]),
+        with_rules(vec![rule_map(&canonical_keys, &"d".repeat(257))]),
+        with_rules(vec![rule_map(&canonical_keys, "d"); 65]),
+    ] {
         let receipt = sign_payload(payload, &enclave.receipt_key);
         let ours = verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap_err();
         assert_eq!(ours.code(), "RECEIPT_MALFORMED");

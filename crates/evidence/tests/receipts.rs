@@ -10,6 +10,7 @@ use sentinel_evidence::{
     ReceiptOptions, ReceiptVerifier, RootKind, SigningKey, UnixTime, UserData, VerifyingKey,
 };
 use sentinel_nsm::PCR_COUNT;
+use sha2::Digest;
 
 fn code(result: Result<impl std::fmt::Debug, sentinel_evidence::Error>) -> &'static str {
     result.expect_err("refused").code()
@@ -31,14 +32,20 @@ fn round_trip() {
     }
     // The denied one says so.
     let denied = enclave.denied_claims();
-    assert_eq!((denied.decision, denied.code.as_deref()), (Decision::Denied, Some("OPERATION_NOT_ALLOWED")));
+    assert_eq!((denied.decision, denied.code.as_deref()), (Decision::Denied, Some("POLICY_DENIED")));
+    assert_eq!(denied.rules_evaluated[0].result, "deny");
 }
 
 #[test]
 fn without_expectations_only_the_binding_is_checked() {
     let enclave = Enclave::boot("no-expectations");
     let receipt = enclave.sign(&enclave.claims());
-    let options = ReceiptOptions { expected_pcr0: None, expected_config_hash: None, ..enclave.options() };
+    let options = ReceiptOptions {
+        expected_pcr0: None,
+        expected_config_hash: None,
+        expected_policy_hash: None,
+        ..enclave.options()
+    };
     verify_receipt(&receipt, &enclave.document, &options).unwrap();
 }
 
@@ -47,7 +54,10 @@ fn one_document_many_receipts() {
     let enclave = Enclave::boot("many");
     let verifier = ReceiptVerifier::new(&enclave.document, &enclave.options()).unwrap();
     assert_eq!(verifier.attested_keys(), &enclave.keys);
-    assert_eq!(verifier.user_data(), &UserData { config_hash: enclave.config_hash });
+    assert_eq!(
+        verifier.user_data(),
+        &UserData { config_hash: enclave.config_hash, policy_hash: Some(enclave.policy_hash) }
+    );
     assert_eq!(verifier.attestation_hash(), &enclave.claims().attestation_hash);
     assert_eq!(verifier.document().module_id(), "sentinel-dev-simulator");
     for i in 0..20u8 {
@@ -102,7 +112,7 @@ fn pcr0_must_be_the_expected_image() {
 fn the_key_bundle_must_be_well_formed() {
     let enclave = Enclave::boot("bundle");
     let receipt = enclave.sign(&enclave.claims());
-    let user_data = Some(UserData { config_hash: enclave.config_hash }.to_bytes().to_vec());
+    let user_data = Some(enclave.user_data());
     let bundle = enclave.keys.to_bytes().to_vec();
     // An Ed25519 encoding that is not a curve point.
     let not_a_point = (0u8..=255)
@@ -129,9 +139,16 @@ fn user_data_must_be_well_formed() {
     let enclave = Enclave::boot("user-data");
     let receipt = enclave.sign(&enclave.claims());
     let bundle = Some(enclave.keys.to_bytes().to_vec());
-    let mut v1 = UserData { config_hash: enclave.config_hash }.to_bytes().to_vec();
+    let mut v2 = enclave.user_data();
+    v2[0] = 0x02;
+    // The earlier layout, 0x02 || config_hash (33 bytes).
+    let old_layout = [&[0x02][..], &enclave.config_hash].concat();
+    let mut v1 = old_layout.clone();
     v1[0] = 0x01;
-    for user_data in [None, Some(v1), Some(enclave.config_hash.to_vec()), Some(vec![])] {
+    let truncated = enclave.user_data()[..64].to_vec();
+    for user_data in
+        [None, Some(v2), Some(old_layout), Some(v1), Some(truncated), Some(enclave.config_hash.to_vec()), Some(vec![])]
+    {
         let document = enclave.document_with(bundle.clone(), user_data.clone(), T0_MS);
         assert_eq!(
             code(verify_receipt(&receipt, &document, &enclave.options())),
@@ -147,15 +164,16 @@ fn a_swapped_document_is_refused() {
     let receipt = enclave.sign(&enclave.claims());
     // Same module, same keys, same configuration, a second later: a genuine
     // document, but not the one the receipt names.
-    let later = enclave.document_with(
-        Some(enclave.keys.to_bytes().to_vec()),
-        Some(UserData { config_hash: enclave.config_hash }.to_bytes().to_vec()),
-        T0_MS + 1_000,
-    );
+    let later = enclave.document_with(Some(enclave.keys.to_bytes().to_vec()), Some(enclave.user_data()), T0_MS + 1_000);
     assert_eq!(code(verify_receipt(&receipt, &later, &enclave.options())), "RECEIPT_ATTESTATION_MISMATCH");
-    // Another enclave's document (its own keys and configuration).
+    // Another enclave's document (its own keys, configuration and policy).
     let other = Enclave::boot("swap-other");
-    let options = ReceiptOptions { root_der: other.nsm.root_der(), expected_config_hash: None, ..enclave.options() };
+    let options = ReceiptOptions {
+        root_der: other.nsm.root_der(),
+        expected_config_hash: None,
+        expected_policy_hash: None,
+        ..enclave.options()
+    };
     assert_eq!(code(verify_receipt(&receipt, &other.document, &options)), "RECEIPT_ATTESTATION_MISMATCH");
 }
 
@@ -172,6 +190,56 @@ fn a_different_configuration_is_refused() {
     assert_eq!(code(verify_receipt(&receipt, &enclave.document, &enclave.options())), "RECEIPT_CONFIG_MISMATCH");
     let options = ReceiptOptions { expected_config_hash: None, ..enclave.options() };
     assert_eq!(code(verify_receipt(&receipt, &enclave.document, &options)), "RECEIPT_CONFIG_MISMATCH");
+}
+
+#[test]
+fn a_different_policy_is_refused() {
+    let enclave = Enclave::boot("policy");
+    let receipt = enclave.sign(&enclave.claims());
+    let unpinned = ReceiptOptions { expected_policy_hash: None, ..enclave.options() };
+    verify_receipt(&receipt, &enclave.document, &unpinned).unwrap();
+    // The caller expects another policy: the document does not attest it.
+    let options = ReceiptOptions { expected_policy_hash: Some(h("another policy")), ..enclave.options() };
+    let e = verify_receipt(&receipt, &enclave.document, &options).unwrap_err();
+    assert_eq!(
+        (e.code(), e.message()),
+        ("RECEIPT_POLICY_MISMATCH", "the document's policy hash (user_data) is not the expected one")
+    );
+    // The receipt claims a policy the document does not attest (signed by the right key), or none.
+    for policy_hash in [Some(h("another policy")), None] {
+        let receipt = enclave.sign(&sentinel_evidence::ReceiptClaims { policy_hash, ..enclave.claims() });
+        for options in [enclave.options(), unpinned] {
+            let e = verify_receipt(&receipt, &enclave.document, &options).unwrap_err();
+            assert_eq!(
+                (e.code(), e.message()),
+                ("RECEIPT_POLICY_MISMATCH", "policy_hash differs from the policy hash in the document's user_data")
+            );
+        }
+    }
+
+    // A document attesting no policy (32 zero bytes).
+    let no_policy = UserData { config_hash: enclave.config_hash, policy_hash: None }.to_bytes().to_vec();
+    assert_eq!(&no_policy[33..], &[0; 32]);
+    let document = enclave.document_with(Some(enclave.keys.to_bytes().to_vec()), Some(no_policy), T0_MS);
+    let claims = sentinel_evidence::ReceiptClaims {
+        policy_hash: None,
+        rules_evaluated: vec![],
+        attestation_hash: sha2::Sha256::digest(&document).into(),
+        ..enclave.claims()
+    };
+    let receipt = enclave.sign(&claims);
+    assert_eq!(verify_receipt(&receipt, &document, &unpinned).unwrap().claims(), &claims);
+    let verifier = ReceiptVerifier::new(&document, &unpinned).unwrap();
+    assert_eq!(verifier.user_data().policy_hash, None);
+    // Pinning a policy refuses it.
+    let e = verify_receipt(&receipt, &document, &enclave.options()).unwrap_err();
+    assert_eq!(
+        (e.code(), e.message()),
+        ("RECEIPT_POLICY_MISMATCH", "the document attests no policy (user_data), not the expected one")
+    );
+    // A receipt claiming a policy against it is refused.
+    let claiming = enclave.sign(&sentinel_evidence::ReceiptClaims { policy_hash: Some(enclave.policy_hash), ..claims });
+    assert_eq!(code(verify_receipt(&claiming, &document, &unpinned)), "RECEIPT_POLICY_MISMATCH");
 }
 
 #[test]
@@ -208,8 +276,13 @@ fn a_tampered_claim_is_refused() {
             seen.insert(e.code());
         }
     }
-    let allowed =
-        ["RECEIPT_MALFORMED", "RECEIPT_SIGNATURE_INVALID", "RECEIPT_ATTESTATION_MISMATCH", "RECEIPT_CONFIG_MISMATCH"];
+    let allowed = [
+        "RECEIPT_MALFORMED",
+        "RECEIPT_SIGNATURE_INVALID",
+        "RECEIPT_ATTESTATION_MISMATCH",
+        "RECEIPT_CONFIG_MISMATCH",
+        "RECEIPT_POLICY_MISMATCH",
+    ];
     assert!(seen.iter().all(|c| allowed.contains(c)), "{seen:?}");
     assert_eq!(seen.len(), allowed.len(), "{seen:?}");
 }
@@ -228,6 +301,7 @@ fn codes_are_stable() {
             "RECEIPT_ATTESTATION_MISMATCH",
             "RECEIPT_CONFIG_MISMATCH",
             "RECEIPT_PCR0_MISMATCH",
+            "RECEIPT_POLICY_MISMATCH",
         ]
     );
     // Each is listed in the format document.

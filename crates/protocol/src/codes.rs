@@ -78,6 +78,16 @@ sentinel_error::error_codes! {
         InvalidImportedKey = "INVALID_IMPORTED_KEY",
         /// An operation body that is not a well-formed operation.
         InvalidBody = "INVALID_BODY",
+        /// No policy is installed: signing is refused until one is (`update_policy`, `--policy`).
+        PolicyNotInstalled = "POLICY_NOT_INSTALLED",
+        /// A policy rule denied the request (any deny wins; the receipt lists every rule's result).
+        PolicyDenied = "POLICY_DENIED",
+        /// No policy rule in scope applied to the request (default deny).
+        PolicyNoMatch = "POLICY_NO_MATCH",
+        /// A policy rule could not be evaluated (missing or stale price, model failure): denied.
+        PolicyError = "POLICY_ERROR",
+        /// The risk score requires human approval; refused until the approval queue exists.
+        PolicyApprovalRequired = "POLICY_APPROVAL_REQUIRED",
     }
 }
 

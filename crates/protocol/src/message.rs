@@ -102,6 +102,13 @@ messages! {
         Evidence(EvidenceArgs) = "evidence" => "evidence",
         /// A new configuration signed by the current admin quorum, with a higher version.
         UpdateConfig(UpdateConfigArgs) = "update_config" => "config_updated",
+        /// A new policy signed by the configuration's admin quorum, with a higher version (docs/policy.md).
+        UpdatePolicy(UpdatePolicyArgs) = "update_policy" => "policy_updated",
+        /// A USD price table signed by the active policy's price-feed key.
+        UpdatePrices(UpdatePricesArgs) = "update_prices" => "prices_updated",
+        /// A stamped operation body evaluated against the active policy and its live counters,
+        /// without signing and without counting it: what `stamped` would decide now.
+        PolicyDryRun(StampedArgs) = "policy_dry_run" => "policy_evaluation",
         /// An operation body signed by a principal; answered with a receipt.
         Stamped(StampedArgs) = "stamped" => "receipted",
         /// First handshake message of an attested session (Noise NK).
@@ -143,8 +150,11 @@ messages! {
         Pong(Pong) = "pong",
         Description(Description) = "description",
         Attestation(Attestation) = "attestation",
-        Evidence(Evidence) = "evidence",
+        Evidence(BoxedEvidence) = "evidence",
         ConfigUpdated(ConfigUpdated) = "config_updated",
+        PolicyUpdated(PolicyUpdated) = "policy_updated",
+        PricesUpdated(PricesUpdated) = "prices_updated",
+        PolicyEvaluation(PolicyEvaluation) = "policy_evaluation",
         Receipted(Receipted) = "receipted",
         SessionOpened(SessionOpened) = "session_opened",
         SessionFrame(SessionFrameAnswer) = "session_frame",
@@ -212,6 +222,35 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Uint8Array"))]
         pub signed_config: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    /// An ONNX model a `risk_score` rule pins by SHA-256.
+    pub struct PolicyModel {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub onnx: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct UpdatePolicyArgs {
+        /// The signed policy envelope, JSON text as UTF-8 (docs/policy.md).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub signed_policy: Vec<u8>,
+        /// The models its `risk_score` rules pin (exactly those; checked by hash).
+        pub models: Vec<PolicyModel>,
+    }
+}
+
+wire_struct! {
+    pub struct UpdatePricesArgs {
+        /// The signed price table, JSON text as UTF-8 (docs/policy.md).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub signed_prices: Vec<u8>,
     }
 }
 
@@ -323,6 +362,9 @@ wire_struct! {
     }
 }
 
+/// `evidence` answers are boxed: the largest answer, it would otherwise set the size of every `Response`.
+pub type BoxedEvidence = Box<Evidence>;
+
 wire_struct! {
     pub struct Evidence {
         /// The boot attestation document (COSE_Sign1): binds the receipt, session and import keys and the configuration hash.
@@ -341,6 +383,14 @@ wire_struct! {
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub config_hash: Vec<u8>,
         pub config_version: u64,
+        /// The signed policy in force (JSON text as UTF-8), its hash and version; null before one is installed.
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub signed_policy: Option<Vec<u8>>,
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub policy_hash: Option<Vec<u8>>,
+        pub policy_version: Option<u64>,
     }
 }
 
@@ -354,6 +404,55 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub attestation_hash: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct PolicyUpdated {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub policy_hash: Vec<u8>,
+        pub version: u64,
+        /// SHA-256 of the new boot attestation document (its `user_data` binds the policy hash).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub attestation_hash: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct PricesUpdated {
+        pub timestamp_s: u64,
+        pub entries: u64,
+    }
+}
+
+wire_struct! {
+    /// One rule's result, as receipts record it (docs/policy.md).
+    pub struct RuleEvaluated {
+        pub rule: String,
+        #[serde(rename = "type")]
+        #[cfg_attr(test, ts(rename = "type"))]
+        pub rule_type: String,
+        pub result: String,
+        pub value: Option<String>,
+        pub limit: Option<String>,
+        pub window: Option<String>,
+        pub detail: Option<String>,
+    }
+}
+
+wire_struct! {
+    /// What the active policy decides about a request (a dry run: nothing signed, nothing counted).
+    pub struct PolicyEvaluation {
+        /// `allowed`, `denied` or `approval_required`.
+        pub decision: String,
+        /// The refusal code when not allowed (`POLICY_DENIED`, `POLICY_NO_MATCH`, ... or an earlier stage's).
+        pub code: Option<String>,
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub policy_hash: Option<Vec<u8>>,
+        pub rules_evaluated: Vec<RuleEvaluated>,
     }
 }
 

@@ -24,6 +24,12 @@ fn all_requests() -> Vec<Request> {
         Request::Attest(AttestArgs { nonce: vec![9; 32] }),
         Request::Evidence(EvidenceArgs {}),
         Request::UpdateConfig(UpdateConfigArgs { signed_config: vec![0xa2; 40] }),
+        Request::UpdatePolicy(UpdatePolicyArgs {
+            signed_policy: b"{\"policy\":{}}".to_vec(),
+            models: vec![PolicyModel { onnx: vec![8; 20] }],
+        }),
+        Request::UpdatePrices(UpdatePricesArgs { signed_prices: b"{}".to_vec() }),
+        Request::PolicyDryRun(StampedArgs { body: vec![0xa1; 8], stamp: None }),
         Request::Stamped(StampedArgs {
             body: encode_body(&all_operations()[0]),
             stamp: Some(Stamp {
@@ -118,12 +124,31 @@ fn all_responses() -> Vec<Response> {
             label: "hot".into(),
             public_key: vec![2; 33],
         }),
-        Response::Evidence(Evidence {
+        Response::Evidence(Box::new(Evidence {
             attestation: vec![1; 10],
             attestation_hash: vec![2; 32],
             signed_config: vec![3; 5],
             config_hash: vec![4; 32],
             config_version: 3,
+            signed_policy: Some(b"{}".to_vec()),
+            policy_hash: Some(vec![5; 32]),
+            policy_version: Some(2),
+        })),
+        Response::PolicyUpdated(PolicyUpdated { policy_hash: vec![5; 32], version: 2, attestation_hash: vec![2; 32] }),
+        Response::PricesUpdated(PricesUpdated { timestamp_s: 1_764_000_000, entries: 2 }),
+        Response::PolicyEvaluation(PolicyEvaluation {
+            decision: "denied".into(),
+            code: Some("POLICY_DENIED".into()),
+            policy_hash: Some(vec![5; 32]),
+            rules_evaluated: vec![RuleEvaluated {
+                rule: "usdc-cap".into(),
+                rule_type: "notional_limit".into(),
+                result: "deny".into(),
+                value: Some("1000001".into()),
+                limit: Some("1000000".into()),
+                window: Some("1d".into()),
+                detail: None,
+            }],
         }),
         Response::ConfigUpdated(ConfigUpdated { config_hash: vec![4; 32], version: 3, attestation_hash: vec![2; 32] }),
         Response::Receipted(Receipted {

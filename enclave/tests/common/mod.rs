@@ -64,10 +64,22 @@ pub fn install_dev_config_request() -> Request {
     Request::UpdateConfig(UpdateConfigArgs { signed_config: dev_signed_config() })
 }
 
-/// Installs the development configuration directly (no socket).
+/// The development policy (one `crypto_24_7` rule: allows every signing request), signed by [`admin`].
+pub fn dev_signed_policy() -> Vec<u8> {
+    sentinel_policy::development_signed_policy(&admin()).unwrap().to_json().into_bytes()
+}
+
+/// `update_policy` with the development policy.
+pub fn install_dev_policy_request() -> Request {
+    Request::UpdatePolicy(sentinel_protocol::UpdatePolicyArgs { signed_policy: dev_signed_policy(), models: vec![] })
+}
+
+/// Installs the development configuration and policy directly (no socket).
 pub fn install_dev_config(enclave: &Enclave) {
     let answer = enclave.handle(install_dev_config_request());
     assert!(matches!(answer, Response::ConfigUpdated(_)), "{answer:?}");
+    let answer = enclave.handle(install_dev_policy_request());
+    assert!(matches!(answer, Response::PolicyUpdated(_)), "{answer:?}");
 }
 
 /// A fresh 16-byte stamp nonce (unique within the process).

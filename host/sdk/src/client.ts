@@ -31,6 +31,7 @@ import type { Operation } from '@sentinel/node/protocol';
 import { core, isCoreError } from './core.ts';
 import { SentinelClientError } from './errors.ts';
 import { sealKeyImport } from './key-import.ts';
+import { inspectSignedPolicy, policyEvaluationOf, type ActivePolicy, type PolicyEvaluation, type SignedPolicy } from './policy.ts';
 import type {
   ClientCredential,
   ClientOptions,
@@ -92,6 +93,17 @@ export interface SentinelClient {
   attest(nonce?: Uint8Array): Promise<VerifiedAttestation>;
   /** A receipt the API kept (`GET /v1/receipts/:id`), verified against the attested enclave. */
   getReceipt(receiptId: string): Promise<Receipted>;
+  /**
+   * The signed policy in force (`GET /v1/policy`), its hash computed here by the core and compared with the
+   * attested policy hash when the verified evidence carries one. POLICY_NOT_INSTALLED when none is installed.
+   */
+  policy(): Promise<ActivePolicy>;
+  /**
+   * What the active policy would decide about a signing operation body (the same body a signing call sends,
+   * e.g. `{ op: 'sign_ethereum_transaction', key_id, unsigned_tx }`), stamped like any operation and sent to
+   * `POST /v1/policy/dry-run`. Nothing is signed or counted, and there is no receipt: advice only.
+   */
+  dryRun(operation: AnyOperation): Promise<PolicyEvaluation>;
   /**
    * Low level: sends an operation body over HTTP as given (unstamped when `stamp` is false) to its route
    * (or `route`), verifies the receipt, and returns the answer without throwing on a refusal.
@@ -283,6 +295,7 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
   const { json: credentialJson, principal } = parseCredential(options.credentials);
   const expectedPcr0 = normalizeHex(options.expectedPcr0, 'expectedPcr0');
   const expectedConfigHash = options.expectedConfigHash === undefined ? undefined : normalizeHex(options.expectedConfigHash, 'expectedConfigHash');
+  const expectedPolicyHash = options.expectedPolicyHash === undefined ? undefined : normalizeHex(options.expectedPolicyHash, 'expectedPolicyHash');
   const allowDebug = options.allowDebug ?? false;
   const OP_ANSWERS: Record<string, string> = { ...core.bodyOperationAnswers() };
   OP_ANSWERS.sign_ed25519 ??= 'signature'; // until the addon is rebuilt with sign_ed25519
@@ -323,13 +336,19 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
     }
     const keys = core.attestedKeys(Buffer.from(document.publicKey, 'hex'));
     let configHash: Hex;
+    let policyHash: Hex | null;
     try {
-      configHash = core.userDataConfigHash(Buffer.from(document.userData, 'hex')) as Hex;
+      const userData = Buffer.from(document.userData, 'hex');
+      configHash = core.userDataConfigHash(userData) as Hex;
+      policyHash = core.userDataPolicyHash(userData) as Hex | null;
     } catch {
-      throw new SentinelClientError('EVIDENCE_INVALID', 'the attestation document user_data is not 0x02 || config_hash');
+      throw new SentinelClientError('EVIDENCE_INVALID', 'the attestation document user_data is not 0x03 || config_hash || policy_hash');
     }
     if (expectedConfigHash !== undefined && expectedConfigHash !== configHash) {
       throw new SentinelClientError('CONFIG_HASH_MISMATCH', `the enclave attests configuration ${configHash}, not the expected ${expectedConfigHash}`);
+    }
+    if (expectedPolicyHash !== undefined && expectedPolicyHash !== policyHash) {
+      throw new SentinelClientError('POLICY_HASH_MISMATCH', `the enclave attests ${policyHash === null ? 'no policy' : `policy ${policyHash}`}, not the expected ${expectedPolicyHash}`);
     }
     // The signed configuration is the host's word until its hash is the attested one.
     const signedConfig = bytesOf(body.signedConfig, 'evidence.signedConfig');
@@ -348,13 +367,22 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
         attestationHash,
         configHash,
         configVersion,
+        policyHash,
         signedConfig: hex0x(signedConfig),
         attestedKeys: { receiptKey: keys.receiptKey as Hex, sessionKey: keys.sessionKey as Hex, importKey: keys.importKey as Hex },
         pcr0: `0x${(document.pcrs['0'] ?? '').toLowerCase()}`,
         rootKind: document.rootKind,
         timestampMs: document.timestampMs,
       },
-      receiptOptions: { root: options.root, expectedPcr0, expectedConfigHash: configHash, allowDebug },
+      // The document's own hashes: each receipt must name exactly its configuration and policy (the core checks
+      // receipt against document; pinning the policy here also refuses a receipt that claims another one).
+      receiptOptions: {
+        root: options.root,
+        expectedPcr0,
+        expectedConfigHash: configHash,
+        ...(expectedPolicyHash !== undefined ? { expectedPolicyHash } : {}),
+        allowDebug,
+      },
     };
   }
 
@@ -687,6 +715,50 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
         throw new SentinelClientError('RECEIPT_MISMATCH', `the host returned receipt ${verified.claims.requestId} for ${id}`);
       }
       return { receipt: hex0x(receipt), receiptId: id, verified };
+    },
+
+    async policy() {
+      const response = await http('/v1/policy');
+      const body = await readJson(response);
+      if (!response.ok) throw httpError(response.status, body);
+      const signedPolicy = body.signedPolicy;
+      if (signedPolicy === null || typeof signedPolicy !== 'object') throw new SentinelClientError('UNEXPECTED_RESPONSE', 'GET /v1/policy: no signedPolicy object');
+      const inspected = inspectSignedPolicy(JSON.stringify(signedPolicy));
+      const policyHash = hex0x(inspected.policyHash);
+      if (body.policyHash !== policyHash) {
+        throw new SentinelClientError('POLICY_HASH_MISMATCH', `the host says policy ${String(body.policyHash)}, the policy it sent hashes to ${policyHash}`);
+      }
+      // The attested policy hash, when the verified evidence carries one (user_data 0x03 || config_hash || policy_hash).
+      const attestedHash = (): Hex | null | undefined => (current.evidence as { policyHash?: Hex | null }).policyHash;
+      let attested = attestedHash();
+      if (attested !== undefined && attested !== policyHash) {
+        await refreshEvidence(); // a policy update makes a new document: check against the current one
+        attested = attestedHash();
+      }
+      if (attested !== undefined && attested !== policyHash) {
+        throw new SentinelClientError('POLICY_HASH_MISMATCH', `the enclave attests policy ${String(attested)}, the host sent ${policyHash}`);
+      }
+      return {
+        signedPolicy: signedPolicy as SignedPolicy,
+        policyHash,
+        version: inspected.version,
+        name: inspected.name,
+        signers: inspected.signers,
+        attested: attested !== undefined,
+      };
+    },
+
+    async dryRun(operation) {
+      const body = core.encodeBody(operation as Operation);
+      const stamp = stampOf(credentialJson, operation.op, body);
+      const response = await http('/v1/policy/dry-run', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ body: hex0x(body), stamp }),
+      });
+      const result = await readJson(response);
+      if (!response.ok) throw httpError(response.status, result);
+      return policyEvaluationOf(result);
     },
 
     async close() {

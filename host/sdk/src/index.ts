@@ -7,6 +7,7 @@
  */
 export { createClient, hex0x, OPERATION_ROUTES, jsonWithBigInts, type AnyOperation, type SentinelClient, type WireAnswer } from './client.ts';
 export { SentinelClientError } from './errors.ts';
+export type { ActivePolicy, PolicyEvaluation, RuleEvaluated, SignedPolicy } from './policy.ts';
 export {
   IMPORT_INFO_TAG,
   IMPORT_MAX_INFO_BYTES,

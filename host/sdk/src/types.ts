@@ -60,6 +60,8 @@ export interface VerifiedEvidence {
   configHash: Hex;
   /** The version of the signed configuration, read from the signed configuration whose hash is attested. */
   configVersion: number;
+  /** The policy hash the document attests (its user_data), or null when no policy is installed. */
+  policyHash: Hex | null;
   signedConfig: Hex;
   attestedKeys: { receiptKey: Hex; sessionKey: Hex; importKey: Hex };
   pcr0: Hex;
@@ -107,6 +109,12 @@ export interface ClientOptions {
   expectedPcr0: string | Uint8Array;
   /** Expected configuration hash (32 bytes or hex); unset = whatever configuration the verified document attests. */
   expectedConfigHash?: string | Uint8Array;
+  /**
+   * Expected policy hash (32 bytes or hex): the attested policy must be this one (POLICY_HASH_MISMATCH, also when
+   * no policy is installed), and so must every receipt's. Unset = whatever policy the verified document attests.
+   * A policy update makes a new document, which a pinned client then refuses, as it does a configuration update.
+   */
+  expectedPolicyHash?: string | Uint8Array;
   /** Trusted root certificate, DER: `core.awsNitroRootG1()` in production, the simulator's dev root locally. */
   root: Uint8Array;
   /** PEM of a TLS certificate (or CA) to trust for the API, e.g. the local stack's development certificate. */

@@ -51,6 +51,7 @@ import { attestationRoutes } from './routes/attestation.ts';
 import { configRoutes } from './routes/config.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
 import { healthRoutes } from './routes/health.ts';
+import { policyRoutes } from './routes/policy.ts';
 import { receiptRoutes } from './routes/receipts.ts';
 import { stampedRoutes } from './routes/stamped.ts';
 
@@ -85,7 +86,7 @@ export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
 /** Receipts kept for GET /v1/receipts/:id unless AppDeps.receiptCache says otherwise. */
 export const DEFAULT_RECEIPT_CACHE = 100_000;
 
-/** Largest request body (JSON) on every route but POST /v1/config: a stamped body of MAX_BODY_BYTES, hex, fits. */
+/** Largest request body (JSON) on every route but POST /v1/config and the policy routes: a stamped body of MAX_BODY_BYTES, hex, fits. */
 export const BODY_LIMIT = 512 * 1024;
 
 /** Logger settings: pino JSON lines, redacted (see REDACT_PATHS). */
@@ -321,6 +322,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         { name: 'stamped', description: 'Operations on keys: stamped by a principal, answered with a receipt' },
         { name: 'attestation', description: 'Attestation documents and evidence' },
         { name: 'configuration', description: 'The signed configuration' },
+        { name: 'policy', description: 'The signed policy: validate, show, apply, dry run; signed price tables' },
         { name: 'receipts', description: 'Recent receipts by id' },
         { name: 'operations', description: 'Health, readiness, metrics, this document' },
       ],
@@ -335,6 +337,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     configRoutes(api, context);
     receiptRoutes(api, context);
     stampedRoutes(api, context);
+    // Its own scope: its JSON parser also keeps the request text (a policy is validated as written).
+    void child.register(async (scope) => policyRoutes(scope, context));
     child.get(
       '/openapi.json',
       { logLevel: 'warn', schema: { tags: ['operations'], summary: 'This API as an OpenAPI 3 document', description: 'Generated from the route schemas by @fastify/swagger.' } },

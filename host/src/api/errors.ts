@@ -66,6 +66,14 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   CONFIG_INVALID: e(400, 'the configuration is invalid'),
   // The enclave has no configuration yet: it serves nothing but ping and describe.
   NOT_CONFIGURED: e(503, 'the enclave has no configuration yet'),
+  // No policy yet: like NOT_CONFIGURED, the enclave is not ready to sign (a state the operator fixes, not the
+  // caller): 503, refused with a receipt. GET /v1/policy answers this code with 404 (there is nothing to show).
+  POLICY_NOT_INSTALLED: e(503, 'no policy is installed: the enclave refuses to sign until one is'),
+  // Policy verdicts (docs/policy.md): refusals with a receipt whose rules_evaluated says why.
+  POLICY_DENIED: e(403, 'a policy rule denied the request (the receipt lists every rule\'s result)'),
+  POLICY_NO_MATCH: e(403, 'no policy rule in scope allowed the request (default deny)'),
+  POLICY_ERROR: e(403, 'a policy rule could not be evaluated (missing or stale price, model failure): denied'),
+  POLICY_APPROVAL_REQUIRED: e(403, 'the risk score requires human approval (refused until approvals exist)'),
 };
 
 /** Frames the enclave could not decode: the API built them, so they mean a broken host. */
@@ -113,6 +121,20 @@ const CORE_ERRORS: Record<string, ErrorInfo> = {
   IMPORT_DECRYPTION_FAILED: e(400, 'the imported key could not be decrypted'),
   IMPORT_MALFORMED: e(400, 'the key import envelope is malformed'),
   IMPORT_KEY_INVALID: e(400, 'the imported key is invalid'),
+  // Policies and price tables (crates/policy): refusals of validate, update_policy and update_prices.
+  POLICY_MALFORMED: e(400, 'the policy is not valid JSON (a key twice, a float, too deep, not UTF-8)'),
+  POLICY_TOO_LARGE: e(413, 'the policy exceeds a size cap (bytes, rules, list items, string lengths)'),
+  POLICY_INVALID: e(400, 'a policy field is missing, unknown, of the wrong type or out of range (the message names it)'),
+  POLICY_DUPLICATE_ID: e(400, 'the policy names a rule id twice, or lists an item twice'),
+  POLICY_ROLLBACK: e(409, "the policy version is not above the active policy's"),
+  POLICY_QUORUM_NOT_MET: e(403, "the policy lacks valid signatures of the configuration's admin threshold"),
+  POLICY_MODEL_MISSING: e(400, 'a risk_score rule pins a model whose bytes were not supplied'),
+  POLICY_MODEL_INVALID: e(400, 'a model is not a loadable ONNX model of the expected shape, or is not pinned by the policy'),
+  POLICY_REQUEST_INVALID: e(400, 'the policy cannot read the request (e.g. malformed permit fields in typed data)'),
+  PRICES_INVALID: e(400, 'the price table is malformed or names an asset twice'),
+  PRICES_SIGNATURE_INVALID: e(403, "the price table is not signed by the active policy's price_feed key"),
+  PRICES_ROLLBACK: e(409, 'the price table is not newer than the one in force'),
+  PRICE_FEED_NOT_CONFIGURED: e(409, 'the active policy has no price_feed: it takes no price table'),
 };
 
 /** Codes the host decides itself: the HTTP layer and the sidecar. */
@@ -121,6 +143,8 @@ const HOST_ERRORS: Record<string, ErrorInfo> = {
   INVALID_JSON: e(400, 'the request body is not valid JSON'),
   OPERATION_ROUTE_MISMATCH: e(400, "the stamped body's operation is not the one this route serves"),
   NOT_FOUND: e(404, 'no such route'),
+  // The addon lacks a function this route needs (an old build of @sentinel/node).
+  NOT_SUPPORTED: e(501, 'this build of the host lacks the core function this needs'),
   RECEIPT_NOT_FOUND: e(404, 'no receipt with this id in memory (the API keeps the most recent ones)'),
   REQUEST_TIMEOUT: e(408, 'the request did not arrive in time'),
   UNSUPPORTED_MEDIA_TYPE: e(415, 'content type not supported (use application/json)'),

@@ -70,13 +70,13 @@ export const NOT_DEBUG_CHECK: Check = { id: 'not-debug', text: 'not a debug-mode
 
 /**
  * Shown, not compared by this command: the document's `public_key` is the attested key bundle
- * (receipt, session and import keys) and its `user_data` the configuration hash. Answers are bound
+ * (receipt, session and import keys) and its `user_data` the configuration and policy hashes. Answers are bound
  * to them by receipts, which `verifyReceipt` (and the stamped client) checks per answer.
  */
 export const UNBOUND = ['public-key', 'user-data'] as const;
 export const UNBOUND_NOTE =
-  'public key (attested key bundle), user data (0x02 + configuration hash): shown, not compared here; ' +
-  'compare the configuration hash with the one you expect, and verify each answer\'s receipt (verifyReceipt)';
+  'public key (attested key bundle), user data (0x03 + configuration hash + policy hash): shown, not compared here; ' +
+  'compare the configuration and policy hashes with the ones you expect, and verify each answer\'s receipt (verifyReceipt)';
 
 /** One `  label        value` line. */
 export function field(label: string, value: string): string {
@@ -95,7 +95,7 @@ export function printVerifiedJson(v: {
   notChecked: string[];
   atMs: number;
   result: Verified;
-  /** What of UNBOUND this command did compare (e.g. `user-data` with `--config-hash`). */
+  /** What of UNBOUND this command did compare (e.g. `user-data` with `--config-hash` and `--policy-hash`). */
   compared?: readonly string[];
 }): void {
   const out = {

@@ -301,8 +301,8 @@ export interface ConfigApplyOptions {
   json?: boolean;
 }
 
-/** Where to send the update and which TLS certificate to trust: flags first, then the stack file. */
-function applyTarget(opts: ConfigApplyOptions): { url: string; ca?: string } {
+/** Where to send the update and which TLS certificate to trust: flags first, then the stack file (also `zcp policy apply`, `zcp prices apply`). */
+export function applyTarget(opts: ConfigApplyOptions): { url: string; ca?: string } {
   let stack: StackInfo | undefined;
   if (opts.dataDir !== undefined || opts.url === undefined) {
     try {

@@ -49,6 +49,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--credentials <file>', 'client credential file, client.key JSON (overrides stack.json)')
     .option('--pcr0 <hex>', 'expected PCR0 of the enclave image, 96 hex digits (overrides stack.json)')
     .option('--config-hash <hex>', 'expected configuration hash (overrides stack.json)')
+    .option('--policy-hash <hex>', 'expected policy hash: the enclave must attest it, and every receipt name it (not pinned unless given)')
     .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1, or the stack\'s development root)')
     .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--ca <file>', 'PEM certificate to trust for the API\'s TLS (default: the stack\'s development certificate)')

@@ -19,6 +19,7 @@ import { addConnectionOptions } from './connect.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { registerKeys } from './keys.ts';
 import { registerReceipt } from './receipt.ts';
+import { registerPolicy } from './policy.ts';
 import { addRpcOptions, runRpc, type RpcOptions } from './rpc.ts';
 import { registerSign } from './sign.ts';
 import { runUp, type UpOptions } from './up.ts';
@@ -56,7 +57,12 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the local stack: the enclave (simulated NSM), the sidecar and the API')
     .option('--port <port>', 'API port (0: any free port)', '8787')
     .option('--host <host>', 'API address to bind (a non-loopback address prints a warning)', '127.0.0.1')
-    .option('--data-dir <dir>', 'data directory: simulated NSM state and dev root; admin.key, client.key, config.cbor (created on first run)', '.sentinel')
+    .option(
+      '--data-dir <dir>',
+      'data directory: simulated NSM state and dev root; admin.key, client.key, config.cbor, policy.json (created on first run)',
+      '.sentinel',
+    )
+    .option('--policy-model <file>', 'an ONNX model DATA_DIR/policy.json pins in a risk_score rule (repeatable)', collect, [])
     .option('--enclave-bin <path>', 'enclave binary (default: target/release/sentinel-enclave)')
     .option('--enclave-logs', "pass the enclave's log lines through to stderr")
     .option('--busy-poll', 'latency mode: the enclave spins on each connection instead of sleeping (costs a core)')
@@ -77,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1)')
     .option('--max-age-sec <seconds>', 'reject documents older than this', '300')
     .option('--config-hash <hex>', 'expected configuration hash (zcp up prints it; zcp config show computes it)')
+    .option('--policy-hash <hex>', 'expected policy hash (zcp policy show prints it); a document attesting no policy fails')
     .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: VerifyOptions) => {
@@ -149,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   registerKeys(program, set);
   registerSign(program, set);
   registerReceipt(program, set);
+  registerPolicy(program, set);
 
   addConnectionOptions(
     addRpcOptions(

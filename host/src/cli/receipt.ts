@@ -8,10 +8,12 @@
  * checks it (chain to the trusted root, PCR0), that the receipt names exactly
  * it, and the receipt's signature by the key it attests. The API only
  * delivers bytes: a document it sends that is not the one the receipt names
- * is refused, never trusted. The expected configuration hash is compared
- * only when given with `--config-hash` (a receipt made under an earlier
- * configuration is still a valid receipt of that configuration); the
- * claims, including the configuration hash, are printed either way.
+ * is refused, never trusted. The expected configuration and policy hashes
+ * are compared only when given with `--config-hash` / `--policy-hash` (a
+ * receipt made under an earlier configuration or policy is still a valid
+ * receipt of that one; the receipt must always name the configuration and
+ * policy its document attests); the claims, including both hashes and each
+ * policy rule's result, are printed either way.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ export interface ReceiptVerifyOptions {
   url?: string;
   pcr0?: string;
   configHash?: string;
+  policyHash?: string;
   root?: string;
   allowDevRoot?: boolean;
   ca?: string;
@@ -180,6 +183,7 @@ interface Prepared {
   ca?: string;
   pcr0: Buffer;
   configHash?: Buffer;
+  policyHash?: Buffer;
   root: Buffer;
   rootLabel: string;
   atMs?: number;
@@ -196,6 +200,7 @@ function prepare(file: string, opts: ReceiptVerifyOptions): Prepared {
   if (pcr0Text === undefined) throw new UsageError('INVALID_ARGUMENT', '--pcr0 is required (or --data-dir of a local stack)');
   const pcr0 = parseHex('--pcr0', pcr0Text, 48);
   const configHash = opts.configHash === undefined ? undefined : parseHex('--config-hash', opts.configHash, 32);
+  const policyHash = opts.policyHash === undefined ? undefined : parseHex('--policy-hash', opts.policyHash, 32);
 
   const rootPath = opts.root ?? stack?.devRootPath ?? undefined;
   const root = rootPath === undefined ? core.awsNitroRootG1() : readRoot(rootPath);
@@ -211,7 +216,7 @@ function prepare(file: string, opts: ReceiptVerifyOptions): Prepared {
   const caPath = opts.ca ?? stack?.caPath ?? undefined;
   const ca = url !== undefined && caPath !== undefined ? readFile(caPath, '--ca: ').toString('utf8') : undefined;
   const atMs = opts.at === undefined ? undefined : parseAt(opts.at);
-  return { ...parsedReceipt, attestation, url, ca, pcr0, configHash, root, rootLabel, atMs };
+  return { ...parsedReceipt, attestation, url, ca, pcr0, configHash, policyHash, root, rootLabel, atMs };
 }
 
 function report(opts: ReceiptVerifyOptions, code: string, message: string, exitCode: number): number {
@@ -246,6 +251,7 @@ export async function runReceiptVerify(file: string, opts: ReceiptVerifyOptions)
       root: p.root,
       expectedPcr0: p.pcr0,
       ...(p.configHash !== undefined ? { expectedConfigHash: p.configHash } : {}),
+      ...(p.policyHash !== undefined ? { expectedPolicyHash: p.policyHash } : {}),
       ...(p.atMs !== undefined ? { now: p.atMs } : {}),
     });
     if (p.receiptId !== undefined && p.receiptId.toLowerCase() !== verified.claims.requestId) {
@@ -272,6 +278,7 @@ export async function runReceiptVerify(file: string, opts: ReceiptVerifyOptions)
           attestedKeys: verified.attestedKeys,
           attestationSource: source,
           configHashCompared: p.configHash !== undefined,
+          policyHashCompared: p.policyHash !== undefined,
         },
         null,
         2,
@@ -288,12 +295,23 @@ export async function runReceiptVerify(file: string, opts: ReceiptVerifyOptions)
   console.log(field('time', `${new Date(Math.floor(c.timestampUs / 1000)).toISOString()} (${c.timestampUs} µs)`));
   console.log(field('payload', `${c.payloadHash} (sha256 of the request body)`));
   console.log(field('result', c.resultHash === null || c.resultHash === undefined ? 'none' : `${c.resultHash} (sha256 of the result)`));
-  console.log(field('rules', c.rulesEvaluated.length === 0 ? 'none' : c.rulesEvaluated.join(', ')));
   console.log(field('config', `${c.configHash}${p.configHash !== undefined ? ' (= --config-hash)' : ' (not compared: pass --config-hash)'}`));
+  const policy = c.policyHash === null ? 'none installed' : c.policyHash;
+  console.log(field('policy', `${policy}${p.policyHash !== undefined ? ' (= --policy-hash)' : ' (= the document\'s; not pinned: pass --policy-hash)'}`));
+  if (c.rulesEvaluated.length === 0) console.log(field('rules', 'none'));
+  c.rulesEvaluated.forEach((r, i) => console.log(field(i === 0 ? 'rules' : '', ruleLine(r))));
   console.log(field('attestation', `${c.attestationHash} from ${source}`));
   console.log(field('enclave', `PCR0 ${verified.pcr0} (= expected)`));
   console.log(field('root', p.rootLabel));
   return EXIT_OK;
+}
+
+/** One `rules_evaluated` entry on one line: `id (type): result value/limit per window; detail`. */
+export function ruleLine(r: VerifiedReceipt['claims']['rulesEvaluated'][number]): string {
+  const numbers = r.value !== null || r.limit !== null ? ` ${r.value ?? '-'}/${r.limit ?? '-'}` : '';
+  const window = r.window !== null ? ` per ${r.window}` : '';
+  const detail = r.detail !== null ? `; ${r.detail}` : '';
+  return `${r.rule} (${r.type}): ${r.result}${numbers}${window}${detail}`;
 }
 
 /** Registers `zcp receipt verify`. `set` receives the exit code. */
@@ -309,6 +327,7 @@ export function registerReceipt(program: Command, set: (code: number) => void): 
     .option('--url <url>', 'API to fetch the attestation document from (GET /v1/evidence)')
     .option('--pcr0 <hex>', 'expected PCR0 (96 hex digits)')
     .option('--config-hash <hex>', 'expected configuration hash (not compared unless given)')
+    .option('--policy-hash <hex>', 'expected policy hash (not compared unless given; the document must attest it)')
     .option('--root <file>', 'trusted root certificate, PEM or DER (default: AWS Nitro Enclaves Root-G1, or the stack\'s development root)')
     .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (local testing: the simulated NSM)')
     .option('--ca <file>', 'PEM certificate to trust for the API\'s TLS (default: the stack\'s)')

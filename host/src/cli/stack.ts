@@ -27,6 +27,10 @@ export interface StackInfo {
   pcr0: string;
   /** `0x` + 64 hex digits, or null when no configuration is installed. */
   configHash: string | null;
+  /** SHA-256 of the policy in force at start (`0x` + 64 hex digits), or null when none is installed; `zcp policy apply` changes it. */
+  policyHash?: string | null;
+  /** Its version, or null. */
+  policyVersion?: number | null;
   /** DER development root (simulated NSM); null on Nitro hardware. */
   devRootPath: string | null;
   clientKeyPath: string;
@@ -42,6 +46,8 @@ export interface ConnectionOptions {
   credentials?: string;
   pcr0?: string;
   configHash?: string;
+  /** Only when given: a policy update changes the attested policy, so stack.json's is never pinned. */
+  policyHash?: string;
   root?: string;
   allowDevRoot?: boolean;
   ca?: string;
@@ -54,6 +60,7 @@ export interface StackClientOptions {
   credentials: string;
   expectedPcr0: string;
   expectedConfigHash?: string;
+  expectedPolicyHash?: string;
   root: Uint8Array;
   ca?: string;
 }
@@ -84,6 +91,8 @@ export function loadStack(dataDir: string): StackInfo {
     caPath: textOrNull(raw.caPath, 'caPath', file),
     pcr0: text(raw.pcr0, 'pcr0', file),
     configHash: textOrNull(raw.configHash, 'configHash', file),
+    policyHash: textOrNull(raw.policyHash, 'policyHash', file),
+    policyVersion: typeof raw.policyVersion === 'number' ? raw.policyVersion : null,
     devRootPath: textOrNull(raw.devRootPath, 'devRootPath', file),
     clientKeyPath: text(raw.clientKeyPath, 'clientKeyPath', file),
     adminKeyPath: text(raw.adminKeyPath, 'adminKeyPath', file),
@@ -126,6 +135,7 @@ export function clientOptionsFrom(opts: ConnectionOptions): StackClientOptions {
     credentials: readText(credentialsPath, 'credentials'),
     expectedPcr0: pcr0,
     ...(configHash !== undefined ? { expectedConfigHash: configHash } : {}),
+    ...(opts.policyHash !== undefined ? { expectedPolicyHash: opts.policyHash } : {}),
     root,
     ...(caPath !== undefined ? { ca: readText(caPath, 'TLS certificate') } : {}),
   };

@@ -1,9 +1,10 @@
 /**
  * `zcp up`: the whole local stack in one process tree.
  *
- * Creates (first run) or reuses the development credentials and signed
- * configuration in the data directory (local/dev-config.ts), starts the
- * enclave binary (simulated NSM) with that configuration, connects the
+ * Creates (first run) or reuses the development credentials, signed
+ * configuration and signed policy in the data directory (local/dev-config.ts),
+ * starts the enclave binary (simulated NSM) with that configuration and
+ * policy (plus the ONNX models given with --policy-model), connects the
  * sidecar to it, serves the API over HTTPS with a development certificate
  * (local/dev-cert.ts; plain HTTP only with --insecure-http, for loopback
  * benchmarks), records where everything is in DATA_DIR/stack.json for the
@@ -43,6 +44,8 @@ export interface UpOptions {
   logLevel?: string;
   /** One JSON object per line on stdout (`ready`, `stopping`, `stopped`) instead of the banner. */
   json?: boolean;
+  /** ONNX models the policy in DATA_DIR/policy.json pins (`risk_score` rules), passed as `--policy-model`. */
+  policyModel?: string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -147,6 +150,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
       socketPath,
       dataDir,
       configPath: dev.configPath,
+      policyPath: dev.policyPath,
+      policyModelPaths: (opts.policyModel ?? []).map((m) => resolve(m)),
       busyPoll: opts.busyPoll,
       onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
     });
@@ -181,12 +186,16 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let stack: StackInfo;
   try {
     await client.connect(5_000);
+    // The policy in force, as the enclave reports it (the file may have been refused or replaced).
+    const evidence = await client.request({ op: 'evidence' });
     address = publicAddress(await app.listen({ port, host: opts.host }));
     stack = {
       url: address,
       caPath: tls?.certPath ?? null,
       pcr0: enclave.ready.pcr0,
       configHash: enclave.ready.config_hash ? `0x${enclave.ready.config_hash}` : null,
+      policyHash: evidence.policy_hash ? `0x${Buffer.from(evidence.policy_hash).toString('hex')}` : null,
+      policyVersion: evidence.policy_version === null || evidence.policy_version === undefined ? null : Number(evidence.policy_version),
       devRootPath: devRootOf(enclave)?.path ?? null,
       clientKeyPath: dev.clientKeyPath,
       adminKeyPath: dev.adminKeyPath,
@@ -209,9 +218,19 @@ export async function runUp(opts: UpOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   if (opts.json) {
     const ready = enclave.ready;
-    console.log(JSON.stringify({ event: 'ready', ...stack, stackPath, nsm: ready.nsm, configPath: dev.configPath, created: [...dev.created, ...(tls?.created ? ['tls/cert.pem'] : [])] }));
+    console.log(
+      JSON.stringify({
+        event: 'ready',
+        ...stack,
+        stackPath,
+        nsm: ready.nsm,
+        configPath: dev.configPath,
+        policyPath: dev.policyPath,
+        created: [...dev.created, ...(tls?.created ? ['tls/cert.pem'] : [])],
+      }),
+    );
   } else {
-    printBanner(address, enclave, dev, tls, stackPath);
+    printBanner(address, enclave, dev, tls, stackPath, stack);
   }
   try {
     const outcome = await Promise.race([
@@ -280,7 +299,14 @@ function removeStackFile(path: string): void {
   }
 }
 
-function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfiguration, tls: DevCertificate | undefined, stackPath: string): void {
+function printBanner(
+  address: string,
+  enclave: EnclaveProcess,
+  dev: DevConfiguration,
+  tls: DevCertificate | undefined,
+  stackPath: string,
+  stack: StackInfo,
+): void {
   const ready = enclave.ready;
   const devRoot = ready.nsm === 'simulator' ? (ready.dev_root_der ?? undefined) : undefined;
   const made = (file: DevConfiguration['created'][number]): string => (dev.created.includes(file) ? ' (created)' : '');
@@ -296,6 +322,10 @@ function printBanner(address: string, enclave: EnclaveProcess, dev: DevConfigura
   console.log(`  PCR0       ${ready.pcr0}`);
   console.log(`  config     ${dev.configPath}${made('config.cbor')}`);
   console.log(`  config hash  ${ready.config_hash ?? '(none installed)'}`);
+  console.log(`  policy     ${dev.policyPath}${made('policy.json')}`);
+  console.log(
+    `  policy hash  ${stack.policyHash ? `${stack.policyHash.slice(2)} (version ${stack.policyVersion})` : '(none installed: signing is refused)'}`,
+  );
   console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
   console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);
   const pinConfig = ready.config_hash ? ` --config-hash ${ready.config_hash}` : '';

@@ -8,8 +8,9 @@
  *
  * It says exactly what it checked. The document's public key is the attested
  * key bundle (receipt, session and import keys: shown decoded) and its user
- * data the configuration hash, compared with `--config-hash` when given;
- * answers are bound to both by receipts. A root other than AWS's is a
+ * data the configuration and policy hashes (`0x03 || config_hash ||
+ * policy_hash`, parsed by the core), compared with `--config-hash` and
+ * `--policy-hash` when given; answers are bound to both by receipts. A root other than AWS's is a
  * DEVELOPMENT root: said in the first line, and accepted (exit 0) only with
  * --allow-dev-root.
  *
@@ -49,8 +50,10 @@ export interface VerifyOptions {
   url: string;
   root?: string;
   maxAgeSec: string;
-  /** Expected configuration hash (hex): `user_data` must be `0x02 || hash`. */
+  /** Expected configuration hash (hex): the one in `user_data` (`0x03 || config_hash || policy_hash`) must be it. */
   configHash?: string;
+  /** Expected policy hash (hex): the one in `user_data` must be it (a document attesting no policy fails). */
+  policyHash?: string;
   allowDevRoot?: boolean;
   json?: boolean;
   /** PEM certificate to trust for the API's TLS (a local stack's dev certificate). */
@@ -126,6 +129,10 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   if (configHash !== undefined && !/^[0-9a-f]{64}$/.test(configHash)) {
     return usage('--config-hash must be 32 bytes of hex (SHA-256 of the configuration)', opts.json, devRoot);
   }
+  const policyHash = opts.policyHash?.replace(/^0x/, '').toLowerCase();
+  if (policyHash !== undefined && !/^[0-9a-f]{64}$/.test(policyHash)) {
+    return usage('--policy-hash must be 32 bytes of hex (SHA-256 of the policy)', opts.json, devRoot);
+  }
   let ca: string | undefined;
   try {
     ca = opts.ca === undefined ? undefined : readFileSync(opts.ca, 'utf8');
@@ -157,7 +164,6 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
         pcrs: { '0': pcr0 },
         nonce,
         maxAgeMs: maxAgeSec * 1000,
-        ...(configHash === undefined ? {} : { userData: `02${configHash}` }),
       },
     });
   } catch (e) {
@@ -171,7 +177,23 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     return reportNotVerified(code, message, { json: opts.json, devRoot, exitCode: 1 });
   }
 
-  // Exactly what core.verifyAttestation enforced with the options above.
+  // user_data is read by the core's parser (crates/evidence), then compared with what was asked for.
+  const attested = parseUserData(result.userData);
+  if (configHash !== undefined || policyHash !== undefined) {
+    if (attested === undefined) {
+      return reportNotVerified('USER_DATA_MALFORMED', 'user_data is not 0x03 || config_hash || policy_hash (65 bytes)', { json: opts.json, devRoot, exitCode: 1 });
+    }
+    if (configHash !== undefined && attested.configHash !== `0x${configHash}`) {
+      const message = `user_data: the attested configuration hash ${attested.configHash.slice(2)} is not --config-hash`;
+      return reportNotVerified('USER_DATA_MISMATCH', message, { json: opts.json, devRoot, exitCode: 1 });
+    }
+    if (policyHash !== undefined && attested.policyHash !== `0x${policyHash}`) {
+      const what = attested.policyHash === null ? 'the document attests no policy' : `the attested policy hash ${attested.policyHash.slice(2)} is not --policy-hash`;
+      return reportNotVerified('USER_DATA_MISMATCH', `user_data: ${what}`, { json: opts.json, devRoot, exitCode: 1 });
+    }
+  }
+
+  // Exactly what core.verifyAttestation and the comparisons above enforced.
   const checked: Check[] = [
     chainCheck(devRoot, 'now'),
     SIGNATURE_CHECK,
@@ -180,8 +202,10 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     { id: 'freshness', text: `issued at most ${maxAgeSec} s ago (--max-age-sec)` },
     NOT_DEBUG_CHECK,
   ];
-  if (configHash !== undefined) checked.push({ id: 'config-hash', text: 'user data is 0x02 + --config-hash (the configuration in force)' });
-  const compared = configHash === undefined ? [] : ['user-data'];
+  if (configHash !== undefined) checked.push({ id: 'config-hash', text: 'user data is 0x03 + --config-hash + a policy hash (the configuration in force)' });
+  if (policyHash !== undefined) checked.push({ id: 'policy-hash', text: 'user data binds --policy-hash (the policy in force)' });
+  // user data counts as compared only when all of it was: the configuration and the policy.
+  const compared = configHash !== undefined && policyHash !== undefined ? ['user-data'] : [];
   if (opts.json) {
     printVerifiedJson({ devRoot, checked, notChecked: [], atMs, result, compared });
     return 0;
@@ -191,7 +215,15 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
       ? `VERIFIED against a DEVELOPMENT root, not AWS hardware: ${opts.url} relayed a fresh attestation document with the expected PCR0`
       : `VERIFIED: ${opts.url} relayed a fresh attestation document from an AWS Nitro enclave with the expected PCR0`,
   );
-  printChecks(checked, configHash === undefined ? [UNBOUND_NOTE] : ['public key (attested key bundle): shown; receipts bind answers to it (verifyReceipt)']);
+  const notChecked =
+    configHash === undefined && policyHash === undefined
+      ? [UNBOUND_NOTE]
+      : [
+          'public key (attested key bundle): shown; receipts bind answers to it (verifyReceipt)',
+          ...(configHash === undefined ? ['configuration hash in user data: shown, not compared (pass --config-hash)'] : []),
+          ...(policyHash === undefined ? ['policy hash in user data: shown, not compared (pass --policy-hash)'] : []),
+        ];
+  printChecks(checked, notChecked);
   console.log(field('module id', result.moduleId));
   console.log(field('PCR0', result.pcrs['0'] ?? '(none)'));
   console.log(field('timestamp', timestampLabel(result.timestampMs)));
@@ -207,25 +239,24 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
       console.log(field('', `not a Sentinel key bundle: ${errorCode(e)}`));
     }
   }
-  const userData = result.userData ?? '(none)';
-  const attestedConfig = configHashOf(result.userData);
-  console.log(
-    field(
-      'user data',
-      attestedConfig !== undefined
-        ? `${userData} (configuration hash ${attestedConfig.slice(2)}${configHash === undefined ? ', not compared' : ', equals --config-hash'})`
-        : userData,
-    ),
-  );
+  console.log(field('user data', result.userData ?? '(none)'));
+  if (attested !== undefined) {
+    console.log(field('', `configuration hash ${attested.configHash.slice(2)}${configHash === undefined ? ', not compared' : ', equals --config-hash'}`));
+    const policy = attested.policyHash === null ? 'no policy installed' : `policy hash ${attested.policyHash.slice(2)}`;
+    console.log(field('', `${policy}${policyHash === undefined ? ', not compared' : ', equals --policy-hash'}`));
+  } else if (result.userData !== null) {
+    console.log(field('', 'not 0x03 || config_hash || policy_hash (not a Sentinel user data of this version)'));
+  }
   console.log(`  root: ${rootLabel(result)}`);
   return 0;
 }
 
-/** The configuration hash in `user_data` (parsed by the core), or undefined when it is not `0x02 || hash`. */
-function configHashOf(userData: string | null): string | undefined {
+/** The configuration and policy hashes in `user_data` (parsed by the core), or undefined when it is not `0x03 || config_hash || policy_hash`. */
+function parseUserData(userData: string | null): { configHash: string; policyHash: string | null } | undefined {
   if (userData === null) return undefined;
   try {
-    return core.userDataConfigHash(Buffer.from(userData, 'hex'));
+    const bytes = Buffer.from(userData, 'hex');
+    return { configHash: core.userDataConfigHash(bytes), policyHash: core.userDataPolicyHash(bytes) };
   } catch {
     return undefined;
   }

@@ -31,6 +31,10 @@ export interface EnclaveReady {
   attested_keys: string;
   /** SHA-256 of the configuration in force (hex), or null while none is installed. */
   config_hash: string | null;
+  /** SHA-256 of the policy in force (hex), or null while none is installed. */
+  policy_hash?: string | null;
+  /** Its version, or null. */
+  policy_version?: number | null;
   max_keys?: number;
   dev_root_der?: string | null;
 }
@@ -55,6 +59,13 @@ export interface StartEnclaveOptions {
   dataDir: string;
   /** Signed configuration to install at boot (`--config`); without it the enclave answers only ping/describe. */
   configPath?: string;
+  /**
+   * Signed policy to install right after the configuration (`--policy`, a signed envelope, JSON).
+   * Without one the enclave refuses every signing operation (POLICY_NOT_INSTALLED) until `update_policy`.
+   */
+  policyPath?: string;
+  /** ONNX models the policy's `risk_score` rules pin (`--policy-model`, one each; exactly those). */
+  policyModelPaths?: string[];
   readyTimeoutMs?: number;
   /** Latency mode (`--busy-poll`): one spinning enclave thread per connection. */
   busyPoll?: boolean;
@@ -83,6 +94,8 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   // --exit-with-parent: if this process is killed outright, the enclave stops on its own.
   const args = ['--unix-socket', options.socketPath, '--nsm', 'simulator', '--data-dir', options.dataDir, '--exit-with-parent'];
   if (options.configPath !== undefined) args.push('--config', options.configPath);
+  if (options.policyPath !== undefined) args.push('--policy', options.policyPath);
+  for (const model of options.policyModelPaths ?? []) args.push('--policy-model', model);
   if (options.busyPoll) args.push('--busy-poll');
   if (options.evidenceRefreshSecs !== undefined) args.push('--evidence-refresh-secs', String(options.evidenceRefreshSecs));
   const child = spawn(bin, args, {

@@ -10,7 +10,8 @@
 // signature with its leaf certificate and the leaf's chain to ROOT at the
 // time UNIX_MS; the attested key bundle and user_data layouts;
 // the receipt's envelope and headers; the claims' shape and deterministic
-// encoding; attestation_hash and config_hash; the Ed25519 signature. On
+// encoding; attestation_hash, config_hash and policy_hash; the Ed25519
+// signature. On
 // success it prints the claims as JSON (snake_case keys, bytes as 0x hex) and
 // exits 0; on any failure it prints "FAIL: <reason>" to stderr and exits 1.
 package main
@@ -46,21 +47,40 @@ type attestationDoc struct {
 	Nonce       cbor.RawMessage `cbor:"nonce"`
 }
 
-// The receipt claims, docs/receipts.md "The claims". Pointers are the
-// fields that may be null.
+// One rules_evaluated entry, docs/receipts.md "rules_evaluated entries".
+// Pointers are the fields that may be null.
+type rule struct {
+	Rule   string  `cbor:"rule" json:"rule"`
+	Type   string  `cbor:"type" json:"type"`
+	Result string  `cbor:"result" json:"result"`
+	Value  *string `cbor:"value" json:"value"`
+	Limit  *string `cbor:"limit" json:"limit"`
+	Window *string `cbor:"window" json:"window"`
+	Detail *string `cbor:"detail" json:"detail"`
+}
+
+// Limits of rules_evaluated (docs/receipts.md).
+const (
+	maxRules       = 64
+	maxRuleTextLen = 256
+)
+
+// The receipt claims, docs/receipts.md "The claims". Pointers (and nil
+// byte slices) are the fields that may be null.
 type claims struct {
-	Op              string   `cbor:"op" json:"op"`
-	Code            *string  `cbor:"code" json:"code"`
-	KeyID           *string  `cbor:"key_id" json:"key_id"`
-	Decision        string   `cbor:"decision" json:"decision"`
-	Principal       string   `cbor:"principal" json:"principal"`
-	RequestID       []byte   `cbor:"request_id" json:"-"`
-	ConfigHash      []byte   `cbor:"config_hash" json:"-"`
-	ResultHash      []byte   `cbor:"result_hash" json:"-"`
-	PayloadHash     []byte   `cbor:"payload_hash" json:"-"`
-	TimestampUs     uint64   `cbor:"timestamp_us" json:"timestamp_us"`
-	RulesEvaluated  []string `cbor:"rules_evaluated" json:"rules_evaluated"`
-	AttestationHash []byte   `cbor:"attestation_hash" json:"-"`
+	Op              string  `cbor:"op" json:"op"`
+	Code            *string `cbor:"code" json:"code"`
+	KeyID           *string `cbor:"key_id" json:"key_id"`
+	Decision        string  `cbor:"decision" json:"decision"`
+	Principal       string  `cbor:"principal" json:"principal"`
+	RequestID       []byte  `cbor:"request_id" json:"-"`
+	ConfigHash      []byte  `cbor:"config_hash" json:"-"`
+	PolicyHash      []byte  `cbor:"policy_hash" json:"-"`
+	ResultHash      []byte  `cbor:"result_hash" json:"-"`
+	PayloadHash     []byte  `cbor:"payload_hash" json:"-"`
+	TimestampUs     uint64  `cbor:"timestamp_us" json:"timestamp_us"`
+	RulesEvaluated  []rule  `cbor:"rules_evaluated" json:"rules_evaluated"`
+	AttestationHash []byte  `cbor:"attestation_hash" json:"-"`
 }
 
 func fail(format string, args ...any) {
@@ -91,11 +111,15 @@ func main() {
 		fail("public_key is not a version-1 attested key bundle (%d bytes)", len(doc.PublicKey))
 	}
 	receiptKey := ed25519.PublicKey(doc.PublicKey[1:33])
-	// user_data: 0x02 || config_hash.
-	if len(doc.UserData) != 33 || doc.UserData[0] != 0x02 {
-		fail("user_data is not 0x02 || config_hash (%d bytes)", len(doc.UserData))
+	// user_data: 0x03 || config_hash || policy_hash (32 zero bytes: no policy).
+	if len(doc.UserData) != 65 || doc.UserData[0] != 0x03 {
+		fail("user_data is not 0x03 || config_hash || policy_hash (%d bytes)", len(doc.UserData))
 	}
-	configHash := doc.UserData[1:]
+	configHash := doc.UserData[1:33]
+	var policyHash []byte
+	if !bytes.Equal(doc.UserData[33:], make([]byte, 32)) {
+		policyHash = doc.UserData[33:]
+	}
 
 	msg, c, err := decodeReceipt(receipt)
 	if err != nil {
@@ -108,6 +132,9 @@ func main() {
 	if !bytes.Equal(c.ConfigHash, configHash) {
 		fail("config_hash differs from the document's user_data")
 	}
+	if (c.PolicyHash == nil) != (policyHash == nil) || !bytes.Equal(c.PolicyHash, policyHash) {
+		fail("policy_hash differs from the document's user_data")
+	}
 	verifier, err := cose.NewVerifier(cose.AlgorithmEdDSA, receiptKey)
 	if err != nil {
 		fail("receipt key: %v", err)
@@ -116,15 +143,22 @@ func main() {
 		fail("receipt signature: %v", err)
 	}
 
+	rules := c.RulesEvaluated
+	if rules == nil {
+		rules = []rule{}
+	}
 	out := map[string]any{
 		"op": c.Op, "code": c.Code, "key_id": c.KeyID, "decision": c.Decision, "principal": c.Principal,
 		"request_id": hex0x(c.RequestID), "config_hash": hex0x(c.ConfigHash), "payload_hash": hex0x(c.PayloadHash),
-		"timestamp_us": c.TimestampUs, "rules_evaluated": c.RulesEvaluated,
-		"attestation_hash": hex0x(c.AttestationHash), "result_hash": nil,
+		"timestamp_us": c.TimestampUs, "rules_evaluated": rules,
+		"attestation_hash": hex0x(c.AttestationHash), "result_hash": nil, "policy_hash": nil,
 		"module_id": doc.ModuleID, "receipt_key": hex0x(receiptKey),
 	}
 	if c.ResultHash != nil {
 		out["result_hash"] = hex0x(c.ResultHash)
+	}
+	if c.PolicyHash != nil {
+		out["policy_hash"] = hex0x(c.PolicyHash)
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		fail("output: %v", err)
@@ -223,13 +257,25 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// Every key must be present (null when absent): check the key set first.
+	// Every key must be present (null when absent): check the key sets first.
 	var generic map[string]cbor.RawMessage
 	if err := strict.Unmarshal(msg.Payload, &generic); err != nil {
 		return nil, nil, fmt.Errorf("claims: %w", err)
 	}
-	if len(generic) != 12 {
-		return nil, nil, fmt.Errorf("claims: %d keys, want 12", len(generic))
+	if len(generic) != 13 {
+		return nil, nil, fmt.Errorf("claims: %d keys, want 13", len(generic))
+	}
+	var genericRules []map[string]cbor.RawMessage
+	if err := strict.Unmarshal(generic["rules_evaluated"], &genericRules); err != nil {
+		return nil, nil, fmt.Errorf("claims: rules_evaluated: %w", err)
+	}
+	if len(genericRules) > maxRules {
+		return nil, nil, fmt.Errorf("claims: rules_evaluated has %d entries, at most %d", len(genericRules), maxRules)
+	}
+	for i, r := range genericRules {
+		if len(r) != 7 {
+			return nil, nil, fmt.Errorf("claims: rules_evaluated[%d] has %d keys, want 7", i, len(r))
+		}
 	}
 	var c claims
 	if err := strict.Unmarshal(msg.Payload, &c); err != nil {
@@ -247,6 +293,16 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	}
 	if c.ResultHash != nil && len(c.ResultHash) != 32 {
 		return nil, nil, fmt.Errorf("claims: result_hash is %d bytes", len(c.ResultHash))
+	}
+	if c.PolicyHash != nil && len(c.PolicyHash) != 32 {
+		return nil, nil, fmt.Errorf("claims: policy_hash is %d bytes", len(c.PolicyHash))
+	}
+	for i, r := range c.RulesEvaluated {
+		for _, text := range []*string{&r.Rule, &r.Type, &r.Result, r.Value, r.Limit, r.Window, r.Detail} {
+			if text != nil && len(*text) > maxRuleTextLen {
+				return nil, nil, fmt.Errorf("claims: rules_evaluated[%d] has a text of %d bytes", i, len(*text))
+			}
+		}
 	}
 	if c.Decision != "allowed" && c.Decision != "denied" {
 		return nil, nil, fmt.Errorf("claims: decision %q", c.Decision)
@@ -273,18 +329,24 @@ func canonicalClaims(c *claims) ([]byte, error) {
 		}
 		return *s
 	}
-	var resultHash any
-	if c.ResultHash != nil {
-		resultHash = c.ResultHash
+	nullableBytes := func(b []byte) any {
+		if b == nil {
+			return nil
+		}
+		return b
 	}
-	rules := c.RulesEvaluated
-	if rules == nil {
-		rules = []string{}
+	rules := []any{}
+	for _, r := range c.RulesEvaluated {
+		rules = append(rules, map[string]any{
+			"rule": r.Rule, "type": r.Type, "result": r.Result, "value": nullable(r.Value),
+			"limit": nullable(r.Limit), "window": nullable(r.Window), "detail": nullable(r.Detail),
+		})
 	}
 	return enc.Marshal(map[string]any{
 		"op": c.Op, "code": nullable(c.Code), "key_id": nullable(c.KeyID), "decision": c.Decision,
 		"principal": c.Principal, "request_id": c.RequestID, "config_hash": c.ConfigHash,
-		"result_hash": resultHash, "payload_hash": c.PayloadHash, "timestamp_us": c.TimestampUs,
+		"policy_hash": nullableBytes(c.PolicyHash), "result_hash": nullableBytes(c.ResultHash),
+		"payload_hash": c.PayloadHash, "timestamp_us": c.TimestampUs,
 		"rules_evaluated": rules, "attestation_hash": c.AttestationHash,
 	})
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use sentinel_evidence::{
-    sign_receipt, AttestedKeys, Decision, ReceiptClaims, ReceiptOptions, SigningKey, UnixTime, UserData,
+    sign_receipt, AttestedKeys, Decision, ReceiptClaims, ReceiptOptions, RuleEvaluated, SigningKey, UnixTime, UserData,
 };
 use sentinel_nsm::pcr::pcrs_from_artifact;
 use sentinel_nsm::simulator::SimulatedNsm;
@@ -28,7 +28,8 @@ pub struct Enclave {
     pub receipt_key: SigningKey,
     pub keys: AttestedKeys,
     pub config_hash: [u8; 32],
-    /// The boot attestation document (public_key = keys, user_data = config hash).
+    pub policy_hash: [u8; 32],
+    /// The boot attestation document (public_key = keys, user_data = config and policy hashes).
     pub document: Vec<u8>,
 }
 
@@ -48,13 +49,15 @@ impl Enclave {
             import: h(&format!("{seed}/import")),
         };
         let config_hash = h(&format!("{seed}/config"));
-        let mut enclave = Self { _dir: dir, nsm, receipt_key, keys, config_hash, document: Vec::new() };
-        enclave.document = enclave.document_with(
-            Some(keys.to_bytes().to_vec()),
-            Some(UserData { config_hash }.to_bytes().to_vec()),
-            T0_MS,
-        );
+        let policy_hash = h(&format!("{seed}/policy"));
+        let mut enclave = Self { _dir: dir, nsm, receipt_key, keys, config_hash, policy_hash, document: Vec::new() };
+        enclave.document = enclave.document_with(Some(keys.to_bytes().to_vec()), Some(enclave.user_data()), T0_MS);
         enclave
+    }
+
+    /// This enclave's `user_data`: its configuration and policy.
+    pub fn user_data(&self) -> Vec<u8> {
+        UserData { config_hash: self.config_hash, policy_hash: Some(self.policy_hash) }.to_bytes().to_vec()
     }
 
     /// Another document of the same simulated module, with these fields.
@@ -66,7 +69,7 @@ impl Enclave {
         pcrs_from_artifact(b"sentinel test enclave")[0]
     }
 
-    /// An allowed `sign_digest` answer naming this enclave's document and config.
+    /// An allowed `sign_digest` answer naming this enclave's document, config and policy.
     pub fn claims(&self) -> ReceiptClaims {
         ReceiptClaims {
             request_id: *b"req-0000-0000-01",
@@ -78,19 +81,28 @@ impl Enclave {
             decision: Decision::Allowed,
             code: None,
             result_hash: Some(h("signature")),
-            rules_evaluated: vec!["operation".into(), "key_access".into()],
+            rules_evaluated: vec![
+                rule("digests-per-minute", "rate_limit", "allow", Some("3"), Some("100"), Some("1m"), Some("key")),
+                rule("market-hours", "time_window", "allow", None, None, None, Some("us_market")),
+                rule("chains", "chain", "not_applicable", None, None, None, Some("not a transaction")),
+            ],
             config_hash: self.config_hash,
+            policy_hash: Some(self.policy_hash),
             attestation_hash: Sha256::digest(&self.document).into(),
         }
     }
 
-    /// A denied `sign_digest` answer.
+    /// A `sign_digest` refused by the policy (the rate limit).
     pub fn denied_claims(&self) -> ReceiptClaims {
         ReceiptClaims {
             decision: Decision::Denied,
-            code: Some("OPERATION_NOT_ALLOWED".into()),
+            code: Some("POLICY_DENIED".into()),
             result_hash: None,
-            rules_evaluated: vec!["operation".into()],
+            rules_evaluated: vec![
+                rule("digests-per-minute", "rate_limit", "deny", Some("101"), Some("100"), Some("1m"), Some("key")),
+                rule("market-hours", "time_window", "allow", None, None, None, Some("us_market")),
+                rule("chains", "chain", "not_applicable", None, None, None, Some("not a transaction")),
+            ],
             ..self.claims()
         }
     }
@@ -105,8 +117,30 @@ impl Enclave {
             root_der: self.nsm.root_der(),
             expected_pcr0: Some(self.pcr0()),
             expected_config_hash: Some(self.config_hash),
+            expected_policy_hash: Some(self.policy_hash),
             now: UnixTime::from_millis(T0_MS + 60_000),
             allow_debug: false,
         }
+    }
+}
+
+/// One `rules_evaluated` entry.
+pub fn rule(
+    id: &str,
+    rule_type: &str,
+    result: &str,
+    value: Option<&str>,
+    limit: Option<&str>,
+    window: Option<&str>,
+    detail: Option<&str>,
+) -> RuleEvaluated {
+    RuleEvaluated {
+        rule: id.into(),
+        rule_type: rule_type.into(),
+        result: result.into(),
+        value: value.map(Into::into),
+        limit: limit.map(Into::into),
+        window: window.map(Into::into),
+        detail: detail.map(Into::into),
     }
 }

@@ -42,7 +42,7 @@ export function attestationRoutes(app: ApiInstance, ctx: RouteContext): void {
       schema: {
         tags: ['attestation'],
         summary: 'A fresh attestation document for your nonce',
-        description: 'Asks the enclave (NSM) for a new document carrying your nonce, the attested key bundle and the configuration hash.',
+        description: 'Asks the enclave (NSM) for a new document carrying your nonce, the attested key bundle, and the configuration and policy hashes (user_data = 0x03 || config_hash || policy_hash, 32 zero bytes when no policy is installed).',
         querystring: AttestationQuery,
         response: { 200: AttestationResponse, ...ERROR_RESPONSES },
       },

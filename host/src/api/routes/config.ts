@@ -48,7 +48,7 @@ export function configRoutes(app: ApiInstance, ctx: RouteContext): void {
       schema: {
         tags: ['configuration'],
         summary: 'The signed configuration in force',
-        description: 'Its hash is in every receipt and in the attestation documents (user_data = 0x02 || hash).',
+        description: 'Its hash is in every receipt and in the attestation documents (user_data = 0x03 || config_hash || policy_hash).',
         response: { 200: ConfigResponse, ...ERROR_RESPONSES },
       },
     },

@@ -1,6 +1,6 @@
 /**
  * Operator endpoints: `GET /healthz` (the process is up), `GET /readyz` (the
- * enclave answers and has a configuration: route traffic here), `GET
+ * enclave answers and has a configuration and a policy: route traffic here), `GET
  * /metrics` (Prometheus) and `GET /v1/health` (a description of the enclave).
  *
  * What they report about the enclave comes from the untrusted host and is
@@ -40,7 +40,13 @@ const HealthResponse = Type.Object(
 const Status = (status: string) => Type.Object({ status: Type.Literal(status) }, { additionalProperties: false });
 
 const ReadyResponse = Type.Object(
-  { status: Type.Literal('ready'), configHash: hexOut('configuration in force'), configVersion: Type.Integer({ minimum: 0 }) },
+  {
+    status: Type.Literal('ready'),
+    configHash: hexOut('configuration in force'),
+    configVersion: Type.Integer({ minimum: 0 }),
+    policyHash: hexOut('policy in force'),
+    policyVersion: Type.Integer({ minimum: 0 }),
+  },
   { additionalProperties: false },
 );
 
@@ -91,15 +97,26 @@ export function healthRoutes(app: ApiInstance, ctx: RouteContext): void {
       logLevel: 'warn',
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the enclave answers and is configured',
-        description: 'Asks the enclave for its evidence; 503 NOT_READY when it does not answer or has no configuration.',
+        summary: 'Readiness: the enclave answers, is configured and has a policy',
+        description:
+          'Asks the enclave for its evidence; 503 NOT_READY when it does not answer, has no configuration, or has no policy ' +
+          '(it would refuse every signature: POLICY_NOT_INSTALLED).',
         response: { 200: ReadyResponse, ...ERROR_RESPONSES },
       },
     },
     async (_request, reply) => {
       try {
         const e = await ctx.call({ op: 'evidence' });
-        return { status: 'ready' as const, configHash: toHex(e.config_hash), configVersion: Number(e.config_version) };
+        if (!e.policy_hash) {
+          return reply.status(httpStatusFor('NOT_READY')).send(errorBody('NOT_READY', 'the enclave is not ready: POLICY_NOT_INSTALLED'));
+        }
+        return {
+          status: 'ready' as const,
+          configHash: toHex(e.config_hash),
+          configVersion: Number(e.config_version),
+          policyHash: toHex(e.policy_hash),
+          policyVersion: Number(e.policy_version ?? 0),
+        };
       } catch (err) {
         const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL';
         return reply.status(httpStatusFor('NOT_READY')).send(errorBody('NOT_READY', `the enclave is not ready: ${code}`));

@@ -15,8 +15,8 @@
  * message }, receipt, receiptId }` with the HTTP status of its code, so a
  * client can prove it was refused.
  */
-import type { OperationName } from '@sentinel/node/protocol';
-import { Type, type TSchema } from '@sinclair/typebox';
+import type { OperationName, StampedArgs } from '@sentinel/node/protocol';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { core } from '../../core.ts';
 import { SentinelError } from '../../errors.ts';
@@ -143,6 +143,18 @@ function timestampOf(value: string | number): number {
   return n;
 }
 
+/** The wire stamp of a validated `{ body, stamp }` request (null when unstamped): the same on every stamped frame. */
+export function wireStamp(stamp: Static<typeof StampedBody>['stamp']): StampedArgs['stamp'] {
+  if (!stamp) return null;
+  return {
+    principal: stamp.principal,
+    // The generated type says bigint (u64); the codec takes any exact integer and receipts cap at 2^53 - 1.
+    timestamp_us: timestampOf(stamp.timestampUs) as unknown as bigint,
+    nonce: fromHex(stamp.nonce),
+    signature: fromHex(stamp.signature),
+  };
+}
+
 /** The receipt's request id (`0x` + 32 lowercase hex): the key of GET /v1/receipts/:id. */
 function receiptIdOf(receipt: Buffer): string {
   try {
@@ -184,19 +196,7 @@ export function stampedRoute(app: ApiInstance, ctx: RouteContext, spec: StampedR
           .send(errorBody('OPERATION_ROUTE_MISMATCH', `${spec.url} serves ${spec.op}; this body is ${op} (send it to ${where ?? '/v1/stamped'})`));
       }
       const answered = await ctx.call(
-        {
-          op: 'stamped',
-          body: bytes,
-          stamp: stamp
-            ? {
-                principal: stamp.principal,
-                // The generated type says bigint (u64); the codec takes any exact integer and receipts cap at 2^53 - 1.
-                timestamp_us: timestampOf(stamp.timestampUs) as unknown as bigint,
-                nonce: fromHex(stamp.nonce),
-                signature: fromHex(stamp.signature),
-              }
-            : null,
-        },
+        { op: 'stamped', body: bytes, stamp: wireStamp(stamp) },
         op ?? spec.op ?? 'undecodable',
       );
       const receiptId = receiptIdOf(answered.receipt);
