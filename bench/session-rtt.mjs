@@ -7,7 +7,8 @@
 // simulator, built by scripts/build.sh) with a development configuration made by
 // the binding (`generateCredential`, `developmentConfiguration`), reads the
 // session key and attestation hash (`SessionClient.fetchEvidence`, unverified:
-// local mode), opens a session as `dev-client`, creates a raw secp256k1 key in
+// local mode), resumes it (it boots halted: a signed resume by the development
+// admin, as `zcp up` does), opens a session as `dev-client`, creates a raw secp256k1 key in
 // it and times `signDigest` over 256 digests, twice: the enclave with default
 // scheduling and the enclave with `--busy-poll` (client spinning too).
 //
@@ -19,7 +20,10 @@
 // Target: session signDigest p50 <= 1.6x in-process sign p50. Exit code 0 either way.
 //   node bench/session-rtt.mjs [--quick] [--json]
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,6 +82,46 @@ function startEnclave(dir, configFile, busyPoll) {
   });
 }
 
+/**
+ * The enclave boots halted (kill switch Red, docs/oversight.md): resume it as `zcp up` does, with a `resume`
+ * (scope global, level green) over a fresh challenge, signed by the development admin (the development
+ * configuration's only overseer), sent as frames through the binding's codec.
+ */
+async function resume(socketPath, adminCredential) {
+  const socket = net.connect(socketPath);
+  await once(socket, 'connect');
+  const decoder = new core.FrameDecoder();
+  const waiting = new Map();
+  socket.on('data', (chunk) => {
+    decoder.push(chunk);
+    for (let body = decoder.next(); body !== null; body = decoder.next()) {
+      const answer = core.decodeResponse(body);
+      waiting.get(answer.id)?.(answer);
+    }
+  });
+  const ask = (id, request, expected) =>
+    new Promise((resolve, reject) => {
+      waiting.set(id, (answer) => (answer.type === expected ? resolve(answer) : reject(new Error(`${request.op}: ${JSON.stringify(answer)}`))));
+      socket.write(core.encodeRequest(id, request));
+    });
+  try {
+    const { challenge } = await ask(1, { op: 'oversight_challenge' }, 'oversight_challenge');
+    const built = core.oversightCommand(
+      JSON.stringify({
+        action: 'resume',
+        scope: 'global',
+        level: 'green',
+        challenge: `0x${Buffer.from(challenge).toString('hex')}`,
+        timestamp_us: Date.now() * 1000,
+        nonce: `0x${randomBytes(16).toString('hex')}`,
+      }),
+    );
+    await ask(2, { op: 'oversight', command: built.command, signatures: [core.oversightSign(built.command, adminCredential)] }, 'oversight_status');
+  } finally {
+    socket.destroy();
+  }
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sentinel-session-rtt-'));
 const admin = core.generateCredential('admin', 'dev-admin', 'ed25519');
 const client = core.generateCredential('client', 'dev-client', 'ed25519');
@@ -100,6 +144,7 @@ try {
     const enclave = await startEnclave(dir, configFile, busyPoll);
     let session;
     try {
+      await resume(enclave.socketPath, admin);
       const evidence = core.SessionClient.fetchEvidence(enclave.socketPath);
       session = core.SessionClient.connect(enclave.socketPath, {
         sessionKey: evidence.sessionKey,

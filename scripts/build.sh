@@ -101,13 +101,18 @@ fi
 wasm_env+=(CC_wasm32_unknown_unknown=clang-22 AR_wasm32_unknown_unknown=llvm-ar-22
   CFLAGS_wasm32_unknown_unknown="-Dmemmove=__builtin_memmove")
 
+# `--mode force` skips wasm-pack's own toolchain probe, which looks for the wasm32 std in
+# rustc's default sysroot only (`rustc --target wasm32-unknown-unknown --print target-libdir`)
+# and so refuses Debian's rustc-web, whose wasm32 std is the sysroot built above and passed
+# with --sysroot. Nothing else is skipped that this build relies on (the crates are cdylibs;
+# the toolchain is pinned by scripts/setup-wasm-toolchain.sh).
 for target in nodejs:pkg web:web; do
   log "building WASM package (wasm-pack --target ${target%%:*})"
-  "${wasm_env[@]}" wasm-pack --quiet build bindings/wasm --release --no-pack \
+  "${wasm_env[@]}" wasm-pack --quiet build --mode force bindings/wasm --release --no-pack \
     --target "${target%%:*}" --out-dir "${target##*:}" --out-name sentinel_wasm >&2
   rm -f "bindings/wasm/${target##*:}/.gitignore"
   log "building the browser verifier package (bindings/wasm-verify, --target ${target%%:*}, size profile)"
-  "${wasm_env[@]}" wasm-pack --quiet build bindings/wasm-verify --profile wasm-size --no-pack \
+  "${wasm_env[@]}" wasm-pack --quiet build --mode force bindings/wasm-verify --profile wasm-size --no-pack \
     --target "${target%%:*}" --out-dir "${target##*:}" --out-name sentinel_verify_wasm >&2
   rm -f "bindings/wasm-verify/${target##*:}/.gitignore"
   # Symbol names are only for debugging; browsers download every byte. (Stripping in

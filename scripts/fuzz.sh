@@ -3,7 +3,8 @@
 # Targets: attestation document decoder and certificate chain (crates/attestation/fuzz),
 # host -> enclave frame decoder (crates/protocol/fuzz), unsigned and signed transaction
 # decoders (crates/eth/fuzz), configuration / signed envelope / stamp decoders (crates/config/fuzz),
-# receipts (crates/evidence/fuzz), session authentication and transport frames (crates/session/fuzz).
+# receipts (crates/evidence/fuzz), session authentication and transport frames (crates/session/fuzz),
+# signed oversight commands (crates/oversight/fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -13,3 +14,4 @@ bash crates/eth/fuzz/run.sh "$secs"
 bash crates/config/fuzz/run.sh "$secs"
 bash crates/evidence/fuzz/run.sh "$secs"
 bash crates/session/fuzz/run.sh "$secs"
+bash crates/oversight/fuzz/run.sh "$secs"

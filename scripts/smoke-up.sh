@@ -4,7 +4,8 @@
 # builds), serve HTTPS with its development certificate, write stack.json,
 # serve an attestation that `zcp verify --ca` accepts against the development
 # root (with --allow-dev-root; and rejects against the AWS root, and without
-# trusting the certificate), and stop cleanly on Ctrl-C (SIGINT).
+# trusting the certificate), come up resumed (the enclave boots halted; zcp up
+# resumes it with the development admin key), and stop cleanly on Ctrl-C (SIGINT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
@@ -60,6 +61,11 @@ keyid=$(zcp keys generate --data-dir "$data/stack" --curve secp256k1 --purpose e
 [ -n "$keyid" ] || { echo "[smoke] FAIL: keys generate"; exit 1; }
 zcp sign message --data-dir "$data/stack" --key "$keyid" --message hello --receipt-out "$data/r.json"
 zcp receipt verify "$data/r.json" --data-dir "$data/stack"
+
+echo "[smoke] the kill switch: the enclave boots halted and zcp up resumed it with the development admin key"
+grep -q "came up halted (global Red) and was resumed" "$log" || { echo "[smoke] FAIL: no kill switch line in the banner"; exit 1; }
+zcp status --data-dir "$data/stack" --key "$data/stack/admin.key" --json | grep -q '"level": "green"' \
+  || { echo "[smoke] FAIL: zcp status does not show the enclave resumed"; exit 1; }
 
 echo "[smoke] Ctrl-C"
 kill -INT -- "-$pid"

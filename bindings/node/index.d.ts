@@ -267,6 +267,28 @@ export declare function openSignedConfig(signed: Uint8Array): { config: Buffer; 
 export declare function operationAnswers(): import('./protocol').AnswerTypes
 
 /**
+ * A command in its JSON editing form (`{ action, scope?, level?, reason?,
+ * challenge?, request_id?, request_digest?, timestamp_us, nonce }`, bytes as
+ * 0x-hex), validated: its canonical CBOR (what is sent), its digest
+ * (SHA-256("sentinel/oversight/v1" || CBOR): what signers sign) and its
+ * normalized JSON. Refusals: `OVERSIGHT_MALFORMED` naming the field.
+ */
+export declare function oversightCommand(json: string): { command: Buffer; digest: Buffer; json: string }
+
+/**
+ * A command's canonical CBOR, strictly decoded and validated, as its JSON
+ * editing form. Refusals: `OVERSIGHT_MALFORMED`.
+ */
+export declare function oversightDecode(command: Uint8Array): string
+
+/**
+ * Signs a command (canonical CBOR, decoded and validated first: only a valid
+ * command is signed) with a credential file's key: `{ signer, signature }`,
+ * the entry the enclave checks against its configured overseers or approvers.
+ */
+export declare function oversightSign(command: Uint8Array, credentialJson: string): { signer: string; signature: Buffer }
+
+/**
  * The development policy (permissive; local mode only: docs/policy.md)
  * signed by the admin: the envelope JSON `zcp up` installs.
  */
@@ -368,6 +390,12 @@ export interface ReceiptClaims {
   /** The policy in force, `null` when none was installed. */
   policyHash?: string | null
   attestationHash: string
+  /** The approvers whose approvals released the request (sorted; empty unless it was held). */
+  approvals: Array<string>
+  /** The kill-switch state in effect: the strictest of the request's global, key and principal scopes. */
+  oversightState: 'green' | 'yellow' | 'red'
+  /** The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`. */
+  oversightScope: string
 }
 
 /** Strictly decodes a signed transaction and recovers its signer (EIP-55 address). */

@@ -51,7 +51,28 @@ export type SessionFrameArgs = { session_id: Uint8Array, frame: Uint8Array, };
 
 export type SessionCloseArgs = { session_id: Uint8Array, };
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs;
+export type OversightSignature = { 
+/**
+ * An overseer's or approver's id in the configuration.
+ */
+signer: string, signature: Uint8Array, };
+
+export type OversightArgs = { 
+/**
+ * The command, canonical CBOR (`sentinel_oversight::Command`); signers sign
+ * SHA-256("sentinel/oversight/v1" || command).
+ */
+command: Uint8Array, signatures: Array<OversightSignature>, };
+
+export type OversightChallengeArgs = Record<symbol, never>;
+
+export type ApprovalResultArgs = { 
+/**
+ * 16 bytes: the held request's id (its receipt's `request_id`).
+ */
+request_id: Uint8Array, };
+
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -210,9 +231,71 @@ export type SignedTransaction = {
  */
 raw: Buffer, };
 
+export type ScopeStatus = { 
+/**
+ * `global`, `key:<id>` or `principal:<id>`.
+ */
+scope: string, 
+/**
+ * `green`, `yellow` or `red`.
+ */
+level: string, reason: string, since_us: bigint, 
+/**
+ * Who set it: signer ids, or `enclave` (boot, heartbeat, automatic trips).
+ */
+by: Array<string>, };
+
+export type OversightStatus = { global: ScopeStatus, 
+/**
+ * Keys and principals that are not green.
+ */
+scopes: Array<ScopeStatus>, 
+/**
+ * 0: no heartbeat configured.
+ */
+heartbeat_interval_ms: bigint, heartbeat_deadline_us: bigint | null, pending_approvals: bigint, max_pending: bigint, 
+/**
+ * The command's accepted signers.
+ */
+signers: Array<string>, };
+
+export type OversightChallenge = { 
+/**
+ * 32 random bytes a resume must sign; one use.
+ */
+challenge: Buffer, expires_at_us: bigint, };
+
+export type ApprovalPending = { 
+/**
+ * 16 bytes; also the receipt's `request_id`.
+ */
+request_id: Buffer, 
+/**
+ * SHA-256 of the request body: what approvers approve.
+ */
+request_digest: Buffer, 
+/**
+ * `policy_approval_required` or `yellow_state`.
+ */
+reason: string, expires_at_us: bigint, approvals: Array<string>, approvals_needed: bigint, };
+
+export type ApprovalUpdated = { request_id: Buffer, 
+/**
+ * `pending`, `released` (signed), `refused` (the release was refused: `code`) or `rejected`.
+ */
+state: string, code: string | null, approvals: Array<string>, approvals_needed: bigint, };
+
+export type HeldRequestInfo = { request_id: Buffer, request_digest: Buffer, principal: string, key_id: string | null, op: string, reason: string, 
+/**
+ * The exact operation body (CBOR), so approvers can decode what they approve.
+ */
+body: Buffer, held_at_us: bigint, expires_at_us: bigint, approvals: Array<string>, approvals_needed: bigint, };
+
+export type ApprovalList = { entries: Array<HeldRequestInfo>, };
+
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -249,6 +332,11 @@ export type AnswerTypes = {
   session_open: 'session_opened';
   session_frame: 'session_frame';
   session_close: 'session_closed';
+  oversight: 'oversight_status';
+  oversight_challenge: 'oversight_challenge';
+  approval: 'approval_updated';
+  list_approvals: 'approval_list';
+  approval_result: 'receipted';
 };
 
 /** The request of operation `O`. */
@@ -258,7 +346,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

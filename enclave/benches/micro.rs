@@ -92,6 +92,9 @@ fn main() {
         config_hash: [0x44; 32],
         policy_hash: None,
         attestation_hash: [0x55; 32],
+        oversight_state: "green".into(),
+        oversight_scope: "global".into(),
+        approvals: Vec::new(),
     };
     let receipt_ns = per_op_ns(iterations, |i| {
         claims.timestamp_us = NOW + u64::from(i);

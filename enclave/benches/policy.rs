@@ -81,6 +81,7 @@ fn start(dir: &std::path::Path, name: &str, admin: &Credential, user: &Credentia
     } else {
         enclave.unsafe_skip_policy_for_benchmarks();
     }
+    resume(&enclave, admin);
     let principal = signed.configuration().expect("configuration").principal(user.id()).expect("principal").clone();
     let socket = dir.join(format!("{name}.sock"));
     let server = enclave.clone();
@@ -212,4 +213,23 @@ fn main() {
         rtt_on / rtt_off,
         decide_on / decide_off
     );
+}
+
+/// The enclave boots halted (no durable kill-switch state): resume it with the admin's signature.
+fn resume(enclave: &Enclave, admin: &Credential) {
+    let Response::OversightChallenge(c) =
+        enclave.handle(Request::OversightChallenge(sentinel_protocol::OversightChallengeArgs {}))
+    else {
+        panic!("oversight_challenge failed")
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as u64;
+    let command = sentinel_client::resume_command(
+        sentinel_oversight::Scope::Global,
+        sentinel_oversight::Level::Green,
+        c.challenge.try_into().expect("32 bytes"),
+        now,
+        *b"bench-resume-000",
+    );
+    let answer = enclave.handle(Request::Oversight(sentinel_client::oversight_request(&command, &[admin])));
+    assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
 }

@@ -336,6 +336,7 @@ fn main() {
     })) else {
         panic!("update_policy failed")
     };
+    resume(&enclave, &admin);
     let attestation_hash: [u8; 32] = updated.attestation_hash.as_slice().try_into().expect("32 bytes");
     let configuration = signed.configuration().expect("configuration");
     let principal: Principal = configuration.principal(client.id()).expect("principal").clone();
@@ -530,4 +531,23 @@ fn main() {
         session_in_process.0,
         bare_sign.0,
     );
+}
+
+/// The enclave boots halted (no durable kill-switch state): resume it with the admin's signature.
+fn resume(enclave: &Enclave, admin: &Credential) {
+    let Response::OversightChallenge(c) =
+        enclave.handle(Request::OversightChallenge(sentinel_protocol::OversightChallengeArgs {}))
+    else {
+        panic!("oversight_challenge failed")
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as u64;
+    let command = sentinel_client::resume_command(
+        sentinel_oversight::Scope::Global,
+        sentinel_oversight::Level::Green,
+        c.challenge.try_into().expect("32 bytes"),
+        now,
+        *b"bench-resume-000",
+    );
+    let answer = enclave.handle(Request::Oversight(sentinel_client::oversight_request(&command, &[admin])));
+    assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
 }

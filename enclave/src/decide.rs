@@ -9,6 +9,7 @@
 //! about it, including every rule's result. A dry run (`policy_dry_run`) stops
 //! after the policy stage and reports it without signing or counting.
 use sentinel_config::Principal;
+use sentinel_oversight::{Effective, HoldReason, Level};
 use sentinel_protocol::limits::{MAX_ED25519_MESSAGE_BYTES, MAX_KEY_ID_BYTES};
 use sentinel_protocol::{
     result_hash, EnclaveError, EnclaveErrorCode, KeyList, KeyPurpose, Operation, PolicyEvaluation, Response,
@@ -28,6 +29,15 @@ pub struct Decided {
     pub result_hash: Option<[u8; 32]>,
     /// Every policy rule's result (empty when the policy stage was not reached).
     pub rules: Vec<RuleEvaluated>,
+    /// The kill-switch state the request was decided under (`None`: not reached; the receipt
+    /// then records the state at the time it is made).
+    pub oversight: Option<Effective>,
+    /// The approvers whose approvals released a held request.
+    pub approvals: Vec<String>,
+    /// Set when the request must be held for approval instead of answered.
+    pub(crate) hold: Option<HoldReason>,
+    /// The operation, handed back when it is to be held.
+    pub(crate) held_operation: Option<Box<Operation>>,
 }
 
 impl Decided {
@@ -36,7 +46,16 @@ impl Decided {
     }
 
     pub fn answer(response: Response) -> Self {
-        Decided { response, key_id: None, result_hash: None, rules: Vec::new() }
+        Decided {
+            response,
+            key_id: None,
+            result_hash: None,
+            rules: Vec::new(),
+            oversight: None,
+            approvals: Vec::new(),
+            hold: None,
+            held_operation: None,
+        }
     }
 
     fn with_key_id(mut self, key_id: &str) -> Self {
@@ -72,7 +91,7 @@ impl Enclave {
         }
     }
 
-    fn decide_in(&self, principal: &Principal, operation: Operation, mode: Mode) -> Decided {
+    pub(crate) fn decide_in(&self, principal: &Principal, operation: Operation, mode: Mode) -> Decided {
         let op = operation.wire_name();
         if !principal.may(op) {
             return Decided::refused(
@@ -177,7 +196,11 @@ impl Enclave {
         if matches!(decided.response, Response::Signature(_) | Response::SignedTransaction(_)) {
             self.signatures_released.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        Decided { result_hash: result_hash(&decided.response), ..decided }
+        let mut decided = Decided { result_hash: result_hash(&decided.response), ..decided };
+        if decided.hold.is_some() {
+            decided.held_operation = Some(Box::new(operation));
+        }
+        decided
     }
 
     /// Runs `sign` with the named key after the key-level checks (known id, the
@@ -213,29 +236,64 @@ impl Enclave {
                     ),
                 );
             }
+            let now = crate::enclave::now_us();
+            // The read guard is held until the signature is made: a halt (the write guard) is
+            // acknowledged only once no request that passed this check is still signing.
+            let switch = crate::oversight::read(&self.oversight.switch);
+            let effective = switch.effective(Some(key_id), &principal.id, now);
+            if effective.level == Level::Red && mode != Mode::DryRun {
+                let message = crate::oversight::halted_message(&switch, &effective);
+                return Decided {
+                    oversight: Some(effective),
+                    ..Decided::refused(EnclaveErrorCode::KillSwitchHalted, message)
+                };
+            }
             #[cfg(feature = "simulator")]
             if self.skip_policy.load(std::sync::atomic::Ordering::Relaxed) {
-                return Decided::answer(sign(k));
+                return Decided { oversight: Some(effective), ..Decided::answer(sign(k)) };
             }
             let caller = sentinel_policy::Caller { principal: &principal.id, key_id, key_label: &k.label };
             let request = match policy::policy_request(operation, caller) {
                 Ok(request) => request,
-                Err(response) => return Decided::answer(response),
+                Err(response) => return Decided { oversight: Some(effective), ..Decided::answer(response) },
             };
-            let stage = policy::evaluate(&self.policy, &request, crate::enclave::now_us(), mode);
+            // Yellow: nothing is counted until the approvals are in (the release counts it).
+            let yellow = effective.level == Level::Yellow && mode == Mode::Decide;
+            let stage = policy::evaluate(&self.policy, &request, now, if yellow { Mode::DryRun } else { mode });
             if mode == Mode::DryRun {
                 let policy_hash = self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec()));
+                let (decision, code) = if effective.level == Level::Red {
+                    ("denied".to_string(), Some(EnclaveErrorCode::KillSwitchHalted.as_str().to_string()))
+                } else {
+                    (stage.verdict.to_string(), stage.refusal.map(|e| e.code.as_str().to_string()))
+                };
                 return Decided::answer(Response::PolicyEvaluation(PolicyEvaluation {
-                    decision: stage.verdict.to_string(),
-                    code: stage.refusal.map(|e| e.code.as_str().to_string()),
+                    decision,
+                    code,
                     policy_hash,
                     rules_evaluated: stage.rules,
                 }));
             }
-            match stage.refusal {
-                Some(refusal) => Decided { rules: stage.rules, ..Decided::answer(Response::error(&refusal)) },
-                None => Decided { rules: stage.rules, ..Decided::answer(sign(k)) },
+            let trips = self.oversight.trips_enabled().then(|| (stage.policy_denied(), stage.risk_score_bps));
+            let decided = match stage.refusal {
+                Some(refusal) if refusal.code == EnclaveErrorCode::PolicyApprovalRequired && mode == Mode::Decide => {
+                    Decided { hold: Some(HoldReason::Policy), ..Decided::answer(Response::error(&refusal)) }
+                }
+                Some(refusal) => Decided::answer(Response::error(&refusal)),
+                None if yellow => Decided {
+                    hold: Some(HoldReason::Yellow),
+                    ..Decided::answer(Response::error(&sentinel_protocol::EnclaveError::new(
+                        EnclaveErrorCode::ApprovalPending,
+                        "held for approval (yellow state)",
+                    )))
+                },
+                None => Decided::answer(sign(k)),
+            };
+            drop(switch);
+            if let Some((denied, score)) = trips {
+                self.record_for_trips(&principal.id, denied, score);
             }
+            Decided { rules: stage.rules, oversight: Some(effective), ..decided }
         });
         match outcome {
             Some(decided) => decided.with_key_id(key_id),

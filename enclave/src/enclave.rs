@@ -87,13 +87,15 @@ pub struct Enclave {
     pub(crate) skip_policy: std::sync::atomic::AtomicBool,
     /// Signatures and signed transactions released so far (tests and metrics: "nothing was signed").
     pub(crate) signatures_released: std::sync::atomic::AtomicU64,
+    /// The kill switch, its trips and the approval queue (`src/oversight.rs`); Red at boot.
+    pub(crate) oversight: crate::oversight::OversightState,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
     Response::error(&EnclaveError::new(code, message))
 }
 
-fn not_configured() -> Response {
+pub(crate) fn not_configured() -> Response {
     refuse(EnclaveErrorCode::NotConfigured, "the enclave has no configuration yet; send `update_config` first")
 }
 
@@ -142,6 +144,7 @@ impl Enclave {
             #[cfg(feature = "simulator")]
             skip_policy: std::sync::atomic::AtomicBool::new(false),
             signatures_released: std::sync::atomic::AtomicU64::new(0),
+            oversight: crate::oversight::OversightState::boot(),
         })
     }
 
@@ -234,6 +237,11 @@ impl Enclave {
             Request::SessionOpen(args) => sessions.open(self, &args.handshake),
             Request::SessionFrame(args) => sessions.frame(self, &args.session_id, &args.frame),
             Request::SessionClose(args) => sessions.close(&args.session_id),
+            Request::Oversight(args) => self.oversight_command(&args),
+            Request::OversightChallenge(_) => self.oversight_challenge(),
+            Request::Approval(args) => self.approval_command(&args),
+            Request::ListApprovals(args) => self.list_approvals(&args),
+            Request::ApprovalResult(args) => self.approval_result(&args),
         }
     }
 
@@ -288,6 +296,7 @@ impl Enclave {
         };
         let attestation_hash: [u8; 32] = Sha256::digest(&attestation).into();
         let version = config.version;
+        self.oversight.reconfigure(&config);
         let installed = Installed {
             config: Arc::new(config),
             signed_config: signed.to_vec(),
@@ -412,7 +421,13 @@ impl Enclave {
         let Some(installed) = self.installed() else { return not_configured() };
         let now = now_us();
         let claimed = args.stamp.as_ref().map(|s| s.principal.clone()).unwrap_or_default();
-        let mut receipt = ReceiptInput { principal: claimed, op: String::new(), body: &args.body, now };
+        let mut receipt = ReceiptInput {
+            request_id: crate::random_bytes::<16>(),
+            principal: claimed,
+            op: String::new(),
+            body: &args.body,
+            now,
+        };
         if args.body.len() > MAX_BODY_BYTES {
             let d =
                 Decided::refused(EnclaveErrorCode::PayloadTooLarge, format!("body: at most {MAX_BODY_BYTES} bytes"));
@@ -443,14 +458,31 @@ impl Enclave {
             let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
             stamps.verify(&installed.config, &receipt.op, &args.body, &stamp, now).cloned()
         };
-        let decided = match verified {
-            Ok(principal) => self.decide(&principal, operation),
-            Err(e) => Decided::answer(Response::error(&e)),
-        };
-        self.receipted(&installed, &receipt, decided)
+        match verified {
+            Ok(principal) => {
+                let decided = self.decide(&principal, operation);
+                self.answer(&installed, &receipt, decided, &principal)
+            }
+            Err(e) => self.receipted(&installed, &receipt, Decided::answer(Response::error(&e))),
+        }
     }
 
-    fn receipted(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: Decided) -> Response {
+    /// The receipted answer of a decided request, or, when it must wait for approvers, its
+    /// pending answer (the request is held: `src/oversight.rs`).
+    pub(crate) fn answer(
+        &self,
+        installed: &Installed,
+        input: &ReceiptInput<'_>,
+        mut decided: Decided,
+        principal: &sentinel_config::Principal,
+    ) -> Response {
+        match (decided.hold.take(), decided.held_operation.take()) {
+            (Some(reason), Some(operation)) => self.hold(installed, input, decided, reason, (principal, *operation)),
+            _ => self.receipted(installed, input, decided),
+        }
+    }
+
+    pub(crate) fn receipted(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: Decided) -> Response {
         let receipt = self.receipt(installed, input, &decided);
         Response::Receipted(Receipted { answer: Box::new(decided.response), receipt })
     }
@@ -461,8 +493,15 @@ impl Enclave {
             Response::Error(e) => Some(e.code.clone()),
             _ => None,
         };
+        let oversight = decided.oversight.clone().unwrap_or_else(|| {
+            crate::oversight::read(&self.oversight.switch).effective(
+                decided.key_id.as_deref(),
+                &input.principal,
+                input.now,
+            )
+        });
         let claims = ReceiptClaims {
-            request_id: crate::random_bytes::<16>(),
+            request_id: input.request_id,
             timestamp_us: input.now,
             principal: input.principal.clone(),
             key_id: decided.key_id.clone(),
@@ -487,6 +526,9 @@ impl Enclave {
             config_hash: installed.config_hash,
             policy_hash: installed.policy.as_ref().map(|p| p.hash),
             attestation_hash: installed.attestation_hash,
+            oversight_state: oversight.level.as_str().to_string(),
+            oversight_scope: oversight.scope.to_string(),
+            approvals: decided.approvals.clone(),
         };
         sentinel_evidence::sign_receipt(&claims, &self.receipt_key)
     }
@@ -513,6 +555,8 @@ impl Enclave {
 
 /// What a receipt records about the request itself.
 pub(crate) struct ReceiptInput<'a> {
+    /// 16 random bytes; a held request keeps its id through to its final receipt.
+    pub(crate) request_id: [u8; 16],
     pub(crate) principal: String,
     pub(crate) op: String,
     pub(crate) body: &'a [u8],

@@ -35,6 +35,7 @@ pub mod decide;
 pub mod enclave;
 mod frames;
 pub mod keys;
+mod oversight;
 mod policy;
 pub mod server;
 pub mod sessions;

@@ -175,6 +175,7 @@ async fn run() -> std::process::ExitCode {
         }
     }
     spawn_evidence_refresh(enclave.clone(), std::time::Duration::from_secs(args.evidence_refresh_secs as u64));
+    spawn_oversight_timer(enclave.clone());
     if args.busy_poll {
         return run_busy_poll_mode(&args, enclave, dev_root).await;
     }
@@ -204,6 +205,16 @@ async fn run() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the kill switch's timers (the heartbeat deadline, held requests' expiry) every 5 ms.
+/// Requests check the heartbeat deadline themselves, so this only decides how soon a missed
+/// heartbeat shows in `status` and drops held requests when nothing else arrives.
+fn spawn_oversight_timer(enclave: Arc<Enclave>) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        enclave.oversight_tick();
+    });
 }
 
 /// Refreshes the boot attestation document on a timer, on its own thread (attestation is

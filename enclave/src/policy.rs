@@ -36,19 +36,40 @@ pub(crate) struct PolicyStage {
     pub(crate) refusal: Option<EnclaveError>,
     pub(crate) verdict: &'static str,
     pub(crate) rules: Vec<RuleEvaluated>,
+    /// The highest risk score a model gave, in basis points (automatic trips read it).
+    pub(crate) risk_score_bps: Option<u32>,
 }
 
 impl PolicyStage {
     fn refused(code: EnclaveErrorCode, message: impl Into<String>) -> PolicyStage {
-        PolicyStage { refusal: Some(EnclaveError::new(code, message)), verdict: "denied", rules: Vec::new() }
+        PolicyStage {
+            refusal: Some(EnclaveError::new(code, message)),
+            verdict: "denied",
+            rules: Vec::new(),
+            risk_score_bps: None,
+        }
+    }
+
+    /// Whether the policy refused the request (denied, no match, evaluation error): what the
+    /// consecutive-denials trip counts. Approval verdicts and a missing policy do not count.
+    pub(crate) fn policy_denied(&self) -> bool {
+        self.refusal.as_ref().is_some_and(|e| {
+            matches!(
+                e.code,
+                EnclaveErrorCode::PolicyDenied | EnclaveErrorCode::PolicyNoMatch | EnclaveErrorCode::PolicyError
+            )
+        })
     }
 }
 
-/// Whether the policy stage counts the request (a real decision) or only reports (a dry run).
+/// Whether the policy stage counts the request (a real decision), only reports (a dry run),
+/// or decides a held request whose approvals are complete (`approval_required` then counts
+/// as allowed: the approvers are the humans the verdict asked for; a deny still denies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Mode {
     Decide,
     DryRun,
+    Approved,
 }
 
 /// The decoded request the policy reads, from the operation's own arguments
@@ -93,14 +114,23 @@ pub(crate) fn evaluate(
         };
         match mode {
             Mode::Decide => engine.decide(request, now_us, &mut evaluation),
-            Mode::DryRun => sentinel_policy::evaluate(
-                &engine.active,
-                request,
-                &engine.state,
-                engine.prices.as_ref(),
-                now_us,
-                &mut evaluation,
-            ),
+            Mode::DryRun | Mode::Approved => {
+                sentinel_policy::evaluate(
+                    &engine.active,
+                    request,
+                    &engine.state,
+                    engine.prices.as_ref(),
+                    now_us,
+                    &mut evaluation,
+                );
+                if mode == Mode::Approved {
+                    if evaluation.verdict == Verdict::ApprovalRequired {
+                        evaluation.verdict = Verdict::Allow;
+                        evaluation.code = None;
+                    }
+                    sentinel_policy::commit(&engine.active, request, &mut engine.state, &evaluation, now_us);
+                }
+            }
         }
         engine.active.records(&evaluation)
     };
@@ -117,7 +147,12 @@ pub(crate) fn evaluate(
             Some(EnclaveError::new(code, refusal_message(code, &rules)))
         }
     };
-    PolicyStage { refusal, verdict: evaluation.verdict.as_str(), rules }
+    PolicyStage {
+        refusal,
+        verdict: evaluation.verdict.as_str(),
+        rules,
+        risk_score_bps: evaluation.score_bps.map(u32::from),
+    }
 }
 
 /// "policy: denied by rule `usdc-cap` (notional_limit: value 1000001, limit 1000000, window 1d)".

@@ -203,7 +203,13 @@ impl ConnectionSessions {
                 return SessionAnswer { id: 0, answer: d.response, receipt: None };
             }
         };
-        let mut input = ReceiptInput { principal: principal.id.clone(), op: String::new(), body: &request.body, now };
+        let mut input = ReceiptInput {
+            request_id: crate::random_bytes::<16>(),
+            principal: principal.id.clone(),
+            op: String::new(),
+            body: &request.body,
+            now,
+        };
         let decided = if request.body.len() > MAX_BODY_BYTES {
             Decided::refused(EnclaveErrorCode::PayloadTooLarge, format!("body: at most {MAX_BODY_BYTES} bytes"))
         } else {
@@ -215,6 +221,14 @@ impl ConnectionSessions {
                 Err(e) => Decided::refused(EnclaveErrorCode::InvalidBody, format!("{}: {}", e.code(), e.message)),
             }
         };
+        if decided.hold.is_some() {
+            // Held for approval: the pending answer and its receipt (always: the receipt's
+            // request id is how the client follows it up with `approval_result`).
+            return match enclave.answer(installed, &input, decided, principal) {
+                Response::Receipted(r) => SessionAnswer { id: request.id, answer: *r.answer, receipt: Some(r.receipt) },
+                other => SessionAnswer { id: request.id, answer: other, receipt: None },
+            };
+        }
         let receipt = request.receipt.then(|| enclave.receipt(installed, &input, &decided));
         SessionAnswer { id: request.id, answer: decided.response, receipt }
     }

@@ -121,7 +121,26 @@ async fn every_operation_round_trips() {
     let Response::Receipted(Receipted { answer, .. }) = &r else { panic!("{r:?}") };
     let Response::KeyGenerated(KeyGenerated { key_id: early, .. }) = answer.as_ref() else { panic!("{answer:?}") };
     let early = early.clone();
+    // It booted halted (no durable kill-switch state): the switch answers before the policy stage.
     let r = call(&mut s, 51, stamped(&sign_digest(&early, &[1u8; 32]))).await;
+    let Response::Receipted(Receipted { answer, .. }) = &r else { panic!("{r:?}") };
+    assert_eq!(error_code(answer), "KILL_SWITCH_HALTED");
+    let Response::OversightChallenge(challenge) =
+        call(&mut s, 53, Request::OversightChallenge(OversightChallengeArgs {})).await
+    else {
+        panic!("oversight_challenge")
+    };
+    let resume = sentinel_client::resume_command(
+        sentinel_oversight::Scope::Global,
+        sentinel_oversight::Level::Green,
+        challenge.challenge.try_into().unwrap(),
+        common::now_us(),
+        common::fresh_nonce(),
+    );
+    let request = Request::Oversight(sentinel_client::oversight_request(&resume, &[&common::admin()]));
+    let Response::OversightStatus(status) = call(&mut s, 54, request).await else { panic!("resume") };
+    assert_eq!(status.global.level, "green");
+    let r = call(&mut s, 55, stamped(&sign_digest(&early, &[1u8; 32]))).await;
     let Response::Receipted(Receipted { answer, .. }) = &r else { panic!("{r:?}") };
     assert_eq!(error_code(answer), "POLICY_NOT_INSTALLED");
     let Response::PolicyUpdated(_) = call(&mut s, 52, common::install_dev_policy_request()).await else {

@@ -427,6 +427,12 @@ describe('error registry', () => {
   it('has a 4xx/5xx status and a message for every code, and the new API codes', () => {
     for (const [code, info] of Object.entries(ERROR_REGISTRY)) {
       expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(info.message, code).toMatch(/\S/);
+      // The one code that is no refusal: a request held for human approval is 202 Accepted.
+      if (code === 'APPROVAL_PENDING') {
+        expect(info.status).toBe(202);
+        continue;
+      }
       expect(info.status, code).toBeGreaterThanOrEqual(400);
       expect(info.status, code).toBeLessThan(600);
       expect(info.message, code).toMatch(/\S/);

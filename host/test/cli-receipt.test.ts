@@ -33,6 +33,9 @@ interface Verdict {
     policyHash: string | null;
     rulesEvaluated: Array<{ rule: string; type: string; result: string; value: string | null; limit: string | null; window: string | null; detail: string | null }>;
     attestationHash: string;
+    approvals: string[];
+    oversightState: string;
+    oversightScope: string;
   };
   pcr0: string;
   rootKind: string;
@@ -83,6 +86,9 @@ maybe('zcp receipt verify', () => {
     expect(r.out).toContain(`config       ${s.configHash} (not compared: pass --config-hash)`);
     expect(r.out).toMatch(/\n {2}policy {7}(0x[0-9a-f]{64}|none installed) \(= the document's; not pinned: pass --policy-hash\)\n/);
     expect(r.out).toMatch(/\n {2}rules {8}(none|\S+ \(\w+\): (allow|deny|not_applicable|approval_required|error).*)\n/);
+    // Signed while every scope was green, without being held.
+    expect(r.out).toContain('oversight    green at global (normal)');
+    expect(r.out).toContain('approvals    none');
     expect(r.out).toContain(`attestation  ${evidence.attestationHash} from ${s.url}/v1/evidence`);
     expect(r.out).toContain(`enclave      PCR0 0x${s.pcr0} (= expected)`);
     expect(r.out).toMatch(/root {9}DEVELOPMENT root \(sha256 [0-9a-f]{64}\) — not AWS hardware/);
@@ -92,6 +98,7 @@ maybe('zcp receipt verify', () => {
     expect(j.value).toMatchObject({ verified: true, receiptId: saved.receiptId, rootKind: 'other', pcr0: `0x${s.pcr0}`, configHashCompared: true });
     expect(j.value.claims).toMatchObject({ requestId: saved.receiptId, op: 'sign_digest', decision: 'allowed', keyId, configHash: s.configHash, attestationHash: evidence.attestationHash });
     expect(j.value.policyHashCompared).toBe(false);
+    expect(j.value.claims).toMatchObject({ approvals: [], oversightState: 'green', oversightScope: 'global' });
     // Structured rule results, every key present.
     for (const rule of j.value.claims.rulesEvaluated) {
       expect(Object.keys(rule).sort()).toEqual(['detail', 'limit', 'result', 'rule', 'type', 'value', 'window']);

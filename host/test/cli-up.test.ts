@@ -87,6 +87,14 @@ maybe('zcp up, end to end', () => {
     expect(readFileSync(ca, 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
   });
 
+  it('says the enclave came up halted and was resumed with the development admin key; zcp status shows it green', async () => {
+    const data = join(dir, 'data');
+    expect(banner['kill switch']).toBe(`the enclave came up halted (global Red) and was resumed with the development admin key (${join(data, 'admin.key')})`);
+    const status = await zcpChild(['status', '--key', join(data, 'admin.key'), '--data-dir', data, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).global).toMatchObject({ scope: 'global', level: 'green', by: ['dev-admin'] });
+  });
+
   it('writes stack.json once listening, as the contract says', () => {
     const data = join(dir, 'data');
     expect(banner['stack']).toBe(join(data, 'stack.json'));
@@ -393,6 +401,7 @@ maybe('zcp up --json', () => {
       const event = await ready;
       const stack = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8'));
       expect(event).toMatchObject({ ...stack, event: 'ready', nsm: 'simulator', stackPath: join(dir, 'stack.json') });
+      expect(event.killSwitch).toEqual({ bootedHalted: true, resumedWith: join(dir, 'admin.key'), level: 'green' });
       expect(event.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(event.created).toEqual(expect.arrayContaining(['admin.key', 'client.key', 'config.cbor', 'policy.json', 'tls/cert.pem']));
       expect(event.policyHash).toMatch(/^0x[0-9a-f]{64}$/);

@@ -2,7 +2,7 @@
  * Test helpers: the real enclave binary in a temp dir, and console capture.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,11 +40,23 @@ export interface TestEnclaveOptions {
   /** ONNX models that policy pins (`--policy-model`). */
   policyModels?: string[];
   evidenceRefreshSecs?: number;
+  /**
+   * The enclave boots halted (kill switch Red). Credential files that resume it after boot (`resumeWith`):
+   * default the development admin (the development configuration's overseer) when configured; false leaves
+   * it halted (to test the boot state, or to resume it by hand).
+   */
+  resumeWith?: false | string[];
+  /**
+   * A signed configuration to boot with instead of the development one (e.g. with an `oversight` section),
+   * made from the development credentials (written to DATA_DIR/custom-config.cbor).
+   */
+  config?: (dev: DevConfiguration) => Uint8Array;
 }
 
 /**
  * The real enclave, booted the way `zcp up` boots it: the development configuration and the
- * development policy from the data directory (local/dev-config.ts), unless the options say otherwise.
+ * development policy from the data directory (local/dev-config.ts), resumed after boot with the
+ * development admin key (it boots halted), unless the options say otherwise.
  */
 export async function startTestEnclave(options: TestEnclaveOptions = {}): Promise<TestEnclave> {
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-host-'));
@@ -52,8 +64,13 @@ export async function startTestEnclave(options: TestEnclaveOptions = {}): Promis
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const dev = ensureDevConfiguration(dataDir);
-  const configPath = options.configured === false ? undefined : dev.configPath;
+  let configPath = options.configured === false ? undefined : dev.configPath;
+  if (configPath !== undefined && options.config !== undefined) {
+    configPath = join(dataDir, 'custom-config.cbor');
+    writeFileSync(configPath, options.config(dev));
+  }
   const policyPath = configPath === undefined || options.policy === false ? undefined : (options.policy ?? dev.policyPath);
+  const resumeWith = configPath === undefined || options.resumeWith === false ? undefined : (options.resumeWith ?? [dev.adminKeyPath]);
   const start = (): Promise<EnclaveProcess> =>
     startEnclave({
       socketPath,
@@ -62,6 +79,7 @@ export async function startTestEnclave(options: TestEnclaveOptions = {}): Promis
       policyPath,
       policyModelPaths: policyPath === undefined ? undefined : options.policyModels,
       evidenceRefreshSecs: options.evidenceRefreshSecs,
+      resumeWith,
     });
   const t: TestEnclave = {
     dir,

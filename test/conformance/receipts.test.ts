@@ -41,6 +41,9 @@ interface ClaimsView {
   configHash: string;
   policyHash: string | null;
   attestationHash: string;
+  approvals: string[];
+  oversightState: 'green' | 'yellow' | 'red';
+  oversightScope: string;
 }
 interface Fixture {
   root: string;
@@ -164,6 +167,34 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     for (const rule of verifyReceipt(ALLOWED, DOCUMENT, options).claims.rulesEvaluated) {
       expect(Object.keys(rule).sort()).toEqual(['detail', 'limit', 'result', 'rule', 'type', 'value', 'window']);
     }
+    // The kill-switch claims: the allowed request was held (its key at Yellow) and released by two
+    // approvers; the denied one was decided with everything green.
+    expect(verifyReceipt(ALLOWED, DOCUMENT, options).claims).toMatchObject({
+      approvals: ['alice', 'risk-desk'],
+      oversightState: 'yellow',
+      oversightScope: 'key:key-1',
+    });
+    expect(verifyReceipt(DENIED, DOCUMENT, options).claims).toMatchObject({ approvals: [], oversightState: 'green', oversightScope: 'global' });
+  });
+
+  it('refuses oversight claims outside their values, even validly signed', () => {
+    const claims = payloadOf(ALLOWED);
+    const edited = (from: string, to: string): Uint8Array => {
+      const at = indexOf(claims, from);
+      return concat(claims.subarray(0, at), utf8(to), claims.subarray(at + from.length));
+    };
+    // Same lengths, so still canonical CBOR: an unknown state, a scope of no known kind, and
+    // approvals out of order ("zlice" after "risk-desk").
+    for (const payload of [edited('yellow', 'yelloW'), edited('key:key-1', 'kez:key-1'), edited('alice', 'zlice')]) {
+      expectCode(() => verifyReceipt(signPayload(payload), DOCUMENT, options), 'RECEIPT_MALFORMED');
+      expectCode(() => unsafeDecodeReceiptClaims(signPayload(payload)), 'RECEIPT_MALFORMED');
+    }
+    // Another approver still in order, another key: well-formed claims, but not what was signed.
+    for (const [from, to] of [['alice', 'alicf'], ['key:key-1', 'key:key-2']] as const) {
+      const at = indexOf(ALLOWED, from);
+      const forged = concat(ALLOWED.subarray(0, at), utf8(to), ALLOWED.subarray(at + from.length));
+      expectCode(() => verifyReceipt(forged, DOCUMENT, options), 'RECEIPT_SIGNATURE_INVALID');
+    }
   });
 
   it('the attested key bundle is the document public_key', () => {
@@ -240,10 +271,10 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     const claims = payloadOf(ALLOWED);
     // The canonical payload, re-signed here, is the example receipt byte for byte.
     expect(hex(signPayload(claims))).toBe(hex(ALLOWED));
-    // Correctly signed, but the map head spelled long (b8 0d) or indefinite (bf ... ff), or the
-    // first rules_evaluated entry's map head (a7) spelled long (b8 07).
-    expect(claims[0]).toBe(0xad);
-    const longHead = concat(Uint8Array.of(0xb8, 0x0d), claims.subarray(1));
+    // Correctly signed, but the map head (16 pairs) spelled long (b8 10) or indefinite (bf ... ff), or
+    // the first rules_evaluated entry's map head (a7) spelled long (b8 07).
+    expect(claims[0]).toBe(0xb0);
+    const longHead = concat(Uint8Array.of(0xb8, 0x10), claims.subarray(1));
     const indefinite = concat(Uint8Array.of(0xbf), claims.subarray(1), Uint8Array.of(0xff));
     const ruleHead = Buffer.from(claims).indexOf(Buffer.from(concat(Uint8Array.of(0x64), utf8('rule')))) - 1; // before tstr(4) "rule"
     expect(claims[ruleHead]).toBe(0xa7);

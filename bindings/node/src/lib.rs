@@ -14,6 +14,7 @@
 mod attestation;
 mod config;
 mod import;
+mod oversight;
 mod policy;
 mod policy_common;
 mod protocol;

@@ -65,6 +65,13 @@ pub struct ReceiptClaims {
     #[napi(ts_type = "string | null")]
     pub policy_hash: Option<String>,
     pub attestation_hash: String,
+    /// The approvers whose approvals released the request (sorted; empty unless it was held).
+    pub approvals: Vec<String>,
+    /// The kill-switch state in effect: the strictest of the request's global, key and principal scopes.
+    #[napi(ts_type = "'green' | 'yellow' | 'red'")]
+    pub oversight_state: String,
+    /// The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`.
+    pub oversight_scope: String,
 }
 
 /// One policy rule's result in a receipt (docs/receipts.md); absent values `null`.

@@ -53,6 +53,12 @@ export interface ReceiptClaims {
     /** The policy in force, `null` when none was installed. */
     policyHash: string | null;
     attestationHash: string;
+    /** The approvers whose approvals released the request (sorted; empty unless it was held). */
+    approvals: string[];
+    /** The kill-switch state in effect: the strictest of the request's global, key and principal scopes. */
+    oversightState: 'green' | 'yellow' | 'red';
+    /** The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`. */
+    oversightScope: string;
 }
 /** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
 export interface RuleEvaluated {

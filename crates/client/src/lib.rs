@@ -232,6 +232,57 @@ pub fn stamped_request(credential: &Credential, operation: &Operation, now_us: u
     StampedArgs { body, stamp: Some(stamp) }
 }
 
+/// A signed oversight command: the command's canonical CBOR and each signer's
+/// signature over its digest (docs/oversight.md).
+pub fn oversight_request(
+    command: &sentinel_oversight::Command,
+    signers: &[&Credential],
+) -> sentinel_protocol::OversightArgs {
+    let digest = command.digest();
+    sentinel_protocol::OversightArgs {
+        command: command.to_cbor(),
+        signatures: signers
+            .iter()
+            .map(|c| sentinel_protocol::OversightSignature { signer: c.id().to_string(), signature: c.sign(&digest) })
+            .collect(),
+    }
+}
+
+/// A command with every optional field empty: fill the ones its action takes.
+pub fn oversight_command(
+    action: sentinel_oversight::Action,
+    now_us: u64,
+    nonce: [u8; 16],
+) -> sentinel_oversight::Command {
+    sentinel_oversight::Command {
+        action,
+        scope: None,
+        level: None,
+        reason: None,
+        challenge: None,
+        request_id: None,
+        request_digest: None,
+        timestamp_us: now_us,
+        nonce: nonce.to_vec(),
+    }
+}
+
+/// A `resume` of `scope` to `level` over the enclave's current `challenge`.
+pub fn resume_command(
+    scope: sentinel_oversight::Scope,
+    level: sentinel_oversight::Level,
+    challenge: [u8; 32],
+    now_us: u64,
+    nonce: [u8; 16],
+) -> sentinel_oversight::Command {
+    sentinel_oversight::Command {
+        scope: Some(scope),
+        level: Some(level),
+        challenge: Some(challenge),
+        ..oversight_command(sentinel_oversight::Action::Resume, now_us, nonce)
+    }
+}
+
 /// An authenticated attested session. It lives on the connection that opened it
 /// (the enclave refuses it on any other), so each call takes that client.
 pub struct Session {

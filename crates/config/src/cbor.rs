@@ -146,6 +146,12 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The value of optional field `name`, if present.
+    pub(crate) fn take_optional(&mut self, name: &str) -> Option<&'a Value> {
+        let i = self.entries.iter().position(|(k, _)| *k == name)?;
+        Some(self.entries.swap_remove(i).1)
+    }
+
     /// Refuses any field not taken.
     pub(crate) fn finish(self) -> Result<(), ConfigError> {
         match self.entries.first() {

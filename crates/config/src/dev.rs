@@ -38,6 +38,7 @@ fn with_ids(admin_id: &str, admin_public: PublicKey, client_id: &str, client_pub
             max_keys: DEV_MAX_KEYS,
         }],
         stamp_window_ms: DEFAULT_STAMP_WINDOW_MS,
+        oversight: None,
         session_max_lifetime_s: DEFAULT_SESSION_MAX_LIFETIME_S,
     }
 }

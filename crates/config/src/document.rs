@@ -1,6 +1,8 @@
 //! The configuration document: who administers the enclave (admin keys and
 //! the quorum that must sign a configuration), who may use it (principals,
-//! their keys, operations, key permissions and quotas), and two timing knobs.
+//! their keys, operations, key permissions and quotas), two timing knobs, and
+//! optionally who oversees it (the `oversight` section: kill switch and
+//! approval queue, docs/oversight.md).
 //! One decoder reads both the CBOR document and its JSON editing form, so
 //! both are refused for the same reasons with the same codes and field paths.
 
@@ -114,6 +116,70 @@ impl Admins {
     }
 }
 
+/// Who oversees the enclave (docs/oversight.md): the optional `oversight`
+/// section of the configuration. Without one, [`Configuration::oversight`]
+/// gives the admins as overseers and approvers, each with the admin threshold
+/// (see [`Oversight::from_admins`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Oversight {
+    /// Any one of them may halt, degrade, heartbeat and read the status.
+    pub overseers: Vec<AdminKey>,
+    /// Distinct overseer signatures a resume needs (over a fresh challenge).
+    pub resume_threshold: u64,
+    /// Who may approve or reject held requests.
+    pub approvers: Vec<AdminKey>,
+    /// Distinct approvers that release a held request.
+    pub approval_threshold: u64,
+    /// How long a held request waits for its approvals.
+    pub approval_ttl_s: u64,
+    /// Held requests at once (`APPROVAL_QUEUE_FULL` past it).
+    pub max_pending: u64,
+    /// 0: off. Otherwise the enclave halts itself (global, Red) when no signed
+    /// heartbeat arrived for this long while it was not halted.
+    pub heartbeat_interval_ms: u64,
+    /// 0: off. Otherwise this many policy refusals in a row halt the principal.
+    pub trip_consecutive_denials: u64,
+    /// 0: off. Otherwise a risk score at or above this (basis points) halts the principal.
+    pub trip_risk_score_bps: u64,
+}
+
+/// Defaults of the `oversight` section's tunables (also what applies without one).
+pub const DEFAULT_APPROVAL_TTL_S: u64 = 300;
+/// Default `max_pending`.
+pub const DEFAULT_MAX_PENDING: u64 = 64;
+/// Largest `approval_ttl_s` (one day).
+pub const MAX_APPROVAL_TTL_S: u64 = 86_400;
+/// Largest `max_pending`.
+pub const MAX_PENDING_LIMIT: u64 = 4096;
+/// Smallest non-zero `heartbeat_interval_ms`.
+pub const MIN_HEARTBEAT_INTERVAL_MS: u64 = 10;
+/// Largest `heartbeat_interval_ms` (one hour).
+pub const MAX_HEARTBEAT_INTERVAL_MS: u64 = 3_600_000;
+/// Most keys in `oversight.overseers` or `oversight.approvers`.
+pub const MAX_OVERSIGHT_KEYS: usize = 16;
+/// Largest `trip_consecutive_denials`.
+pub const MAX_TRIP_CONSECUTIVE_DENIALS: u64 = 100_000;
+/// Largest `trip_risk_score_bps` (10,000 basis points = 100 %).
+pub const MAX_TRIP_RISK_SCORE_BPS: u64 = 10_000;
+
+impl Oversight {
+    /// What applies without an `oversight` section: the admins oversee and
+    /// approve with their threshold; no heartbeat, no automatic trips.
+    pub fn from_admins(admins: &Admins) -> Oversight {
+        Oversight {
+            overseers: admins.keys.clone(),
+            resume_threshold: admins.threshold,
+            approvers: admins.keys.clone(),
+            approval_threshold: admins.threshold,
+            approval_ttl_s: DEFAULT_APPROVAL_TTL_S,
+            max_pending: DEFAULT_MAX_PENDING,
+            heartbeat_interval_ms: 0,
+            trip_consecutive_denials: 0,
+            trip_risk_score_bps: 0,
+        }
+    }
+}
+
 /// A client identity and what it may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
@@ -168,6 +234,9 @@ pub struct Configuration {
     pub stamp_window_ms: u64,
     /// Longest an attested session may stay open.
     pub session_max_lifetime_s: u64,
+    /// The `oversight` section, if the document has one (encoded only then, so
+    /// documents without one keep their hash). Use [`Configuration::oversight`].
+    pub oversight: Option<Oversight>,
 }
 
 impl Configuration {
@@ -193,6 +262,14 @@ impl Configuration {
         Configuration::from_value(&value)
     }
 
+    /// The oversight in force: the document's section, or the admins' defaults.
+    pub fn oversight(&self) -> std::borrow::Cow<'_, Oversight> {
+        match &self.oversight {
+            Some(o) => std::borrow::Cow::Borrowed(o),
+            None => std::borrow::Cow::Owned(Oversight::from_admins(&self.admins)),
+        }
+    }
+
     /// The principal with this id.
     pub fn principal(&self, id: &str) -> Option<&Principal> {
         self.principals.iter().find(|p| p.id == id)
@@ -211,16 +288,17 @@ impl Configuration {
         let key = |alg: Alg, k: &PublicKey| {
             vec![("alg", text(alg.as_str())), ("public_key", Value::Bytes(k.as_bytes().to_vec()))]
         };
-        let admins = self
-            .admins
-            .keys
-            .iter()
-            .map(|a| {
-                let mut entries = vec![("id", text(&a.id))];
-                entries.extend(key(a.public_key.alg(), &a.public_key));
-                map(entries)
-            })
-            .collect();
+        let admin_keys = |keys: &[AdminKey]| {
+            let items = keys
+                .iter()
+                .map(|a| {
+                    let mut entries = vec![("id", text(&a.id))];
+                    entries.extend(key(a.public_key.alg(), &a.public_key));
+                    map(entries)
+                })
+                .collect();
+            Value::Array(items)
+        };
         let principals = self
             .principals
             .iter()
@@ -239,13 +317,34 @@ impl Configuration {
                 ])
             })
             .collect();
-        map(vec![
+        let mut entries = vec![
             ("version", Value::from(self.version)),
-            ("admins", map(vec![("threshold", Value::from(self.admins.threshold)), ("keys", Value::Array(admins))])),
+            (
+                "admins",
+                map(vec![("threshold", Value::from(self.admins.threshold)), ("keys", admin_keys(&self.admins.keys))]),
+            ),
             ("principals", Value::Array(principals)),
             ("stamp_window_ms", Value::from(self.stamp_window_ms)),
             ("session_max_lifetime_s", Value::from(self.session_max_lifetime_s)),
-        ])
+        ];
+        // Only when present: a document without the section keeps its bytes and its hash.
+        if let Some(o) = &self.oversight {
+            entries.push((
+                "oversight",
+                map(vec![
+                    ("overseers", admin_keys(&o.overseers)),
+                    ("resume_threshold", Value::from(o.resume_threshold)),
+                    ("approvers", admin_keys(&o.approvers)),
+                    ("approval_threshold", Value::from(o.approval_threshold)),
+                    ("approval_ttl_s", Value::from(o.approval_ttl_s)),
+                    ("max_pending", Value::from(o.max_pending)),
+                    ("heartbeat_interval_ms", Value::from(o.heartbeat_interval_ms)),
+                    ("trip_consecutive_denials", Value::from(o.trip_consecutive_denials)),
+                    ("trip_risk_score_bps", Value::from(o.trip_risk_score_bps)),
+                ]),
+            ));
+        }
+        map(entries)
     }
 
     /// Reads a document from its generic CBOR value (also the JSON form's path).
@@ -279,6 +378,7 @@ impl Configuration {
                 ),
             );
         }
+        let oversight = fields.take_optional("oversight").map(read_oversight).transpose()?;
         fields.finish()?;
 
         check_unique_ids(principals.iter().map(|p| p.id.as_str()), "principals", "principal")?;
@@ -298,7 +398,7 @@ impl Configuration {
                 }
             }
         }
-        Ok(Configuration { version, admins, principals, stamp_window_ms, session_max_lifetime_s })
+        Ok(Configuration { version, admins, principals, stamp_window_ms, session_max_lifetime_s, oversight })
     }
 }
 
@@ -311,39 +411,141 @@ pub fn config_hash(document_bytes: &[u8]) -> [u8; 32] {
 fn read_admins(value: &Value) -> Result<Admins, ConfigError> {
     let mut fields = Fields::new(value, "admins")?;
     let threshold = as_uint(fields.take("threshold")?, "admins.threshold")?;
-    let items = as_array(fields.take("keys")?, "admins.keys", MAX_ADMINS, "MAX_ADMINS")?;
+    let keys_value = fields.take("keys")?;
     fields.finish()?;
+    let keys = read_signer_keys(
+        keys_value,
+        &SignerList {
+            path: "admins.keys",
+            what: "admin",
+            max: MAX_ADMINS,
+            cap: "MAX_ADMINS",
+            none: "at least one admin (nobody could ever sign an update)",
+        },
+    )?;
+    check_threshold(threshold, keys.len(), "admins.threshold", "admin keys")?;
+    Ok(Admins { threshold, keys })
+}
+
+/// A list of `{id, alg, public_key}` signers (admins, overseers, approvers)
+/// and how to name it in refusals.
+struct SignerList {
+    /// Its field path (`admins.keys`, `oversight.overseers`).
+    path: &'static str,
+    /// One of them, for duplicate-id messages (`admin`, `overseer`).
+    what: &'static str,
+    max: usize,
+    /// The name of `max`.
+    cap: &'static str,
+    /// Why an empty list is refused.
+    none: &'static str,
+}
+
+/// Reads a signer list: each entry's id and key, ids unique, keys unique (one
+/// signer must never count twice toward a threshold), at least one entry.
+fn read_signer_keys(value: &Value, list: &SignerList) -> Result<Vec<AdminKey>, ConfigError> {
+    let path = list.path;
+    let items = as_array(value, path, list.max, list.cap)?;
     let mut keys = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let path = format!("admins.keys[{i}]");
-        let mut f = Fields::new(item, &path)?;
+        let mut f = Fields::new(item, &format!("{path}[{i}]"))?;
         let id = read_id(f.take("id")?, &f.path_of("id"))?;
         let public_key = read_key_fields(&mut f)?;
         f.finish()?;
         keys.push(AdminKey { id, public_key });
     }
-    check_unique_ids(keys.iter().map(|a| a.id.as_str()), "admins.keys", "admin")?;
+    check_unique_ids(keys.iter().map(|a| a.id.as_str()), path, list.what)?;
     let mut seen: BTreeMap<(Alg, &[u8]), usize> = BTreeMap::new();
     for (i, a) in keys.iter().enumerate() {
         if let Some(first) = seen.insert((a.public_key.alg(), a.public_key.normalized()), i) {
             return refuse(
                 Code::DuplicateKey,
-                format!(
-                    "admins.keys[{i}].public_key: the same key as admins.keys[{first}] (one signer would count twice)"
-                ),
+                format!("{path}[{i}].public_key: the same key as {path}[{first}] (one signer would count twice)"),
             );
         }
     }
     if keys.is_empty() {
-        return refuse(Code::Invalid, "admins.keys: at least one admin (nobody could ever sign an update)");
+        return refuse(Code::Invalid, format!("{path}: {}", list.none));
     }
-    if threshold == 0 || threshold > keys.len() as u64 {
+    Ok(keys)
+}
+
+/// A threshold must be `1..=count`: 0 would need nobody, more than `count` could never be met.
+fn check_threshold(threshold: u64, count: usize, path: &str, of: &str) -> Result<(), ConfigError> {
+    if threshold == 0 || threshold > count as u64 {
         return refuse(
             Code::InvalidThreshold,
-            format!("admins.threshold: {threshold}, must be 1..={} (the number of admin keys)", keys.len()),
+            format!("{path}: {threshold}, must be 1..={count} (the number of {of})"),
         );
     }
-    Ok(Admins { threshold, keys })
+    Ok(())
+}
+
+/// The `oversight` section (docs/configuration.md, docs/oversight.md): every field required.
+fn read_oversight(value: &Value) -> Result<Oversight, ConfigError> {
+    let mut f = Fields::new(value, "oversight")?;
+    let overseers = read_signer_keys(
+        f.take("overseers")?,
+        &SignerList {
+            path: "oversight.overseers",
+            what: "overseer",
+            max: MAX_OVERSIGHT_KEYS,
+            cap: "MAX_OVERSIGHT_KEYS",
+            none: "at least one overseer (nobody could halt or resume the enclave)",
+        },
+    )?;
+    let resume_threshold = as_uint(f.take("resume_threshold")?, "oversight.resume_threshold")?;
+    check_threshold(resume_threshold, overseers.len(), "oversight.resume_threshold", "overseers")?;
+    let approvers = read_signer_keys(
+        f.take("approvers")?,
+        &SignerList {
+            path: "oversight.approvers",
+            what: "approver",
+            max: MAX_OVERSIGHT_KEYS,
+            cap: "MAX_OVERSIGHT_KEYS",
+            none: "at least one approver (no held request could ever be released)",
+        },
+    )?;
+    let approval_threshold = as_uint(f.take("approval_threshold")?, "oversight.approval_threshold")?;
+    check_threshold(approval_threshold, approvers.len(), "oversight.approval_threshold", "approvers")?;
+    let mut ranged = |name: &str, min: u64, max: u64, cap: &str| -> Result<u64, ConfigError> {
+        let path = format!("oversight.{name}");
+        let n = as_uint(f.take(name)?, &path)?;
+        if !(min..=max).contains(&n) {
+            return refuse(Code::Invalid, format!("{path}: {n}, must be {min}..={max} ({cap})"));
+        }
+        Ok(n)
+    };
+    let approval_ttl_s = ranged("approval_ttl_s", 1, MAX_APPROVAL_TTL_S, "MAX_APPROVAL_TTL_S")?;
+    let max_pending = ranged("max_pending", 1, MAX_PENDING_LIMIT, "MAX_PENDING_LIMIT")?;
+    let trip_consecutive_denials =
+        ranged("trip_consecutive_denials", 0, MAX_TRIP_CONSECUTIVE_DENIALS, "MAX_TRIP_CONSECUTIVE_DENIALS")?;
+    let trip_risk_score_bps = ranged("trip_risk_score_bps", 0, MAX_TRIP_RISK_SCORE_BPS, "MAX_TRIP_RISK_SCORE_BPS")?;
+    let heartbeat_interval_ms = as_uint(f.take("heartbeat_interval_ms")?, "oversight.heartbeat_interval_ms")?;
+    if heartbeat_interval_ms != 0
+        && !(MIN_HEARTBEAT_INTERVAL_MS..=MAX_HEARTBEAT_INTERVAL_MS).contains(&heartbeat_interval_ms)
+    {
+        return refuse(
+            Code::Invalid,
+            format!(
+                "oversight.heartbeat_interval_ms: {heartbeat_interval_ms}, must be 0 (off) or \
+                 {MIN_HEARTBEAT_INTERVAL_MS}..={MAX_HEARTBEAT_INTERVAL_MS} (MIN_HEARTBEAT_INTERVAL_MS, \
+                 MAX_HEARTBEAT_INTERVAL_MS)"
+            ),
+        );
+    }
+    f.finish()?;
+    Ok(Oversight {
+        overseers,
+        resume_threshold,
+        approvers,
+        approval_threshold,
+        approval_ttl_s,
+        max_pending,
+        heartbeat_interval_ms,
+        trip_consecutive_denials,
+        trip_risk_score_bps,
+    })
 }
 
 fn read_principal(value: &Value, path: &str) -> Result<Principal, ConfigError> {

@@ -20,11 +20,12 @@ sentinel_error::error_codes! {
         Invalid = "CONFIG_INVALID",
         /// A field this version does not know.
         UnknownField = "CONFIG_UNKNOWN_FIELD",
-        /// An admin id, principal id or signer id twice.
+        /// An admin id, principal id, overseer or approver id (within its list) or signer id twice.
         DuplicateId = "CONFIG_DUPLICATE_ID",
-        /// The same public key twice (two admins, or two principals, or one principal).
+        /// The same public key twice (two admins, two principals, one principal, two overseers, two approvers).
         DuplicateKey = "CONFIG_DUPLICATE_KEY",
-        /// `admins.threshold` is 0 or larger than the number of admin keys.
+        /// `admins.threshold` is 0 or larger than the number of admin keys (likewise
+        /// `oversight.resume_threshold` and `oversight.approval_threshold` for their lists).
         InvalidThreshold = "CONFIG_INVALID_THRESHOLD",
         /// An `alg` other than `ed25519`, `p256`, `secp256k1`.
         UnknownAlg = "CONFIG_UNKNOWN_ALG",

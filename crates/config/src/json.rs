@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::cbor;
-use crate::document::{Configuration, KeysAllowed, MAX_CONFIG_BYTES};
+use crate::document::{AdminKey, Configuration, KeysAllowed, MAX_CONFIG_BYTES};
 use crate::envelope::{SignedConfig, SignerStatus};
 use crate::error::{refuse, ConfigError, ConfigErrorCode as Code};
 
@@ -175,6 +175,22 @@ struct ConfigJson {
     principals: Vec<PrincipalJson>,
     stamp_window_ms: u64,
     session_max_lifetime_s: u64,
+    /// Only when the document has the section (otherwise the admins' defaults apply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oversight: Option<OversightJson>,
+}
+
+#[derive(Serialize)]
+struct OversightJson {
+    overseers: Vec<AdminKeyJson>,
+    resume_threshold: u64,
+    approvers: Vec<AdminKeyJson>,
+    approval_threshold: u64,
+    approval_ttl_s: u64,
+    max_pending: u64,
+    heartbeat_interval_ms: u64,
+    trip_consecutive_denials: u64,
+    trip_risk_score_bps: u64,
 }
 
 #[derive(Serialize)]
@@ -205,23 +221,21 @@ struct PrincipalJson {
     max_keys: u64,
 }
 
+fn admin_keys_json(keys: &[AdminKey]) -> Vec<AdminKeyJson> {
+    keys.iter()
+        .map(|a| AdminKeyJson {
+            id: a.id.clone(),
+            alg: a.public_key.alg().as_str(),
+            public_key: hex0x(a.public_key.as_bytes()),
+        })
+        .collect()
+}
+
 impl From<&Configuration> for ConfigJson {
     fn from(c: &Configuration) -> Self {
         ConfigJson {
             version: c.version,
-            admins: AdminsJson {
-                threshold: c.admins.threshold,
-                keys: c
-                    .admins
-                    .keys
-                    .iter()
-                    .map(|a| AdminKeyJson {
-                        id: a.id.clone(),
-                        alg: a.public_key.alg().as_str(),
-                        public_key: hex0x(a.public_key.as_bytes()),
-                    })
-                    .collect(),
-            },
+            admins: AdminsJson { threshold: c.admins.threshold, keys: admin_keys_json(&c.admins.keys) },
             principals: c
                 .principals
                 .iter()
@@ -243,6 +257,17 @@ impl From<&Configuration> for ConfigJson {
                 .collect(),
             stamp_window_ms: c.stamp_window_ms,
             session_max_lifetime_s: c.session_max_lifetime_s,
+            oversight: c.oversight.as_ref().map(|o| OversightJson {
+                overseers: admin_keys_json(&o.overseers),
+                resume_threshold: o.resume_threshold,
+                approvers: admin_keys_json(&o.approvers),
+                approval_threshold: o.approval_threshold,
+                approval_ttl_s: o.approval_ttl_s,
+                max_pending: o.max_pending,
+                heartbeat_interval_ms: o.heartbeat_interval_ms,
+                trip_consecutive_denials: o.trip_consecutive_denials,
+                trip_risk_score_bps: o.trip_risk_score_bps,
+            }),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! docs/configuration.md stays true: its worked example (JSON form, canonical
-//! CBOR, config_hash, admin signatures, signed envelope, a stamp) is
-//! generated here from fixed seeds, and every refusal code is in its tables.
+//! CBOR, config_hash, admin signatures, signed envelope, a stamp) and its
+//! `oversight` example are generated here from fixed seeds, and every refusal
+//! code and limit is in its tables.
 //! `UPDATE_GENERATED=1 cargo test -p sentinel-config --test docs` rewrites the
 //! generated blocks; without it, a stale block fails the test.
 
@@ -67,6 +68,9 @@ fn generated() -> Vec<(&'static str, &'static str, String)> {
     let config = Configuration::from_json(&json).unwrap();
     let document = config.encode();
     let hash = config.config_hash();
+    // Written before the `oversight` section existed: a document without one keeps its hash.
+    assert_eq!(config.oversight, None);
+    assert_eq!(hex::encode(hash), "c18383de6f8a9aa91fb34bdd7ea6cb27d2d61df6ae7e429451e8dbabf27cf25a");
     let mut signed = SignedConfig::new(document.clone(), Vec::new()).unwrap();
     signed.sign(&alice).unwrap();
     signed.sign(&bob).unwrap();
@@ -95,14 +99,82 @@ fn generated() -> Vec<(&'static str, &'static str, String)> {
         hex::encode(stamp_digest("list_keys", body, timestamp_us, &nonce)),
         hex::encode(&stamp.signature),
     );
+    let oversight = oversight_example(&alice);
     vec![
         ("example-json", "json", json),
+        ("example-oversight-json", "json", oversight),
         ("example-cbor", "text", hex_lines(&document)),
         ("example-hashes", "text", values),
         ("example-envelope", "text", hex_lines(&envelope)),
         ("example-stamp", "text", stamp_values),
         ("example-stamp-cbor", "text", hex_lines(&stamp.encode())),
     ]
+}
+
+/// A document with an `oversight` section (docs/configuration.md, "The
+/// `oversight` section"): checked to decode into exactly what it says.
+fn oversight_example(alice: &Credential) -> String {
+    let olga = credential(CredentialKind::Admin, "olga", Alg::Ed25519, 5);
+    let oscar = credential(CredentialKind::Admin, "oscar", Alg::P256, 6);
+    let risk = credential(CredentialKind::Admin, "risk-desk", Alg::Secp256k1, 7);
+    let bob = credential(CredentialKind::Admin, "bob", Alg::P256, 2);
+    let wallet = credential(CredentialKind::Client, "wallet-service", Alg::Ed25519, 4);
+    let hex = |c: &Credential| format!("0x{}", hex::encode(c.public_key().as_bytes()));
+    let json = format!(
+        r#"{{
+  "version": 2,
+  "admins": {{
+    "threshold": 2,
+    "keys": [
+      {{ "id": "alice", "alg": "ed25519", "public_key": "{alice}" }},
+      {{ "id": "bob", "alg": "p256", "public_key": "{bob}" }}
+    ]
+  }},
+  "principals": [
+    {{
+      "id": "wallet-service",
+      "keys": [{{ "alg": "ed25519", "public_key": "{wallet}" }}],
+      "operations": ["generate_key", "sign_digest", "list_keys"],
+      "keys_allowed": "own",
+      "max_keys": 100
+    }}
+  ],
+  "stamp_window_ms": 30000,
+  "session_max_lifetime_s": 3600,
+  "oversight": {{
+    "overseers": [
+      {{ "id": "olga", "alg": "ed25519", "public_key": "{olga}" }},
+      {{ "id": "oscar", "alg": "p256", "public_key": "{oscar}" }}
+    ],
+    "resume_threshold": 2,
+    "approvers": [
+      {{ "id": "alice", "alg": "ed25519", "public_key": "{alice}" }},
+      {{ "id": "risk-desk", "alg": "secp256k1", "public_key": "{risk}" }}
+    ],
+    "approval_threshold": 1,
+    "approval_ttl_s": 600,
+    "max_pending": 32,
+    "heartbeat_interval_ms": 1000,
+    "trip_consecutive_denials": 20,
+    "trip_risk_score_bps": 8000
+  }}
+}}"#,
+        alice = hex(alice),
+        bob = hex(&bob),
+        wallet = hex(&wallet),
+        olga = hex(&olga),
+        oscar = hex(&oscar),
+        risk = hex(&risk),
+    );
+    let config = Configuration::from_json(&json).unwrap();
+    let o = config.oversight.as_ref().expect("the example has a section");
+    assert_eq!(o.overseers.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["olga", "oscar"]);
+    assert_eq!(o.approvers[0].public_key, alice.public_key());
+    assert_eq!(o.approvers[1].public_key, risk.public_key());
+    assert_eq!((o.resume_threshold, o.approval_threshold, o.approval_ttl_s, o.max_pending), (2, 1, 600, 32));
+    assert_eq!((o.heartbeat_interval_ms, o.trip_consecutive_denials, o.trip_risk_score_bps), (1000, 20, 8000));
+    assert_eq!(Configuration::decode(&config.encode()).unwrap(), config);
+    json
 }
 
 /// Replaces the fenced block after `<!-- generated:NAME -->`; returns whether it changed.
@@ -175,6 +247,15 @@ fn caps_are_documented_with_their_values() {
         ("MAX_LABEL_BYTES", sentinel_config::MAX_LABEL_BYTES as u64),
         ("MAX_STAMP_WINDOW_MS", sentinel_config::MAX_STAMP_WINDOW_MS),
         ("MAX_SESSION_LIFETIME_S", sentinel_config::MAX_SESSION_LIFETIME_S),
+        ("MAX_OVERSIGHT_KEYS", sentinel_config::MAX_OVERSIGHT_KEYS as u64),
+        ("MAX_APPROVAL_TTL_S", sentinel_config::MAX_APPROVAL_TTL_S),
+        ("MAX_PENDING_LIMIT", sentinel_config::MAX_PENDING_LIMIT),
+        ("MIN_HEARTBEAT_INTERVAL_MS", sentinel_config::MIN_HEARTBEAT_INTERVAL_MS),
+        ("MAX_HEARTBEAT_INTERVAL_MS", sentinel_config::MAX_HEARTBEAT_INTERVAL_MS),
+        ("MAX_TRIP_CONSECUTIVE_DENIALS", sentinel_config::MAX_TRIP_CONSECUTIVE_DENIALS),
+        ("MAX_TRIP_RISK_SCORE_BPS", sentinel_config::MAX_TRIP_RISK_SCORE_BPS),
+        ("DEFAULT_APPROVAL_TTL_S", sentinel_config::DEFAULT_APPROVAL_TTL_S),
+        ("DEFAULT_MAX_PENDING", sentinel_config::DEFAULT_MAX_PENDING),
         ("MAX_STAMP_BYTES", sentinel_config::MAX_STAMP_BYTES as u64),
         ("MIN_NONCE_LEN", sentinel_config::MIN_NONCE_LEN as u64),
         ("MAX_NONCE_LEN", sentinel_config::MAX_NONCE_LEN as u64),

@@ -9,8 +9,10 @@ use common::{canonical, json_to_cbor, plain, sample, sample_json};
 use proptest::prelude::*;
 use sentinel_config::{
     config_hash, Alg, ConfigErrorCode as Code, Configuration, KeysAllowed, Operation, PublicKey, MAX_ADMINS,
-    MAX_CONFIG_BYTES, MAX_ID_BYTES, MAX_KEYS_PER_PRINCIPAL, MAX_LABELS_PER_PRINCIPAL, MAX_LABEL_BYTES, MAX_OPERATIONS,
-    MAX_PRINCIPALS, MAX_SESSION_LIFETIME_S, MAX_STAMP_WINDOW_MS,
+    MAX_APPROVAL_TTL_S, MAX_CONFIG_BYTES, MAX_HEARTBEAT_INTERVAL_MS, MAX_ID_BYTES, MAX_KEYS_PER_PRINCIPAL,
+    MAX_LABELS_PER_PRINCIPAL, MAX_LABEL_BYTES, MAX_OPERATIONS, MAX_OVERSIGHT_KEYS, MAX_PENDING_LIMIT, MAX_PRINCIPALS,
+    MAX_SESSION_LIFETIME_S, MAX_STAMP_WINDOW_MS, MAX_TRIP_CONSECUTIVE_DENIALS, MAX_TRIP_RISK_SCORE_BPS,
+    MIN_HEARTBEAT_INTERVAL_MS,
 };
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
@@ -470,8 +472,9 @@ fn arb_config() -> impl Strategy<Value = Configuration> {
         1..=MAX_STAMP_WINDOW_MS,
         1..=MAX_SESSION_LIFETIME_S,
         any::<u16>(),
+        prop::option::of(arb_oversight()),
     )
-        .prop_map(|(version, (n, salt, algs, threshold), principals, window, lifetime, seed)| {
+        .prop_map(|(version, (n, salt, algs, threshold), principals, window, lifetime, seed, oversight)| {
             let mut counter = 0u64;
             let mut key = |alg_index: usize| {
                 counter += 1;
@@ -500,8 +503,65 @@ fn arb_config() -> impl Strategy<Value = Configuration> {
                     max_keys,
                 })
                 .collect();
-            Configuration { version, admins, principals, stamp_window_ms: window, session_max_lifetime_s: lifetime }
+            let oversight =
+                oversight.map(|(overseer_algs, resume, approver_algs, approval, tunables)| {
+                    let (
+                        approval_ttl_s,
+                        max_pending,
+                        heartbeat_interval_ms,
+                        trip_consecutive_denials,
+                        trip_risk_score_bps,
+                    ) = tunables;
+                    let mut signers = |role: &str, algs: Vec<usize>| -> Vec<sentinel_config::AdminKey> {
+                        algs.into_iter()
+                            .enumerate()
+                            .map(|(i, alg)| sentinel_config::AdminKey {
+                                id: format!("{role}-{i}"),
+                                public_key: key(alg),
+                            })
+                            .collect()
+                    };
+                    let overseers = signers("overseer", overseer_algs);
+                    let approvers = signers("approver", approver_algs);
+                    sentinel_config::Oversight {
+                        resume_threshold: resume.min(overseers.len() as u64),
+                        approval_threshold: approval.min(approvers.len() as u64),
+                        overseers,
+                        approvers,
+                        approval_ttl_s,
+                        max_pending,
+                        heartbeat_interval_ms,
+                        trip_consecutive_denials,
+                        trip_risk_score_bps,
+                    }
+                });
+            Configuration {
+                version,
+                admins,
+                principals,
+                stamp_window_ms: window,
+                session_max_lifetime_s: lifetime,
+                oversight,
+            }
         })
+}
+
+/// (overseer algs, resume threshold, approver algs, approval threshold, (ttl, max pending, heartbeat, trips)).
+#[allow(clippy::type_complexity)]
+fn arb_oversight() -> impl Strategy<Value = (Vec<usize>, u64, Vec<usize>, u64, (u64, u64, u64, u64, u64))> {
+    (
+        prop::collection::vec(0usize..3, 1..=MAX_OVERSIGHT_KEYS),
+        1u64..=16,
+        prop::collection::vec(0usize..3, 1..=4),
+        1u64..=4,
+        (
+            1..=MAX_APPROVAL_TTL_S,
+            1..=MAX_PENDING_LIMIT,
+            prop_oneof![Just(0), MIN_HEARTBEAT_INTERVAL_MS..=MAX_HEARTBEAT_INTERVAL_MS],
+            0..=MAX_TRIP_CONSECUTIVE_DENIALS,
+            0..=MAX_TRIP_RISK_SCORE_BPS,
+        ),
+    )
 }
 
 proptest! {

@@ -63,6 +63,9 @@ fn main() {
         config_hash: [0x44; 32],
         policy_hash: Some([0x66; 32]),
         attestation_hash: [0x55; 32],
+        oversight_state: "green".into(),
+        oversight_scope: "global".into(),
+        approvals: vec![],
     };
     let receipt = sign_receipt(&claims, &key);
 

@@ -1,5 +1,5 @@
 //! What a receipt says: one decision of the enclave about one request. The
-//! claims are a CBOR map with exactly thirteen text keys, in RFC 8949 §4.2.1
+//! claims are a CBOR map with exactly sixteen text keys, in RFC 8949 §4.2.1
 //! deterministic encoding (keys sorted by their encoded bytes, definite
 //! lengths, shortest integers); absent values are CBOR `null`, never a missing
 //! key, so the shape is fixed and a verifier in any language can check it.
@@ -11,14 +11,23 @@
 //! [`Value`] that must span the whole input (through `coset`'s
 //! `CborSerializable::from_slice`, the same decoder that reads the envelope,
 //! so the browser build carries one copy of it); this module then checks the
-//! shape (exactly the thirteen keys, none twice, each value of its type and
+//! shape (exactly the sixteen keys, none twice, each value of its type and
 //! size, `timestamp_us` at most [`MAX_TIMESTAMP_US`]; each `rules_evaluated`
 //! entry a map of exactly its seven keys, at most [`MAX_RULES_EVALUATED`]
-//! entries of texts of at most [`MAX_RULE_TEXT_LEN`] bytes), and finally re-encodes
-//! the claims and compares bytes, so any non-canonical spelling (long heads,
-//! indefinite lengths, another key order, `undefined` for `null`, a bignum
-//! for an integer) is refused without an encoding rule checked by hand. All
-//! refusals are `RECEIPT_MALFORMED`, naming the key.
+//! entries of texts of at most [`MAX_RULE_TEXT_LEN`] bytes; `approvals` at most
+//! [`MAX_APPROVALS`] ids of 1 to [`MAX_APPROVAL_ID_LEN`] bytes, sorted and
+//! distinct; `oversight_state` one of [`OVERSIGHT_STATES`]; `oversight_scope`
+//! `global`, `key:<id>` or `principal:<id>` of at most
+//! [`MAX_OVERSIGHT_SCOPE_LEN`] bytes), and finally compares the input with
+//! `ciborium`'s re-encoding of what it read (which keeps map entries in the
+//! order read) and checks that order is [`KEYS`] (and [`RULE_KEYS`] in each
+//! rule entry), so any non-canonical spelling (long heads, indefinite lengths,
+//! another key order, `undefined` for `null`, a bignum for an integer) is
+//! refused without an encoding rule checked by hand. The typed claims map one
+//! to one to that value, so this equals re-encoding the claims (the fuzz
+//! target and the tests check it: whatever decodes, [`ReceiptClaims::to_cbor`]
+//! gives back byte for byte). All refusals are `RECEIPT_MALFORMED`, naming the
+//! key.
 
 use ciborium::value::Value;
 use coset::{CborSerializable, CoseError};
@@ -32,11 +41,12 @@ pub const MAX_TIMESTAMP_US: u64 = (1 << 53) - 1;
 /// The keys, in canonical order (sorted by their encoded bytes: shorter first,
 /// then bytewise; `keys_are_in_canonical_order` checks it against a sort of
 /// `ciborium`'s encodings). The encoder writes the map in this order.
-pub(crate) const KEYS: [&str; 13] = [
+pub(crate) const KEYS: [&str; 16] = [
     "op",
     "code",
     "key_id",
     "decision",
+    "approvals",
     "principal",
     "request_id",
     "config_hash",
@@ -44,6 +54,8 @@ pub(crate) const KEYS: [&str; 13] = [
     "result_hash",
     "payload_hash",
     "timestamp_us",
+    "oversight_scope",
+    "oversight_state",
     "rules_evaluated",
     "attestation_hash",
 ];
@@ -57,6 +69,23 @@ pub const MAX_RULES_EVALUATED: usize = 64;
 
 /// Longest text, in bytes, of any field of a `rules_evaluated` entry.
 pub const MAX_RULE_TEXT_LEN: usize = 256;
+
+/// Most entries `approvals` may hold (a configuration has at most 16 approvers).
+pub const MAX_APPROVALS: usize = 16;
+
+/// Longest approver id in `approvals`, in bytes (a configuration id's limit);
+/// an id is at least one byte.
+pub const MAX_APPROVAL_ID_LEN: usize = 64;
+
+/// The values `oversight_state` may take: Green (normal), Yellow (held for
+/// approval), Red (halted).
+pub const OVERSIGHT_STATES: [&str; 3] = ["green", "yellow", "red"];
+
+/// Longest `oversight_scope`, in bytes (`global`, `key:<id>`, `principal:<id>`).
+pub const MAX_OVERSIGHT_SCOPE_LEN: usize = 128;
+
+/// The prefixes of a scoped `oversight_scope`; what follows is a non-empty id.
+const SCOPE_PREFIXES: [&str; 2] = ["key:", "principal:"];
 
 /// Whether the enclave did what was asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -152,6 +181,12 @@ pub struct ReceiptClaims {
     pub policy_hash: Option<[u8; 32]>,
     /// SHA-256 of the enclave's boot attestation document.
     pub attestation_hash: [u8; 32],
+    /// The kill-switch level in effect for this request: `green`, `yellow` or `red`.
+    pub oversight_state: String,
+    /// The scope that set it: `global`, `key:<id>` or `principal:<id>` (`global` when all green).
+    pub oversight_scope: String,
+    /// The approvers whose approvals released this request (sorted; empty unless it was held).
+    pub approvals: Vec<String>,
 }
 
 impl ReceiptClaims {
@@ -186,6 +221,7 @@ impl ReceiptClaims {
             optional_text(&self.code),
             optional_text(&self.key_id),
             text(self.decision.as_str()),
+            Value::Array(self.approvals.iter().map(|id| text(id)).collect()),
             text(&self.principal),
             bytes(&self.request_id),
             bytes(&self.config_hash),
@@ -193,6 +229,8 @@ impl ReceiptClaims {
             self.result_hash.as_ref().map_or(Value::Null, |h| bytes(h)),
             bytes(&self.payload_hash),
             Value::Integer(self.timestamp_us.into()),
+            text(&self.oversight_scope),
+            text(&self.oversight_state),
             Value::Array(self.rules_evaluated.iter().map(RuleEvaluated::to_value).collect()),
             bytes(&self.attestation_hash),
         ];
@@ -202,14 +240,31 @@ impl ReceiptClaims {
     /// Decodes canonical claims. Error: `RECEIPT_MALFORMED`, naming the key.
     pub fn from_cbor(cbor: &[u8]) -> Result<Self, Error> {
         let value = Value::from_slice(cbor).map_err(|e| malformed(format!("claims: {}", describe(&e))))?;
+        // Whether these were the canonical bytes is decided now and reported after the shape:
+        // `ciborium` writes what it read in shortest form with definite lengths and keeps every
+        // map's entries in the order read, so the input was canonical if and only if that
+        // re-encoding is the input and the keys are in canonical order. (The typed claims map one
+        // to one to this value, so this is the same as re-encoding them, without building a
+        // second value: the browser verifier's size has a budget.)
+        let canonical = in_canonical_order(&value) && {
+            let mut again = Vec::with_capacity(cbor.len());
+            write(&value, &mut again);
+            again == cbor
+        };
         let Value::Map(entries) = value else {
             return Err(malformed("claims: must be a CBOR map"));
         };
         let mut slots = slots(entries, &KEYS, "claims: ")?;
-        let mut field = |key: &'static str| {
+        let mut take = |key: &str| {
             let index = KEYS.iter().position(|k| *k == key).expect("one of KEYS");
-            Field { key, value: slots[index].take().expect("all thirteen keys present") }
+            slots[index].take().expect("all sixteen keys present")
         };
+        // The oversight claims first, by reference and in one call: refused before any other
+        // claim is built, which keeps the early returns cheap (the browser verifier's size).
+        let (oversight_state, oversight_scope, approvals) =
+            (take("oversight_state"), take("oversight_scope"), take("approvals"));
+        check_oversight(&oversight_state, &oversight_scope, &approvals).map_err(malformed)?;
+        let mut field = |key: &'static str| Field { key, value: take(key) };
         let claims = Self {
             op: text(field("op"))?,
             code: optional(field("code"), text)?,
@@ -224,9 +279,15 @@ impl ReceiptClaims {
             timestamp_us: timestamp(field("timestamp_us"))?,
             rules_evaluated: rules(field("rules_evaluated"))?,
             attestation_hash: bytes(field("attestation_hash"))?,
+            oversight_state: into_text(oversight_state),
+            oversight_scope: into_text(oversight_scope),
+            approvals: match approvals {
+                Value::Array(items) => items.into_iter().map(into_text).collect(),
+                _ => Vec::new(),
+            },
         };
-        // The shape is right; whether these were the canonical bytes is decided by re-encoding.
-        if claims.to_cbor() != cbor {
+        // The shape is right; now whether these were the canonical bytes.
+        if !canonical {
             return Err(malformed(
                 "claims: not in deterministic encoding (RFC 8949 §4.2.1: definite lengths, shortest integers \
                  and lengths, map keys sorted by their encoded bytes)",
@@ -234,6 +295,23 @@ impl ReceiptClaims {
         }
         Ok(claims)
     }
+}
+
+/// Whether the keys of the claims map, and of each `rules_evaluated` entry,
+/// are [`KEYS`] and [`RULE_KEYS`] in that order (meaningful once the shape is
+/// known to be right: exactly those keys, each once).
+fn in_canonical_order(value: &Value) -> bool {
+    let keys_are = |entries: &[(Value, Value)], keys: &[&str]| {
+        entries.iter().map(|(k, _)| k.as_text()).eq(keys.iter().map(|k| Some(*k)))
+    };
+    let Value::Map(entries) = value else { return true };
+    keys_are(entries, &KEYS)
+        && entries.iter().all(|(key, rules)| match (key.as_text(), rules) {
+            (Some("rules_evaluated"), Value::Array(rules)) => {
+                rules.iter().all(|rule| !matches!(rule, Value::Map(e) if !keys_are(e, &RULE_KEYS)))
+            }
+            _ => true,
+        })
 }
 
 /// `ciborium`'s encoding of `value`, appended to `out`.
@@ -310,6 +388,56 @@ fn timestamp(Field { key, value }: Field) -> Result<u64, Error> {
         Err(_) => Err(malformed(format!("claims: {key} must be an unsigned integer"))),
     }
 }
+
+/// Checks the oversight claims: `oversight_state` one of [`OVERSIGHT_STATES`];
+/// `oversight_scope` `global`, or `key:` / `principal:` followed by a
+/// non-empty id, at most [`MAX_OVERSIGHT_SCOPE_LEN`] bytes; `approvals` at most
+/// [`MAX_APPROVALS`] texts of 1 to [`MAX_APPROVAL_ID_LEN`] bytes in strictly
+/// ascending (bytewise) order, so one set of approvers has exactly one
+/// encoding and nobody is named twice. Fixed messages: this is in the browser
+/// verifier, whose size has a budget.
+fn check_oversight(state: &Value, scope: &Value, approvals: &Value) -> Result<(), &'static str> {
+    match state {
+        Value::Text(state) if OVERSIGHT_STATES.contains(&state.as_str()) => {}
+        _ => return Err(STATE_MESSAGE),
+    }
+    match scope {
+        Value::Text(scope)
+            if scope.len() <= MAX_OVERSIGHT_SCOPE_LEN
+                && (scope == "global"
+                    || SCOPE_PREFIXES.iter().any(|prefix| scope.len() > prefix.len() && scope.starts_with(prefix))) => {
+        }
+        _ => return Err(SCOPE_MESSAGE),
+    }
+    let items = match approvals {
+        Value::Array(items) if items.len() <= MAX_APPROVALS => items,
+        _ => return Err(APPROVALS_MESSAGE),
+    };
+    let mut previous: Option<&str> = None;
+    for item in items {
+        match item {
+            Value::Text(id) if !id.is_empty() && id.len() <= MAX_APPROVAL_ID_LEN && previous < Some(id.as_str()) => {
+                previous = Some(id)
+            }
+            _ => return Err(APPROVALS_MESSAGE),
+        }
+    }
+    Ok(())
+}
+
+/// The text of a value [`check_oversight`] accepted.
+fn into_text(value: Value) -> String {
+    match value {
+        Value::Text(text) => text,
+        _ => String::new(),
+    }
+}
+
+const STATE_MESSAGE: &str = "claims: oversight_state must be \"green\", \"yellow\" or \"red\"";
+const SCOPE_MESSAGE: &str =
+    "claims: oversight_scope must be \"global\", \"key:<id>\" or \"principal:<id>\", at most 128 bytes";
+const APPROVALS_MESSAGE: &str = "claims: approvals must be an array of at most 16 approver ids (texts of 1 to 64 \
+                                 bytes) in ascending bytewise order, each once";
 
 /// The entries of a CBOR map with exactly the text keys `keys`, one slot per
 /// key in `keys` order: as many entries as keys, none unknown, none twice, so
@@ -423,6 +551,9 @@ mod tests {
             config_hash: [0x44; 32],
             policy_hash: Some([0x66; 32]),
             attestation_hash: [0x55; 32],
+            oversight_state: "yellow".into(),
+            oversight_scope: "key:k1".into(),
+            approvals: vec!["alice".into(), "risk-desk".into()],
         }
     }
 
@@ -464,6 +595,9 @@ mod tests {
                 "config_hash" => bytes(&claims.config_hash),
                 "policy_hash" => claims.policy_hash.as_ref().map_or(Value::Null, |h| bytes(h)),
                 "attestation_hash" => bytes(&claims.attestation_hash),
+                "approvals" => Value::Array(claims.approvals.iter().map(|a| text(a)).collect()),
+                "oversight_state" => text(&claims.oversight_state),
+                "oversight_scope" => text(&claims.oversight_scope),
                 _ => unreachable!(),
             }
         };
@@ -498,9 +632,9 @@ mod tests {
             let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_text().unwrap()).collect();
             assert_eq!(keys, RULE_KEYS);
         }
-        // The map heads: 13 and 7 pairs.
+        // The map heads: 16 and 7 pairs.
         let cbor = example().to_cbor();
-        assert_eq!(cbor[0], 0xad);
+        assert_eq!(cbor[0], 0xb0);
         let rule_key = b"\x64rule";
         assert_eq!(cbor[cbor.windows(5).position(|w| w == rule_key).unwrap() - 1], 0xa7);
     }
@@ -520,6 +654,71 @@ mod tests {
             assert_eq!(ours.len(), claims.encoded_len());
             assert_eq!(ours, generic(&claims, &KEYS));
             assert_eq!(ReceiptClaims::from_cbor(&ours).unwrap(), claims);
+        }
+    }
+
+    #[test]
+    fn oversight_claims_round_trip_at_their_limits() {
+        let mut claims = example();
+        // Bytewise order: upper case before lower case, shorter prefix first.
+        let mut ids: Vec<String> = (0..MAX_APPROVALS - 2).map(|i| format!("approver-{i:02}")).collect();
+        ids.extend(["Z".to_owned(), "x".repeat(MAX_APPROVAL_ID_LEN)]);
+        ids.sort();
+        claims.approvals = ids;
+        for state in OVERSIGHT_STATES {
+            for scope in [
+                "global".to_owned(),
+                "key:k".to_owned(),
+                "principal:dev-client".to_owned(),
+                format!("principal:{}", "p".repeat(MAX_OVERSIGHT_SCOPE_LEN - 10)),
+            ] {
+                claims.oversight_state = state.into();
+                claims.oversight_scope = scope;
+                let bytes = claims.to_cbor();
+                assert_eq!(bytes, generic(&claims, &KEYS));
+                assert_eq!(ReceiptClaims::from_cbor(&bytes).unwrap(), claims);
+            }
+        }
+        // The usual receipt: green, global, nobody approved.
+        claims.oversight_state = "green".into();
+        claims.oversight_scope = "global".into();
+        claims.approvals = vec![];
+        assert_eq!(ReceiptClaims::from_cbor(&claims.to_cbor()).unwrap(), claims);
+        // An empty approvals array is the one-byte 0x80.
+        let key = b"\x69approvals";
+        let bytes = claims.to_cbor();
+        let at = bytes.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+        assert_eq!(bytes[at], 0x80);
+        // The encoder does not sort: claims built out of order do not decode.
+        claims.approvals = vec!["bob".into(), "alice".into()];
+        assert!(code_of(&claims.to_cbor()).contains("in ascending bytewise order, each once"));
+        assert_eq!(OVERSIGHT_STATES, ["green", "yellow", "red"]);
+        assert_eq!((MAX_APPROVALS, MAX_APPROVAL_ID_LEN, MAX_OVERSIGHT_SCOPE_LEN), (16, 64, 128));
+    }
+
+    #[test]
+    fn whatever_decodes_re_encodes_to_its_input() {
+        // Decoding decides canonical form from ciborium's re-encoding of the generic value and
+        // the key order; the typed encoder must agree on every input that passes.
+        let mut denied = example();
+        denied.approvals = vec![];
+        denied.rules_evaluated.truncate(1);
+        for good in [example().to_cbor(), denied.to_cbor()] {
+            let mut accepted = 0;
+            for at in 0..good.len() {
+                for value in
+                    [0x00, 0x01, 0x18, 0x40, 0x60, 0x80, 0xa0, 0xf6, 0xf7, 0xff, good[at] ^ 0x01, good[at] ^ 0x20]
+                {
+                    let mut bytes = good.clone();
+                    bytes[at] = value;
+                    if let Ok(claims) = ReceiptClaims::from_cbor(&bytes) {
+                        assert_eq!(claims.to_cbor(), bytes, "byte {at} = {value:#04x}");
+                        accepted += 1;
+                    }
+                }
+            }
+            // Some changes keep the claims valid (a hash byte, a letter of a text).
+            assert!(accepted > 0);
         }
     }
 
@@ -570,8 +769,8 @@ mod tests {
     #[test]
     fn refuses_non_shortest_and_indefinite_forms() {
         let good = example().to_cbor();
-        // Map head 0xad spelled with a one-byte argument.
-        let long_head = [&[0xb8, 13][..], &good[1..]].concat();
+        // Map head 0xb0 spelled with a one-byte argument.
+        let long_head = [&[0xb8, 16][..], &good[1..]].concat();
         assert!(code_of(&long_head).contains("deterministic"));
         // Indefinite-length map.
         let indefinite = [&[0xbf][..], &good[1..], &[0xff]].concat();
@@ -640,10 +839,10 @@ mod tests {
         assert!(code_of(&map(unknown)).contains("unknown key \"zz\""));
         let mut extra = entries();
         extra.push((Value::Text("zz".into()), Value::Null));
-        assert!(code_of(&map(extra)).contains("exactly the 13 keys, got 14"));
+        assert!(code_of(&map(extra)).contains("exactly the 16 keys, got 17"));
         let mut missing = entries();
         missing.retain(|(k, _)| k.as_text() != Some("code"));
-        assert!(code_of(&map(missing)).contains("exactly the 13 keys, got 12"));
+        assert!(code_of(&map(missing)).contains("exactly the 16 keys, got 15"));
         let mut twice = entries();
         twice[1] = twice[0].clone();
         assert!(code_of(&map(twice)).contains("key \"op\" appears twice"));
@@ -680,6 +879,46 @@ mod tests {
             ("policy_hash", Value::Text("none".into()), "policy_hash must be a 32-byte string"),
             ("key_id", Value::Bytes(vec![]), "key_id must be a text string"),
             ("code", Value::Integer(0.into()), "code must be a text string"),
+            ("oversight_state", Value::Null, "oversight_state must be \"green\", \"yellow\" or \"red\""),
+            ("oversight_state", Value::Text("GREEN".into()), "oversight_state must be"),
+            ("oversight_state", Value::Text("amber".into()), "oversight_state must be"),
+            ("oversight_state", Value::Text(String::new()), "oversight_state must be"),
+            ("oversight_scope", Value::Null, "oversight_scope must be \"global\", \"key:<id>\" or \"principal:<id>\""),
+            ("oversight_scope", Value::Text("Global".into()), "oversight_scope must be"),
+            ("oversight_scope", Value::Text("key:".into()), "oversight_scope must be"),
+            ("oversight_scope", Value::Text("principal:".into()), "oversight_scope must be"),
+            ("oversight_scope", Value::Text("agent:x".into()), "oversight_scope must be"),
+            ("oversight_scope", Value::Text(String::new()), "oversight_scope must be"),
+            (
+                "oversight_scope",
+                Value::Text(format!("key:{}", "k".repeat(MAX_OVERSIGHT_SCOPE_LEN - 3))),
+                "oversight_scope must be \"global\", \"key:<id>\" or \"principal:<id>\", at most 128 bytes",
+            ),
+            ("approvals", Value::Null, "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once"),
+            ("approvals", Value::Text("alice".into()), "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once"),
+            (
+                "approvals",
+                Value::Array((0..=MAX_APPROVALS).map(|i| Value::Text(format!("a{i:02}"))).collect()),
+                "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once",
+            ),
+            ("approvals", Value::Array(vec![Value::Null]), "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once"),
+            ("approvals", Value::Array(vec![Value::Bytes(b"a".to_vec())]), "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once"),
+            ("approvals", Value::Array(vec![Value::Text(String::new())]), "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once"),
+            (
+                "approvals",
+                Value::Array(vec![Value::Text("a".into()), Value::Text("b".repeat(65))]),
+                "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once",
+            ),
+            (
+                "approvals",
+                Value::Array(vec![Value::Text("bob".into()), Value::Text("alice".into())]),
+                "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once",
+            ),
+            (
+                "approvals",
+                Value::Array(vec![Value::Text("alice".into()), Value::Text("alice".into())]),
+                "approvals must be an array of at most 16 approver ids (texts of 1 to 64 bytes) in ascending bytewise order, each once",
+            ),
         ] {
             let message = code_of(&with(key, value.clone()));
             assert!(message.contains(says), "{key} = {value:?}: {message}");

@@ -36,7 +36,10 @@ mod receipt;
 mod verify;
 mod view;
 
-pub use claims::{Decision, ReceiptClaims, RuleEvaluated, MAX_RULES_EVALUATED, MAX_RULE_TEXT_LEN, MAX_TIMESTAMP_US};
+pub use claims::{
+    Decision, ReceiptClaims, RuleEvaluated, MAX_APPROVALS, MAX_APPROVAL_ID_LEN, MAX_OVERSIGHT_SCOPE_LEN,
+    MAX_RULES_EVALUATED, MAX_RULE_TEXT_LEN, MAX_TIMESTAMP_US, OVERSIGHT_STATES,
+};
 pub use error::{Error, ErrorCode};
 pub use keys::{AttestedKeys, UserData};
 pub use receipt::{sign_receipt, MAX_RECEIPT_LEN};

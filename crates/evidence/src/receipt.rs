@@ -156,6 +156,9 @@ mod tests {
             config_hash: [3; 32],
             policy_hash: None,
             attestation_hash: [4; 32],
+            oversight_state: "green".into(),
+            oversight_scope: "global".into(),
+            approvals: vec![],
         }
     }
 

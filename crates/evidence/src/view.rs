@@ -44,6 +44,12 @@ pub struct ReceiptClaimsView {
     /// `null` when no policy was installed.
     pub policy_hash: Option<String>,
     pub attestation_hash: String,
+    /// The approvers whose approvals released the request (sorted; empty unless it was held).
+    pub approvals: Vec<String>,
+    /// `"green"`, `"yellow"` or `"red"`: the kill-switch level in effect.
+    pub oversight_state: String,
+    /// `"global"`, `"key:<id>"` or `"principal:<id>"`: the scope that set it.
+    pub oversight_scope: String,
 }
 
 /// [`RuleEvaluated`] as JS sees it: `{rule, type, result, value, limit,
@@ -92,6 +98,9 @@ impl ReceiptClaims {
             config_hash: hex0x(&self.config_hash),
             policy_hash: self.policy_hash.as_ref().map(|h| hex0x(h)),
             attestation_hash: hex0x(&self.attestation_hash),
+            approvals: self.approvals.clone(),
+            oversight_state: self.oversight_state.clone(),
+            oversight_scope: self.oversight_scope.clone(),
         }
     }
 }
@@ -421,6 +430,9 @@ mod tests {
             config_hash: [3; 32],
             policy_hash: Some([4; 32]),
             attestation_hash: [5; 32],
+            oversight_state: "yellow".into(),
+            oversight_scope: "principal:p".into(),
+            approvals: vec!["alice".into(), "bob".into()],
         };
         let json = serde_json::to_value(claims.view()).unwrap();
         assert_eq!(json["policyHash"], format!("0x{}", "04".repeat(32)));
@@ -429,17 +441,22 @@ mod tests {
             serde_json::json!([{"rule": "daily", "type": "notional_limit", "result": "deny", "value": "11",
                                 "limit": "10", "window": "1d", "detail": null}])
         );
+        assert_eq!(json["approvals"], serde_json::json!(["alice", "bob"]));
+        assert_eq!((&json["oversightState"], &json["oversightScope"]), (&"yellow".into(), &"principal:p".into()));
         let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
         keys.sort();
         assert_eq!(
             keys,
             [
+                "approvals",
                 "attestationHash",
                 "code",
                 "configHash",
                 "decision",
                 "keyId",
                 "op",
+                "oversightScope",
+                "oversightState",
                 "payloadHash",
                 "policyHash",
                 "principal",

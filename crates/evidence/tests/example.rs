@@ -206,6 +206,7 @@ fn diagnostic(c: &ReceiptClaims) -> String {
         ("code", opt_text(&c.code)),
         ("key_id", opt_text(&c.key_id)),
         ("decision", text(c.decision.as_str())),
+        ("approvals", format!("[{}]", c.approvals.iter().map(|a| text(a)).collect::<Vec<_>>().join(", "))),
         ("principal", text(&c.principal)),
         ("request_id", bytes(&c.request_id)),
         ("config_hash", bytes(&c.config_hash)),
@@ -213,6 +214,8 @@ fn diagnostic(c: &ReceiptClaims) -> String {
         ("result_hash", c.result_hash.as_ref().map_or("null".to_owned(), |h| bytes(h))),
         ("payload_hash", bytes(&c.payload_hash)),
         ("timestamp_us", c.timestamp_us.to_string()),
+        ("oversight_scope", text(&c.oversight_scope)),
+        ("oversight_state", text(&c.oversight_state)),
         ("rules_evaluated", if rules.is_empty() { "[]".to_owned() } else { format!("[\n{rules}\n  ]") }),
         ("attestation_hash", bytes(&c.attestation_hash)),
     ];

@@ -122,6 +122,7 @@ fn expected_json(c: &ReceiptClaims, enclave: &Enclave) -> Value {
         "attestation_hash": hex0x(&c.attestation_hash),
         "result_hash": c.result_hash.map(|r| hex0x(&r)),
         "policy_hash": c.policy_hash.map(|r| hex0x(&r)),
+        "approvals": c.approvals, "oversight_state": c.oversight_state, "oversight_scope": c.oversight_scope,
         "module_id": "sentinel-dev-simulator", "receipt_key": hex0x(&enclave.keys.receipt),
     })
 }
@@ -221,8 +222,8 @@ fn both_implementations_refuse_non_canonical_claims() {
     let enclave = Enclave::boot(&format!("interop-canonical-{}", std::process::id()));
     let files = Files::new(&enclave);
     let canonical = enclave.claims().to_cbor();
-    // Correctly signed, but the claims map has a one-byte-argument head (b8 0d instead of ad).
-    let long_head = [&[0xb8, 0x0d][..], &canonical[1..]].concat();
+    // Correctly signed, but the claims map has a one-byte-argument head (b8 10 instead of b0).
+    let long_head = [&[0xb8, 0x10][..], &canonical[1..]].concat();
     // ... or is an indefinite-length map.
     let indefinite = [&[0xbf][..], &canonical[1..], &[0xff]].concat();
     for payload in [long_head, indefinite] {
@@ -271,6 +272,52 @@ fn both_implementations_refuse_non_canonical_claims() {
         let ours = verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap_err();
         assert_eq!(ours.code(), "RECEIPT_MALFORMED");
         refused(&files.run(&receipt, &enclave.document), "claims");
+    }
+    // The oversight claims: values outside their sets, approvals unsorted, repeated, too many, too
+    // long, or null; each correctly signed and otherwise canonical.
+    let with_claim = |key: &str, value: ciborium::value::Value| {
+        use ciborium::value::Value;
+        let mut claims: Value = ciborium::de::from_reader(enclave.claims().to_cbor().as_slice()).unwrap();
+        let Value::Map(entries) = &mut claims else { unreachable!() };
+        entries.iter_mut().find(|(k, _)| k.as_text() == Some(key)).unwrap().1 = value;
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&claims, &mut out).unwrap();
+        out
+    };
+    let texts = |ids: &[&str]| {
+        ciborium::value::Value::Array(ids.iter().map(|t| ciborium::value::Value::Text((*t).into())).collect())
+    };
+    let text = |t: &str| ciborium::value::Value::Text(t.into());
+    let seventeen: Vec<String> = (0..17).map(|i| format!("a{i:02}")).collect();
+    let long_id = "x".repeat(65);
+    for payload in [
+        with_claim("oversight_state", text("amber")),
+        with_claim("oversight_state", text("Green")),
+        with_claim("oversight_scope", text("key:")),
+        with_claim("oversight_scope", text("everything")),
+        with_claim("oversight_scope", text(&format!("principal:{}", "p".repeat(119)))),
+        with_claim("approvals", texts(&["risk-desk", "alice"])),
+        with_claim("approvals", texts(&["alice", "alice"])),
+        with_claim("approvals", texts(&seventeen.iter().map(String::as_str).collect::<Vec<_>>())),
+        with_claim("approvals", texts(&[""])),
+        with_claim("approvals", texts(&[&long_id])),
+        with_claim("approvals", ciborium::value::Value::Null),
+    ] {
+        let receipt = sign_payload(payload, &enclave.receipt_key);
+        let ours = verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap_err();
+        assert_eq!(ours.code(), "RECEIPT_MALFORMED");
+        refused(&files.run(&receipt, &enclave.document), "claims");
+    }
+    // The limits themselves are accepted by both.
+    let sixteen: Vec<String> = (0..16).map(|i| format!("{i:02}{}", "x".repeat(62))).collect();
+    for payload in [
+        with_claim("approvals", texts(&sixteen.iter().map(String::as_str).collect::<Vec<_>>())),
+        with_claim("oversight_scope", text(&format!("principal:{}", "p".repeat(118)))),
+        with_claim("oversight_state", text("red")),
+    ] {
+        let receipt = sign_payload(payload, &enclave.receipt_key);
+        verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap();
+        accepted(&files.run(&receipt, &enclave.document));
     }
     // The canonical payload signed the same way is accepted by both (coset writes our bytes).
     let receipt = sign_payload(canonical, &enclave.receipt_key);

@@ -86,8 +86,14 @@ sentinel_error::error_codes! {
         PolicyNoMatch = "POLICY_NO_MATCH",
         /// A policy rule could not be evaluated (missing or stale price, model failure): denied.
         PolicyError = "POLICY_ERROR",
-        /// The risk score requires human approval; refused until the approval queue exists.
+        /// The risk score requires human approval and the request could not be held for it
+        /// (a dry run reports it; a signing request is held instead: `APPROVAL_PENDING`).
         PolicyApprovalRequired = "POLICY_APPROVAL_REQUIRED",
+        /// The kill switch is Red for this request's global, key or principal scope: nothing is signed.
+        KillSwitchHalted = "KILL_SWITCH_HALTED",
+        /// The request is held for human approval (policy verdict or Yellow state); its answer is
+        /// `approval_pending` and `approval_result` gives the outcome.
+        ApprovalPending = "APPROVAL_PENDING",
     }
 }
 

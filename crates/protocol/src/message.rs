@@ -117,6 +117,17 @@ messages! {
         SessionFrame(SessionFrameArgs) = "session_frame" => "session_frame",
         /// Ends a session of this connection.
         SessionClose(SessionCloseArgs) = "session_close" => "session_closed",
+        /// A signed oversight command: `halt`, `resume`, `heartbeat` or `status` (docs/oversight.md).
+        Oversight(OversightArgs) = "oversight" => "oversight_status",
+        /// A fresh resume challenge (replaces the previous one; a resume must sign the current one).
+        OversightChallenge(OversightChallengeArgs) = "oversight_challenge" => "oversight_challenge",
+        /// A signed `approve` or `reject` command for a held request.
+        Approval(OversightArgs) = "approval" => "approval_updated",
+        /// A signed `list_approvals` command: the held requests.
+        ListApprovals(OversightArgs) = "list_approvals" => "approval_list",
+        /// The outcome of a held request, by its id (the id is the capability: 128 random bits):
+        /// its final receipted answer, or its pending answer and receipt while it waits.
+        ApprovalResult(ApprovalResultArgs) = "approval_result" => "receipted",
     }
 }
 
@@ -165,6 +176,12 @@ messages! {
         KeyList(KeyList) = "key_list",
         Signature(Signature) = "signature",
         SignedTransaction(SignedTransaction) = "signed_transaction",
+        OversightStatus(BoxedOversightStatus) = "oversight_status",
+        OversightChallenge(OversightChallenge) = "oversight_challenge",
+        /// Inside a receipted answer: the request is held for human approval (receipt code `APPROVAL_PENDING`).
+        ApprovalPending(ApprovalPending) = "approval_pending",
+        ApprovalUpdated(ApprovalUpdated) = "approval_updated",
+        ApprovalList(ApprovalList) = "approval_list",
         Error(ErrorAnswer) = "error",
     }
 }
@@ -261,6 +278,41 @@ wire_struct! {
         #[cfg_attr(test, ts(type = "Uint8Array"))]
         pub body: Vec<u8>,
         pub stamp: Option<Stamp>,
+    }
+}
+
+wire_struct! {
+    /// One signer's signature over the oversight command digest.
+    pub struct OversightSignature {
+        /// An overseer's or approver's id in the configuration.
+        pub signer: String,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub signature: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct OversightArgs {
+        /// The command, canonical CBOR (`sentinel_oversight::Command`); signers sign
+        /// SHA-256("sentinel/oversight/v1" || command).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub command: Vec<u8>,
+        pub signatures: Vec<OversightSignature>,
+    }
+}
+
+wire_struct! {
+    pub struct OversightChallengeArgs {}
+}
+
+wire_struct! {
+    pub struct ApprovalResultArgs {
+        /// 16 bytes: the held request's id (its receipt's `request_id`).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Uint8Array"))]
+        pub request_id: Vec<u8>,
     }
 }
 
@@ -364,6 +416,9 @@ wire_struct! {
 
 /// `evidence` answers are boxed: the largest answer, it would otherwise set the size of every `Response`.
 pub type BoxedEvidence = Box<Evidence>;
+
+/// `oversight_status` answers are boxed for the same reason (rare, and larger than a signature's).
+pub type BoxedOversightStatus = Box<OversightStatus>;
 
 wire_struct! {
     pub struct Evidence {
@@ -625,6 +680,107 @@ wire_struct! {
         pub signature: Vec<u8>,
         /// secp256k1 only.
         pub recovery_id: Option<u8>,
+    }
+}
+
+wire_struct! {
+    /// One scope's kill-switch state.
+    pub struct ScopeStatus {
+        /// `global`, `key:<id>` or `principal:<id>`.
+        pub scope: String,
+        /// `green`, `yellow` or `red`.
+        pub level: String,
+        pub reason: String,
+        pub since_us: u64,
+        /// Who set it: signer ids, or `enclave` (boot, heartbeat, automatic trips).
+        pub by: Vec<String>,
+    }
+}
+
+wire_struct! {
+    /// The kill switch after the command was applied.
+    pub struct OversightStatus {
+        pub global: ScopeStatus,
+        /// Keys and principals that are not green.
+        pub scopes: Vec<ScopeStatus>,
+        /// 0: no heartbeat configured.
+        pub heartbeat_interval_ms: u64,
+        pub heartbeat_deadline_us: Option<u64>,
+        pub pending_approvals: u64,
+        pub max_pending: u64,
+        /// The command's accepted signers.
+        pub signers: Vec<String>,
+    }
+}
+
+wire_struct! {
+    pub struct OversightChallenge {
+        /// 32 random bytes a resume must sign; one use.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub challenge: Vec<u8>,
+        pub expires_at_us: u64,
+    }
+}
+
+wire_struct! {
+    /// A request held for human approval.
+    pub struct ApprovalPending {
+        /// 16 bytes; also the receipt's `request_id`.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub request_id: Vec<u8>,
+        /// SHA-256 of the request body: what approvers approve.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub request_digest: Vec<u8>,
+        /// `policy_approval_required` or `yellow_state`.
+        pub reason: String,
+        pub expires_at_us: u64,
+        pub approvals: Vec<String>,
+        pub approvals_needed: u64,
+    }
+}
+
+wire_struct! {
+    pub struct ApprovalUpdated {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub request_id: Vec<u8>,
+        /// `pending`, `released` (signed), `refused` (the release was refused: `code`) or `rejected`.
+        pub state: String,
+        pub code: Option<String>,
+        pub approvals: Vec<String>,
+        pub approvals_needed: u64,
+    }
+}
+
+wire_struct! {
+    pub struct HeldRequestInfo {
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub request_id: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub request_digest: Vec<u8>,
+        pub principal: String,
+        pub key_id: Option<String>,
+        pub op: String,
+        pub reason: String,
+        /// The exact operation body (CBOR), so approvers can decode what they approve.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub body: Vec<u8>,
+        pub held_at_us: u64,
+        pub expires_at_us: u64,
+        pub approvals: Vec<String>,
+        pub approvals_needed: u64,
+    }
+}
+
+wire_struct! {
+    pub struct ApprovalList {
+        pub entries: Vec<HeldRequestInfo>,
     }
 }
 

@@ -65,6 +65,11 @@ pub fn result_hash(answer: &Response) -> Option<[u8; 32]> {
         | Response::SessionFrame(_)
         | Response::SessionClosed(_)
         | Response::Authenticated(_)
+        | Response::OversightStatus(_)
+        | Response::OversightChallenge(_)
+        | Response::ApprovalPending(_)
+        | Response::ApprovalUpdated(_)
+        | Response::ApprovalList(_)
         | Response::Error(_) => return None,
     }
     Some(h.finalize().into())

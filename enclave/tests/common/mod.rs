@@ -80,6 +80,8 @@ pub fn install_dev_config(enclave: &Enclave) {
     assert!(matches!(answer, Response::ConfigUpdated(_)), "{answer:?}");
     let answer = enclave.handle(install_dev_policy_request());
     assert!(matches!(answer, Response::PolicyUpdated(_)), "{answer:?}");
+    // It boots halted (no durable kill-switch state): resume, as an operator would.
+    resume(enclave);
 }
 
 /// A fresh 16-byte stamp nonce (unique within the process).
@@ -165,4 +167,33 @@ pub fn import_op(
         enc: enc.to_vec(),
         ciphertext: ciphertext.to_vec(),
     })
+}
+
+/// Resumes a freshly booted enclave (it starts Red globally) with the development admin,
+/// who oversees when the configuration has no `oversight` section: challenge, then resume.
+pub fn resume(enclave: &Enclave) {
+    resume_with(enclave, &[&admin()]);
+}
+
+/// Resumes the global scope to green with these overseers' signatures; panics if refused.
+pub fn resume_with(enclave: &Enclave, signers: &[&Credential]) {
+    let answer = enclave.handle(resume_request(enclave, signers));
+    assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
+}
+
+/// A signed global resume to green over a fresh challenge of `enclave`.
+pub fn resume_request(enclave: &Enclave, signers: &[&Credential]) -> Request {
+    let Response::OversightChallenge(c) =
+        enclave.handle(Request::OversightChallenge(sentinel_protocol::OversightChallengeArgs {}))
+    else {
+        panic!("no challenge")
+    };
+    let command = sentinel_client::resume_command(
+        sentinel_oversight::Scope::Global,
+        sentinel_oversight::Level::Green,
+        c.challenge.try_into().unwrap(),
+        now_us(),
+        fresh_nonce(),
+    );
+    Request::Oversight(sentinel_client::oversight_request(&command, signers))
 }

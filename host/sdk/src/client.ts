@@ -33,6 +33,7 @@ import { SentinelClientError } from './errors.ts';
 import { sealKeyImport } from './key-import.ts';
 import { inspectSignedPolicy, policyEvaluationOf, type ActivePolicy, type PolicyEvaluation, type SignedPolicy } from './policy.ts';
 import type {
+  ApprovalPending,
   ClientCredential,
   ClientOptions,
   Curve,
@@ -105,13 +106,32 @@ export interface SentinelClient {
    */
   dryRun(operation: AnyOperation): Promise<PolicyEvaluation>;
   /**
+   * The outcome of a request held for human approval (a signing call threw `APPROVAL_PENDING` with
+   * `requestId`), from `GET /v1/requests/:requestId`, its receipt verified (for a request this client sent,
+   * against the exact body it sent): `{ status: 'pending', pending }` while it waits, `{ status: 'released',
+   * answer, ...receipt }` once signed (the receipt names the approvals). A refusal throws, with its receipt
+   * (`APPROVAL_REJECTED`, `APPROVAL_EXPIRED`, `KILL_SWITCH_HALTED`, a policy refusal).
+   */
+  approvalResult(requestId: string): Promise<ApprovalOutcome>;
+  /**
+   * Polls `approvalResult` every `intervalMs` (default 1000) until the request is released (returned) or
+   * refused (thrown); `APPROVAL_TIMEOUT` after `timeoutMs` (default: until the hold expires, plus 5 s).
+   */
+  waitForApproval(requestId: string, options?: { timeoutMs?: number; intervalMs?: number }): Promise<ApprovalReleased>;
+  /**
    * Low level: sends an operation body over HTTP as given (unstamped when `stamp` is false) to its route
-   * (or `route`), verifies the receipt, and returns the answer without throwing on a refusal.
+   * (or `route`), verifies the receipt, and returns the answer without throwing on a refusal (a held
+   * request is answer type `approval_pending`, status 202).
    */
   send(operation: AnyOperation, options?: { stamp?: boolean; route?: string }): Promise<{ answer: WireAnswer; status: number } & Receipted>;
   /** Closes the session and the HTTP connection pool. */
   close(): Promise<void>;
 }
+
+/** A held request's outcome, once the approvers released it: the enclave's answer (wire JSON) and its receipt. */
+export type ApprovalReleased = { status: 'released'; answer: WireAnswer } & Receipted;
+/** `approvalResult`: still held, or released (a refusal throws). */
+export type ApprovalOutcome = { status: 'pending'; pending: ApprovalPending } | ApprovalReleased;
 
 // ---------------------------------------------------------------- helpers
 
@@ -272,6 +292,32 @@ function httpError(status: number, body: Record<string, unknown>): SentinelClien
   const message = typeof error?.message === 'string' ? error.message : `HTTP ${status}`;
   return new SentinelClientError(code, message, { status });
 }
+
+/** The API's 202 body `{ status: "pending", request_id, ... }` as the enclave's `approval_pending` answer (wire JSON). */
+function pendingAnswer(body: Record<string, unknown>): WireAnswer {
+  const { status: _status, receipt: _receipt, receiptId: _receiptId, ...fields } = body;
+  return { type: 'approval_pending', ...fields };
+}
+
+function pendingOf(answer: WireAnswer, receipted: Receipted): ApprovalPending {
+  const number = (v: unknown, what: string): number => {
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw new SentinelClientError('UNEXPECTED_RESPONSE', `approval_pending: ${what} is not a number`);
+    return n;
+  };
+  return {
+    requestId: normalizeHex(String(answer.request_id), 'request_id'),
+    requestDigest: normalizeHex(String(answer.request_digest), 'request_digest'),
+    reason: String(answer.reason),
+    expiresAtUs: number(answer.expires_at_us, 'expires_at_us'),
+    approvals: Array.isArray(answer.approvals) ? answer.approvals.map(String) : [],
+    approvalsNeeded: number(answer.approvals_needed, 'approvals_needed'),
+    ...receipted,
+  };
+}
+
+/** Held requests this client sent, by request id, so their outcome is checked against the exact body (bounded). */
+const MAX_REMEMBERED_HOLDS = 1024;
 
 // ---------------------------------------------------------------- evidence
 
@@ -458,6 +504,11 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
     const requestedKey = (operation as { key_id?: unknown }).key_id;
     if (answer.type === 'error') {
       if (claims.decision !== 'denied' || claims.code !== answer.code) problems.push('the receipt does not record this refusal');
+    } else if (answer.type === 'approval_pending') {
+      // Held, not signed: the receipt records the hold (denied, APPROVAL_PENDING) of exactly this request.
+      if (claims.decision !== 'denied' || claims.code !== 'APPROVAL_PENDING') problems.push('the receipt does not record a hold for approval');
+      if (String(answer.request_id).toLowerCase() !== claims.requestId) problems.push("request_id is not the receipt's request_id");
+      if (String(answer.request_digest).toLowerCase() !== claims.payloadHash) problems.push('request_digest is not the hash of the body sent');
     } else {
       if (claims.decision !== 'allowed') problems.push('the receipt records a refusal, the answer is not one');
       const expected = expectedResultHash(answer);
@@ -492,10 +543,11 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
       body: JSON.stringify({ body: hex0x(body), stamp }),
     });
     const result = await readJson(response);
-    if (typeof result.receipt !== 'string' || typeof result.answer !== 'object' || result.answer === null) {
+    const held = response.status === 202 && result.status === 'pending';
+    if (typeof result.receipt !== 'string' || (!held && (typeof result.answer !== 'object' || result.answer === null))) {
       throw httpError(response.status, result);
     }
-    const answer = result.answer as WireAnswer;
+    const answer = held ? pendingAnswer(result) : (result.answer as WireAnswer);
     const receipted = await checkReceipt({
       operation,
       body,
@@ -569,6 +621,15 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
     const result = sessionOptions === undefined ? await sendHttp(operation) : await sendSession(operation);
     const { answer } = result;
     const receipted: Receipted = { receipt: result.receipt, receiptId: result.receiptId, verified: result.verified };
+    if (answer.type === 'approval_pending') {
+      const pending = pendingOf(answer, receipted);
+      remember(pending.requestId, operation);
+      throw new SentinelClientError(
+        'APPROVAL_PENDING',
+        `held for human approval (${pending.reason}; ${pending.approvals.length} of ${pending.approvalsNeeded} approvals; request ${pending.requestId})`,
+        { ...(result.status > 0 ? { status: result.status } : {}), receipt: receipted, pending },
+      );
+    }
     if (answer.type === 'error') {
       const code = String(answer.code);
       throw new SentinelClientError(code, String(answer.message ?? code), {
@@ -585,6 +646,102 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
 
   const receiptOf = (r: Receipted): Receipted => ({ receipt: r.receipt, receiptId: r.receiptId, verified: r.verified });
 
+  // --- requests held for human approval ---
+
+  const holds = new Map<string, AnyOperation>();
+  function remember(requestId: string, operation: AnyOperation): void {
+    holds.delete(requestId);
+    holds.set(requestId, operation);
+    while (holds.size > MAX_REMEMBERED_HOLDS) holds.delete(holds.keys().next().value as string);
+  }
+
+  async function approvalResult(requestId: string): Promise<ApprovalOutcome> {
+    const id = normalizeHex(requestId, 'requestId');
+    if (!/^0x[0-9a-f]{32}$/.test(id)) throw new SentinelClientError('INVALID_ARGUMENT', 'requestId: expected 16 bytes (0x + 32 hex digits)');
+    const response = await http(`/v1/requests/${id}`);
+    const result = await readJson(response);
+    const held = response.status === 202 && result.status === 'pending';
+    if (typeof result.receipt !== 'string' || (!held && (typeof result.answer !== 'object' || result.answer === null))) {
+      throw httpError(response.status, result);
+    }
+    const answer = held ? pendingAnswer(result) : (result.answer as WireAnswer);
+    const receipt = bytesOf(result.receipt, 'receipt');
+    const hostReceiptId = result.receiptId ?? response.headers.get('x-sentinel-receipt-id');
+    const operation = holds.get(id);
+    let receipted: Receipted;
+    if (operation !== undefined) {
+      // A request this client sent: the receipt must record exactly that body, op, key and principal.
+      receipted = await checkReceipt({ operation, body: core.encodeBody(operation as Operation), claimedPrincipal: principal, answer, receipt, hostReceiptId, status: response.status });
+    } else {
+      receipted = await checkOutcome(answer, receipt, hostReceiptId);
+    }
+    if (answer.type === 'approval_pending') {
+      const pending = pendingOf(answer, receipted);
+      if (pending.requestId !== id) throw new SentinelClientError('RECEIPT_MISMATCH', `the host answered for request ${pending.requestId}, not ${id}`);
+      return { status: 'pending', pending };
+    }
+    holds.delete(id);
+    if (answer.type === 'error') {
+      const code = String(answer.code);
+      throw new SentinelClientError(code, String(answer.message ?? code), { status: response.status, receipt: receipted });
+    }
+    const expected = operation === undefined ? undefined : OP_ANSWERS[operation.op];
+    if (expected !== undefined && answer.type !== expected) {
+      throw new SentinelClientError('UNEXPECTED_RESPONSE', `the enclave answered \`${answer.type}\` where \`${expected}\` was expected`);
+    }
+    return { status: 'released', answer, ...receiptOf(receipted) };
+  }
+
+  /**
+   * The receipt of a held request's outcome when this client did not send it (another process did): signed by
+   * the attested enclave, for this principal, and recording this answer (result hash, refusal or hold).
+   */
+  async function checkOutcome(answer: WireAnswer, receipt: Buffer, hostReceiptId: unknown): Promise<Receipted> {
+    const { verified, evidence } = await verifyAgainstEvidence(receipt);
+    const claims = verified.claims;
+    const problems: string[] = [];
+    if (claims.principal !== principal) problems.push(`principal ${claims.principal} is not ${principal}`);
+    if (claims.attestationHash !== evidence.attestationHash) problems.push('attestation_hash is not the verified document');
+    if (hostReceiptId !== undefined && hostReceiptId !== null && String(hostReceiptId).toLowerCase() !== claims.requestId) {
+      problems.push("receiptId is not the receipt's request_id");
+    }
+    if (answer.type === 'error') {
+      if (claims.decision !== 'denied' || claims.code !== answer.code) problems.push('the receipt does not record this refusal');
+    } else if (answer.type === 'approval_pending') {
+      if (claims.decision !== 'denied' || claims.code !== 'APPROVAL_PENDING') problems.push('the receipt does not record a hold for approval');
+      if (String(answer.request_id).toLowerCase() !== claims.requestId) problems.push("request_id is not the receipt's request_id");
+      if (String(answer.request_digest).toLowerCase() !== claims.payloadHash) problems.push("request_digest is not the receipt's payload_hash");
+    } else {
+      if (claims.decision !== 'allowed') problems.push('the receipt records a refusal, the answer is not one');
+      const expected = expectedResultHash(answer);
+      if ('problem' in expected) problems.push(expected.problem);
+      else if ((claims.resultHash ?? null) !== expected.hash) problems.push('result_hash does not match the answer');
+    }
+    if (problems.length > 0) throw new SentinelClientError('RECEIPT_MISMATCH', `the receipt does not match the answer: ${problems.join('; ')}`);
+    return { receipt: hex0x(receipt), receiptId: claims.requestId as Hex, verified };
+  }
+
+  async function waitForApproval(requestId: string, waitOptions?: { timeoutMs?: number; intervalMs?: number }): Promise<ApprovalReleased> {
+    const intervalMs = waitOptions?.intervalMs ?? 1000;
+    if (!(intervalMs > 0)) throw new SentinelClientError('INVALID_ARGUMENT', 'intervalMs: expected a positive number of milliseconds');
+    const started = Date.now();
+    for (;;) {
+      const outcome = await approvalResult(requestId);
+      if (outcome.status === 'released') return outcome;
+      // Default: until the hold expires (then the enclave answers APPROVAL_EXPIRED, which is thrown), plus slack.
+      const deadline = waitOptions?.timeoutMs !== undefined ? started + waitOptions.timeoutMs : outcome.pending.expiresAtUs / 1000 + 5_000;
+      const now = Date.now();
+      if (now >= deadline) {
+        throw new SentinelClientError(
+          'APPROVAL_TIMEOUT',
+          `request ${outcome.pending.requestId} is still held (${outcome.pending.approvals.length} of ${outcome.pending.approvalsNeeded} approvals)`,
+          { pending: outcome.pending },
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(intervalMs, deadline - now)));
+    }
+  }
+
   const client: SentinelClient = {
     principal,
     get evidence() {
@@ -592,6 +749,8 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
     },
     usesSession: sessionOptions !== undefined,
     send: sendHttp,
+    approvalResult,
+    waitForApproval,
 
     async generateKey({ curve, purpose, label }) {
       const r = await call({ op: 'generate_key', curve, purpose, label });

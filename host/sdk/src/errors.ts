@@ -5,7 +5,7 @@
  * enclave), so a caller can keep or show it; a failure of the client's own
  * checks (evidence, receipt mismatch, bad input) carries no receipt.
  */
-import type { Receipted } from './types.ts';
+import type { ApprovalPending, Receipted } from './types.ts';
 
 export class SentinelClientError extends Error {
   readonly code: string;
@@ -15,8 +15,15 @@ export class SentinelClientError extends Error {
   readonly receiptId?: string;
   /** The refusal's receipt, verified: `{ receipt, receiptId, verified }`. */
   readonly receipt?: Receipted;
+  /**
+   * `APPROVAL_PENDING` only (not a refusal: the request is held for human approval): the held request, its
+   * receipt verified. Its `requestId` is what `client.approvalResult` and `client.waitForApproval` take.
+   */
+  readonly pending?: ApprovalPending;
+  /** `APPROVAL_PENDING` only: the held request's id (`pending.requestId`). */
+  readonly requestId?: string;
 
-  constructor(code: string, message: string, details: { status?: number; receipt?: Receipted; cause?: unknown } = {}) {
+  constructor(code: string, message: string, details: { status?: number; receipt?: Receipted; pending?: ApprovalPending; cause?: unknown } = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'SentinelClientError';
     this.code = code;
@@ -24,6 +31,10 @@ export class SentinelClientError extends Error {
     if (details.receipt !== undefined) {
       this.receipt = details.receipt;
       this.receiptId = details.receipt.receiptId;
+    }
+    if (details.pending !== undefined) {
+      this.pending = details.pending;
+      this.requestId = details.pending.requestId;
     }
   }
 }

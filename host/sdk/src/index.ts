@@ -5,7 +5,17 @@
  * on it never has to trust the API host. Adapters for viem and ethers v6 live
  * in `@sentinel/client/viem` and `@sentinel/client/ethers`.
  */
-export { createClient, hex0x, OPERATION_ROUTES, jsonWithBigInts, type AnyOperation, type SentinelClient, type WireAnswer } from './client.ts';
+export {
+  createClient,
+  hex0x,
+  OPERATION_ROUTES,
+  jsonWithBigInts,
+  type AnyOperation,
+  type ApprovalOutcome,
+  type ApprovalReleased,
+  type SentinelClient,
+  type WireAnswer,
+} from './client.ts';
 export { SentinelClientError } from './errors.ts';
 export type { ActivePolicy, PolicyEvaluation, RuleEvaluated, SignedPolicy } from './policy.ts';
 export {
@@ -21,6 +31,7 @@ export {
   type SealedKeyImport,
 } from './key-import.ts';
 export type {
+  ApprovalPending,
   ClientCredential,
   ClientOptions,
   Curve,

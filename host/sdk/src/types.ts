@@ -22,6 +22,26 @@ export interface Receipted {
   verified: VerifiedReceipt;
 }
 
+/**
+ * A signing request the enclave holds for human approval (a policy verdict or a Yellow kill switch;
+ * docs/oversight.md). Its receipt (verified: decision denied, code APPROVAL_PENDING) proves the hold;
+ * `client.approvalResult(requestId)` / `client.waitForApproval(requestId)` give the outcome.
+ */
+export interface ApprovalPending extends Receipted {
+  /** 16 bytes: the held request's id (also its receipt's request_id). */
+  requestId: Hex;
+  /** SHA-256 of the request body: what approvers approve. */
+  requestDigest: Hex;
+  /** `policy_approval_required` or `yellow_state`. */
+  reason: string;
+  /** µs since the Unix epoch: refused (APPROVAL_EXPIRED) unless approved by then. */
+  expiresAtUs: number;
+  /** Approver ids that approved so far. */
+  approvals: string[];
+  /** Distinct approvals that release it. */
+  approvalsNeeded: number;
+}
+
 export interface Key {
   keyId: string;
   curve: Curve;

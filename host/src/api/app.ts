@@ -51,6 +51,7 @@ import { attestationRoutes } from './routes/attestation.ts';
 import { configRoutes } from './routes/config.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
 import { healthRoutes } from './routes/health.ts';
+import { oversightRoutes } from './routes/oversight.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { receiptRoutes } from './routes/receipts.ts';
 import { stampedRoutes } from './routes/stamped.ts';
@@ -208,7 +209,8 @@ function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs
     }
     metrics.enclaveRtt.observe({ op }, Number(process.hrtime.bigint() - started) / 1e9);
     const inner = (answer as { answer?: { type?: string; code?: string } }).answer;
-    metrics.answers.inc({ op, code: inner?.type === 'error' && typeof inner.code === 'string' ? inner.code : 'OK' });
+    const code = inner?.type === 'error' && typeof inner.code === 'string' ? inner.code : inner?.type === 'approval_pending' ? 'APPROVAL_PENDING' : 'OK';
+    metrics.answers.inc({ op, code });
     return answer;
   };
 }
@@ -323,6 +325,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         { name: 'attestation', description: 'Attestation documents and evidence' },
         { name: 'configuration', description: 'The signed configuration' },
         { name: 'policy', description: 'The signed policy: validate, show, apply, dry run; signed price tables' },
+        { name: 'oversight', description: 'The kill switch and the approval queue: commands signed by the overseers and approvers' },
         { name: 'receipts', description: 'Recent receipts by id' },
         { name: 'operations', description: 'Health, readiness, metrics, this document' },
       ],
@@ -337,6 +340,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     configRoutes(api, context);
     receiptRoutes(api, context);
     stampedRoutes(api, context);
+    oversightRoutes(api, context);
     // Its own scope: its JSON parser also keeps the request text (a policy is validated as written).
     void child.register(async (scope) => policyRoutes(scope, context));
     child.get(

@@ -73,7 +73,14 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   POLICY_DENIED: e(403, 'a policy rule denied the request (the receipt lists every rule\'s result)'),
   POLICY_NO_MATCH: e(403, 'no policy rule in scope allowed the request (default deny)'),
   POLICY_ERROR: e(403, 'a policy rule could not be evaluated (missing or stale price, model failure): denied'),
-  POLICY_APPROVAL_REQUIRED: e(403, 'the risk score requires human approval (refused until approvals exist)'),
+  // A signing request that needs approval is held instead (APPROVAL_PENDING); a dry run reports this code.
+  POLICY_APPROVAL_REQUIRED: e(403, 'the risk score requires human approval (a dry run reports it; a signing request is held: APPROVAL_PENDING)'),
+  // The kill switch (docs/oversight.md): Red for the request's global, key or principal scope. 423 Locked: a
+  // state the overseers set and lift (a quorum resume), not a fault of the request. Refused with a receipt.
+  KILL_SWITCH_HALTED: e(423, 'the kill switch is Red (halted) for this request\'s global, key or principal scope: nothing is signed'),
+  // Not a refusal: the request is held for human approval (policy verdict or Yellow state). The signing routes
+  // answer 202 { status: "pending", request_id, ... } with the receipt; GET /v1/requests/:requestId gives the outcome.
+  APPROVAL_PENDING: e(202, 'the request is held for human approval; GET /v1/requests/:requestId gives the outcome'),
 };
 
 /** Frames the enclave could not decode: the API built them, so they mean a broken host. */
@@ -135,6 +142,20 @@ const CORE_ERRORS: Record<string, ErrorInfo> = {
   PRICES_SIGNATURE_INVALID: e(403, "the price table is not signed by the active policy's price_feed key"),
   PRICES_ROLLBACK: e(409, 'the price table is not newer than the one in force'),
   PRICE_FEED_NOT_CONFIGURED: e(409, 'the active policy has no price_feed: it takes no price table'),
+  // Oversight commands and approvals (crates/oversight, docs/oversight.md): refusals of the oversight routes.
+  OVERSIGHT_MALFORMED: e(400, 'the oversight command is malformed (not canonical CBOR, a field missing, of the wrong size, or one its action does not take), or not the action this route serves'),
+  OVERSIGHT_SIGNATURE_INVALID: e(401, "a signature does not verify with its signer's configured key"),
+  OVERSIGHT_STALE: e(401, "the command's timestamp is outside the stamp window around the enclave's clock"),
+  OVERSIGHT_NOT_PERMITTED: e(403, 'a signer is not an overseer (or, for approvals, an approver) in the configuration'),
+  OVERSIGHT_QUORUM_NOT_MET: e(403, 'fewer distinct valid signers than the action needs (resume: the resume threshold)'),
+  OVERSIGHT_REPLAY: e(409, 'this exact command was already accepted'),
+  OVERSIGHT_CHALLENGE_INVALID: e(409, "the resume does not carry the enclave's current challenge (unknown, used or expired): fetch a new one"),
+  OVERSIGHT_REPLAY_CACHE_FULL: e(503, 'too many oversight commands in the replay window; retry later'),
+  APPROVAL_UNKNOWN: e(404, 'no held request with this id'),
+  APPROVAL_EXPIRED: e(410, 'the held request expired before its approvals were complete'),
+  APPROVAL_REJECTED: e(403, 'an approver rejected the held request'),
+  APPROVAL_DIGEST_MISMATCH: e(409, "the approval names another request digest than the held request's"),
+  APPROVAL_QUEUE_FULL: e(503, 'as many requests are held for approval as the configuration allows (max_pending)'),
 };
 
 /** Codes the host decides itself: the HTTP layer and the sidecar. */

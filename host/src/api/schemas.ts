@@ -108,3 +108,23 @@ export function receipted(answer: TSchema): TSchema {
     { additionalProperties: false },
   );
 }
+
+/**
+ * 202: a signing request the enclave holds for human approval (policy verdict or Yellow state). Not a
+ * refusal: the receipt (decision `denied`, code `APPROVAL_PENDING`) proves it was held, and
+ * `GET /v1/requests/:requestId` gives the outcome once approvers decided (docs/oversight.md).
+ */
+export const ApprovalPendingResponse = Type.Object(
+  {
+    status: Type.Literal('pending'),
+    request_id: hexOut("16 bytes: the held request's id (also the receipt's request_id)"),
+    request_digest: hexOut('SHA-256 of the request body: what approvers approve'),
+    reason: Type.String({ description: '`policy_approval_required` or `yellow_state`' }),
+    expires_at_us: Type.Integer({ minimum: 0, description: 'µs since the Unix epoch: the request is refused (APPROVAL_EXPIRED) unless approved by then' }),
+    approvals: Type.Array(Type.String(), { description: 'approver ids that approved so far' }),
+    approvals_needed: Type.Integer({ minimum: 0, description: 'distinct approvals that release it' }),
+    receipt: hexOut('COSE_Sign1 receipt of the hold (decision denied, code APPROVAL_PENDING)'),
+    receiptId: hexOut("the receipt's request id (also in the x-sentinel-receipt-id header)"),
+  },
+  { additionalProperties: false, description: 'the request is held for human approval' },
+);

@@ -90,8 +90,15 @@ export function reportError(e: unknown, opts: { json?: boolean }, exitCode: numb
   const code = codeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   const { receiptId } = refusalReceipt(e);
+  // A request held for human approval (APPROVAL_PENDING): not signed yet; its id is what approvers and `GET /v1/requests/:id` take.
+  const requestId = typeof (e as { requestId?: unknown } | null)?.requestId === 'string' ? (e as { requestId: string }).requestId : undefined;
   console.error(`error ${code}: ${message}${receiptId !== undefined ? ` (receipt ${receiptId})` : ''}`);
-  if (opts.json) console.log(JSON.stringify({ error: { code, message, ...(receiptId !== undefined ? { receiptId } : {}) } }, null, 2));
+  if (requestId !== undefined) console.error(`held for approval: zcp approvals list / zcp approvals approve ${requestId} --key APPROVER_KEY`);
+  if (opts.json) {
+    console.log(
+      JSON.stringify({ error: { code, message, ...(receiptId !== undefined ? { receiptId } : {}), ...(requestId !== undefined ? { requestId } : {}) } }, null, 2),
+    );
+  }
   return exitCode;
 }
 

@@ -18,6 +18,7 @@ import {
 import { addConnectionOptions } from './connect.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { registerKeys } from './keys.ts';
+import { registerOversight } from './oversight.ts';
 import { registerReceipt } from './receipt.ts';
 import { registerPolicy } from './policy.ts';
 import { addRpcOptions, runRpc, type RpcOptions } from './rpc.ts';
@@ -157,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSign(program, set);
   registerReceipt(program, set);
   registerPolicy(program, set);
+  registerOversight(program, set);
 
   addConnectionOptions(
     addRpcOptions(

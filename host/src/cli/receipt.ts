@@ -12,8 +12,9 @@
  * are compared only when given with `--config-hash` / `--policy-hash` (a
  * receipt made under an earlier configuration or policy is still a valid
  * receipt of that one; the receipt must always name the configuration and
- * policy its document attests); the claims, including both hashes and each
- * policy rule's result, are printed either way.
+ * policy its document attests); the claims, including both hashes, each
+ * policy rule's result, the kill-switch state and scope the request was
+ * decided under and the approvers who released it, are printed either way.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -300,6 +301,8 @@ export async function runReceiptVerify(file: string, opts: ReceiptVerifyOptions)
   console.log(field('policy', `${policy}${p.policyHash !== undefined ? ' (= --policy-hash)' : ' (= the document\'s; not pinned: pass --policy-hash)'}`));
   if (c.rulesEvaluated.length === 0) console.log(field('rules', 'none'));
   c.rulesEvaluated.forEach((r, i) => console.log(field(i === 0 ? 'rules' : '', ruleLine(r))));
+  console.log(field('oversight', oversightLine(c)));
+  console.log(field('approvals', c.approvals.length === 0 ? 'none' : c.approvals.join(', ')));
   console.log(field('attestation', `${c.attestationHash} from ${source}`));
   console.log(field('enclave', `PCR0 ${verified.pcr0} (= expected)`));
   console.log(field('root', p.rootLabel));
@@ -312,6 +315,18 @@ export function ruleLine(r: VerifiedReceipt['claims']['rulesEvaluated'][number])
   const window = r.window !== null ? ` per ${r.window}` : '';
   const detail = r.detail !== null ? `; ${r.detail}` : '';
   return `${r.rule} (${r.type}): ${r.result}${numbers}${window}${detail}`;
+}
+
+const OVERSIGHT_MEANING: Record<string, string> = {
+  green: 'normal',
+  yellow: 'held for human approval',
+  red: 'halted',
+};
+
+/** The kill-switch claims on one line: `yellow at key:k1 (held for human approval)`. */
+export function oversightLine(c: Pick<VerifiedReceipt['claims'], 'oversightState' | 'oversightScope'>): string {
+  const meaning = OVERSIGHT_MEANING[c.oversightState];
+  return `${c.oversightState} at ${c.oversightScope}${meaning === undefined ? '' : ` (${meaning})`}`;
 }
 
 /** Registers `zcp receipt verify`. `set` receives the exit code. */

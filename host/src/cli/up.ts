@@ -4,7 +4,8 @@
  * Creates (first run) or reuses the development credentials, signed
  * configuration and signed policy in the data directory (local/dev-config.ts),
  * starts the enclave binary (simulated NSM) with that configuration and
- * policy (plus the ONNX models given with --policy-model), connects the
+ * policy (plus the ONNX models given with --policy-model), resumes it (it
+ * boots halted, kill switch Red) with the development admin key, connects the
  * sidecar to it, serves the API over HTTPS with a development certificate
  * (local/dev-cert.ts; plain HTTP only with --insecure-http, for loopback
  * benchmarks), records where everything is in DATA_DIR/stack.json for the
@@ -154,6 +155,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
       policyModelPaths: (opts.policyModel ?? []).map((m) => resolve(m)),
       busyPoll: opts.busyPoll,
       onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
+      // It boots halted (kill switch Red): the development configuration's overseer, its admin, resumes it.
+      resumeWith: [dev.adminKeyPath],
     });
   } catch (e) {
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
@@ -226,6 +229,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
         nsm: ready.nsm,
         configPath: dev.configPath,
         policyPath: dev.policyPath,
+        killSwitch: { bootedHalted: true, resumedWith: dev.adminKeyPath, level: enclave.resumed?.global.level ?? null },
         created: [...dev.created, ...(tls?.created ? ['tls/cert.pem'] : [])],
       }),
     );
@@ -326,6 +330,7 @@ function printBanner(
   console.log(
     `  policy hash  ${stack.policyHash ? `${stack.policyHash.slice(2)} (version ${stack.policyVersion})` : '(none installed: signing is refused)'}`,
   );
+  console.log(`  kill switch  the enclave came up halted (global Red) and was resumed with the development admin key (${dev.adminKeyPath})`);
   console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
   console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);
   const pinConfig = ready.config_hash ? ` --config-hash ${ready.config_hash}` : '';

@@ -4,13 +4,23 @@
  * `zcp up` and the tests start the real enclave binary through this one path:
  * spawn, wait for its single `ready` JSON line on stdout, keep a tail of its
  * stderr so a crash can be explained, and stop it with SIGTERM.
+ *
+ * The enclave boots halted (kill switch Red, globally: it cannot know its
+ * previous state; docs/oversight.md) until a quorum of overseers resumes it.
+ * `resumeWith` does that right after boot for the local stack: a signed
+ * `resume` (scope global, level green) over a fresh challenge, through the
+ * socket, signed by the given credentials (the development admin, the
+ * development configuration's only overseer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { SentinelError } from '../errors.ts';
+import { resumeEnclave, type OversightStatusAnswer } from '../oversight-core.ts';
+import { EnclaveClient } from '../sidecar/client.ts';
+import { unixTransport } from '../sidecar/transport.ts';
 
 /**
  * The binary `bash scripts/build.sh` produces, relative to this file: the local-mode build
@@ -48,6 +58,8 @@ export interface EnclaveProcess {
   readonly child: ChildProcess;
   readonly ready: EnclaveReady;
   readonly exited: Promise<EnclaveExit>;
+  /** The kill switch after the resume `resumeWith` asked for; null when the enclave was left halted as it booted. */
+  readonly resumed: OversightStatusAnswer | null;
   stderrTail(): string;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<EnclaveExit>;
@@ -73,6 +85,12 @@ export interface StartEnclaveOptions {
   evidenceRefreshSecs?: number;
   /** Receives every stderr line (the tail is kept regardless). */
   onStderr?: (line: string) => void;
+  /**
+   * Credential files (overseer keys, JSON) that sign a `resume` (scope global, level green) sent once the
+   * enclave is ready: it boots halted. Needs a configuration (`configPath`) whose resume quorum they meet.
+   * Unset or empty: the enclave stays halted until someone resumes it (`zcp resume`).
+   */
+  resumeWith?: string[];
 }
 
 const TAIL_LINES = 40;
@@ -124,6 +142,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
 
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   let ready: EnclaveReady;
+  let resumed: OversightStatusAnswer | null = null;
   try {
     ready = await new Promise<EnclaveReady>((resolve, reject) => {
       const timer = setTimeout(
@@ -152,6 +171,9 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
         }
       });
     });
+    if (options.resumeWith !== undefined && options.resumeWith.length > 0) {
+      resumed = await resumeAfterBoot(options.socketPath, options.resumeWith);
+    }
   } catch (e) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
@@ -163,6 +185,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
     child,
     ready,
     exited,
+    resumed,
     stderrTail,
     async stop(graceMs = 5_000): Promise<EnclaveExit> {
       if (child.exitCode === null && child.signalCode === null) {
@@ -175,4 +198,29 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
       return exited;
     },
   };
+}
+
+/** `resumeWith`: a signed resume over a fresh challenge, on a connection of its own (closed after). */
+async function resumeAfterBoot(socketPath: string, credentialPaths: string[]): Promise<OversightStatusAnswer> {
+  const credentials = credentialPaths.map((path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new SentinelError('FILE_UNREADABLE', `resumeWith: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  });
+  const client = new EnclaveClient({ transport: unixTransport(socketPath) });
+  try {
+    await client.connect(5_000);
+    return await resumeEnclave(client, credentials);
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    throw new SentinelError(
+      typeof code === 'string' && code !== '' ? code : 'ENCLAVE_RESUME_FAILED',
+      `the enclave booted halted and could not be resumed: ${(e as Error).message}`,
+      { cause: e },
+    );
+  } finally {
+    await client.close();
+  }
 }

@@ -4,8 +4,9 @@
  * code (EIP-1474, EIP-1193), so the mapping is stable and coarse: what the
  * enclave decided against (with a signed receipt) is `-32003 transaction
  * rejected`; a request the enclave or the core could not parse is `-32602`;
- * load shedding is `-32005`; anything else (the API unreachable, a receipt that
- * did not verify) is `-32603`. The Sentinel code, message and receipt id always
+ * load shedding is `-32005`; a request held for human approval is `-32002`
+ * (resource unavailable: the signature may come later; `data.requestId` names
+ * it); anything else (the API unreachable, a receipt that did not verify) is `-32603`. The Sentinel code, message and receipt id always
  * travel in `data`, so nothing is lost for callers that look.
  */
 
@@ -87,6 +88,18 @@ export function toRpcError(e: unknown): RpcError {
   const code = typeof err.code === 'string' && err.code !== '' ? err.code : 'INTERNAL';
   const receiptId = typeof err.receiptId === 'string' ? err.receiptId : undefined;
   const data = { code, message, ...(receiptId !== undefined ? { receiptId } : {}) };
+  if (code === 'APPROVAL_PENDING') {
+    // Held for human approval, not refused: the signature may come later (GET /v1/requests/:requestId, or the
+    // SDK's waitForApproval). -32002 "resource unavailable" (EIP-1474): not available yet; `data` says what to wait for.
+    const pending = (e as { pending?: { requestId?: unknown; expiresAtUs?: unknown; approvals?: unknown; approvalsNeeded?: unknown } }).pending;
+    return new RpcError(RPC_CODES.RESOURCE_UNAVAILABLE, `approval pending: ${message}`, {
+      ...data,
+      requestId: (e as { requestId?: unknown }).requestId ?? pending?.requestId,
+      ...(pending?.expiresAtUs !== undefined ? { expiresAtUs: pending.expiresAtUs } : {}),
+      ...(pending?.approvals !== undefined ? { approvals: pending.approvals } : {}),
+      ...(pending?.approvalsNeeded !== undefined ? { approvalsNeeded: pending.approvalsNeeded } : {}),
+    });
+  }
   if (LIMIT_CODES.has(code)) return new RpcError(RPC_CODES.LIMIT_EXCEEDED, `limit exceeded: ${code}: ${message}`, data);
   if (isInputCode(code)) return new RpcError(RPC_CODES.INVALID_PARAMS, `invalid params: ${code}: ${message}`, data);
   if (receiptId !== undefined) return new RpcError(RPC_CODES.TRANSACTION_REJECTED, `transaction rejected: ${code}: ${message}`, data);

@@ -22,6 +22,18 @@ export async function typedRequests(client: EnclaveClientLike): Promise<void> {
   const attestation: Buffer = evidence.attestation;
   void [receipt, answerType, configHash, attestation];
 
+  // Oversight frames: the command bytes and signatures in, the kill switch's state out.
+  const status = await client.request({ op: 'oversight', command: body, signatures: [{ signer: 'alice', signature: digest }] });
+  const level: string = status.global.level;
+  const challenge: Buffer = (await client.request({ op: 'oversight_challenge' })).challenge;
+  const held = await client.request({ op: 'approval_result', request_id: new Uint8Array(16) });
+  const heldReceipt: Buffer = held.receipt;
+  void [level, challenge, heldReceipt];
+  // @ts-expect-error approval_result needs the request id
+  void client.request({ op: 'approval_result' });
+  // @ts-expect-error an oversight answer is no receipted answer
+  void (await client.request({ op: 'oversight', command: body, signatures: [] })).receipt;
+
   // Body operations exist only inside a stamped body or a session.
   const operation: Operation = { op: 'generate_key', curve: 'ed25519', purpose: 'raw', label: 'l' };
   void operation;

@@ -10,7 +10,8 @@
 // signature with its leaf certificate and the leaf's chain to ROOT at the
 // time UNIX_MS; the attested key bundle and user_data layouts;
 // the receipt's envelope and headers; the claims' shape and deterministic
-// encoding; attestation_hash, config_hash and policy_hash; the Ed25519
+// encoding (and the oversight claims' values); attestation_hash, config_hash
+// and policy_hash; the Ed25519
 // signature. On
 // success it prints the claims as JSON (snake_case keys, bytes as 0x hex) and
 // exits 0; on any failure it prints "FAIL: <reason>" to stderr and exits 1.
@@ -28,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -59,28 +61,34 @@ type rule struct {
 	Detail *string `cbor:"detail" json:"detail"`
 }
 
-// Limits of rules_evaluated (docs/receipts.md).
+// Limits of rules_evaluated and of the oversight claims (docs/receipts.md).
 const (
-	maxRules       = 64
-	maxRuleTextLen = 256
+	maxRules          = 64
+	maxRuleTextLen    = 256
+	maxApprovals      = 16
+	maxApprovalIDLen  = 64
+	maxOversightScope = 128
 )
 
 // The receipt claims, docs/receipts.md "The claims". Pointers (and nil
 // byte slices) are the fields that may be null.
 type claims struct {
-	Op              string  `cbor:"op" json:"op"`
-	Code            *string `cbor:"code" json:"code"`
-	KeyID           *string `cbor:"key_id" json:"key_id"`
-	Decision        string  `cbor:"decision" json:"decision"`
-	Principal       string  `cbor:"principal" json:"principal"`
-	RequestID       []byte  `cbor:"request_id" json:"-"`
-	ConfigHash      []byte  `cbor:"config_hash" json:"-"`
-	PolicyHash      []byte  `cbor:"policy_hash" json:"-"`
-	ResultHash      []byte  `cbor:"result_hash" json:"-"`
-	PayloadHash     []byte  `cbor:"payload_hash" json:"-"`
-	TimestampUs     uint64  `cbor:"timestamp_us" json:"timestamp_us"`
-	RulesEvaluated  []rule  `cbor:"rules_evaluated" json:"rules_evaluated"`
-	AttestationHash []byte  `cbor:"attestation_hash" json:"-"`
+	Op              string   `cbor:"op" json:"op"`
+	Code            *string  `cbor:"code" json:"code"`
+	KeyID           *string  `cbor:"key_id" json:"key_id"`
+	Decision        string   `cbor:"decision" json:"decision"`
+	Principal       string   `cbor:"principal" json:"principal"`
+	RequestID       []byte   `cbor:"request_id" json:"-"`
+	ConfigHash      []byte   `cbor:"config_hash" json:"-"`
+	PolicyHash      []byte   `cbor:"policy_hash" json:"-"`
+	ResultHash      []byte   `cbor:"result_hash" json:"-"`
+	PayloadHash     []byte   `cbor:"payload_hash" json:"-"`
+	TimestampUs     uint64   `cbor:"timestamp_us" json:"timestamp_us"`
+	RulesEvaluated  []rule   `cbor:"rules_evaluated" json:"rules_evaluated"`
+	AttestationHash []byte   `cbor:"attestation_hash" json:"-"`
+	Approvals       []string `cbor:"approvals" json:"approvals"`
+	OversightState  string   `cbor:"oversight_state" json:"oversight_state"`
+	OversightScope  string   `cbor:"oversight_scope" json:"oversight_scope"`
 }
 
 func fail(format string, args ...any) {
@@ -147,10 +155,15 @@ func main() {
 	if rules == nil {
 		rules = []rule{}
 	}
+	approvals := c.Approvals
+	if approvals == nil {
+		approvals = []string{}
+	}
 	out := map[string]any{
 		"op": c.Op, "code": c.Code, "key_id": c.KeyID, "decision": c.Decision, "principal": c.Principal,
 		"request_id": hex0x(c.RequestID), "config_hash": hex0x(c.ConfigHash), "payload_hash": hex0x(c.PayloadHash),
-		"timestamp_us": c.TimestampUs, "rules_evaluated": rules,
+		"timestamp_us": c.TimestampUs, "rules_evaluated": rules, "approvals": approvals,
+		"oversight_state": c.OversightState, "oversight_scope": c.OversightScope,
 		"attestation_hash": hex0x(c.AttestationHash), "result_hash": nil, "policy_hash": nil,
 		"module_id": doc.ModuleID, "receipt_key": hex0x(receiptKey),
 	}
@@ -262,8 +275,8 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if err := strict.Unmarshal(msg.Payload, &generic); err != nil {
 		return nil, nil, fmt.Errorf("claims: %w", err)
 	}
-	if len(generic) != 13 {
-		return nil, nil, fmt.Errorf("claims: %d keys, want 13", len(generic))
+	if len(generic) != 16 {
+		return nil, nil, fmt.Errorf("claims: %d keys, want 16", len(generic))
 	}
 	var genericRules []map[string]cbor.RawMessage
 	if err := strict.Unmarshal(generic["rules_evaluated"], &genericRules); err != nil {
@@ -307,6 +320,32 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if c.Decision != "allowed" && c.Decision != "denied" {
 		return nil, nil, fmt.Errorf("claims: decision %q", c.Decision)
 	}
+	// approvals must be an array (never null): the generic decode keeps the raw item.
+	if raw := generic["approvals"]; len(raw) == 0 || raw[0]>>5 != 4 {
+		return nil, nil, errors.New("claims: approvals is not an array")
+	}
+	if len(c.Approvals) > maxApprovals {
+		return nil, nil, fmt.Errorf("claims: approvals has %d entries, at most %d", len(c.Approvals), maxApprovals)
+	}
+	for i, id := range c.Approvals {
+		if len(id) == 0 || len(id) > maxApprovalIDLen {
+			return nil, nil, fmt.Errorf("claims: approvals[%d] is %d bytes", i, len(id))
+		}
+		if i > 0 && c.Approvals[i-1] >= id {
+			return nil, nil, fmt.Errorf("claims: approvals not in strictly ascending order at %d", i)
+		}
+	}
+	switch c.OversightState {
+	case "green", "yellow", "red":
+	default:
+		return nil, nil, fmt.Errorf("claims: oversight_state %q", c.OversightState)
+	}
+	scope := c.OversightScope
+	scoped := (strings.HasPrefix(scope, "key:") && len(scope) > len("key:")) ||
+		(strings.HasPrefix(scope, "principal:") && len(scope) > len("principal:"))
+	if len(scope) > maxOversightScope || (scope != "global" && !scoped) {
+		return nil, nil, fmt.Errorf("claims: oversight_scope %q", scope)
+	}
 	// Re-encode in RFC 8949 core deterministic form: the payload must be exactly that.
 	canonical, err := canonicalClaims(&c)
 	if err != nil {
@@ -335,6 +374,10 @@ func canonicalClaims(c *claims) ([]byte, error) {
 		}
 		return b
 	}
+	approvals := []any{}
+	for _, id := range c.Approvals {
+		approvals = append(approvals, id)
+	}
 	rules := []any{}
 	for _, r := range c.RulesEvaluated {
 		rules = append(rules, map[string]any{
@@ -348,5 +391,6 @@ func canonicalClaims(c *claims) ([]byte, error) {
 		"policy_hash": nullableBytes(c.PolicyHash), "result_hash": nullableBytes(c.ResultHash),
 		"payload_hash": c.PayloadHash, "timestamp_us": c.TimestampUs,
 		"rules_evaluated": rules, "attestation_hash": c.AttestationHash,
+		"approvals": approvals, "oversight_state": c.OversightState, "oversight_scope": c.OversightScope,
 	})
 }

@@ -58,6 +58,37 @@ pub fn sample_json(version: u64) -> Json {
     })
 }
 
+/// Overseers olga (ed25519) and oscar (p256); approvers alice (the admin's
+/// own key: one key may play both roles) and ann (secp256k1).
+pub fn oversight_people() -> [Credential; 3] {
+    [admin("olga", Alg::Ed25519, 21), admin("oscar", Alg::P256, 22), admin("ann", Alg::Secp256k1, 23)]
+}
+
+/// An `oversight` section in its JSON form, every field away from its default.
+pub fn oversight_json() -> Json {
+    let [alice, ..] = admins();
+    let [olga, oscar, ann] = oversight_people();
+    let signer = |c: &Credential| json!({ "id": c.id(), "alg": c.alg().as_str(), "public_key": hex0x(c.public_key().as_bytes()) });
+    json!({
+        "overseers": [signer(&olga), signer(&oscar)],
+        "resume_threshold": 2,
+        "approvers": [signer(&alice), signer(&ann)],
+        "approval_threshold": 1,
+        "approval_ttl_s": 120,
+        "max_pending": 8,
+        "heartbeat_interval_ms": 100,
+        "trip_consecutive_denials": 5,
+        "trip_risk_score_bps": 9000
+    })
+}
+
+/// The sample document with [`oversight_json`] as its `oversight` section.
+pub fn sample_with_oversight_json(version: u64) -> Json {
+    let mut json = sample_json(version);
+    json["oversight"] = oversight_json();
+    json
+}
+
 pub fn sample(version: u64) -> Configuration {
     Configuration::from_json(&sample_json(version).to_string()).unwrap()
 }
@@ -99,8 +130,10 @@ pub fn json_to_cbor(json: &Json) -> Value {
     }
 }
 
-/// Canonical CBOR of a value whose map keys are all text shorter than 24
-/// bytes: sorted by length, then bytewise (RFC 8949 §4.2.1 for such keys).
+/// Canonical CBOR of a value whose map keys are all text shorter than 256
+/// bytes: sorted by length, then bytewise (RFC 8949 §4.2.1 for such keys:
+/// their heads are `0x60 + len` below 24 and `0x78 len` from 24 on, so the
+/// encoded bytes sort by length first either way).
 pub fn canonical(value: &Value) -> Vec<u8> {
     fn sort(value: &Value) -> Value {
         match value {
@@ -108,7 +141,7 @@ pub fn canonical(value: &Value) -> Vec<u8> {
                 let mut entries: Vec<(Value, Value)> = entries.iter().map(|(k, v)| (k.clone(), sort(v))).collect();
                 entries.sort_by(|(a, _), (b, _)| {
                     let (Value::Text(a), Value::Text(b)) = (a, b) else { panic!("text keys only") };
-                    assert!(a.len() < 24 && b.len() < 24);
+                    assert!(a.len() < 256 && b.len() < 256);
                     (a.len(), a.as_bytes()).cmp(&(b.len(), b.as_bytes()))
                 });
                 Value::Map(entries)

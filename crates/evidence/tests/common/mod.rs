@@ -69,7 +69,8 @@ impl Enclave {
         pcrs_from_artifact(b"sentinel test enclave")[0]
     }
 
-    /// An allowed `sign_digest` answer naming this enclave's document, config and policy.
+    /// An allowed `sign_digest` answer naming this enclave's document, config and policy
+    /// (held for approval while its key was at Yellow, then released by two approvers).
     pub fn claims(&self) -> ReceiptClaims {
         ReceiptClaims {
             request_id: *b"req-0000-0000-01",
@@ -89,12 +90,19 @@ impl Enclave {
             config_hash: self.config_hash,
             policy_hash: Some(self.policy_hash),
             attestation_hash: Sha256::digest(&self.document).into(),
+            // Held for approval (the key was at Yellow) and released by two approvers.
+            oversight_state: "yellow".into(),
+            oversight_scope: "key:key-1".into(),
+            approvals: vec!["alice".into(), "risk-desk".into()],
         }
     }
 
-    /// A `sign_digest` refused by the policy (the rate limit).
+    /// A `sign_digest` refused by the policy (the rate limit), everything green.
     pub fn denied_claims(&self) -> ReceiptClaims {
         ReceiptClaims {
+            oversight_state: "green".into(),
+            oversight_scope: "global".into(),
+            approvals: vec![],
             decision: Decision::Denied,
             code: Some("POLICY_DENIED".into()),
             result_hash: None,

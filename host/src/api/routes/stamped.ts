@@ -13,10 +13,13 @@
  * a JSON re-encoding by the host could not preserve (the SDK and CLI build
  * them). A refusal is an answer too: `{ error, answer: { type: 'error', code,
  * message }, receipt, receiptId }` with the HTTP status of its code, so a
- * client can prove it was refused.
+ * client can prove it was refused. A request the enclave holds for human
+ * approval (docs/oversight.md) is neither: 202 `{ status: "pending",
+ * request_id, ... }` with the hold's receipt (`replyReceipted`).
  */
-import type { OperationName, StampedArgs } from '@sentinel/node/protocol';
+import type { OperationName, Receipted as ReceiptedArgs, StampedArgs } from '@sentinel/node/protocol';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 
 import { core } from '../../core.ts';
 import { SentinelError } from '../../errors.ts';
@@ -25,6 +28,7 @@ import { errorBody, httpStatusFor } from '../errors.ts';
 import { fromHex, hexSchema, toHex } from '../hex.ts';
 import {
   AnyAnswer,
+  ApprovalPendingResponse,
   ERROR_RESPONSES,
   KeyGeneratedAnswer,
   KeyListAnswer,
@@ -32,7 +36,7 @@ import {
   SignatureAnswer,
   SignedTransactionAnswer,
 } from '../schemas.ts';
-import { toWireJson } from '../wire-json.ts';
+import { toWireJson, type WireJson } from '../wire-json.ts';
 
 export const RECEIPT_ID_HEADER = 'x-sentinel-receipt-id';
 
@@ -180,9 +184,12 @@ export function stampedRoute(app: ApiInstance, ctx: RouteContext, spec: StampedR
       schema: {
         tags: ['stamped'],
         summary: spec.summary,
-        description: `${spec.description} The request is \`{ body, stamp }\`; the answer carries the receipt (\`receipt\`, \`receiptId\` and the \`${RECEIPT_ID_HEADER}\` header), refusals too.`,
+        description:
+          `${spec.description} The request is \`{ body, stamp }\`; the answer carries the receipt (\`receipt\`, \`receiptId\` and the ` +
+          `\`${RECEIPT_ID_HEADER}\` header), refusals too. A request held for human approval (a policy verdict or a Yellow kill ` +
+          'switch) is 202 `{ status: "pending", request_id, ... }`: GET /v1/requests/:requestId gives the outcome.',
         body: StampedBody,
-        response: { 200: receipted(spec.answer), ...ERROR_RESPONSES },
+        response: { 200: receipted(spec.answer), 202: ApprovalPendingResponse, ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
@@ -199,22 +206,42 @@ export function stampedRoute(app: ApiInstance, ctx: RouteContext, spec: StampedR
         { op: 'stamped', body: bytes, stamp: wireStamp(stamp) },
         op ?? spec.op ?? 'undecodable',
       );
-      const receiptId = receiptIdOf(answered.receipt);
-      ctx.receipts.set(receiptId, answered.receipt);
-      const answer = answered.answer;
-      const receipt = toHex(answered.receipt);
-      reply.header(RECEIPT_ID_HEADER, receiptId);
-      if (answer.type === 'error') {
-        return reply.status(httpStatusFor(answer.code)).send({
-          error: { code: answer.code, message: answer.message },
-          answer: toWireJson(answer) as { type: 'error'; code: string; message: string },
-          receipt,
-          receiptId,
-        });
-      }
-      return reply.status(200).send({ answer: toWireJson(answer), receipt, receiptId } as never);
+      return replyReceipted(reply, ctx, answered);
     },
   );
+}
+
+/**
+ * A receipted answer of the enclave as HTTP (the stamped routes and `GET /v1/requests/:requestId`):
+ * the receipt is kept for `GET /v1/receipts/:id` and named in the header;
+ * - a refusal is `{ error, answer, receipt, receiptId }` with the status of its code;
+ * - a request held for human approval (`approval_pending`, receipt code APPROVAL_PENDING) is 202
+ *   `{ status: "pending", request_id, request_digest, reason, expires_at_us, approvals, approvals_needed, receipt, receiptId }`;
+ * - anything else is 200 `{ answer, receipt, receiptId }`.
+ */
+export function replyReceipted(
+  reply: FastifyReply,
+  ctx: RouteContext,
+  answered: { answer: ReceiptedArgs['answer']; receipt: Buffer },
+): FastifyReply {
+  const receiptId = receiptIdOf(answered.receipt);
+  ctx.receipts.set(receiptId, answered.receipt);
+  const answer = answered.answer;
+  const receipt = toHex(answered.receipt);
+  reply.header(RECEIPT_ID_HEADER, receiptId);
+  if (answer.type === 'error') {
+    return reply.status(httpStatusFor(answer.code)).send({
+      error: { code: answer.code, message: answer.message },
+      answer: toWireJson(answer) as { type: 'error'; code: string; message: string },
+      receipt,
+      receiptId,
+    });
+  }
+  if (answer.type === 'approval_pending') {
+    const { type: _type, ...pending } = toWireJson(answer) as Record<string, WireJson>;
+    return reply.status(202).send({ status: 'pending', ...pending, receipt, receiptId } as never);
+  }
+  return reply.status(200).send({ answer: toWireJson(answer), receipt, receiptId } as never);
 }
 
 export function stampedRoutes(app: ApiInstance, ctx: RouteContext): void {
