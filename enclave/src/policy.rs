@@ -249,30 +249,23 @@ pub(crate) fn install_prices(engine: &std::sync::Mutex<Option<Engine>>, bytes: &
             "policy: no policy is installed, so no price feed key is known",
         ));
     };
-    let Some(feed) = engine.active.parsed.policy.price_feed.as_ref() else {
-        return Response::error(&sentinel_policy::PolicyError::new(
-            sentinel_policy::PolicyErrorCode::PriceFeedNotConfigured,
-            "price_feed: the active policy names no price feed key",
-        ));
+    let table = match signed.verified_for(&engine.active.parsed.policy) {
+        Ok(table) => table,
+        Err(e) => return Response::error(&e),
     };
-    if let Err(e) = signed.verify(feed) {
-        return Response::error(&e);
-    }
     if let Some(current) = &engine.prices {
-        if signed.table.timestamp_s <= current.timestamp_s {
+        if table.timestamp_s <= current.timestamp_s {
             return Response::error(&sentinel_policy::PolicyError::new(
                 sentinel_policy::PolicyErrorCode::PricesRollback,
                 format!(
                     "table.timestamp_s: {} is not after the table in force ({})",
-                    signed.table.timestamp_s, current.timestamp_s
+                    table.timestamp_s, current.timestamp_s
                 ),
             ));
         }
     }
-    let answer = sentinel_protocol::PricesUpdated {
-        timestamp_s: signed.table.timestamp_s,
-        entries: signed.table.entries.len() as u64,
-    };
-    engine.prices = Some(signed.table);
+    let answer =
+        sentinel_protocol::PricesUpdated { timestamp_s: table.timestamp_s, entries: table.entries.len() as u64 };
+    engine.prices = Some(table);
     Response::PricesUpdated(answer)
 }

@@ -55,13 +55,25 @@ interface Claims {
 const ETH = 10n ** 18n;
 
 /**
- * Thresholds for the risk rule: the contract's example (approval from 6000 bps, denial from 8500). The
- * committed model (models/risk-v1.json) scores a plain transfer from a fresh key near 0 and an unlimited
- * approval to a new spender above 9000; the test below checks both through the enclave, which carries the
- * ONNX runtime (the N-API addon does not, so offline evaluatePolicy refuses risk rules).
+ * Thresholds for the risk rule: the two operating points the committed model's card evaluates
+ * (models/risk-v1.json, `metrics.held_out.at_<bps>_bps`): approval from the lower, denial from the higher.
+ * The model scores a plain transfer from a fresh key near 0 and an unlimited approval to a new spender above
+ * 9000; the test below checks both through the enclave, which carries the ONNX runtime (the N-API addon does
+ * not, so offline evaluatePolicy refuses risk rules).
  */
-function riskThresholds(_model: { bytes: Buffer; sha256: string }): { approveAtBps: number; denyAtBps: number } {
-  return { approveAtBps: 6000, denyAtBps: 8500 };
+function riskThresholds(model: { bytes: Buffer; sha256: string }): { approveAtBps: number; denyAtBps: number } {
+  const card = JSON.parse(readFileSync(new URL('../../models/risk-v1.json', import.meta.url), 'utf8')) as {
+    sha256: string;
+    metrics: { held_out: Record<string, unknown> };
+  };
+  if (`0x${card.sha256.toLowerCase()}` !== model.sha256) throw new Error(`models/risk-v1.json describes ${card.sha256}, not the model loaded (${model.sha256})`);
+  const points = Object.keys(card.metrics.held_out)
+    .map((k) => /^at_(\d+)_bps$/.exec(k)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (points.length !== 2) throw new Error(`expected two operating points in models/risk-v1.json, found ${points.join(', ')}`);
+  return { approveAtBps: points[0]!, denyAtBps: points[1]! };
 }
 
 maybe('policy end to end through the API (real enclave)', () => {

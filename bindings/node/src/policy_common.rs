@@ -11,10 +11,10 @@ use core::fmt;
 
 use sentinel_error::{CodedError, InvalidArgument};
 use sentinel_policy::{
-    evaluate, parse_policy, ActivePolicy, Caller, Evaluation, OpKind, ParsedPolicy, PolicyError, PolicyErrorCode,
-    PolicyRequest, PolicyState, RuleRecord, SignedPolicy, SignedPrices,
+    evaluate, parse_policy, ActivePolicy, Caller, Evaluation, OpKind, ParsedPolicy, PolicyError, PolicyRequest,
+    PolicyState, RuleRecord, SignedPolicy, SignedPrices,
 };
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 
 /// Every refusal of these functions: the crate's own error, passed through
@@ -106,85 +106,23 @@ pub fn validate(json: &str) -> Result<ValidationView, Failure> {
 
 // --- bare policy or signed envelope --------------------------------------------
 
-/// A policy JSON text as given: a bare document, or a signed envelope
-/// (`{"policy": {...}, "signatures": [...]}`, told apart by its `policy` key).
-pub enum PolicyText {
-    Bare,
-    Envelope,
-}
-
-impl PolicyText {
-    pub fn of(json: &str) -> PolicyText {
-        /// Reads only the top-level keys; anything unparsable is left to the crate to refuse.
-        #[derive(serde::Deserialize)]
-        struct Peek {
-            policy: Option<IgnoredAny>,
-        }
-        match serde_json::from_str::<Peek>(json) {
-            Ok(Peek { policy: Some(_) }) => PolicyText::Envelope,
-            _ => PolicyText::Bare,
-        }
-    }
-}
-
 /// The policy of a bare document or of an envelope (signatures not checked: dry run).
 pub fn parse_any(json: &str) -> Result<ParsedPolicy, Failure> {
-    Ok(match PolicyText::of(json) {
-        PolicyText::Envelope => SignedPolicy::from_json(json.as_bytes())?.parsed,
-        PolicyText::Bare => parse_policy(json.as_bytes())?,
-    })
+    Ok(SignedPolicy::from_policy_or_envelope(json.as_bytes())?.parsed)
 }
 
 /// An envelope of a bare document (unsigned) or the given envelope.
 pub fn envelope_of(json: &str) -> Result<SignedPolicy, Failure> {
-    Ok(match PolicyText::of(json) {
-        PolicyText::Envelope => SignedPolicy::from_json(json.as_bytes())?,
-        PolicyText::Bare => SignedPolicy::new(json.as_bytes())?,
-    })
+    Ok(SignedPolicy::from_policy_or_envelope(json.as_bytes())?)
 }
 
 // --- evaluatePolicy: arguments ----------------------------------------------------
 
-/// `Uint8Array` / `Buffer`, or hex text (`0x` optional).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BytesOrHex {
-    Bytes(Vec<u8>),
-    Hex(String),
-}
+/// `Uint8Array` / `Buffer`, or hex text (`0x` optional): the receipt options' type, reused.
+pub use sentinel_evidence::BytesOrHex;
 
-impl BytesOrHex {
-    fn decode(&self, name: &str) -> Result<Vec<u8>, InvalidArgument> {
-        match self {
-            BytesOrHex::Bytes(bytes) => Ok(bytes.clone()),
-            BytesOrHex::Hex(text) => hex::decode(text.strip_prefix("0x").unwrap_or(text))
-                .map_err(|_| InvalidArgument::new(name, "must be bytes or a hex string")),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for BytesOrHex {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = BytesOrHex;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Uint8Array or a hex string")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(BytesOrHex::Hex(text.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
-                Ok(BytesOrHex::Hex(text))
-            }
-            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
-                Ok(BytesOrHex::Bytes(bytes.to_vec()))
-            }
-            fn visit_byte_buf<E: de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
-                Ok(BytesOrHex::Bytes(bytes))
-            }
-        }
-        deserializer.deserialize_any(V)
-    }
+fn bytes_of(value: &BytesOrHex, name: &str) -> Result<Vec<u8>, InvalidArgument> {
+    value.to_bytes().ok_or_else(|| InvalidArgument::new(name, "must be bytes or a hex string"))
 }
 
 /// Bytes only (`Uint8Array` / `Buffer`).
@@ -339,19 +277,12 @@ impl RequestSpec {
             key_id: &self.key_id,
             key_label: self.key_label.as_deref().unwrap_or(""),
         };
-        let op = match self.op.as_str() {
-            "sign_ethereum_transaction" => OpKind::Transaction,
-            "sign_typed_data" => OpKind::TypedData,
-            "sign_personal_message" => OpKind::PersonalMessage,
-            "sign_digest" => OpKind::Digest,
-            "sign_ed25519" => OpKind::Ed25519Message,
-            _ => {
-                return Err(InvalidArgument::new(
-                    "request.op",
-                    "must be sign_ethereum_transaction, sign_typed_data, sign_personal_message, sign_digest or sign_ed25519",
-                )
-                .into())
-            }
+        let Some(op) = OpKind::from_wire_name(&self.op) else {
+            return Err(InvalidArgument::new(
+                "request.op",
+                "must be sign_ethereum_transaction, sign_typed_data, sign_personal_message, sign_digest or sign_ed25519",
+            )
+            .into());
         };
         if self.unsigned_tx.is_some() && op != OpKind::Transaction {
             return Err(InvalidArgument::new("request.unsignedTx", "only for sign_ethereum_transaction").into());
@@ -366,7 +297,7 @@ impl RequestSpec {
                         InvalidArgument::new("request.unsignedTx", "required for sign_ethereum_transaction").into()
                     );
                 };
-                let tx = sentinel_eth::decode_transaction(&tx.decode("request.unsignedTx")?)?;
+                let tx = sentinel_eth::decode_transaction(&bytes_of(tx, "request.unsignedTx")?)?;
                 PolicyRequest::from_transaction(caller, &tx)?
             }
             OpKind::TypedData => {
@@ -409,16 +340,7 @@ pub fn evaluate_once(
     let models: Vec<Vec<u8>> = options.models.iter().flatten().map(|m| m.0.clone()).collect();
     let prices = match &options.signed_prices {
         None => None,
-        Some(json) => {
-            let Some(feed) = &parsed.policy.price_feed else {
-                return Err(
-                    PolicyError::new(PolicyErrorCode::PriceFeedNotConfigured, "the policy has no price_feed").into()
-                );
-            };
-            let signed = SignedPrices::from_json(json.as_bytes())?;
-            signed.verify(feed)?;
-            Some(signed.table)
-        }
+        Some(json) => Some(SignedPrices::from_json(json.as_bytes())?.verified_for(&parsed.policy)?),
     };
     let active = ActivePolicy::new(parsed, &models)?;
     let mut evaluation = Evaluation::default();

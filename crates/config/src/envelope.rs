@@ -60,6 +60,66 @@ impl SignerStatus {
     }
 }
 
+/// Too few valid signatures of distinct admins: what counted, what is required, and the
+/// signatures that did not count (`id (invalid)`, `id (not-an-admin)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumShortfall {
+    pub valid: usize,
+    pub required: u64,
+    pub not_counted: Vec<String>,
+}
+
+impl QuorumShortfall {
+    /// `"; not counted: a (invalid), b (not-an-admin)"`, or nothing.
+    pub fn detail(&self) -> String {
+        if self.not_counted.is_empty() {
+            String::new()
+        } else {
+            format!("; not counted: {}", self.not_counted.join(", "))
+        }
+    }
+}
+
+/// The one quorum rule of every admin-signed envelope (configurations, policies).
+impl Admins {
+    /// How each signature over `digest` fares against these admins, in order.
+    pub fn signer_statuses(&self, digest: &[u8; 32], signatures: &[AdminSignature]) -> Vec<(String, SignerStatus)> {
+        signatures
+            .iter()
+            .map(|s| {
+                let status = match self.get(&s.admin) {
+                    None => SignerStatus::NotAnAdmin,
+                    Some(a) if a.public_key.verify(digest, &s.signature) => SignerStatus::Valid,
+                    Some(_) => SignerStatus::Invalid,
+                };
+                (s.admin.clone(), status)
+            })
+            .collect()
+    }
+
+    /// Whether `threshold` distinct admins signed validly (an id counts once however often it appears).
+    pub fn quorum(&self, statuses: &[(String, SignerStatus)]) -> Result<(), QuorumShortfall> {
+        let mut valid: Vec<&str> = Vec::new();
+        for (id, status) in statuses {
+            if *status == SignerStatus::Valid && !valid.contains(&id.as_str()) {
+                valid.push(id);
+            }
+        }
+        if valid.len() as u64 >= self.threshold {
+            return Ok(());
+        }
+        Err(QuorumShortfall {
+            valid: valid.len(),
+            required: self.threshold,
+            not_counted: statuses
+                .iter()
+                .filter(|(_, s)| *s != SignerStatus::Valid)
+                .map(|(id, s)| format!("{id} ({})", s.as_str()))
+                .collect(),
+        })
+    }
+}
+
 /// The signed envelope: canonical document bytes and admin signatures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedConfig {
@@ -190,44 +250,24 @@ impl SignedConfig {
 
     /// How each signature fares against `admins`, in envelope order.
     pub fn signer_statuses(&self, admins: &Admins) -> Vec<(String, SignerStatus)> {
-        let digest = config_signing_digest(&self.config_hash());
-        self.signatures
-            .iter()
-            .map(|s| {
-                let status = match admins.get(&s.admin) {
-                    None => SignerStatus::NotAnAdmin,
-                    Some(a) if a.public_key.verify(&digest, &s.signature) => SignerStatus::Valid,
-                    Some(_) => SignerStatus::Invalid,
-                };
-                (s.admin.clone(), status)
-            })
-            .collect()
+        admins.signer_statuses(&config_signing_digest(&self.config_hash()), &self.signatures)
     }
 
     /// Refuses unless `threshold` distinct admins of `admins` signed validly.
     /// Signatures by others are ignored (an update may carry the next admins'
     /// signatures too); `whose` names the admin set in the message.
     fn check_quorum(&self, admins: &Admins, whose: &str) -> Result<(), ConfigError> {
-        let statuses = self.signer_statuses(admins);
-        // Ids are distinct (checked at decode), so valid signatures are distinct admins.
-        let valid = statuses.iter().filter(|(_, s)| *s == SignerStatus::Valid).count() as u64;
-        if valid >= admins.threshold {
-            return Ok(());
-        }
-        let uncounted: Vec<String> = statuses
-            .iter()
-            .filter(|(_, s)| *s != SignerStatus::Valid)
-            .map(|(id, s)| format!("{id} ({})", s.as_str()))
-            .collect();
-        let detail =
-            if uncounted.is_empty() { String::new() } else { format!("; not counted: {}", uncounted.join(", ")) };
-        refuse(
-            Code::QuorumNotMet,
-            format!(
-                "signed.signatures: {valid} valid signature(s) of {whose} admins, {} required{detail}",
-                admins.threshold
-            ),
-        )
+        admins.quorum(&self.signer_statuses(admins)).or_else(|short| {
+            refuse(
+                Code::QuorumNotMet,
+                format!(
+                    "signed.signatures: {} valid signature(s) of {whose} admins, {} required{}",
+                    short.valid,
+                    short.required,
+                    short.detail()
+                ),
+            )
+        })
     }
 
     /// The boot decision (trust on first use): the envelope must carry

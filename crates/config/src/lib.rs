@@ -46,8 +46,8 @@ pub use document::{
     MAX_TRIP_CONSECUTIVE_DENIALS, MAX_TRIP_RISK_SCORE_BPS, MIN_HEARTBEAT_INTERVAL_MS,
 };
 pub use envelope::{
-    config_signing_digest, sign_document, AdminSignature, SignedConfig, SignerStatus, CONFIG_SIGNATURE_DOMAIN,
-    MAX_SIGNATURES, MAX_SIGNATURE_BYTES, MAX_SIGNED_CONFIG_BYTES,
+    config_signing_digest, sign_document, AdminSignature, QuorumShortfall, SignedConfig, SignerStatus,
+    CONFIG_SIGNATURE_DOMAIN, MAX_SIGNATURES, MAX_SIGNATURE_BYTES, MAX_SIGNED_CONFIG_BYTES,
 };
 pub use error::{codes, ConfigError, ConfigErrorCode, StampError, StampErrorCode};
 pub use json::Inspection;

@@ -161,6 +161,14 @@ pub enum BytesOrHex {
 }
 
 impl BytesOrHex {
+    /// The bytes, or `None` when hex text is not hex (any length: callers check their own).
+    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::Bytes(bytes) => Some(bytes.clone()),
+            Self::Hex(text) => hex::decode(text.strip_prefix("0x").unwrap_or(text)).ok(),
+        }
+    }
+
     /// Exactly `N` bytes, or `INVALID_EXPECTATION` naming `name`.
     fn exact<const N: usize>(&self, name: &str) -> Result<[u8; N], Error> {
         Ok(self.sized(name, N)?.try_into().expect("length checked"))
@@ -171,13 +179,7 @@ impl BytesOrHex {
         let invalid = |what: String| {
             Error::new(ErrorCode::Attestation(sentinel_attestation::ErrorCode::InvalidExpectation), what)
         };
-        let bytes = match self {
-            Self::Bytes(bytes) => bytes.clone(),
-            Self::Hex(text) => {
-                let digits = text.strip_prefix("0x").unwrap_or(text);
-                hex::decode(digits).map_err(|_| invalid(format!("options.{name} is not hex")))?
-            }
-        };
+        let bytes = self.to_bytes().ok_or_else(|| invalid(format!("options.{name} is not hex")))?;
         if bytes.len() != len {
             return Err(invalid(format!("options.{name} must be {len} bytes, got {}", bytes.len())));
         }

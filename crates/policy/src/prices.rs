@@ -222,6 +222,16 @@ impl SignedPrices {
         format!("{{\"signature\":\"{}\",\"table\":{table}}}", hex0x(&self.signature))
     }
 
+    /// The table, if `policy` names a price feed and the feed signed it
+    /// (`PRICE_FEED_NOT_CONFIGURED`, `PRICES_SIGNATURE_INVALID` otherwise).
+    pub fn verified_for(self, policy: &crate::rules::Policy) -> Result<PriceTable, PolicyError> {
+        let Some(feed) = policy.price_feed.as_ref() else {
+            return refuse(Code::PriceFeedNotConfigured, "price_feed: the policy names no price feed key");
+        };
+        self.verify(feed)?;
+        Ok(self.table)
+    }
+
     /// Checks the signature against the feed key (not the staleness: that is per request).
     pub fn verify(&self, feed: &PriceFeed) -> Result<(), PolicyError> {
         if feed.public_key.verify(&price_signing_digest(&self.canonical), &self.signature) {

@@ -23,6 +23,15 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// Every signing operation the policy reads, in `as_str` order.
+    pub const ALL: [OpKind; 5] =
+        [OpKind::Digest, OpKind::Ed25519Message, OpKind::Transaction, OpKind::PersonalMessage, OpKind::TypedData];
+
+    /// The kind of a signing operation's wire name (`sign_digest`, ...); `None` for anything else.
+    pub fn from_wire_name(op: &str) -> Option<OpKind> {
+        OpKind::ALL.into_iter().find(|k| k.as_str() == op)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             OpKind::Digest => "sign_digest",

@@ -48,6 +48,22 @@ impl SignedPolicy {
         Ok(SignedPolicy { parsed: parse_policy(policy_json)?, signatures: Vec::new() })
     }
 
+    /// A policy JSON text as given: a signed envelope (`{"policy": {...},
+    /// "signatures": [...]}`, told apart by its top-level `policy` key) is read
+    /// as one; anything else as a bare document, in an unsigned envelope.
+    /// Signatures are not checked (dry runs, offline tools).
+    pub fn from_policy_or_envelope(json: &[u8]) -> Result<SignedPolicy, PolicyError> {
+        /// Reads only the top-level keys; anything unparsable is left to the real parsers to refuse.
+        #[derive(serde::Deserialize)]
+        struct Peek {
+            policy: Option<serde::de::IgnoredAny>,
+        }
+        match serde_json::from_slice::<Peek>(json) {
+            Ok(Peek { policy: Some(_) }) => SignedPolicy::from_json(json),
+            _ => SignedPolicy::new(json),
+        }
+    }
+
     /// Parses the envelope JSON (the policy inside is canonicalised and validated).
     /// Field paths in messages start at the envelope (`policy.rules[0].id`,
     /// `signatures[1].admin`).
@@ -141,47 +157,21 @@ impl SignedPolicy {
 
     /// How each signature fares against `admins`, in envelope order.
     pub fn signer_statuses(&self, admins: &Admins) -> Vec<(String, SignerStatus)> {
-        let digest = policy_signing_digest(&self.parsed.hash);
-        self.signatures
-            .iter()
-            .map(|s| {
-                let status = match admins.get(&s.admin) {
-                    None => SignerStatus::NotAnAdmin,
-                    Some(a) if a.public_key.verify(&digest, &s.signature) => SignerStatus::Valid,
-                    Some(_) => SignerStatus::Invalid,
-                };
-                (s.admin.clone(), status)
-            })
-            .collect()
+        admins.signer_statuses(&policy_signing_digest(&self.parsed.hash), &self.signatures)
     }
 
     /// The enclave's decision: a quorum of `admins` signed, and the version is strictly
     /// greater than `active_version` (when a policy is active). The quorum is
     /// checked first: an unsigned envelope learns nothing about the active version.
     pub fn verify(&self, admins: &Admins, active_version: Option<u64>) -> Result<(), PolicyError> {
-        let statuses = self.signer_statuses(admins);
-        // Admin ids are distinct in an envelope (from_json refuses repeats, sign
-        // replaces), so valid signatures are distinct admins; count ids anyway.
-        let mut valid: Vec<&str> = Vec::new();
-        for (id, status) in &statuses {
-            if *status == SignerStatus::Valid && !valid.contains(&id.as_str()) {
-                valid.push(id);
-            }
-        }
-        if (valid.len() as u64) < admins.threshold {
-            let uncounted: Vec<String> = statuses
-                .iter()
-                .filter(|(_, s)| *s != SignerStatus::Valid)
-                .map(|(id, s)| format!("{id} ({})", s.as_str()))
-                .collect();
-            let detail =
-                if uncounted.is_empty() { String::new() } else { format!("; not counted: {}", uncounted.join(", ")) };
+        if let Err(short) = admins.quorum(&self.signer_statuses(admins)) {
             return refuse(
                 Code::QuorumNotMet,
                 format!(
-                    "signatures: {} valid signature(s) of the configuration's admins, {} required{detail}",
-                    valid.len(),
-                    admins.threshold
+                    "signatures: {} valid signature(s) of the configuration's admins, {} required{}",
+                    short.valid,
+                    short.required,
+                    short.detail()
                 ),
             );
         }
