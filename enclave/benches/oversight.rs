@@ -25,9 +25,7 @@ use sentinel_config::{Alg, Credential, CredentialKind};
 use sentinel_enclave::{Enclave, EnclaveConfig};
 use sentinel_nsm::simulator::SimulatedNsm;
 use sentinel_oversight::{Action, Command, KillSwitch, Level, Scope};
-use sentinel_protocol::{
-    Curve, GenerateKeyArgs, KeyPurpose, Operation, OversightChallengeArgs, Request, Response, SignDigestArgs,
-};
+use sentinel_protocol::{Curve, GenerateKeyArgs, KeyPurpose, Operation, Request, Response, SignDigestArgs};
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -53,18 +51,8 @@ fn oversee(enclave: &Enclave, c: &Command, admin: &Credential) -> Response {
 }
 
 fn resume(enclave: &Enclave, admin: &Credential) {
-    let Response::OversightChallenge(ch) = enclave.handle(Request::OversightChallenge(OversightChallengeArgs {}))
-    else {
-        panic!("challenge")
-    };
-    let c = sentinel_client::resume_command(
-        Scope::Global,
-        Level::Green,
-        ch.challenge.try_into().expect("32 bytes"),
-        now_us(),
-        nonce(),
-    );
-    assert!(matches!(oversee(enclave, &c, admin), Response::OversightStatus(_)));
+    let answer = sentinel_client::resume_global(|r| enclave.handle(r), &[admin], now_us(), nonce());
+    assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
 }
 
 fn halt(enclave: &Enclave, scope: Scope, admin: &Credential) {

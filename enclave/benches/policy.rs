@@ -217,19 +217,7 @@ fn main() {
 
 /// The enclave boots halted (no durable kill-switch state): resume it with the admin's signature.
 fn resume(enclave: &Enclave, admin: &Credential) {
-    let Response::OversightChallenge(c) =
-        enclave.handle(Request::OversightChallenge(sentinel_protocol::OversightChallengeArgs {}))
-    else {
-        panic!("oversight_challenge failed")
-    };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as u64;
-    let command = sentinel_client::resume_command(
-        sentinel_oversight::Scope::Global,
-        sentinel_oversight::Level::Green,
-        c.challenge.try_into().expect("32 bytes"),
-        now,
-        *b"bench-resume-000",
-    );
-    let answer = enclave.handle(Request::Oversight(sentinel_client::oversight_request(&command, &[admin])));
+    let answer = sentinel_client::resume_global(|r| enclave.handle(r), &[admin], now, *b"bench-resume-000");
     assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
 }

@@ -61,6 +61,14 @@ pub(crate) struct OversightState {
     trips_enabled: std::sync::atomic::AtomicBool,
 }
 
+/// An oversight request that passed [`Enclave::accept`].
+struct Accepted {
+    installed: std::sync::Arc<Installed>,
+    command: Command,
+    signers: Vec<String>,
+    now: u64,
+}
+
 struct Outcome {
     answer: Response,
     code: Option<String>,
@@ -150,21 +158,9 @@ impl Enclave {
 
     /// `oversight`: halt, resume, heartbeat or status, signed by overseers.
     pub(crate) fn oversight_command(&self, args: &OversightArgs) -> Response {
-        let Some(installed) = self.installed() else { return crate::enclave::not_configured() };
-        let now = now_us();
-        let command = match Command::from_cbor(&args.command) {
-            Ok(c) => c,
-            Err(e) => return oversight_refusal(&e),
-        };
-        if !matches!(command.action, Action::Halt | Action::Resume | Action::Heartbeat | Action::Status) {
-            return malformed(format!(
-                "command.action: `{}` is not sent as `oversight` (approve/reject: `approval`; list_approvals: \
-                 `list_approvals`)",
-                command.action.as_str()
-            ));
-        }
-        let signers = match self.authorize(&installed, &command, &args.signatures, now) {
-            Ok(signers) => signers,
+        const ACTIONS: &[Action] = &[Action::Halt, Action::Resume, Action::Heartbeat, Action::Status];
+        let Accepted { installed, command, signers, now } = match self.accept(args, "oversight", ACTIONS) {
+            Ok(accepted) => accepted,
             Err(response) => return response,
         };
         match command.action {
@@ -234,22 +230,11 @@ impl Enclave {
 
     /// `approval`: an approve or reject command for a held request, signed by approvers.
     pub(crate) fn approval_command(&self, args: &OversightArgs) -> Response {
-        let Some(installed) = self.installed() else { return crate::enclave::not_configured() };
-        let now = now_us();
-        let command = match Command::from_cbor(&args.command) {
-            Ok(c) => c,
-            Err(e) => return oversight_refusal(&e),
-        };
-        if !matches!(command.action, Action::Approve | Action::Reject) {
-            return malformed(format!(
-                "command.action: `{}` is not sent as `approval` (only approve and reject)",
-                command.action.as_str()
-            ));
-        }
-        let signers = match self.authorize(&installed, &command, &args.signatures, now) {
-            Ok(signers) => signers,
-            Err(response) => return response,
-        };
+        let Accepted { installed, command, signers, now } =
+            match self.accept(args, "approval", &[Action::Approve, Action::Reject]) {
+                Ok(accepted) => accepted,
+                Err(response) => return response,
+            };
         self.expire_held(now);
         let (request_id, digest) = (command.request_id.expect("validated"), command.request_digest.expect("validated"));
         let oversight = installed.config.oversight();
@@ -324,18 +309,10 @@ impl Enclave {
 
     /// `list_approvals`: the held requests, for overseers and approvers.
     pub(crate) fn list_approvals(&self, args: &OversightArgs) -> Response {
-        let Some(installed) = self.installed() else { return crate::enclave::not_configured() };
-        let now = now_us();
-        let command = match Command::from_cbor(&args.command) {
-            Ok(c) => c,
-            Err(e) => return oversight_refusal(&e),
+        let Accepted { installed, now, .. } = match self.accept(args, "list_approvals", &[Action::ListApprovals]) {
+            Ok(accepted) => accepted,
+            Err(response) => return response,
         };
-        if command.action != Action::ListApprovals {
-            return malformed(format!("command.action: `{}` is not sent as `list_approvals`", command.action.as_str()));
-        }
-        if let Err(response) = self.authorize(&installed, &command, &args.signatures, now) {
-            return response;
-        }
         self.expire_held(now);
         let needed = installed.config.oversight().approval_threshold;
         let entries = lock(&self.oversight.queue)
@@ -373,6 +350,25 @@ impl Enclave {
             OversightErrorCode::ApprovalUnknown,
             format!("request_id: no held or recently finished request 0x{}", hex::encode(request_id)),
         ))
+    }
+
+    /// The checks every oversight request passes first: a configuration is installed, the
+    /// command decodes, its action belongs to the request it came as (`op`), and its
+    /// signatures authorize it (roles, quorum, window, replay).
+    fn accept(&self, args: &OversightArgs, op: &str, actions: &[Action]) -> Result<Accepted, Response> {
+        let Some(installed) = self.installed() else { return Err(crate::enclave::not_configured()) };
+        let now = now_us();
+        let command = Command::from_cbor(&args.command).map_err(|e| oversight_refusal(&e))?;
+        if !actions.contains(&command.action) {
+            let expected: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+            return Err(malformed(format!(
+                "command.action: `{}` is not sent as `{op}` (it takes {})",
+                command.action.as_str(),
+                expected.join(", ")
+            )));
+        }
+        let signers = self.authorize(&installed, &command, &args.signatures, now)?;
+        Ok(Accepted { installed, command, signers, now })
     }
 
     /// Verifies signers, roles, quorum, window and replay; the accepted signers.

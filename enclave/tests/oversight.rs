@@ -280,6 +280,17 @@ fn yellow_holds_requests_until_a_quorum_of_approvers_releases_or_one_rejects() {
     assert_eq!(error_code(&answer), "APPROVAL_QUEUE_FULL");
     assert_eq!(code.as_deref(), Some("APPROVAL_QUEUE_FULL"));
 
+    // A forged approval (an approver's id, another key) and a replayed one are refused.
+    let forged = overseer("risk-2", 0x67);
+    assert_eq!(error_code(&approve(&enclave, Action::Approve, &second, &[&forged])), "OVERSIGHT_SIGNATURE_INVALID");
+    let once = Command {
+        request_id: Some(second.request_id.clone().try_into().unwrap()),
+        request_digest: Some(second.request_digest.clone().try_into().unwrap()),
+        ..command(Action::Approve)
+    };
+    let replayed = sentinel_client::oversight_request(&once, &[&t.approvers[1]]);
+    let Response::ApprovalUpdated(_) = enclave.handle(Request::Approval(replayed.clone())) else { panic!("approve") };
+    assert_eq!(error_code(&enclave.handle(Request::Approval(replayed))), "OVERSIGHT_REPLAY");
     // The second approver releases the first: a signature whose receipt names both approvers.
     let Response::ApprovalUpdated(u) = approve(&enclave, Action::Approve, &first, &[&t.approvers[2]]) else {
         panic!("approve")
@@ -489,4 +500,93 @@ fn without_an_oversight_section_the_admins_oversee() {
     assert_eq!(error_code(&r), "OVERSIGHT_NOT_PERMITTED", "a principal is not an overseer");
     let r = send(&enclave, &halt(Scope::Global, Level::Red), &[&common::admin()]);
     assert!(matches!(r, Response::OversightStatus(_)), "{r:?}");
+}
+
+const RISK_MODEL: &[u8] = include_bytes!("../../models/risk-v1.onnx");
+const RISK_MODEL_SHA256: &str = "76d7b237a67f98236c404659d6effbb4544ae869213e7d1d21ca16df3ec82b6c";
+
+/// A policy that allows any time, with the committed risk model deciding `approve_at` / `deny_at`.
+fn install_risk_policy(enclave: &Enclave, approve_at: u16, deny_at: u16) {
+    let policy = format!(
+        r#"{{"version": 2, "name": "risk", "rules": [
+            {{"id": "always", "type": "time_window", "preset": "crypto_24_7"}},
+            {{"id": "risk", "type": "risk_score", "model_sha256": "0x{RISK_MODEL_SHA256}",
+              "approve_at_bps": {approve_at}, "deny_at_bps": {deny_at}}}]}}"#
+    );
+    let mut signed = sentinel_policy::SignedPolicy::new(policy.as_bytes()).unwrap();
+    signed.sign(&common::admin()).unwrap();
+    let r = enclave.handle(Request::UpdatePolicy(UpdatePolicyArgs {
+        signed_policy: signed.to_json().into_bytes(),
+        models: vec![PolicyModel { onnx: RISK_MODEL.to_vec() }],
+    }));
+    assert!(matches!(r, Response::PolicyUpdated(_)), "{r:?}");
+}
+
+fn ethereum_key(enclave: &Enclave) -> String {
+    let (answer, _) = receipted(enclave.handle(stamped(&Operation::GenerateKey(GenerateKeyArgs {
+        curve: Curve::Secp256k1,
+        purpose: KeyPurpose::Ethereum,
+        label: "agent".into(),
+    }))));
+    let Response::KeyGenerated(k) = answer else { panic!("generate_key: {answer:?}") };
+    k.key_id
+}
+
+/// An unlimited ERC-20 approval to a spender the key never used: what the model scores highest.
+fn unlimited_approval(key_id: &str, nonce: u64) -> Operation {
+    let data = format!("0x095ea7b3{:0>64}{}", "5a".repeat(20), "f".repeat(64));
+    let unsigned_tx = sentinel_eth::encode_transaction_json(&format!(
+        r#"{{"type": 2, "chainId": 1, "nonce": {nonce}, "maxPriorityFeePerGas": "0x1", "maxFeePerGas": "0x2",
+            "gas": "0xfde8", "to": "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", "value": "0x0", "data": "{data}"}}"#
+    ))
+    .unwrap();
+    Operation::SignEthereumTransaction(SignEthereumTransactionArgs { key_id: key_id.into(), unsigned_tx })
+}
+
+#[test]
+fn a_risk_score_in_the_approval_band_is_held_and_released_by_the_approvers() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let enclave = enclave_with(dir.path(), oversight_section(&t, |_| {}));
+    resume(&enclave, Scope::Global, Level::Green, &[&t.overseers[0], &t.overseers[1]]);
+    install_risk_policy(&enclave, 6000, 10000);
+    let key = ethereum_key(&enclave);
+
+    let (answer, (state, _, _, code)) = decided(enclave.handle(stamped(&unlimited_approval(&key, 1))));
+    let Response::ApprovalPending(held) = answer else { panic!("held: {answer:?}") };
+    assert_eq!(
+        (held.reason.as_str(), state.as_str(), code.as_deref()),
+        ("policy_approval_required", "green", Some("APPROVAL_PENDING"))
+    );
+    approve(&enclave, Action::Approve, &held, &[&t.approvers[1]]);
+    let Response::ApprovalUpdated(u) = approve(&enclave, Action::Approve, &held, &[&t.approvers[2]]) else {
+        panic!("approve")
+    };
+    assert_eq!(u.state, "released");
+    let (answer, receipt) = receipted(result(&enclave, &held));
+    assert!(matches!(answer, Response::SignedTransaction(_)), "{answer:?}");
+    let claims = decode_receipt_claims_unverified(&receipt).unwrap();
+    assert_eq!(claims.approvals, vec!["risk-2".to_string(), "risk-3".to_string()]);
+    let risk = claims.rules_evaluated.iter().find(|r| r.rule == "risk").expect("the risk rule's record");
+    assert_eq!(risk.result, "approval_required", "the release records what the model said");
+}
+
+#[test]
+fn a_risk_score_spike_trips_the_principal() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let enclave = enclave_with(dir.path(), oversight_section(&t, |o| o.trip_risk_score_bps = 8000));
+    resume(&enclave, Scope::Global, Level::Green, &[&t.overseers[0], &t.overseers[1]]);
+    // Thresholds the score stays under: the policy allows it; the trip still fires on the score.
+    install_risk_policy(&enclave, 10000, 10000);
+    let key = ethereum_key(&enclave);
+    let (answer, receipt) = receipted(enclave.handle(stamped(&unlimited_approval(&key, 1))));
+    assert!(matches!(answer, Response::SignedTransaction(_)), "allowed by the policy: {answer:?}");
+    let claims = decode_receipt_claims_unverified(&receipt).unwrap();
+    let score: u32 =
+        claims.rules_evaluated.iter().find(|r| r.rule == "risk").unwrap().value.clone().unwrap().parse().unwrap();
+    assert!(score >= 8000, "the model scores an unlimited approval to a new spender high: {score}");
+    let (answer, (state, scope, _, _)) = decided(enclave.handle(stamped(&unlimited_approval(&key, 2))));
+    assert_eq!(error_code(&answer), "KILL_SWITCH_HALTED");
+    assert_eq!((state.as_str(), scope.as_str()), ("red", "principal:dev-client"));
 }

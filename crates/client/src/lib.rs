@@ -254,17 +254,7 @@ pub fn oversight_command(
     now_us: u64,
     nonce: [u8; 16],
 ) -> sentinel_oversight::Command {
-    sentinel_oversight::Command {
-        action,
-        scope: None,
-        level: None,
-        reason: None,
-        challenge: None,
-        request_id: None,
-        request_digest: None,
-        timestamp_us: now_us,
-        nonce: nonce.to_vec(),
-    }
+    sentinel_oversight::Command::new(action, now_us, nonce.to_vec())
 }
 
 /// A `resume` of `scope` to `level` over the enclave's current `challenge`.
@@ -281,6 +271,31 @@ pub fn resume_command(
         challenge: Some(challenge),
         ..oversight_command(sentinel_oversight::Action::Resume, now_us, nonce)
     }
+}
+
+/// Resumes an enclave's global scope to green (every enclave boots halted): asks `call` for
+/// a fresh challenge, then sends the resume signed by `signers` over it. `call` is how the
+/// caller reaches the enclave (`Enclave::handle` in process, [`Client::call`] over a socket).
+/// Returns the enclave's answer: `oversight_status`, or the refusal (of either request).
+pub fn resume_global(
+    mut call: impl FnMut(Request) -> Response,
+    signers: &[&Credential],
+    now_us: u64,
+    nonce: [u8; 16],
+) -> Response {
+    let challenge = match call(Request::OversightChallenge(sentinel_protocol::OversightChallengeArgs {})) {
+        Response::OversightChallenge(c) => c.challenge,
+        other => return other,
+    };
+    let Ok(challenge) = <[u8; 32]>::try_from(challenge.as_slice()) else {
+        return Response::error(&sentinel_error::Internal(format!(
+            "oversight_challenge: {} bytes, expected 32",
+            challenge.len()
+        )));
+    };
+    let command =
+        resume_command(sentinel_oversight::Scope::Global, sentinel_oversight::Level::Green, challenge, now_us, nonce);
+    call(Request::Oversight(oversight_request(&command, signers)))
 }
 
 /// An authenticated attested session. It lives on the connection that opened it

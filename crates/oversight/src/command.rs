@@ -117,6 +117,21 @@ pub struct Command {
 }
 
 impl Command {
+    /// A command of `action` with only its timestamp and nonce: set the fields the action takes.
+    pub fn new(action: Action, timestamp_us: u64, nonce: Vec<u8>) -> Command {
+        Command {
+            action,
+            scope: None,
+            level: None,
+            reason: None,
+            challenge: None,
+            request_id: None,
+            request_digest: None,
+            timestamp_us,
+            nonce,
+        }
+    }
+
     /// Checks the per-action rules (required and forbidden fields, levels, sizes).
     pub fn validate(&self) -> Result<(), OversightError> {
         use Need::{Forbidden as F, Optional as O, Required as R};

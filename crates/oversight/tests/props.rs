@@ -127,17 +127,7 @@ proptest! {
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
         action in 0usize..7,
     ) {
-        let mut command = Command {
-            action: Action::ALL[action],
-            scope: None,
-            level: None,
-            reason: None,
-            challenge: None,
-            request_id: None,
-            request_digest: None,
-            timestamp_us: NOW,
-            nonce: vec![1; 16],
-        };
+        let mut command = Command::new(Action::ALL[action], NOW, vec![1; 16]);
         match command.action {
             Action::Halt => { command.scope = Some(Scope::Global); command.level = Some(Level::Red); }
             Action::Resume => { command.scope = Some(Scope::Global); command.level = Some(Level::Green); command.challenge = Some([2; 32]); }

@@ -177,23 +177,6 @@ pub fn resume(enclave: &Enclave) {
 
 /// Resumes the global scope to green with these overseers' signatures; panics if refused.
 pub fn resume_with(enclave: &Enclave, signers: &[&Credential]) {
-    let answer = enclave.handle(resume_request(enclave, signers));
+    let answer = sentinel_client::resume_global(|r| enclave.handle(r), signers, now_us(), fresh_nonce());
     assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
-}
-
-/// A signed global resume to green over a fresh challenge of `enclave`.
-pub fn resume_request(enclave: &Enclave, signers: &[&Credential]) -> Request {
-    let Response::OversightChallenge(c) =
-        enclave.handle(Request::OversightChallenge(sentinel_protocol::OversightChallengeArgs {}))
-    else {
-        panic!("no challenge")
-    };
-    let command = sentinel_client::resume_command(
-        sentinel_oversight::Scope::Global,
-        sentinel_oversight::Level::Green,
-        c.challenge.try_into().unwrap(),
-        now_us(),
-        fresh_nonce(),
-    );
-    Request::Oversight(sentinel_client::oversight_request(&command, signers))
 }

@@ -9,7 +9,7 @@
  * are printed only after the SDK verified the answer's receipt against the
  * attested enclave; the host that relayed them is never trusted.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import { createClient } from '@sentinel/client';
 import type { Command } from 'commander';
@@ -237,4 +237,45 @@ export function exactlyOne<T extends object>(opts: T, names: Array<[keyof T & st
     throw new UsageError('INVALID_ARGUMENT', given.length === 0 ? `one of ${list} is required` : `give only one of ${list}`);
   }
   return given[0]![0];
+}
+
+/** A repeatable option's collector (`--key a --key b` -> `['a', 'b']`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The options of commands that call the HTTP API of a running stack (`zcp policy apply`, `zcp halt`, ...). */
+export function apiOptions(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', "API base URL (default: the stack's in --data-dir, else https://127.0.0.1:8787)")
+    .option('--data-dir <dir>', 'a local stack (zcp up): its stack.json gives the URL and TLS certificate (default: .sentinel, when present)')
+    .option('--ca <file>', "PEM certificate to trust for the API's TLS (default: the stack's development certificate)")
+    .option('--json', 'print the result as JSON');
+}
+
+/** An input file's text; a usage error naming the option or input (`what`) when it cannot be read. */
+export function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError('FILE_UNREADABLE', `${what}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** An input file's bytes (same refusal as `readText`). */
+export function readBytes(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UsageError('FILE_UNREADABLE', `${what}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Writes an output file (newline-terminated, mode 0644); FILE_UNWRITABLE naming the path otherwise. */
+export function writeText(path: string, text: string): void {
+  try {
+    writeFileSync(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o644 });
+  } catch (e) {
+    throw new SentinelError('FILE_UNWRITABLE', `${path}: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -15,7 +15,7 @@ import {
   type ConfigInitOptions,
   type ConfigSignOptions,
 } from './config.ts';
-import { addConnectionOptions } from './connect.ts';
+import { addConnectionOptions, collect } from './connect.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { registerKeys } from './keys.ts';
 import { registerOversight } from './oversight.ts';
@@ -25,10 +25,6 @@ import { addRpcOptions, runRpc, type RpcOptions } from './rpc.ts';
 import { registerSign } from './sign.ts';
 import { runUp, type UpOptions } from './up.ts';
 import { runVerify, type VerifyOptions } from './verify.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -24,7 +24,6 @@
  * Exit codes: 0 done, 1 refused (the enclave's or the API's code), 2 usage
  * (bad arguments or files; nothing was sent).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -34,7 +33,7 @@ import { SentinelError } from '../errors.ts';
 import { buildCommand, decodeCommand, signCommand, type BuiltCommand, type CommandFields, type OversightLevel } from '../oversight-core.ts';
 import { field } from './attestation-output.ts';
 import { applyTarget, type ConfigApplyOptions } from './config.ts';
-import { codeOf, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, hex0x, parseHex, reportError, UsageError } from './connect.ts';
+import { apiOptions, codeOf, collect, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, hex0x, parseHex, readText, reportError, UsageError, writeText } from './connect.ts';
 
 /** Connection options shared with `zcp policy apply`: --url, --data-dir, --ca, --json. */
 export type ApiOptions = ConfigApplyOptions;
@@ -44,22 +43,6 @@ export interface SignerOptions extends ApiOptions {
 }
 
 // ---------------------------------------------------------------- files and inputs
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError('FILE_UNREADABLE', `${what}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-function writeText(path: string, text: string): void {
-  try {
-    writeFileSync(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o644 });
-  } catch (e) {
-    throw new SentinelError('FILE_UNWRITABLE', `${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
 
 function parseJsonFile(path: string, what: string): Record<string, unknown> {
   const text = readText(path, what);
@@ -544,18 +527,6 @@ export function runApprovalDecision(action: 'approve' | 'reject', requestId: str
 }
 
 // ---------------------------------------------------------------- commands
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function apiOptions(cmd: Command): Command {
-  return cmd
-    .option('--url <url>', "API base URL (default: the stack's in --data-dir, else https://127.0.0.1:8787)")
-    .option('--data-dir <dir>', 'a local stack (zcp up): its stack.json gives the URL and TLS certificate (default: .sentinel, when present)')
-    .option('--ca <file>', "PEM certificate to trust for the API's TLS (default: the stack's development certificate)")
-    .option('--json', 'print the result as JSON');
-}
 
 function keyOption(cmd: Command, what: string): Command {
   return cmd.option('--key <file>', `${what} (repeatable: each key signs)`, collect, []);

@@ -18,7 +18,6 @@
  *   (fresh counters). Exit 0 when it would be allowed, 1 when it would be refused.
  * - `prices sign | apply`: a USD price table signed by the policy's price-feed key.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
@@ -27,49 +26,12 @@ import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 import { isEnvelope, policyCore, type PolicyRequestInput, type RuleEvaluation } from '../policy-core.ts';
 import { applyTarget, type ConfigApplyOptions } from './config.ts';
-import {
-  addConnectionOptions,
-  codeOf,
-  EXIT_OK,
-  EXIT_REFUSED,
-  EXIT_USAGE,
-  exactlyOne,
-  hex0x,
-  parseHex,
-  reportError,
-  runClientCommand,
-  UsageError,
-  type CommonOptions,
-} from './connect.ts';
+import { addConnectionOptions, apiOptions, codeOf, collect, type CommonOptions, exactlyOne, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, hex0x, parseHex, readBytes, readText, reportError, runClientCommand, UsageError, writeText } from './connect.ts';
 import { field } from './attestation-output.ts';
 import { readTxJson } from './sign.ts';
 import { loadStack } from './stack.ts';
 
 // ---------------------------------------------------------------- files
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError('FILE_UNREADABLE', `${what}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-function readBytes(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError('FILE_UNREADABLE', `${what}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-function writeText(path: string, text: string): void {
-  try {
-    writeFileSync(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o644 });
-  } catch (e) {
-    throw new SentinelError('FILE_UNWRITABLE', `${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
 
 /** JSON.parse for input files: a usage error naming the file. */
 function parseJsonFile(text: string, path: string): unknown {
@@ -533,18 +495,6 @@ export async function runPricesApply(file: string, opts: ConfigApplyOptions): Pr
 }
 
 // ---------------------------------------------------------------- commands
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function apiOptions(cmd: Command): Command {
-  return cmd
-    .option('--url <url>', "API base URL (default: the stack's in --data-dir, else https://127.0.0.1:8787)")
-    .option('--data-dir <dir>', 'a local stack (zcp up): its stack.json gives the URL and TLS certificate (default: .sentinel, when present)')
-    .option('--ca <file>', "PEM certificate to trust for the API's TLS (default: the stack's development certificate)")
-    .option('--json', 'print the result as JSON');
-}
 
 /** Registers `zcp policy ...` and `zcp prices ...`. `set` receives each command's exit code. */
 export function registerPolicy(program: Command, set: (code: number) => void): void {

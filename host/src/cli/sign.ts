@@ -7,7 +7,6 @@
  * here by the core, so a reader can compare it with the key's address
  * without trusting anything else.
  */
-import { readFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
@@ -20,6 +19,7 @@ import {
   hex0x,
   parseHex,
   printResult,
+  readText,
   runClientCommand,
   UsageError,
   type CommonOptions,
@@ -46,14 +46,6 @@ export interface TypedDataOptions extends SignOptions {
 
 export interface DigestOptions extends SignOptions {
   digest: string;
-}
-
-function readText(path: string, option: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError('FILE_UNREADABLE', `${option}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 function parseJson(text: string, what: string): unknown {

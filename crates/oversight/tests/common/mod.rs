@@ -50,17 +50,7 @@ pub fn nonce() -> Vec<u8> {
 
 /// A command of `action` with only timestamp and nonce.
 pub fn bare(action: Action) -> Command {
-    Command {
-        action,
-        scope: None,
-        level: None,
-        reason: None,
-        challenge: None,
-        request_id: None,
-        request_digest: None,
-        timestamp_us: NOW,
-        nonce: nonce(),
-    }
+    Command::new(action, NOW, nonce())
 }
 
 pub fn halt(scope: Scope, level: Level) -> Command {
