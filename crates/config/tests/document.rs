@@ -20,14 +20,7 @@ use sha2::{Digest, Sha256};
 /// Mutates the sample's JSON form and expects `code` with `needle` in the
 /// message, from the JSON form and from its canonical CBOR alike.
 fn refused(mutate: impl Fn(&mut Json), code: Code, needle: &str) {
-    let mut json = sample_json(1);
-    mutate(&mut json);
-    let from_json = Configuration::from_json(&json.to_string()).unwrap_err();
-    assert_eq!(from_json.kind(), code, "JSON form: {from_json}");
-    assert!(from_json.message().contains(needle), "JSON form: `{needle}` not in {from_json}");
-    let from_cbor = Configuration::decode(&canonical(&json_to_cbor(&json))).unwrap_err();
-    assert_eq!(from_cbor.kind(), code, "CBOR: {from_cbor}");
-    assert!(from_cbor.message().contains(needle), "CBOR: `{needle}` not in {from_cbor}");
+    common::expect_refused(sample_json(1), mutate, code, needle);
 }
 
 #[test]

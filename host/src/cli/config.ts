@@ -20,7 +20,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
@@ -324,6 +324,33 @@ export function applyTarget(opts: ConfigApplyOptions): { url: string; ca?: strin
 }
 
 /**
+ * One JSON request to the API at `target` (from `applyTarget`): the status and the parsed body (null when it is
+ * not JSON), or API_UNREACHABLE. What `zcp config apply`, `zcp policy|prices apply` and the oversight commands send.
+ */
+export async function apiJson(
+  target: { url: string; ca?: string },
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> | null }> {
+  const endpoint = new URL(path, target.url);
+  const dispatcher = target.ca === undefined ? undefined : new Agent({ connect: { ca: target.ca } });
+  try {
+    const response = await undiciFetch(endpoint, {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
+  } catch (e) {
+    throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+/**
  * `zcp config apply FILE --url URL`: sends a signed envelope to a running
  * enclave (`POST /v1/config`). The enclave decides: a higher version and the
  * current admins' threshold, or a refusal with its code (exit 1). The host
@@ -334,27 +361,13 @@ export async function runConfigApply(file: string, opts: ConfigApplyOptions): Pr
   if (inspect(signed).kind !== 'signed') {
     throw new SentinelError('INVALID_ARGUMENT', `${file}: not a signed envelope (sign it first: zcp config sign)`);
   }
-  const target = applyTarget(opts);
-  const endpoint = new URL('/v1/config', target.url);
-  const dispatcher = target.ca === undefined ? undefined : new Agent({ connect: { ca: target.ca } });
-  let response: UndiciResponse;
-  try {
-    response = await undiciFetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ signedConfig: `0x${signed.toString('hex')}` }),
-      signal: AbortSignal.timeout(30_000),
-      ...(dispatcher ? { dispatcher } : {}),
-    });
-  } catch (e) {
-    throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });
-  }
-  const body = (await response.json().catch(() => null)) as
+  const answer = await apiJson(applyTarget(opts), 'POST', '/v1/config', { signedConfig: `0x${signed.toString('hex')}` });
+  const body = answer.body as
     | { configHash?: string; version?: number; attestationHash?: string; error?: { code?: string; message?: string } }
     | null;
-  if (!response.ok || typeof body?.configHash !== 'string') {
+  if (answer.status < 200 || answer.status >= 300 || typeof body?.configHash !== 'string') {
     const code = body?.error?.code ?? 'API_ERROR';
-    const message = body?.error?.message ?? `HTTP ${response.status}`;
+    const message = body?.error?.message ?? `HTTP ${answer.status}`;
     if (opts.json) console.log(JSON.stringify({ applied: false, code, message }, null, 2));
     else console.error(`NOT APPLIED: ${code}: ${message}`);
     return 1;

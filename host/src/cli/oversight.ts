@@ -26,13 +26,12 @@
  */
 
 import type { Command } from 'commander';
-import { Agent, fetch as undiciFetch } from 'undici';
 
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 import { buildCommand, decodeCommand, signCommand, type BuiltCommand, type CommandFields, type OversightLevel } from '../oversight-core.ts';
 import { field } from './attestation-output.ts';
-import { applyTarget, type ConfigApplyOptions } from './config.ts';
+import { apiJson, applyTarget, type ConfigApplyOptions } from './config.ts';
 import { apiOptions, codeOf, collect, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, hex0x, parseHex, readText, reportError, UsageError, writeText } from './connect.ts';
 
 /** Connection options shared with `zcp policy apply`: --url, --data-dir, --ca, --json. */
@@ -93,21 +92,7 @@ async function api(opts: ApiOptions, method: 'GET' | 'POST', path: string, body?
   } catch (e) {
     throw new UsageError(codeOf(e), (e as Error).message, { cause: e });
   }
-  const endpoint = new URL(path, target.url);
-  const dispatcher = target.ca === undefined ? undefined : new Agent({ connect: { ca: target.ca } });
-  try {
-    const response = await undiciFetch(endpoint, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-      ...(dispatcher ? { dispatcher } : {}),
-    });
-    return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
-  } catch (e) {
-    throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });
-  } finally {
-    await dispatcher?.close();
-  }
+  return apiJson(target, method, path, body);
 }
 
 /** A 2xx answer's body, or the refusal as an error with its code (exit 1). */

@@ -20,12 +20,11 @@
  */
 
 import type { Command } from 'commander';
-import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
 
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 import { isEnvelope, policyCore, type PolicyRequestInput, type RuleEvaluation } from '../policy-core.ts';
-import { applyTarget, type ConfigApplyOptions } from './config.ts';
+import { apiJson, applyTarget, type ConfigApplyOptions } from './config.ts';
 import { addConnectionOptions, apiOptions, codeOf, collect, type CommonOptions, exactlyOne, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, hex0x, parseHex, readBytes, readText, reportError, runClientCommand, UsageError, writeText } from './connect.ts';
 import { field } from './attestation-output.ts';
 import { readTxJson } from './sign.ts';
@@ -175,24 +174,7 @@ export interface PolicyApplyOptions extends ConfigApplyOptions {
 
 /** POST JSON to the stack's API; the parsed answer and status, or API_UNREACHABLE. */
 async function postJson(opts: ConfigApplyOptions, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> | null }> {
-  const target = applyTarget(opts);
-  const endpoint = new URL(path, target.url);
-  const dispatcher = target.ca === undefined ? undefined : new Agent({ connect: { ca: target.ca } });
-  let response: UndiciResponse;
-  try {
-    response = await undiciFetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-      ...(dispatcher ? { dispatcher } : {}),
-    });
-    return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
-  } catch (e) {
-    throw new SentinelError('API_UNREACHABLE', `${endpoint.origin}: ${(e as Error).message}`, { cause: e });
-  } finally {
-    await dispatcher?.close();
-  }
+  return apiJson(applyTarget(opts), 'POST', path, body);
 }
 
 /** Prints a refusal of an apply (`NOT APPLIED: CODE: message`, or `{ applied: false, code, message }`): exit 1. */

@@ -159,3 +159,20 @@ pub fn plain(value: &Value) -> Vec<u8> {
     ciborium::ser::into_writer(value, &mut out).unwrap();
     out
 }
+
+/// Applies `mutate` to the JSON form `json` and expects `code` with `needle` in the
+/// message, from the JSON form and from its canonical CBOR alike.
+pub fn expect_refused(
+    mut json: Json,
+    mutate: impl Fn(&mut Json),
+    code: sentinel_config::ConfigErrorCode,
+    needle: &str,
+) {
+    mutate(&mut json);
+    let from_json = Configuration::from_json(&json.to_string()).unwrap_err();
+    assert_eq!(from_json.kind(), code, "JSON form: {from_json}");
+    assert!(from_json.message().contains(needle), "JSON form: `{needle}` not in {from_json}");
+    let from_cbor = Configuration::decode(&canonical(&json_to_cbor(&json))).unwrap_err();
+    assert_eq!(from_cbor.kind(), code, "CBOR: {from_cbor}");
+    assert!(from_cbor.message().contains(needle), "CBOR: `{needle}` not in {from_cbor}");
+}
