@@ -11,39 +11,44 @@
 #
 #   scripts/build-eif.sh   # = docker build (this file) + nitro-cli build-enclave + PCRs to eif/pcrs.json
 #
-# Base images are pinned by digest (a tag can be re-pushed, a digest cannot).
-# The digests below were not re-resolved here (no registry access): they are
-# the ones public projects pin for the same tags. scripts/pin-images.sh
-# refreshes eif/images.env from the registry; scripts/build-eif.sh passes those
-# values and refuses any image that is not pinned by digest.
-#   rust:1.88-slim-bookworm, gcr.io/distroless/static-debian12 (the binary is static musl)
+# The Rust image carries exactly the toolchain rust-toolchain.toml pins (1.95.0), and the
+# build runs the one production build command, scripts/build-enclave-release.sh, which
+# the local reproducibility check (scripts/repro-check.sh, run by CI) and
+# `zcp build verify` run too; `zcp build pins` (and a host test) fail when this file,
+# rust-toolchain.toml and eif/images.env disagree.
+#
+# Base images are pinned by digest in eif/images.env (a tag can be re-pushed, a digest
+# cannot); scripts/build-eif.sh passes those values and refuses any image that is not
+# pinned by digest. The development machines have no registry access, so the 1.95.0
+# image's digest has not been resolved here: run scripts/pin-images.sh once on a machine
+# with registry access (it rewrites eif/images.env) before the first EIF build.
+#   rust:1.95.0-slim-bookworm, gcr.io/distroless/static-debian12 (the binary is static musl)
 
-ARG RUST_IMAGE=docker.io/library/rust:1.88-slim-bookworm@sha256:38bc5a86d998772d4aec2348656ed21438d20fcdce2795b56ca434cf21430d89
+ARG RUST_IMAGE=docker.io/library/rust:1.95.0-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12@sha256:f2ff10a709b0fd153997059b698ada702e4870745b6077eff03a5f4850ca91b6
 
 # --- 1. fetch: the only stage with network access ---------------------------
 FROM ${RUST_IMAGE} AS fetch
+# musl-gcc compiles libsecp256k1's C for the static musl binary (as on the build machines).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends musl-tools \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY rust-toolchain.toml Cargo.toml Cargo.lock rustfmt.toml ./
 COPY crates ./crates
 COPY enclave ./enclave
 COPY proxy ./proxy
 COPY bindings ./bindings
+COPY scripts/build-enclave-release.sh ./scripts/
 RUN rustup target add x86_64-unknown-linux-musl \
  && cargo fetch --locked --target x86_64-unknown-linux-musl
 
 # --- 2. build: offline, locked, deterministic ------------------------------
 FROM fetch AS build
-ARG SOURCE_DATE_EPOCH=0
-ENV SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} \
-    CARGO_NET_OFFLINE=true \
-    CARGO_INCREMENTAL=0 \
-    RUSTFLAGS="--remap-path-prefix=/src=/build --remap-path-prefix=/usr/local/cargo=/cargo -C target-feature=+crt-static"
-# Production features only: the real /dev/nsm and vsock (also the default feature set); never `simulator`.
-RUN cargo build --release --locked --offline --target x86_64-unknown-linux-musl \
-      -p sentinel-enclave --no-default-features --features hardware \
- && install -D -m 0555 target/x86_64-unknown-linux-musl/release/sentinel-enclave /out/sentinel-enclave \
- && touch -d "@${SOURCE_DATE_EPOCH}" /out/sentinel-enclave \
+ENV CARGO_NET_OFFLINE=true
+# Production features only (the real /dev/nsm and vsock); the script remaps every path
+# and writes /out/build-record.json next to /out/sentinel-enclave.
+RUN bash scripts/build-enclave-release.sh /out \
  && sha256sum /out/sentinel-enclave > /out/sentinel-enclave.sha256
 
 # --- 3. enclave: the root filesystem nitro-cli measures (PCR2) --------------

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-log() { echo "[build] $*" >&2; }
+log() { echo "[build] (+${SECONDS}s) $*" >&2; }
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in bindings/wasm/Cargo.toml
 WASM_PACK_VERSION=0.15.1
@@ -120,4 +120,9 @@ for target in nodejs:pkg web:web; do
   llvm-objcopy-22 --remove-section=name --remove-section=producers \
     "bindings/wasm-verify/${target##*:}/sentinel_verify_wasm_bg.wasm"
 done
+
+# --- browser checker page ------------------------------------------------------
+# One self-contained file (the web verifier's WASM embedded): served at /checker/, opens from file://.
+log "building the browser checker page (host/checker/dist/index.html)"
+node host/checker/build.mjs
 log "done"

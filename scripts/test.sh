@@ -5,7 +5,7 @@
 # Ends with one summary line, which fails if any of these suites did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { echo "[test] $*" >&2; }
+log() { echo "[test] (+${SECONDS}s) $*" >&2; }
 mkdir -p .build-stamps
 # Nothing from a previous run may be counted (scripts/test-summary.mjs).
 rm -f .build-stamps/cargo-test*.log test/.vitest-report.json host/.vitest-report.json
@@ -32,6 +32,8 @@ log "conformance suite (vitest: native + wasm)"
 (cd test && npx vitest run)
 
 log "host tests (vitest)"
+bash scripts/install-chromium.sh; export SENTINEL_REQUIRE_BROWSER=1  # the checker page's e2e test (host/test/checker-e2e.test.ts) must not skip
 (cd host && npx vitest run)
 
+log "all suites ran"
 node scripts/test-summary.mjs

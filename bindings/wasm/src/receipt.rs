@@ -3,15 +3,16 @@
 //! deserialized into the crate's `ReceiptOptionsSpec` (a wrong type or an
 //! unknown key is `INVALID_ARGUMENT`), the crate verifies, and its shared JS
 //! view comes back. The binding supplies only the current time when
-//! `options.now` is omitted (`Date.now()`).
+//! `options.now` is omitted (`Date.now()`). `checkReceipt` returns the crate's
+//! per-check report (its time, `atMs`, is required).
 //! Also compiled into `@sentinel/verify-wasm`, the browser verifier.
-use sentinel_error::InvalidArgument;
 use sentinel_evidence::{
-    attested_keys_request, decode_receipt_claims_request, verify_receipt_request, ReceiptOptionsSpec,
+    attested_keys_request, check_receipt_request, decode_receipt_claims_request, verify_receipt_request,
+    CheckReceiptOptionsSpec, ReceiptOptionsSpec,
 };
 use wasm_bindgen::prelude::*;
 
-use crate::attestation::{js_error, to_js};
+use crate::attestation::{js_error, options_error, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_RECEIPT: &'static str = r#"
@@ -71,6 +72,30 @@ export interface RuleEvaluated {
   /** What was counted or checked, in words. */
   detail: string | null;
 }
+export interface CheckReceiptOptions {
+  /** Trusted root certificate (DER): `awsNitroRootG1()` for real enclaves, a simulator's dev root locally. */
+  root: Uint8Array;
+  /** Verification time, Unix ms (required). */
+  atMs: number;
+  /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
+  allowDebug?: boolean;
+  /** Expected PCR0 (48 bytes as hex, `0x` optional). Unset: the `pcr0` check is `not_requested`. */
+  expectedPcr0?: string;
+  /** Expected configuration hash (32 bytes as hex, `0x` optional), checked in `config_binding`. */
+  expectedConfigHash?: string;
+  /** Expected policy hash (32 bytes as hex, `0x` optional), checked in `policy_binding`. */
+  expectedPolicyHash?: string;
+}
+export interface ReceiptReport {
+  /** No check failed: exactly when `verifyReceipt` would accept the receipt. */
+  ok: boolean;
+  /** The root is not the AWS Nitro Root-G1. */
+  development: boolean;
+  /** Always `document`, `pcr0`, `attested_keys`, `user_data`, `receipt_structure`, `attestation_binding`, `config_binding`, `policy_binding`, `receipt_signature`, in this order. */
+  checks: Check[];
+  /** The decoded claims when the receipt decodes (trusted only if `ok`), else `null`. */
+  claims: ReceiptClaims | null;
+}
 /** The enclave's attested key bundle; `0x` hex. */
 export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
 export interface VerifiedReceipt {
@@ -91,13 +116,24 @@ pub fn verify_receipt(
     #[wasm_bindgen(js_name = attestationDocument)] attestation_document: &[u8],
     #[wasm_bindgen(unchecked_param_type = "VerifyReceiptOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let options: ReceiptOptionsSpec = serde_wasm_bindgen::from_value(options).map_err(|e| {
-        // The error wraps a JS `Error`, whose string form starts with its class name.
-        let text = e.to_string();
-        js_error(InvalidArgument::new("options", text.strip_prefix("Error: ").unwrap_or(&text)))
-    })?;
+    let options: ReceiptOptionsSpec = serde_wasm_bindgen::from_value(options).map_err(options_error)?;
     let view = verify_receipt_request(receipt, attestation_document, &options, js_sys::Date::now).map_err(js_error)?;
     to_js(&view)
+}
+
+/// Checks a receipt against the enclave's attestation document step by step
+/// and reports every check (`document`, `pcr0`, `attested_keys`, `user_data`,
+/// `receipt_structure`, `attestation_binding`, `config_binding`,
+/// `policy_binding`, `receipt_signature`). A bad receipt or document is a
+/// report with failed checks; only bad arguments throw.
+#[wasm_bindgen(js_name = checkReceipt, unchecked_return_type = "ReceiptReport")]
+pub fn check_receipt(
+    receipt: &[u8],
+    document: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "CheckReceiptOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let options: CheckReceiptOptionsSpec = serde_wasm_bindgen::from_value(options).map_err(options_error)?;
+    to_js(&check_receipt_request(receipt, document, &options).map_err(js_error)?)
 }
 
 /// Decodes a receipt's claims WITHOUT verifying anything (no signature, no

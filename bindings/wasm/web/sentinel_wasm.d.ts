@@ -77,6 +77,46 @@ export interface VerifiedAttestation {
     publicKey: string | null; userData: string | null; nonce: string | null;
     certificate: string; rootFingerprint: string; rootKind: 'aws-nitro' | 'other';
 }
+/** Outcome of one check of a report. */
+export type CheckStatus = 'pass' | 'fail' | 'not_requested' | 'not_run';
+export interface Check {
+    /** Stable id, e.g. `validity`. */
+    id: string;
+    /** Human label, e.g. "Certificate chain to the trusted root". */
+    label: string;
+    /** `not_requested`: no expectation was given; `not_run`: an earlier check failed fatally. */
+    status: CheckStatus;
+    /** One sentence: what was compared, or why it failed. */
+    detail: string;
+    /** The core's stable error code when `status` is `'fail'` (e.g. `CERTIFICATE_NOT_VALID_AT_TIME`), else `null`. */
+    code: string | null;
+}
+export interface CheckAttestationOptions {
+    /** Trusted root certificate (DER). Defaults to the embedded AWS Nitro Root-G1. */
+    root?: Uint8Array;
+    /** Verification time, Unix ms (required). */
+    atMs: number;
+    /** Accept an all-zero PCR0 (debug-mode enclave). Defaults to `false`. */
+    allowDebug?: boolean;
+    /** Hex values, `0x` optional; PCR indexes as decimal strings. Unknown keys throw `INVALID_ARGUMENT`, values that are not hex (or hashes not 32 bytes) `INVALID_EXPECTATION`. */
+    expect?: {
+        pcrs?: Record<string, string>; nonce?: string; maxAgeMs?: number; configHash?: string; policyHash?: string;
+    };
+}
+export interface AttestationReport {
+    /** No check failed. */
+    ok: boolean;
+    /** The root is not the AWS Nitro Root-G1. */
+    development: boolean;
+    /** SHA-256 of the root used, hex. */
+    rootFingerprint: string;
+    /** Always `structure`, `chain`, `validity`, `signature`, `debug_mode`, `pcrs`, `nonce`, `freshness`, `config_hash`, in this order. */
+    checks: Check[];
+    /** The decoded fields when `structure` passed (even if a later check failed), else `null`. */
+    document: VerifiedAttestation | null;
+    /** Sentinel's user_data (`0x03 || config_hash || policy_hash`), lowercase hex, when the document carries it. */
+    userData: { configHash: string; policyHash: string | null } | null;
+}
 
 
 
@@ -149,6 +189,30 @@ export interface RuleEvaluated {
     /** What was counted or checked, in words. */
     detail: string | null;
 }
+export interface CheckReceiptOptions {
+    /** Trusted root certificate (DER): `awsNitroRootG1()` for real enclaves, a simulator's dev root locally. */
+    root: Uint8Array;
+    /** Verification time, Unix ms (required). */
+    atMs: number;
+    /** Accept a debug-mode (all-zero PCR0) document. Defaults to `false`. */
+    allowDebug?: boolean;
+    /** Expected PCR0 (48 bytes as hex, `0x` optional). Unset: the `pcr0` check is `not_requested`. */
+    expectedPcr0?: string;
+    /** Expected configuration hash (32 bytes as hex, `0x` optional), checked in `config_binding`. */
+    expectedConfigHash?: string;
+    /** Expected policy hash (32 bytes as hex, `0x` optional), checked in `policy_binding`. */
+    expectedPolicyHash?: string;
+}
+export interface ReceiptReport {
+    /** No check failed: exactly when `verifyReceipt` would accept the receipt. */
+    ok: boolean;
+    /** The root is not the AWS Nitro Root-G1. */
+    development: boolean;
+    /** Always `document`, `pcr0`, `attested_keys`, `user_data`, `receipt_structure`, `attestation_binding`, `config_binding`, `policy_binding`, `receipt_signature`, in this order. */
+    checks: Check[];
+    /** The decoded claims when the receipt decodes (trusted only if `ok`), else `null`. */
+    claims: ReceiptClaims | null;
+}
 /** The enclave's attested key bundle; `0x` hex. */
 export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
 export interface VerifiedReceipt {
@@ -171,6 +235,23 @@ export function attestedKeys(publicKey: Uint8Array | number[]): AttestedKeys;
  * The embedded AWS Nitro Enclaves Root-G1 certificate (DER).
  */
 export function awsNitroRootG1(): Uint8Array;
+
+/**
+ * Checks a Nitro attestation document step by step and reports every check
+ * (`structure`, `chain`, `validity`, `signature`, `debug_mode`, `pcrs`,
+ * `nonce`, `freshness`, `config_hash`). A bad document is a report with
+ * failed checks; only bad arguments throw.
+ */
+export function checkAttestation(document: Uint8Array | number[], options: CheckAttestationOptions): AttestationReport;
+
+/**
+ * Checks a receipt against the enclave's attestation document step by step
+ * and reports every check (`document`, `pcr0`, `attested_keys`, `user_data`,
+ * `receipt_structure`, `attestation_binding`, `config_binding`,
+ * `policy_binding`, `receipt_signature`). A bad receipt or document is a
+ * report with failed checks; only bad arguments throw.
+ */
+export function checkReceipt(receipt: Uint8Array | number[], document: Uint8Array | number[], options: CheckReceiptOptions): ReceiptReport;
 
 /**
  * Strictly decodes an unsigned transaction into the fields that will be signed.
@@ -308,6 +389,8 @@ export interface InitOutput {
     readonly rustsecp256k1_v0_11_default_illegal_callback_fn: (a: number, b: number) => void;
     readonly attestedKeys: (a: number, b: number) => [number, number, number];
     readonly awsNitroRootG1: () => [number, number];
+    readonly checkAttestation: (a: number, b: number, c: any) => [number, number, number];
+    readonly checkReceipt: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
     readonly decodeEthereumTransaction: (a: number, b: number) => [number, number, number];
     readonly ed25519PublicKey: (a: number, b: number) => [number, number, number, number];
     readonly encodeUnsignedTransaction: (a: number, b: number) => [number, number, number, number];

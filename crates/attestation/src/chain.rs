@@ -58,7 +58,8 @@ impl Chain {
 
 /// Parses the trusted root, `cabundle[1..]` and the leaf, after checking that
 /// `cabundle[0]` is the trusted root. Structural checks only (algorithms, names,
-/// CA constraints); signatures and time are `verify`'s job.
+/// CA constraints); signatures and time are [`verify_signatures`]' and
+/// [`verify_validity`]'s job.
 pub(crate) fn build(trusted_root_der: &[u8], cabundle: &[Vec<u8>], leaf_der: &[u8]) -> Result<Chain, Error> {
     let root = parse(trusted_root_der, "trusted root".into())
         .map_err(|e| Error::new(ErrorCode::InvalidTrustedRoot, e.message().to_string()))?;
@@ -87,8 +88,9 @@ pub(crate) fn build(trusted_root_der: &[u8], cabundle: &[Vec<u8>], leaf_der: &[u
     Ok(Chain { links })
 }
 
-/// Checks every certificate's signature by its issuer and every validity window at `now`.
-pub(crate) fn verify(chain: &Chain, now: UnixTime) -> Result<(), Error> {
+/// Checks every certificate's signature by its issuer (part of the `chain`
+/// step of a report; `verify_with` runs it right after [`build`]).
+pub(crate) fn verify_signatures(chain: &Chain) -> Result<(), Error> {
     for pair in chain.links.windows(2) {
         let (issuer, subject) = (&pair[0], &pair[1]);
         let signature = subject.cert.signature.as_bytes().and_then(|der| Signature::from_der(der).ok());
@@ -100,10 +102,13 @@ pub(crate) fn verify(chain: &Chain, now: UnixTime) -> Result<(), Error> {
             );
         }
     }
-    for link in &chain.links {
-        check_validity(link, now)?;
-    }
     Ok(())
+}
+
+/// Checks every certificate's validity window (the root included) at `now`:
+/// the `validity` step, run after [`verify_signatures`].
+pub(crate) fn verify_validity(chain: &Chain, now: UnixTime) -> Result<(), Error> {
+    chain.links.iter().try_for_each(|link| check_validity(link, now))
 }
 
 /// Strict DER parse, round-trip check (so the signed TBS bytes are exactly the

@@ -44,38 +44,59 @@ impl VerifiedDocument {
         if nothing_set {
             return err(ErrorCode::EmptyExpectation, "expectations set nothing to check");
         }
-        for (index, want) in &expect.pcrs {
-            if want.is_empty() {
-                return err(ErrorCode::EmptyExpectation, format!("expected pcrs[{index}] is empty"));
-            }
-            if usize::from(*index) >= MAX_PCRS {
-                return err(ErrorCode::InvalidExpectation, format!("expected PCR index {index} is not < {MAX_PCRS}"));
-            }
-            if !matches(self.pcr(*index), want) {
-                return err(ErrorCode::PcrMismatch, format!("pcrs[{index}] does not match the expected value"));
-            }
-        }
+        check_pcrs(self, &expect.pcrs)?;
         bytes_check(self.nonce(), expect.nonce.as_deref(), "nonce", ErrorCode::NonceMismatch)?;
         bytes_check(self.user_data(), expect.user_data.as_deref(), "user_data", ErrorCode::UserDataMismatch)?;
         bytes_check(self.public_key(), expect.public_key.as_deref(), "public_key", ErrorCode::PublicKeyMismatch)?;
-
-        let (ts, now) = (self.timestamp_ms(), now.as_millis());
-        if ts > now.saturating_add(MAX_CLOCK_SKEW_MS) {
-            return err(ErrorCode::TimestampInFuture, format!("timestamp {ts} ms is after now {now} ms"));
-        }
-        if let Some(max_age) = expect.max_age_ms {
-            if ts < now.saturating_sub(max_age) {
-                return err(
-                    ErrorCode::TimestampTooOld,
-                    format!("timestamp {ts} ms is older than {max_age} ms at {now} ms"),
-                );
-            }
-        }
-        Ok(())
+        check_freshness(self.timestamp_ms(), now, expect.max_age_ms)
     }
 }
 
-fn bytes_check(actual: Option<&[u8]>, want: Option<&[u8]>, name: &str, code: ErrorCode) -> Result<(), Error> {
+// The steps of `check`, shared with the `pcrs`, `nonce` and `freshness`
+// checks of a report (report.rs).
+
+/// Every expected PCR equals the document's. An empty value or an index the
+/// NSM does not have is an error of the expectation, never a match.
+pub(crate) fn check_pcrs(document: &VerifiedDocument, pcrs: &[(u8, Vec<u8>)]) -> Result<(), Error> {
+    for (index, want) in pcrs {
+        if want.is_empty() {
+            return err(ErrorCode::EmptyExpectation, format!("expected pcrs[{index}] is empty"));
+        }
+        if usize::from(*index) >= MAX_PCRS {
+            return err(ErrorCode::InvalidExpectation, format!("expected PCR index {index} is not < {MAX_PCRS}"));
+        }
+        if !matches(document.pcr(*index), want) {
+            return err(ErrorCode::PcrMismatch, format!("pcrs[{index}] does not match the expected value"));
+        }
+    }
+    Ok(())
+}
+
+/// The timestamp is never more than [`MAX_CLOCK_SKEW_MS`] after `now` and,
+/// with `max_age_ms`, no older than that at `now`.
+pub(crate) fn check_freshness(timestamp_ms: u64, now: UnixTime, max_age_ms: Option<u64>) -> Result<(), Error> {
+    let (ts, now) = (timestamp_ms, now.as_millis());
+    if ts > now.saturating_add(MAX_CLOCK_SKEW_MS) {
+        return err(ErrorCode::TimestampInFuture, format!("timestamp {ts} ms is after now {now} ms"));
+    }
+    if let Some(max_age) = max_age_ms {
+        if ts < now.saturating_sub(max_age) {
+            return err(
+                ErrorCode::TimestampTooOld,
+                format!("timestamp {ts} ms is older than {max_age} ms at {now} ms"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// An expected byte string (`None`: not checked) equals the document's.
+pub(crate) fn bytes_check(
+    actual: Option<&[u8]>,
+    want: Option<&[u8]>,
+    name: &str,
+    code: ErrorCode,
+) -> Result<(), Error> {
     match want {
         None => Ok(()),
         Some([]) => err(ErrorCode::EmptyExpectation, format!("expected {name} is empty")),
@@ -86,6 +107,6 @@ fn bytes_check(actual: Option<&[u8]>, want: Option<&[u8]>, name: &str, code: Err
 }
 
 /// Constant-time in the contents (lengths are public).
-fn matches(actual: Option<&[u8]>, want: &[u8]) -> bool {
+pub(crate) fn matches(actual: Option<&[u8]>, want: &[u8]) -> bool {
     actual.is_some_and(|a| bool::from(a.ct_eq(want)))
 }

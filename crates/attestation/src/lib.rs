@@ -5,7 +5,9 @@
 //! in Node (N-API) and in the browser (WASM). Verification is a short chain of
 //! named steps (see [`verify_with`]); comparing the result with what the caller
 //! expects is a separate, explicit step ([`VerifiedDocument::check`]) because a
-//! valid document from the wrong enclave is still valid.
+//! valid document from the wrong enclave is still valid. For a person reading
+//! the verdict, [`check_attestation`] runs the same steps and reports each one
+//! ([`report`]).
 #![forbid(unsafe_code)]
 #![deny(clippy::all)]
 
@@ -16,6 +18,7 @@ mod document;
 mod error;
 mod expect;
 mod payload;
+pub mod report;
 mod time;
 mod view;
 
@@ -23,8 +26,12 @@ pub use document::{fingerprint, RootKind, VerifiedDocument};
 pub use error::{Error, ErrorCode};
 pub use expect::{Expectations, MAX_CLOCK_SKEW_MS};
 pub use payload::{MAX_CABUNDLE, MAX_CERTIFICATE, MAX_NONCE, MAX_PCRS, MAX_PUBLIC_KEY, MAX_USER_DATA, PCR_LEN};
+pub use report::{check_attestation, AttestationReport, Check, CheckExpectations, CheckStatus};
 pub use time::UnixTime;
-pub use view::{verify_request, AttestationOptions, ExpectationsSpec, VerifiedDocumentView, VerifyRequest};
+pub use view::{
+    check_attestation_request, verify_request, AttestationOptions, CheckAttestationOptions, CheckExpectationsSpec,
+    ExpectationsSpec, VerifiedDocumentView, VerifyRequest,
+};
 
 use error::err;
 
@@ -51,13 +58,27 @@ pub fn verify(document: &[u8], trusted_root_der: &[u8], now: UnixTime) -> Result
 }
 
 /// Verifies an attestation document against the caller's pinned root
-/// certificate (DER) at time `now`.
+/// certificate (DER) at time `now`: the steps below in order, stopping at the
+/// first failure. [`report::check_attestation`] runs the same steps but
+/// records every outcome instead of stopping.
 pub fn verify_with(
     document: &[u8],
     trusted_root_der: &[u8],
     now: UnixTime,
     options: &VerifyOptions,
 ) -> Result<VerifiedDocument, Error> {
+    let (cose, document) = decode(document, trusted_root_der)?;
+    let chain = build_chain(trusted_root_der, &document)?;
+    chain::verify_validity(&chain, now)?;
+    cose::verify_signature(&cose, chain.leaf_key())?;
+    check_debug_mode(&document, options)?;
+    Ok(document)
+}
+
+/// Step `structure`: size cap, COSE_Sign1 envelope and header, payload
+/// fields. The document returned is decoded, not verified: only
+/// [`verify_with`] hands one out, after every step passed.
+pub(crate) fn decode(document: &[u8], trusted_root_der: &[u8]) -> Result<(cose::CoseSign1, VerifiedDocument), Error> {
     if document.len() > MAX_DOCUMENT_LEN {
         return err(
             ErrorCode::DocumentTooLarge,
@@ -67,9 +88,6 @@ pub fn verify_with(
     let cose = cose::decode(document)?;
     cose::check_header(&cose)?;
     let payload = payload::decode(cose.payload())?;
-    let chain = chain::build(trusted_root_der, &payload.cabundle, &payload.certificate)?;
-    chain::verify(&chain, now)?;
-    cose::verify_signature(&cose, chain.leaf_key())?;
     let document = VerifiedDocument {
         module_id: payload.module_id,
         digest: payload.digest,
@@ -83,8 +101,22 @@ pub fn verify_with(
         root_fingerprint: fingerprint(trusted_root_der),
         root_kind: RootKind::of(trusted_root_der),
     };
+    Ok((cose, document))
+}
+
+/// Step `chain`: the path from the trusted root to the leaf (names, CA
+/// constraints) and every certificate's signature by its issuer. Validity
+/// at a time is the next step (`chain::verify_validity`).
+pub(crate) fn build_chain(trusted_root_der: &[u8], document: &VerifiedDocument) -> Result<chain::Chain, Error> {
+    let chain = chain::build(trusted_root_der, &document.cabundle, &document.certificate)?;
+    chain::verify_signatures(&chain)?;
+    Ok(chain)
+}
+
+/// Step `debug_mode`: an all-zero PCR0 only with `allow_debug`.
+pub(crate) fn check_debug_mode(document: &VerifiedDocument, options: &VerifyOptions) -> Result<(), Error> {
     if document.is_debug_mode() && !options.allow_debug {
         return err(ErrorCode::DebugModeEnclave, "PCR0 is all zeros (debug-mode enclave)");
     }
-    Ok(document)
+    Ok(())
 }

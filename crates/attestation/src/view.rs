@@ -4,17 +4,20 @@
 //! `verifyAttestation` (which each binding deserializes with its own serde
 //! deserializer into [`AttestationOptions`], so the type rules and defaults are
 //! this file's, not the bindings'), the hex form of expectations, and one entry
-//! point that does verify + optional check for a binding call.
+//! point that does verify + optional check for a binding call; likewise the
+//! options of `checkAttestation` and its entry point (the report itself is
+//! report.rs's, already in its JS shape).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::document::VerifiedDocument;
 use crate::error::{Error, ErrorCode};
 use crate::expect::Expectations;
+use crate::report::{check_attestation, AttestationReport, CheckExpectations};
 use crate::time::UnixTime;
 use crate::{verify_with, VerifyOptions, AWS_NITRO_ROOT_G1_DER};
 
@@ -61,19 +64,16 @@ impl VerifiedDocument {
 /// absent fields are unset; unset fields take the defaults of
 /// [`verify_request`]. Unknown keys are ignored here (as JS options usually
 /// are) but refused inside `expect`, where a misspelt key would silently check
-/// nothing.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// nothing. (`Deserialize` is written out below, shared with
+/// [`CheckAttestationOptions`].)
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttestationOptions {
     /// Trusted root (DER, a `Uint8Array`); unset = the embedded AWS Nitro Root-G1.
-    #[serde(default, deserialize_with = "optional_bytes")]
     pub root: Option<Vec<u8>>,
     /// Verification time, Unix ms (required: the verifier never reads a clock).
     pub at_ms: f64,
     /// Accept a debug-mode (all-zero PCR0) document; unset = no.
-    #[serde(default)]
     pub allow_debug: Option<bool>,
-    #[serde(default)]
     pub expect: Option<ExpectationsSpec>,
 }
 
@@ -103,34 +103,195 @@ pub struct ExpectationsSpec {
 /// The JS names of [`ExpectationsSpec`]'s fields.
 const EXPECTATION_KEYS: &[&str] = &["pcrs", "nonce", "userData", "publicKey", "maxAgeMs"];
 
-/// Written out rather than derived with `deny_unknown_fields`, which would not
-/// do: the WASM deserializer reads a struct's known fields only and never sees
-/// an unknown one, so a misspelt key would check nothing there. Reading the
-/// object as a map makes every deserializer walk all keys.
-impl<'de> Deserialize<'de> for ExpectationsSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = ExpectationsSpec;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object with pcrs, nonce, userData, publicKey or maxAgeMs")
+/// The `expect` object of `checkAttestation` as JS passes it: PCR index
+/// (decimal string) → hex, nonce and hashes as hex (`0x` optional), age as a
+/// JS number. Unknown keys are refused.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckExpectationsSpec {
+    pub pcrs: Option<BTreeMap<String, String>>,
+    pub nonce: Option<String>,
+    pub max_age_ms: Option<f64>,
+    pub config_hash: Option<String>,
+    pub policy_hash: Option<String>,
+}
+
+/// The JS names of [`CheckExpectationsSpec`]'s fields.
+const CHECK_EXPECTATION_KEYS: &[&str] = &["pcrs", "nonce", "maxAgeMs", "configHash", "policyHash"];
+
+/// Every key either `expect` object may hold.
+#[derive(Default)]
+struct ExpectFields {
+    pcrs: Option<BTreeMap<String, String>>,
+    nonce: Option<String>,
+    user_data: Option<String>,
+    public_key: Option<String>,
+    max_age_ms: Option<f64>,
+    config_hash: Option<String>,
+    policy_hash: Option<String>,
+}
+
+/// Reads an `expect` object, refusing any key outside `keys`. Written out
+/// rather than derived with `deny_unknown_fields`, which would not do: the
+/// WASM deserializer reads a struct's known fields only and never sees an
+/// unknown one, so a misspelt key would check nothing there. Reading the
+/// object as a map makes every deserializer walk all keys. One visitor for
+/// both objects (their keys differ), so the WASM builds carry one copy.
+#[derive(Clone, Copy)]
+struct ExpectVisitor {
+    keys: &'static [&'static str],
+    expecting: &'static str,
+}
+
+const EXPECT: ExpectVisitor =
+    ExpectVisitor { keys: EXPECTATION_KEYS, expecting: "an object with pcrs, nonce, userData, publicKey or maxAgeMs" };
+const CHECK_EXPECT: ExpectVisitor = ExpectVisitor {
+    keys: CHECK_EXPECTATION_KEYS,
+    expecting: "an object with pcrs, nonce, maxAgeMs, configHash or policyHash",
+};
+
+impl<'de> Visitor<'de> for ExpectVisitor {
+    type Value = ExpectFields;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ExpectFields, A::Error> {
+        let mut fields = ExpectFields::default();
+        while let Some(key) = map.next_key::<String>()? {
+            if !self.keys.contains(&key.as_str()) {
+                return Err(de::Error::unknown_field(&key, self.keys));
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ExpectationsSpec, A::Error> {
-                let mut spec = ExpectationsSpec::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "pcrs" => spec.pcrs = map.next_value()?,
-                        "nonce" => spec.nonce = map.next_value()?,
-                        "userData" => spec.user_data = map.next_value()?,
-                        "publicKey" => spec.public_key = map.next_value()?,
-                        "maxAgeMs" => spec.max_age_ms = map.next_value()?,
-                        other => return Err(de::Error::unknown_field(other, EXPECTATION_KEYS)),
-                    }
-                }
-                Ok(spec)
+            match key.as_str() {
+                "pcrs" => fields.pcrs = map.next_value()?,
+                "nonce" => fields.nonce = map.next_value()?,
+                "userData" => fields.user_data = map.next_value()?,
+                "publicKey" => fields.public_key = map.next_value()?,
+                "maxAgeMs" => fields.max_age_ms = map.next_value()?,
+                "configHash" => fields.config_hash = map.next_value()?,
+                _ => fields.policy_hash = map.next_value()?,
             }
         }
-        deserializer.deserialize_map(Fields)
+        Ok(fields)
+    }
+}
+
+/// `expect`: `null`, absent or an object read by the visitor.
+impl<'de> DeserializeSeed<'de> for ExpectVisitor {
+    type Value = Option<ExpectFields>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct Optional(ExpectVisitor);
+        impl<'de> Visitor<'de> for Optional {
+            type Value = Option<ExpectFields>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0.expecting)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+                deserializer.deserialize_map(self.0).map(Some)
+            }
+        }
+        deserializer.deserialize_option(Optional(self))
+    }
+}
+
+impl From<ExpectFields> for ExpectationsSpec {
+    fn from(f: ExpectFields) -> Self {
+        Self {
+            pcrs: f.pcrs,
+            nonce: f.nonce,
+            user_data: f.user_data,
+            public_key: f.public_key,
+            max_age_ms: f.max_age_ms,
+        }
+    }
+}
+
+impl From<ExpectFields> for CheckExpectationsSpec {
+    fn from(f: ExpectFields) -> Self {
+        Self {
+            pcrs: f.pcrs,
+            nonce: f.nonce,
+            max_age_ms: f.max_age_ms,
+            config_hash: f.config_hash,
+            policy_hash: f.policy_hash,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpectationsSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EXPECT).map(Self::from)
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckExpectationsSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CHECK_EXPECT).map(Self::from)
+    }
+}
+
+/// The options object of `verifyAttestation` or `checkAttestation` (they
+/// differ in the keys `expect` may hold): `root`, `atMs` (required),
+/// `allowDebug`, `expect`; `null` and absent are unset; other keys are
+/// ignored. One visitor for both, so the WASM builds carry one copy.
+#[derive(Default)]
+struct OptionFields {
+    root: Option<Vec<u8>>,
+    at_ms: f64,
+    allow_debug: Option<bool>,
+    expect: Option<ExpectFields>,
+}
+
+struct OptionsVisitor(ExpectVisitor);
+
+impl<'de> Visitor<'de> for OptionsVisitor {
+    type Value = OptionFields;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with atMs and optionally root, allowDebug or expect")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OptionFields, A::Error> {
+        let mut fields = OptionFields::default();
+        let mut at_ms = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "root" => fields.root = map.next_value::<OptionalBytes>()?.0,
+                "atMs" => at_ms = Some(map.next_value()?),
+                "allowDebug" => fields.allow_debug = map.next_value()?,
+                "expect" => fields.expect = map.next_value_seed(self.0)?,
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        fields.at_ms = at_ms.ok_or_else(|| de::Error::missing_field("atMs"))?;
+        Ok(fields)
+    }
+}
+
+impl<'de> Deserialize<'de> for AttestationOptions {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let f = deserializer.deserialize_map(OptionsVisitor(EXPECT))?;
+        Ok(Self { root: f.root, at_ms: f.at_ms, allow_debug: f.allow_debug, expect: f.expect.map(Into::into) })
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckAttestationOptions {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let f = deserializer.deserialize_map(OptionsVisitor(CHECK_EXPECT))?;
+        Ok(Self { root: f.root, at_ms: f.at_ms, allow_debug: f.allow_debug, expect: f.expect.map(Into::into) })
+    }
+}
+
+/// `root`: see [`optional_bytes`].
+struct OptionalBytes(Option<Vec<u8>>);
+
+impl<'de> Deserialize<'de> for OptionalBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        optional_bytes(deserializer).map(Self)
     }
 }
 
@@ -168,33 +329,73 @@ fn optional_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<V
     deserializer.deserialize_option(Bytes)
 }
 
+fn invalid_expectation(what: String) -> Error {
+    Error::new(ErrorCode::InvalidExpectation, what)
+}
+
+/// Hex of an expected value; `0x` is accepted when `prefixed` (checkAttestation).
+fn expected_bytes(name: &str, text: &str, prefixed: bool) -> Result<Vec<u8>, Error> {
+    let text = if prefixed { text.strip_prefix("0x").unwrap_or(text) } else { text };
+    hex::decode(text).map_err(|_| invalid_expectation(format!("expected {name} is not hex")))
+}
+
+fn expected_pcrs(pcrs: Option<BTreeMap<String, String>>, prefixed: bool) -> Result<Vec<(u8, Vec<u8>)>, Error> {
+    let mut out = Vec::new();
+    for (index, value) in pcrs.unwrap_or_default() {
+        let i = index
+            .parse::<u8>()
+            .map_err(|_| invalid_expectation(format!("PCR index {index:?} is not a small integer")))?;
+        out.push((i, expected_bytes(&format!("pcrs[{index}]"), &value, prefixed)?));
+    }
+    Ok(out)
+}
+
+fn expected_max_age(max_age_ms: Option<f64>) -> Result<Option<u64>, Error> {
+    max_age_ms
+        .map(|ms| {
+            UnixTime::from_js_millis(ms)
+                .map(UnixTime::as_millis)
+                .map_err(|_| invalid_expectation(format!("maxAgeMs must be a non-negative integer, got {ms}")))
+        })
+        .transpose()
+}
+
+/// A 32-byte hash (`0x` optional).
+fn expected_hash(name: &str, text: Option<String>) -> Result<Option<[u8; 32]>, Error> {
+    text.map(|text| {
+        let bytes = expected_bytes(name, &text, true)?;
+        let len = bytes.len();
+        <[u8; 32]>::try_from(bytes)
+            .map_err(|_| invalid_expectation(format!("expected {name} must be 32 bytes, got {len}")))
+    })
+    .transpose()
+}
+
 impl TryFrom<ExpectationsSpec> for Expectations {
     type Error = Error;
 
     fn try_from(spec: ExpectationsSpec) -> Result<Self, Error> {
-        let invalid = |what: String| Error::new(ErrorCode::InvalidExpectation, what);
-        let bytes = |name: &str, h: Option<String>| {
-            h.map(|h| hex::decode(&h).map_err(|_| invalid(format!("expected {name} is not hex")))).transpose()
-        };
-        let mut pcrs = Vec::new();
-        for (index, value) in spec.pcrs.unwrap_or_default() {
-            let i = index.parse::<u8>().map_err(|_| invalid(format!("PCR index {index:?} is not a small integer")))?;
-            pcrs.push((i, bytes(&format!("pcrs[{index}]"), Some(value))?.unwrap_or_default()));
-        }
-        let max_age_ms = spec
-            .max_age_ms
-            .map(|ms| {
-                UnixTime::from_js_millis(ms)
-                    .map(UnixTime::as_millis)
-                    .map_err(|_| invalid(format!("maxAgeMs must be a non-negative integer, got {ms}")))
-            })
-            .transpose()?;
+        let bytes = |name: &str, h: Option<String>| h.map(|h| expected_bytes(name, &h, false)).transpose();
         Ok(Expectations {
-            pcrs,
+            pcrs: expected_pcrs(spec.pcrs, false)?,
             nonce: bytes("nonce", spec.nonce)?,
             user_data: bytes("userData", spec.user_data)?,
             public_key: bytes("publicKey", spec.public_key)?,
-            max_age_ms,
+            max_age_ms: expected_max_age(spec.max_age_ms)?,
+        })
+    }
+}
+
+impl TryFrom<CheckExpectationsSpec> for CheckExpectations {
+    type Error = Error;
+
+    fn try_from(spec: CheckExpectationsSpec) -> Result<Self, Error> {
+        Ok(CheckExpectations {
+            pcrs: expected_pcrs(spec.pcrs, true)?,
+            nonce: spec.nonce.map(|h| expected_bytes("nonce", &h, true)).transpose()?,
+            max_age_ms: expected_max_age(spec.max_age_ms)?,
+            config_hash: expected_hash("configHash", spec.config_hash)?,
+            policy_hash: expected_hash("policyHash", spec.policy_hash)?,
         })
     }
 }
@@ -217,13 +418,44 @@ pub fn verify_request(document: &[u8], request: VerifyRequest<'_>) -> Result<Ver
     let now = UnixTime::from_js_millis(request.at_ms)?;
     let expectations = request.expect.map(Expectations::try_from).transpose()?;
     let root = request.root.unwrap_or(AWS_NITRO_ROOT_G1_DER);
-    let defaults = VerifyOptions::default();
-    let options = VerifyOptions { allow_debug: request.allow_debug.unwrap_or(defaults.allow_debug) };
-    let document = verify_with(document, root, now, &options)?;
+    let document = verify_with(document, root, now, &verify_options(request.allow_debug))?;
     if let Some(expect) = &expectations {
         document.check(expect, now)?;
     }
     Ok(document.view())
+}
+
+/// `allowDebug` as [`VerifyOptions`]: unset = the default (no).
+fn verify_options(allow_debug: Option<bool>) -> VerifyOptions {
+    VerifyOptions { allow_debug: allow_debug.unwrap_or(VerifyOptions::default().allow_debug) }
+}
+
+/// The options object of `checkAttestation` as JS passes it: as
+/// [`AttestationOptions`], with `checkAttestation`'s expectations (which add
+/// Sentinel's configuration and policy hashes and leave out `userData` and
+/// `publicKey`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckAttestationOptions {
+    /// Trusted root (DER, a `Uint8Array`); unset = the embedded AWS Nitro Root-G1.
+    pub root: Option<Vec<u8>>,
+    /// Verification time, Unix ms (required).
+    pub at_ms: f64,
+    /// Accept a debug-mode (all-zero PCR0) document; unset = no.
+    pub allow_debug: Option<bool>,
+    pub expect: Option<CheckExpectationsSpec>,
+}
+
+/// One binding call: `checkAttestation(document, options)`. Only the
+/// arguments can fail (`INVALID_TIME`, `INVALID_EXPECTATION`); whatever is
+/// wrong with the document is in the report.
+pub fn check_attestation_request(
+    document: &[u8],
+    options: CheckAttestationOptions,
+) -> Result<AttestationReport, Error> {
+    let now = UnixTime::from_js_millis(options.at_ms)?;
+    let expect = options.expect.map(CheckExpectations::try_from).transpose()?.unwrap_or_default();
+    let root = options.root.as_deref().unwrap_or(AWS_NITRO_ROOT_G1_DER);
+    Ok(check_attestation(document, root, now, &verify_options(options.allow_debug), &expect))
 }
 
 #[cfg(test)]

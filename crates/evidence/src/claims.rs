@@ -197,7 +197,7 @@ impl ReceiptClaims {
 
     /// The canonical CBOR encoding (appended to `out`).
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        write(&self.to_value(), out);
+        write(self.to_value(), out);
     }
 
     /// The canonical CBOR encoding.
@@ -248,7 +248,7 @@ impl ReceiptClaims {
         // second value: the browser verifier's size has a budget.)
         let canonical = in_canonical_order(&value) && {
             let mut again = Vec::with_capacity(cbor.len());
-            write(&value, &mut again);
+            write(value.clone(), &mut again);
             again == cbor
         };
         let Value::Map(entries) = value else {
@@ -314,10 +314,13 @@ fn in_canonical_order(value: &Value) -> bool {
         })
 }
 
-/// `ciborium`'s encoding of `value`, appended to `out`.
-fn write(value: &Value, out: &mut Vec<u8>) {
+/// `ciborium`'s encoding of `value`, appended to `out`. Through `coset`'s
+/// `CborSerializable::to_vec` (`ciborium::ser::into_writer` into a `Vec`):
+/// the encoder `coset` already carries, so that the browser verifier holds
+/// one copy of it instead of one per crate.
+fn write(value: Value, out: &mut Vec<u8>) {
     // Writing into a Vec cannot fail.
-    ciborium::ser::into_writer(value, out).expect("CBOR encoding into a Vec");
+    out.extend_from_slice(&value.to_vec().expect("CBOR encoding into a Vec"));
 }
 
 /// Why `ciborium` could not read the input as one CBOR item.
@@ -609,7 +612,7 @@ mod tests {
 
     fn encoded_key(k: &&str) -> Vec<u8> {
         let mut encoded = Vec::new();
-        write(&Value::Text((*k).into()), &mut encoded);
+        write(Value::Text((*k).into()), &mut encoded);
         encoded
     }
 
@@ -762,7 +765,7 @@ mod tests {
         let rules = entries.iter_mut().find(|(k, _)| k.as_text() == Some("rules_evaluated")).unwrap();
         rules.1 = Value::Array(claims.rules_evaluated.iter().map(|r| rule_value(r, &rule_order)).collect());
         let mut bytes = Vec::new();
-        write(&Value::Map(entries), &mut bytes);
+        write(Value::Map(entries), &mut bytes);
         assert!(code_of(&bytes).contains("deterministic"));
     }
 
@@ -948,7 +951,7 @@ mod tests {
             let Value::Map(rule) = &mut items[0] else { unreachable!() };
             edit(rule);
             let mut out = Vec::new();
-            write(&Value::Map(entries), &mut out);
+            write(Value::Map(entries), &mut out);
             out
         };
         let set = |key: &'static str, value: Value| {

@@ -13,6 +13,8 @@
 //! randomness (signing takes the key), and it builds for wasm32 so the same
 //! code runs in the enclave, in Node and in the browser. The format is
 //! specified in docs/receipts.md.
+//! [`check_receipt`] runs the verifier's steps and reports each one by name,
+//! for a person reading the verdict (the browser checker).
 //!
 //! Which library does what (none of the encoding is hand-written):
 //!
@@ -33,6 +35,7 @@ mod claims;
 mod error;
 mod keys;
 mod receipt;
+mod report;
 mod verify;
 mod view;
 
@@ -43,13 +46,15 @@ pub use claims::{
 pub use error::{Error, ErrorCode};
 pub use keys::{AttestedKeys, UserData};
 pub use receipt::{sign_receipt, MAX_RECEIPT_LEN};
+pub use report::{check_receipt, ReceiptReport, RECEIPT_CHECKS};
 pub use verify::{
     decode_receipt_claims_unverified, verify_receipt, verify_receipt_with_key, ReceiptOptions, ReceiptVerifier,
     VerifiedReceipt,
 };
 pub use view::{
-    attested_keys_request, decode_receipt_claims_request, verify_receipt_request, AttestedKeysView, BytesOrHex,
-    ReceiptClaimsView, ReceiptOptionsSpec, RuleEvaluatedView, VerifiedReceiptView,
+    attested_keys_request, check_receipt_request, decode_receipt_claims_request, verify_receipt_request,
+    AttestedKeysView, BytesOrHex, CheckReceiptOptionsSpec, ReceiptClaimsView, ReceiptOptionsSpec, RuleEvaluatedView,
+    VerifiedReceiptView,
 };
 
 /// The key types of `sign_receipt` and `verify_receipt_with_key`, at the

@@ -19,7 +19,10 @@
 //! (`verify_strict` when verifying). test/interop/cose-go checks our receipts
 //! with Go's `veraison/go-cose`.
 
-use coset::{iana, CoseError, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+use ciborium::value::Value;
+use coset::{
+    iana, AsCborValue, CborSerializable, CoseError, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable,
+};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use crate::claims::ReceiptClaims;
@@ -95,8 +98,12 @@ impl DecodedReceipt {
             )));
         };
         // Every part is what this format allows; whether the input spelled it in
-        // the one deterministic encoding is decided by re-encoding it.
-        if sign1.clone().to_tagged_vec().ok().as_deref() != Some(receipt) {
+        // the one deterministic encoding is decided by re-encoding it. (This is
+        // `to_tagged_vec` spelt out, so that it goes through the same
+        // `CborSerializable::to_vec` as the claims and the attestation crate:
+        // one CBOR encoder in the browser build.)
+        let tagged = sign1.clone().to_cbor_value().map(|v| Value::Tag(CoseSign1::TAG, Box::new(v)));
+        if tagged.and_then(Value::to_vec).ok().as_deref() != Some(receipt) {
             return Err(malformed(
                 "receipt: the COSE_Sign1 is not in deterministic encoding (RFC 8949 §4.2.1: shortest form, \
                  definite length)",

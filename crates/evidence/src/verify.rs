@@ -15,10 +15,12 @@
 //! The binding checks compare claims before the signature is checked so that
 //! a swapped document, configuration or policy gets its own code; nothing in the
 //! claims is trusted before the signature verifies.
+//!
+//! Each step is a function of its inputs (below), so that the per-check
+//! report of report.rs (`check_receipt`) runs the very same steps.
 
 use ed25519_dalek::VerifyingKey;
 use sentinel_attestation::{verify_with, RootKind, UnixTime, VerifiedDocument, VerifyOptions, PCR_LEN};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::claims::ReceiptClaims;
@@ -100,16 +102,16 @@ impl ReceiptVerifier {
         let user_data = read_user_data(&document)?;
         check_expected_config(&user_data, options.expected_config_hash)?;
         check_expected_policy(&user_data, options.expected_policy_hash)?;
-        let attestation_hash = Sha256::digest(attestation_document).into();
+        let attestation_hash = attestation_hash(attestation_document);
         Ok(Self { document, attestation_hash, attested_keys, receipt_key, user_data, pcr0 })
     }
 
     /// Verifies one receipt against the document.
     pub fn verify(&self, receipt: &[u8]) -> Result<VerifiedReceipt, Error> {
         let receipt = DecodedReceipt::decode(receipt)?;
-        self.check_attestation_hash(&receipt.claims)?;
-        self.check_config_hash(&receipt.claims)?;
-        self.check_policy_hash(&receipt.claims)?;
+        check_attestation_hash(&receipt.claims, &self.attestation_hash)?;
+        check_config_hash(&receipt.claims, &self.user_data)?;
+        check_policy_hash(&receipt.claims, &self.user_data)?;
         receipt.verify_signature(&self.receipt_key)?;
         Ok(VerifiedReceipt {
             claims: receipt.claims,
@@ -134,36 +136,6 @@ impl ReceiptVerifier {
     /// SHA-256 of the document bytes: what receipts name as `attestation_hash`.
     pub fn attestation_hash(&self) -> &[u8; 32] {
         &self.attestation_hash
-    }
-
-    fn check_attestation_hash(&self, claims: &ReceiptClaims) -> Result<(), Error> {
-        if claims.attestation_hash != self.attestation_hash {
-            return err(
-                ErrorCode::ReceiptAttestationMismatch,
-                "attestation_hash is not SHA-256 of the attestation document given",
-            );
-        }
-        Ok(())
-    }
-
-    fn check_config_hash(&self, claims: &ReceiptClaims) -> Result<(), Error> {
-        if claims.config_hash != self.user_data.config_hash {
-            return err(
-                ErrorCode::ReceiptConfigMismatch,
-                "config_hash differs from the configuration hash in the document's user_data",
-            );
-        }
-        Ok(())
-    }
-
-    fn check_policy_hash(&self, claims: &ReceiptClaims) -> Result<(), Error> {
-        if claims.policy_hash != self.user_data.policy_hash {
-            return err(
-                ErrorCode::ReceiptPolicyMismatch,
-                "policy_hash differs from the policy hash in the document's user_data",
-            );
-        }
-        Ok(())
     }
 }
 
@@ -202,7 +174,7 @@ fn verify_document(document: &[u8], options: &ReceiptOptions<'_>) -> Result<Veri
     verify_with(document, options.root_der, options.now, &verify_options).map_err(from_attestation)
 }
 
-fn check_pcr0(document: &VerifiedDocument, expected: Option<[u8; PCR_LEN]>) -> Result<[u8; PCR_LEN], Error> {
+pub(crate) fn check_pcr0(document: &VerifiedDocument, expected: Option<[u8; PCR_LEN]>) -> Result<[u8; PCR_LEN], Error> {
     // The attestation crate guarantees PCR0 is present and PCR_LEN bytes.
     let pcr0: [u8; PCR_LEN] = document.pcr(0).and_then(|p| p.try_into().ok()).unwrap_or([0; PCR_LEN]);
     match expected {
@@ -213,7 +185,7 @@ fn check_pcr0(document: &VerifiedDocument, expected: Option<[u8; PCR_LEN]>) -> R
     }
 }
 
-fn read_attested_keys(document: &VerifiedDocument) -> Result<(AttestedKeys, VerifyingKey), Error> {
+pub(crate) fn read_attested_keys(document: &VerifiedDocument) -> Result<(AttestedKeys, VerifyingKey), Error> {
     let Some(bytes) = document.public_key() else {
         return err(ErrorCode::AttestedKeysMalformed, "public_key: the document carries no attested key bundle");
     };
@@ -227,14 +199,14 @@ fn receipt_key(bytes: &[u8; 32]) -> Result<VerifyingKey, Error> {
     })
 }
 
-fn read_user_data(document: &VerifiedDocument) -> Result<UserData, Error> {
+pub(crate) fn read_user_data(document: &VerifiedDocument) -> Result<UserData, Error> {
     let Some(bytes) = document.user_data() else {
         return err(ErrorCode::UserDataMalformed, "user_data: the document carries none");
     };
     UserData::from_bytes(bytes)
 }
 
-fn check_expected_config(user_data: &UserData, expected: Option<[u8; 32]>) -> Result<(), Error> {
+pub(crate) fn check_expected_config(user_data: &UserData, expected: Option<[u8; 32]>) -> Result<(), Error> {
     match expected {
         Some(want) if want != user_data.config_hash => err(
             ErrorCode::ReceiptConfigMismatch,
@@ -244,7 +216,7 @@ fn check_expected_config(user_data: &UserData, expected: Option<[u8; 32]>) -> Re
     }
 }
 
-fn check_expected_policy(user_data: &UserData, expected: Option<[u8; 32]>) -> Result<(), Error> {
+pub(crate) fn check_expected_policy(user_data: &UserData, expected: Option<[u8; 32]>) -> Result<(), Error> {
     match expected {
         Some(want) if Some(want) != user_data.policy_hash => err(
             ErrorCode::ReceiptPolicyMismatch,
@@ -255,4 +227,44 @@ fn check_expected_policy(user_data: &UserData, expected: Option<[u8; 32]>) -> Re
         ),
         _ => Ok(()),
     }
+}
+
+/// The receipt names this very document: `attestation_hash` is SHA-256 of its bytes.
+pub(crate) fn check_attestation_hash(claims: &ReceiptClaims, attestation_hash: &[u8; 32]) -> Result<(), Error> {
+    if claims.attestation_hash != *attestation_hash {
+        return err(
+            ErrorCode::ReceiptAttestationMismatch,
+            "attestation_hash is not SHA-256 of the attestation document given",
+        );
+    }
+    Ok(())
+}
+
+/// The receipt's configuration is the one the document attests.
+pub(crate) fn check_config_hash(claims: &ReceiptClaims, user_data: &UserData) -> Result<(), Error> {
+    if claims.config_hash != user_data.config_hash {
+        return err(
+            ErrorCode::ReceiptConfigMismatch,
+            "config_hash differs from the configuration hash in the document's user_data",
+        );
+    }
+    Ok(())
+}
+
+/// The receipt's policy (or none) is the one the document attests.
+pub(crate) fn check_policy_hash(claims: &ReceiptClaims, user_data: &UserData) -> Result<(), Error> {
+    if claims.policy_hash != user_data.policy_hash {
+        return err(
+            ErrorCode::ReceiptPolicyMismatch,
+            "policy_hash differs from the policy hash in the document's user_data",
+        );
+    }
+    Ok(())
+}
+
+/// SHA-256 of the document's bytes: what a receipt names as `attestation_hash`.
+/// Computed by `sentinel_attestation::fingerprint` (plain SHA-256 of the
+/// bytes given) so that the browser build carries one copy of the hash.
+pub(crate) fn attestation_hash(attestation_document: &[u8]) -> [u8; 32] {
+    sentinel_attestation::fingerprint(attestation_document)
 }

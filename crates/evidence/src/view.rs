@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{ReceiptClaims, RuleEvaluated};
 use crate::error::{from_attestation, Error, ErrorCode};
 use crate::keys::AttestedKeys;
+use crate::report::{check_receipt, ReceiptReport};
 use crate::verify::{decode_receipt_claims_unverified, verify_receipt, ReceiptOptions, VerifiedReceipt};
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -262,37 +263,71 @@ pub struct ReceiptOptionsSpec {
 /// The JS names of [`ReceiptOptionsSpec`]'s fields.
 const OPTION_KEYS: &[&str] = &["root", "expectedPcr0", "expectedConfigHash", "expectedPolicyHash", "now", "allowDebug"];
 
-/// Written out, not derived: the WASM deserializer reads only a struct's known
+/// The JS names of the fields of `checkReceipt`'s options (the time is `atMs`).
+const CHECK_OPTION_KEYS: &[&str] =
+    &["root", "expectedPcr0", "expectedConfigHash", "expectedPolicyHash", "atMs", "allowDebug"];
+
+/// Reads the options of `verifyReceipt` (time key `now`) or of `checkReceipt`
+/// (time key `atMs`): one visitor, so the WASM builds carry one copy. Written
+/// out, not derived: the WASM deserializer reads only a struct's known
 /// fields, so `deny_unknown_fields` would not see a misspelt key there.
-impl<'de> Deserialize<'de> for ReceiptOptionsSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = ReceiptOptionsSpec;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "an object with root, expectedPcr0, expectedConfigHash, expectedPolicyHash, now or allowDebug",
-                )
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReceiptOptionsSpec, A::Error> {
-                let mut spec = ReceiptOptionsSpec::default();
-                let mut root = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "root" => root = map.next_value::<Option<Bytes>>()?.map(|b| b.0),
-                        "expectedPcr0" => spec.expected_pcr0 = map.next_value()?,
-                        "expectedConfigHash" => spec.expected_config_hash = map.next_value()?,
-                        "expectedPolicyHash" => spec.expected_policy_hash = map.next_value()?,
-                        "now" => spec.now_ms = map.next_value()?,
-                        "allowDebug" => spec.allow_debug = map.next_value()?,
-                        other => return Err(de::Error::unknown_field(other, OPTION_KEYS)),
-                    }
-                }
-                spec.root = root.ok_or_else(|| de::Error::missing_field("root"))?;
-                Ok(spec)
+struct OptionFields {
+    time_key: &'static str,
+    keys: &'static [&'static str],
+    expecting: &'static str,
+}
+
+impl<'de> Visitor<'de> for OptionFields {
+    type Value = ReceiptOptionsSpec;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReceiptOptionsSpec, A::Error> {
+        let mut spec = ReceiptOptionsSpec::default();
+        let mut root = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "root" => root = map.next_value::<Option<Bytes>>()?.map(|b| b.0),
+                "expectedPcr0" => spec.expected_pcr0 = map.next_value()?,
+                "expectedConfigHash" => spec.expected_config_hash = map.next_value()?,
+                "expectedPolicyHash" => spec.expected_policy_hash = map.next_value()?,
+                "allowDebug" => spec.allow_debug = map.next_value()?,
+                time if time == self.time_key => spec.now_ms = map.next_value()?,
+                other => return Err(de::Error::unknown_field(other, self.keys)),
             }
         }
-        deserializer.deserialize_map(Fields)
+        spec.root = root.ok_or_else(|| de::Error::missing_field("root"))?;
+        Ok(spec)
+    }
+}
+
+impl<'de> Deserialize<'de> for ReceiptOptionsSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(OptionFields {
+            time_key: "now",
+            keys: OPTION_KEYS,
+            expecting: "an object with root, expectedPcr0, expectedConfigHash, expectedPolicyHash, now or allowDebug",
+        })
+    }
+}
+
+/// The options object of `checkReceipt` as JS passes it: those of
+/// `verifyReceipt`, except that the time is `atMs` and required (a report
+/// states the time it judged at; there is no default).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckReceiptOptionsSpec(pub ReceiptOptionsSpec);
+
+impl<'de> Deserialize<'de> for CheckReceiptOptionsSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spec = deserializer.deserialize_map(OptionFields {
+            time_key: "atMs",
+            keys: CHECK_OPTION_KEYS,
+            expecting: "an object with root, atMs, expectedPcr0, expectedConfigHash, expectedPolicyHash or allowDebug",
+        })?;
+        if spec.now_ms.is_none() {
+            return Err(de::Error::missing_field("atMs"));
+        }
+        Ok(Self(spec))
     }
 }
 
@@ -327,6 +362,19 @@ pub fn verify_receipt_request(
 ) -> Result<VerifiedReceiptView, Error> {
     let options = options.options(current_ms)?;
     Ok(verify_receipt(receipt, attestation_document, &options)?.view())
+}
+
+/// One binding call: `checkReceipt(receipt, attestationDocument, options)`.
+/// Only the arguments can fail (`INVALID_TIME`, `INVALID_EXPECTATION`);
+/// whatever is wrong with the receipt or the document is in the report.
+pub fn check_receipt_request(
+    receipt: &[u8],
+    attestation_document: &[u8],
+    options: &CheckReceiptOptionsSpec,
+) -> Result<ReceiptReport, Error> {
+    // No current time: a missing `atMs` (possible only from Rust) is INVALID_TIME.
+    let options = options.0.options(|| f64::NAN)?;
+    Ok(check_receipt(receipt, attestation_document, &options))
 }
 
 /// One binding call: `unsafeDecodeReceiptClaims(receipt)` (verifies nothing).

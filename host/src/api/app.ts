@@ -48,6 +48,7 @@ import { apiMetrics, type ApiMetrics } from './metrics.ts';
 import { ReceiptCache } from './receipt-cache.ts';
 import { childLoggerFactory } from './request-logger.ts';
 import { attestationRoutes } from './routes/attestation.ts';
+import { checkerRoutes } from './routes/checker.ts';
 import { configRoutes } from './routes/config.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -336,6 +337,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const api = child.withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
     healthRoutes(api, context);
     attestationRoutes(api, context);
+    checkerRoutes(api, context);
     evidenceRoutes(api, context);
     configRoutes(api, context);
     receiptRoutes(api, context);

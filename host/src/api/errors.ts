@@ -167,6 +167,7 @@ const HOST_ERRORS: Record<string, ErrorInfo> = {
   // The addon lacks a function this route needs (an old build of @sentinel/node).
   NOT_SUPPORTED: e(501, 'this build of the host lacks the core function this needs'),
   RECEIPT_NOT_FOUND: e(404, 'no receipt with this id in memory (the API keeps the most recent ones)'),
+  CHECKER_NOT_BUILT: e(404, 'the browser checker page is not built: run `node host/checker/build.mjs` (scripts/build.sh) and restart the API'),
   REQUEST_TIMEOUT: e(408, 'the request did not arrive in time'),
   UNSUPPORTED_MEDIA_TYPE: e(415, 'content type not supported (use application/json)'),
   HOST_NOT_ALLOWED: e(421, 'the Host header names a host this API does not serve (DNS rebinding protection)'),

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 
 import { isCoreError } from '../core.ts';
 import { runAttestVerify } from './attest-verify.ts';
+import { registerBuild } from './build.ts';
 import {
   runConfigApply,
   runConfigInit,
@@ -155,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   registerReceipt(program, set);
   registerPolicy(program, set);
   registerOversight(program, set);
+  registerBuild(program, set);
 
   addConnectionOptions(
     addRpcOptions(

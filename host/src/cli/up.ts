@@ -322,6 +322,7 @@ function printBanner(
     console.log('  TLS        NONE: --insecure-http, plain HTTP (loopback benchmarks only)');
   }
   console.log(`  stack      ${stackPath}`);
+  console.log(`  checker    ${address}/checker/ (verify the attestation and receipts in a browser; load the dev root below)`);
   console.log(`  enclave    pid ${enclave.child.pid}, ${ready.listen}`);
   console.log(`  PCR0       ${ready.pcr0}`);
   console.log(`  config     ${dev.configPath}${made('config.cbor')}`);

@@ -6,8 +6,14 @@
  * The nonce is the only client input. The document's user_data and public
  * key are chosen by the enclave; nothing else is forwarded, so a caller cannot
  * get the enclave to vouch for data of its choosing.
+ *
+ * Both are public and read-only, so any web page may read them
+ * (`Access-Control-Allow-Origin: *`, errors included): the browser checker
+ * (docs/checker.md) fetches them from wherever it was opened, file:// too. No
+ * other route sends CORS headers.
  */
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { core } from '../../core.ts';
 import type { ApiInstance, RouteContext } from '../app.ts';
@@ -35,10 +41,16 @@ const BootAttestationResponse = Type.Object(
   { additionalProperties: false },
 );
 
+/** Set before validation, so a refusal (400 for a bad nonce) is readable cross-origin too. */
+async function allowAnyOrigin(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  void reply.header('access-control-allow-origin', '*');
+}
+
 export function attestationRoutes(app: ApiInstance, ctx: RouteContext): void {
   app.get(
     '/v1/attestation',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['attestation'],
         summary: 'A fresh attestation document for your nonce',
@@ -57,6 +69,7 @@ export function attestationRoutes(app: ApiInstance, ctx: RouteContext): void {
   app.get(
     '/v1/attestation/boot',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['attestation'],
         summary: 'The boot attestation document',
