@@ -5,6 +5,7 @@
  * difference. The builds themselves are checked by scripts/repro-check.sh in CI
  * (two full builds), not here.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { checkToolchainPins, compareBuildRecords, parseBuildRecord, type BuildRecord } from '../src/build-record.ts';
-import { REPO_ROOT } from '../src/cli/build.ts';
+import { PUBLISHED_RECORD, REPO_ROOT } from '../src/cli/build.ts';
 import { main } from '../src/cli/main.ts';
 
 function copyPins(): string {
@@ -125,5 +126,23 @@ describe('build records', () => {
     }
     expect(lines[0]).toBe('MISMATCH: first difference in cargoLockSha256');
     expect(lines.some((l) => l.startsWith('MATCH: sentinel-enclave aaaa'))).toBe(true);
+  });
+});
+
+describe('the committed build record (eif/build-record.json)', () => {
+  // CI rebuilds the binary and compares it with this record (`zcp build verify`); this cheap check
+  // catches the usual way it goes stale first: a Cargo.lock or toolchain change without
+  // `npx zcp build record --update`.
+  const sha256 = (file: string): string => createHash('sha256').update(readFileSync(join(REPO_ROOT, file))).digest('hex');
+  const published = parseBuildRecord(readFileSync(join(REPO_ROOT, PUBLISHED_RECORD), 'utf8'), PUBLISHED_RECORD);
+
+  it('was made from this Cargo.lock and rust-toolchain.toml (else: npx zcp build record --update)', () => {
+    expect(published.cargoLockSha256).toBe(sha256('Cargo.lock'));
+    expect(published.rustToolchainTomlSha256).toBe(sha256('rust-toolchain.toml'));
+  });
+
+  it('describes the production binary: sentinel-enclave, static musl, hardware features only', () => {
+    expect(published).toMatchObject({ package: 'sentinel-enclave', target: 'x86_64-unknown-linux-musl', features: ['hardware'], profile: 'release' });
+    expect(published.binary.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });

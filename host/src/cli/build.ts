@@ -6,7 +6,8 @@
  * compare what it produced with a published build record.
  *
  * - `pins`: rust-toolchain.toml, EIF.Dockerfile and eif/images.env agree.
- * - `record [--out DIR]`: builds and prints the record written next to the binary.
+ * - `record [--out DIR] [--update]`: builds and prints the record written next to the binary;
+ *   `--update` also writes it to eif/build-record.json, the record committed with the source.
  * - `verify --record FILE [--rebuilt DIR]`: rebuilds from this checkout (or takes
  *   an existing build output) and says whether it matches, naming the first
  *   field that differs.
@@ -14,7 +15,7 @@
  * Exit codes: 0 match / pins agree, 1 mismatch / drift, 2 usage or build failure.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,13 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 
 import { BuildRecordError, checkToolchainPins, compareBuildRecords, parseBuildRecord, type BuildRecord } from '../build-record.ts';
+
+/**
+ * The build record committed with the source: the production binary this tree builds to, made by
+ * `zcp build record --update` on a development machine and rebuilt and compared by CI (from
+ * another path, with another CARGO_HOME) on every run.
+ */
+export const PUBLISHED_RECORD = 'eif/build-record.json';
 
 /** The checkout this zcp runs from (host/src/cli → the repository root). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,10 +71,15 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .command('record')
     .description('build the production enclave binary (scripts/build-enclave-release.sh) and print its build record')
     .option('--out <dir>', 'output directory for sentinel-enclave and build-record.json', 'target/enclave-release')
-    .action((opts: { out: string }) => {
+    .option('--update', `also write the record to ${PUBLISHED_RECORD} (the one CI rebuilds and compares)`)
+    .action((opts: { out: string; update?: boolean }) => {
       try {
         const record = runBuild(resolve(opts.out));
+        // Without `source`: the commit is not known before the commit that carries this file.
+        const published = { ...record, source: undefined };
+        if (opts.update) writeFileSync(join(REPO_ROOT, PUBLISHED_RECORD), JSON.stringify(published, null, 2) + '\n');
         console.log(JSON.stringify(record, null, 2));
+        if (opts.update) console.error(`wrote ${PUBLISHED_RECORD}`);
         setExit(0);
       } catch (e) {
         console.error(`error ${(e as BuildRecordError).code ?? 'BUILD_FAILED'}: ${(e as Error).message}`);
@@ -101,6 +114,9 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
           console.log(`  record : ${show(first.expected)}`);
           console.log(`  rebuilt: ${show(first.actual)}`);
           for (const d of result.differences.slice(1)) console.log(`  also differs: ${d.field}`);
+          if (resolve(opts.record) === join(REPO_ROOT, PUBLISHED_RECORD)) {
+            console.log(`  (after changing what the enclave is built from, refresh it: npx zcp build record --update)`);
+          }
         }
         setExit(result.match ? 0 : 1);
       } catch (e) {

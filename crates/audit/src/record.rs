@@ -1,0 +1,451 @@
+//! One entry of the audit log: an [`AuditRecord`] in canonical CBOR, the same
+//! style as receipts (crates/evidence/src/claims.rs): a map with exactly its
+//! eight text keys, in RFC 8949 §4.2.1 deterministic encoding (keys sorted by
+//! their encoded bytes, definite lengths, shortest integers); absent values are
+//! CBOR `null`, never a missing key. The decision, when present, is a map of
+//! exactly `code`, `rules`, `outcome`; each rule result a map of exactly
+//! [`RULE_KEYS`] (a receipt's `rules_evaluated` entry without `detail`). The
+//! CBOR is `ciborium`'s (=0.2.2). [`AuditRecord::decode`] reads one value that
+//! must span the input (at most [`MAX_RECORD_LEN`] bytes), checks the shape
+//! and limits, then re-encodes the typed record and requires the same bytes, so
+//! any other spelling (long heads, indefinite lengths, other key order, an
+//! unknown or missing key) is refused. The encoding is the Merkle leaf data;
+//! [`record_hash`] (plain SHA-256 of it) is what the next record's `prev_hash`
+//! holds.
+
+use ciborium::value::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{err, Error, ErrorCode};
+use crate::merkle::Hash;
+
+/// Most bytes a record's encoding may have.
+pub const MAX_RECORD_LEN: usize = 32 * 1024;
+/// Most rule results a decision may list.
+pub const MAX_RULES: usize = 64;
+/// Longest text (principal, code, rule fields), in bytes.
+pub const MAX_TEXT_LEN: usize = 256;
+
+/// The record's keys in canonical order (shorter first, then bytewise).
+pub const KEYS: [&str; 8] =
+    ["seq", "kind", "time_us", "decision", "prev_hash", "principal", "result_digest", "request_digest"];
+/// The decision map's keys in canonical order.
+pub const DECISION_KEYS: [&str; 3] = ["code", "rules", "outcome"];
+/// A rule result's keys in canonical order.
+pub const RULE_KEYS: [&str; 6] = ["rule", "type", "limit", "value", "result", "window"];
+
+macro_rules! names {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),* }
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+            /// The stable name, as encoded.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),* }
+            }
+            /// The value named `text`.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+names! {
+    /// What the record is about.
+    RecordKind {
+        Decision = "decision",
+        Approval = "approval",
+        Config = "config",
+        Policy = "policy",
+        KeyCreated = "key_created",
+        KeyImported = "key_imported",
+        Halt = "halt",
+        Resume = "resume",
+        HeartbeatTrip = "heartbeat_trip",
+    }
+}
+
+names! {
+    /// What became of the request.
+    Outcome {
+        Allowed = "allowed",
+        Denied = "denied",
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+}
+
+/// One policy rule's result (a receipt's `RuleEvaluated` without `detail`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RuleResult {
+    pub rule: String,
+    /// Encoded as `type`.
+    pub rule_type: String,
+    pub result: String,
+    pub value: Option<String>,
+    pub limit: Option<String>,
+    pub window: Option<String>,
+}
+
+/// The decision of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// The refusal code, if any.
+    pub code: Option<String>,
+    /// The rules evaluated, in policy order (at most [`MAX_RULES`]).
+    pub rules: Vec<RuleResult>,
+}
+
+/// One audit log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AuditRecord {
+    /// Position in the log, from 0.
+    pub seq: u64,
+    /// Enclave time, µs since the Unix epoch (passed in; never read here).
+    pub time_us: u64,
+    pub kind: RecordKind,
+    pub principal: Option<String>,
+    /// SHA-256 of the request body.
+    pub request_digest: Option<[u8; 32]>,
+    pub decision: Option<Decision>,
+    /// SHA-256 of the result (e.g. the signature).
+    pub result_digest: Option<[u8; 32]>,
+    /// [`record_hash`] of the previous record's encoding; zeros for `seq` 0.
+    pub prev_hash: Hash,
+}
+
+/// SHA-256 of a record's encoding: what the next record's `prev_hash` holds.
+pub fn record_hash(encoding: &[u8]) -> Hash {
+    Sha256::digest(encoding).into()
+}
+
+fn text(t: &str) -> Value {
+    Value::Text(t.to_owned())
+}
+
+fn opt_text(t: &Option<String>) -> Value {
+    t.as_deref().map_or(Value::Null, text)
+}
+
+fn opt_bytes(b: &Option<[u8; 32]>) -> Value {
+    b.map_or(Value::Null, |b| Value::Bytes(b.to_vec()))
+}
+
+fn map(keys: &[&str], values: Vec<Value>) -> Value {
+    Value::Map(keys.iter().zip(values).map(|(k, v)| (text(k), v)).collect())
+}
+
+fn invalid(why: impl core::fmt::Display) -> Error {
+    Error::new(ErrorCode::RecordInvalid, format!("audit record: {why}"))
+}
+
+fn malformed(why: impl core::fmt::Display) -> Error {
+    Error::new(ErrorCode::RecordMalformed, format!("audit record: {why}"))
+}
+
+impl AuditRecord {
+    /// Checks the limits every encodable record meets. Error: `AUDIT_RECORD_INVALID`.
+    pub fn validate(&self) -> Result<(), Error> {
+        let long = |t: &Option<String>| t.as_ref().is_some_and(|t| t.len() > MAX_TEXT_LEN);
+        if long(&self.principal) {
+            return Err(invalid(format!("principal over {MAX_TEXT_LEN} bytes")));
+        }
+        if let Some(d) = &self.decision {
+            if long(&d.code) {
+                return Err(invalid(format!("decision code over {MAX_TEXT_LEN} bytes")));
+            }
+            if d.rules.len() > MAX_RULES {
+                return Err(invalid(format!("over {MAX_RULES} rule results")));
+            }
+            for r in &d.rules {
+                let texts = [
+                    Some(&r.rule),
+                    Some(&r.rule_type),
+                    Some(&r.result),
+                    r.value.as_ref(),
+                    r.limit.as_ref(),
+                    r.window.as_ref(),
+                ];
+                if texts.iter().flatten().any(|t| t.len() > MAX_TEXT_LEN) {
+                    return Err(invalid(format!("a rule result text over {MAX_TEXT_LEN} bytes")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn to_value(&self) -> Value {
+        let decision = self.decision.as_ref().map_or(Value::Null, |d| {
+            let rules = d
+                .rules
+                .iter()
+                .map(|r| {
+                    map(
+                        &RULE_KEYS,
+                        vec![
+                            text(&r.rule),
+                            text(&r.rule_type),
+                            opt_text(&r.limit),
+                            opt_text(&r.value),
+                            text(&r.result),
+                            opt_text(&r.window),
+                        ],
+                    )
+                })
+                .collect();
+            map(&DECISION_KEYS, vec![opt_text(&d.code), Value::Array(rules), text(d.outcome.as_str())])
+        });
+        map(
+            &KEYS,
+            vec![
+                Value::Integer(self.seq.into()),
+                text(self.kind.as_str()),
+                Value::Integer(self.time_us.into()),
+                decision,
+                Value::Bytes(self.prev_hash.to_vec()),
+                opt_text(&self.principal),
+                opt_bytes(&self.result_digest),
+                opt_bytes(&self.request_digest),
+            ],
+        )
+    }
+
+    /// The canonical encoding. Errors: `AUDIT_RECORD_INVALID` (limits),
+    /// `AUDIT_RECORD_TOO_LARGE`.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        self.validate()?;
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&self.to_value(), &mut out).expect("CBOR encoding into a Vec");
+        if out.len() > MAX_RECORD_LEN {
+            return err(ErrorCode::RecordTooLarge, format!("audit record: encoding over {MAX_RECORD_LEN} bytes"));
+        }
+        Ok(out)
+    }
+
+    /// Decodes a canonical encoding. Errors: `AUDIT_RECORD_TOO_LARGE`,
+    /// `AUDIT_RECORD_MALFORMED` (not CBOR, trailing bytes, wrong shape or an
+    /// unknown key), `AUDIT_RECORD_INVALID` (limits), `AUDIT_RECORD_NOT_CANONICAL`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_RECORD_LEN {
+            return err(ErrorCode::RecordTooLarge, format!("audit record: over {MAX_RECORD_LEN} bytes"));
+        }
+        let mut rest = bytes;
+        let value: Value = ciborium::de::from_reader(&mut rest).map_err(|_| malformed("not well-formed CBOR"))?;
+        if !rest.is_empty() {
+            return Err(malformed("bytes after the CBOR map"));
+        }
+        let mut f = fields(value, &KEYS, "record")?;
+        let record = Self {
+            seq: uint(f.take("seq"), "seq")?,
+            kind: RecordKind::parse(&as_text(f.take("kind"), "kind")?).ok_or_else(|| malformed("unknown kind"))?,
+            time_us: uint(f.take("time_us"), "time_us")?,
+            decision: optional(f.take("decision"), decision)?,
+            prev_hash: hash(f.take("prev_hash"), "prev_hash")?,
+            principal: optional(f.take("principal"), |v| as_text(v, "principal"))?,
+            result_digest: optional(f.take("result_digest"), |v| hash(v, "result_digest"))?,
+            request_digest: optional(f.take("request_digest"), |v| hash(v, "request_digest"))?,
+        };
+        let again = record.encode()?;
+        if again != bytes {
+            return err(
+                ErrorCode::RecordNotCanonical,
+                "audit record: not in deterministic encoding (RFC 8949 §4.2.1: definite lengths, shortest heads, \
+                 keys sorted by their encoded bytes)",
+            );
+        }
+        Ok(record)
+    }
+}
+
+/// The values of a map that must have exactly `keys` (any order here; the
+/// canonical re-encoding checks the order), each once.
+struct Fields {
+    keys: &'static [&'static str],
+    values: Vec<Option<Value>>,
+}
+
+impl Fields {
+    fn take(&mut self, key: &str) -> Value {
+        let i = self.keys.iter().position(|k| *k == key).expect("a known key");
+        self.values[i].take().expect("every key present once")
+    }
+}
+
+fn fields(value: Value, keys: &'static [&'static str], what: &str) -> Result<Fields, Error> {
+    let Value::Map(entries) = value else { return Err(malformed(format!("{what} must be a map"))) };
+    let mut values: Vec<Option<Value>> = vec![None; keys.len()];
+    for (k, v) in entries {
+        let i = k
+            .as_text()
+            .and_then(|k| keys.iter().position(|known| *known == k))
+            .ok_or_else(|| malformed(format!("{what} has an unknown key")))?;
+        if values[i].replace(v).is_some() {
+            return Err(malformed(format!("{what} has key {} twice", keys[i])));
+        }
+    }
+    if let Some(i) = values.iter().position(Option::is_none) {
+        return Err(malformed(format!("{what} lacks key {}", keys[i])));
+    }
+    Ok(Fields { keys, values })
+}
+
+fn optional<T>(v: Value, read: impl FnOnce(Value) -> Result<T, Error>) -> Result<Option<T>, Error> {
+    if v.is_null() {
+        Ok(None)
+    } else {
+        read(v).map(Some)
+    }
+}
+
+fn uint(v: Value, key: &str) -> Result<u64, Error> {
+    match v {
+        Value::Integer(i) => {
+            u64::try_from(i).map_err(|_| malformed(format!("{key} must be an unsigned 64-bit integer")))
+        }
+        _ => Err(malformed(format!("{key} must be an unsigned integer"))),
+    }
+}
+
+fn as_text(v: Value, key: &str) -> Result<String, Error> {
+    match v {
+        Value::Text(t) => Ok(t),
+        _ => Err(malformed(format!("{key} must be a text string"))),
+    }
+}
+
+fn hash(v: Value, key: &str) -> Result<[u8; 32], Error> {
+    match v {
+        Value::Bytes(b) => b.try_into().map_err(|_| malformed(format!("{key} must be 32 bytes"))),
+        _ => Err(malformed(format!("{key} must be a byte string"))),
+    }
+}
+
+fn decision(v: Value) -> Result<Decision, Error> {
+    let mut f = fields(v, &DECISION_KEYS, "decision")?;
+    let code = optional(f.take("code"), |v| as_text(v, "decision code"))?;
+    let outcome =
+        Outcome::parse(&as_text(f.take("outcome"), "outcome")?).ok_or_else(|| malformed("unknown outcome"))?;
+    let Value::Array(items) = f.take("rules") else { return Err(malformed("rules must be an array")) };
+    if items.len() > MAX_RULES {
+        return Err(invalid(format!("over {MAX_RULES} rule results")));
+    }
+    let rules = items
+        .into_iter()
+        .map(|item| {
+            let mut r = fields(item, &RULE_KEYS, "rule result")?;
+            Ok(RuleResult {
+                rule: as_text(r.take("rule"), "rule")?,
+                rule_type: as_text(r.take("type"), "type")?,
+                result: as_text(r.take("result"), "result")?,
+                value: optional(r.take("value"), |v| as_text(v, "value"))?,
+                limit: optional(r.take("limit"), |v| as_text(v, "limit"))?,
+                window: optional(r.take("window"), |v| as_text(v, "window"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Decision { outcome, code, rules })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> AuditRecord {
+        AuditRecord {
+            seq: 7,
+            time_us: 1_700_000_000_000_000,
+            kind: RecordKind::Decision,
+            principal: Some("alice".into()),
+            request_digest: Some([1; 32]),
+            decision: Some(Decision {
+                outcome: Outcome::Denied,
+                code: Some("POLICY_DENIED".into()),
+                rules: vec![RuleResult {
+                    rule: "r1".into(),
+                    rule_type: "notional_limit".into(),
+                    result: "deny".into(),
+                    value: Some("5".into()),
+                    limit: Some("4".into()),
+                    window: Some("1h".into()),
+                }],
+            }),
+            result_digest: None,
+            prev_hash: [2; 32],
+        }
+    }
+
+    fn encoded_len(t: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&text(t), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn keys_are_in_canonical_order() {
+        for keys in [&KEYS[..], &DECISION_KEYS[..], &RULE_KEYS[..]] {
+            let mut sorted = keys.to_vec();
+            sorted.sort_by_key(|k| encoded_len(k));
+            assert_eq!(sorted, keys);
+        }
+    }
+
+    #[test]
+    fn round_trip_and_names() {
+        let r = sample();
+        let bytes = r.encode().unwrap();
+        assert_eq!(AuditRecord::decode(&bytes).unwrap(), r);
+        let bare = AuditRecord { kind: RecordKind::Halt, principal: None, request_digest: None, decision: None, ..r };
+        assert_eq!(AuditRecord::decode(&bare.encode().unwrap()).unwrap(), bare);
+        for k in RecordKind::ALL {
+            assert_eq!(RecordKind::parse(k.as_str()), Some(*k));
+        }
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(*o));
+        }
+    }
+
+    #[test]
+    fn refuses_non_canonical_unknown_and_oversize() {
+        let bytes = sample().encode().unwrap();
+        let value: Value = ciborium::de::from_reader(bytes.as_slice()).unwrap();
+        let Value::Map(entries) = value else { unreachable!() };
+        let write = |entries: &[(Value, Value)]| {
+            let mut out = Vec::new();
+            ciborium::ser::into_writer(&Value::Map(entries.to_vec()), &mut out).unwrap();
+            out
+        };
+        assert_eq!(write(&entries), bytes);
+        // Long head for the map.
+        let long_head = [&[0xb8, 0x08][..], &bytes[1..]].concat();
+        assert_eq!(AuditRecord::decode(&long_head).unwrap_err().code(), "AUDIT_RECORD_NOT_CANONICAL");
+        // Indefinite-length map.
+        let indefinite = [&[0xbf][..], &bytes[1..], &[0xff]].concat();
+        assert_eq!(AuditRecord::decode(&indefinite).unwrap_err().code(), "AUDIT_RECORD_NOT_CANONICAL");
+        // Keys in another order.
+        let mut swapped = entries.clone();
+        swapped.swap(0, 1);
+        assert_eq!(AuditRecord::decode(&write(&swapped)).unwrap_err().code(), "AUDIT_RECORD_NOT_CANONICAL");
+        // An unknown key, a missing key, a key twice.
+        let mut extra = entries.clone();
+        extra.push((text("extra"), Value::Null));
+        assert_eq!(AuditRecord::decode(&write(&extra)).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        assert_eq!(AuditRecord::decode(&write(&entries[1..])).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        let mut twice = entries.clone();
+        twice.push(entries[0].clone());
+        assert_eq!(AuditRecord::decode(&write(&twice)).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        // Trailing bytes, truncation, oversize.
+        let trailing = [&bytes[..], &[0x00]].concat();
+        assert_eq!(AuditRecord::decode(&trailing).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        assert_eq!(AuditRecord::decode(&bytes[..bytes.len() - 1]).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        assert_eq!(AuditRecord::decode(&vec![0; MAX_RECORD_LEN + 1]).unwrap_err().code(), "AUDIT_RECORD_TOO_LARGE");
+        // Limits.
+        let long = AuditRecord { principal: Some("p".repeat(MAX_TEXT_LEN + 1)), ..sample() };
+        assert_eq!(long.encode().unwrap_err().code(), "AUDIT_RECORD_INVALID");
+    }
+}
