@@ -12,6 +12,9 @@
 
 mod common;
 
+#[path = "../../../test/interop/go_build.rs"]
+mod go_build;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -23,44 +26,11 @@ use sentinel_evidence::{sign_receipt, verify_receipt, ReceiptClaims, SigningKey,
 use serde_json::Value;
 use sha2::Digest;
 
-fn go() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("go"))
-        .find(|p| p.is_file());
-    on_path.or_else(|| Some(PathBuf::from("/usr/local/go/bin/go")).filter(|p| p.is_file())).expect(
-        "this test needs the Go toolchain (`go` on PATH or /usr/local/go/bin/go) to build test/interop/cose-go; \
-         it is not skipped",
-    )
-}
-
 /// Builds the Go verifier once per test process.
 fn verifier() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test/interop/cose-go");
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-            .expect("HOME or XDG_CACHE_HOME")
-            .join("sentinel/go");
-        let binary = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cose-go");
-        let output = Command::new(go())
-            .args(["build", "-o"])
-            .arg(&binary)
-            .arg(".")
-            .current_dir(&source)
-            .env("GOFLAGS", "-mod=readonly")
-            .env("GOMODCACHE", cache.join("mod"))
-            .env("GOCACHE", cache.join("build"))
-            .env("GOTOOLCHAIN", "local")
-            .env("CGO_ENABLED", "0")
-            .output()
-            .expect("run go build");
-        assert!(output.status.success(), "go build failed:\n{}", String::from_utf8_lossy(&output.stderr));
-        binary
-    })
+    BINARY
+        .get_or_init(|| go_build::build_go_program(env!("CARGO_MANIFEST_DIR"), env!("CARGO_TARGET_TMPDIR"), "cose-go"))
 }
 
 struct Files {
