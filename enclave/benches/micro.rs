@@ -95,6 +95,8 @@ fn main() {
         oversight_state: "green".into(),
         oversight_scope: "global".into(),
         approvals: Vec::new(),
+        audit_seq: Some(1),
+        audit_checkpoint: None,
     };
     let receipt_ns = per_op_ns(iterations, |i| {
         claims.timestamp_us = NOW + u64::from(i);

@@ -4,7 +4,8 @@
 //! goes through [`Enclave::decide`] in this order: permission (the signed
 //! configuration: operation, key, quota) -> purpose (what the key was created
 //! for) -> policy (`src/policy.rs`: the signed policy's rules over the decoded
-//! request; evaluated and counted atomically) -> sign -> answer. A stage that
+//! request; evaluated and counted atomically) -> sign -> answer, after a
+//! check that the audit log has room (`src/audit.rs`). A stage that
 //! cannot decide denies. The answer comes back with what a receipt records
 //! about it, including every rule's result. A dry run (`policy_dry_run`) stops
 //! after the policy stage and reports it without signing or counting.
@@ -109,6 +110,12 @@ impl Enclave {
                 policy_hash: self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec())),
                 rules_evaluated: Vec::new(),
             }));
+        }
+        // Nothing is signed or created while the host leaves too many audit records unstored.
+        if mode != Mode::DryRun && !matches!(operation, Operation::ListKeys(_)) {
+            if let Err(e) = self.audit.check_room() {
+                return refused(e);
+            }
         }
         let decided = match &operation {
             Operation::GenerateKey(args) => {

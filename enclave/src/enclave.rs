@@ -1,9 +1,10 @@
 //! The enclave's state and its entry points.
 //!
-//! At boot the enclave creates three ephemeral keys: the receipt key (Ed25519,
+//! At boot the enclave creates four ephemeral keys: the receipt key (Ed25519,
 //! signs every receipt), the session key (X25519, the static key of attested
-//! sessions) and the import key (X25519, the HPKE recipient of key imports).
-//! Attestation documents carry all three in `public_key` (the attested key
+//! sessions), the import key (X25519, the HPKE recipient of key imports) and
+//! the audit key (Ed25519, signs the audit log's checkpoints, `src/audit.rs`).
+//! Attestation documents carry all four in `public_key` (the attested key
 //! bundle, `sentinel_evidence::AttestedKeys`) and the configuration hash in
 //! `user_data`, so a client that checked a document (PCR0 + configuration
 //! hash) can trust receipts, sessions and imports that use those keys. A
@@ -41,6 +42,8 @@ pub struct EnclaveConfig {
     pub max_keys: usize,
     /// Entries of the stamp replay cache (`REPLAY_CACHE_FULL` past it).
     pub replay_cache_entries: usize,
+    /// Checkpoint cadence and the unacknowledged-record bound of the audit log.
+    pub audit: crate::audit::AuditPolicy,
 }
 
 impl Default for EnclaveConfig {
@@ -48,6 +51,7 @@ impl Default for EnclaveConfig {
         EnclaveConfig {
             max_keys: DEFAULT_MAX_KEYS,
             replay_cache_entries: sentinel_config::DEFAULT_REPLAY_CACHE_CAPACITY,
+            audit: crate::audit::AuditPolicy::default(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct Enclave {
     pub(crate) signatures_released: std::sync::atomic::AtomicU64,
     /// The kill switch, its trips and the approval queue (`src/oversight.rs`); Red at boot.
     pub(crate) oversight: crate::oversight::OversightState,
+    /// The audit log (`src/audit.rs`): one record per decision and admin action.
+    pub(crate) audit: crate::audit::AuditLog,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -121,10 +127,13 @@ impl Enclave {
         let session_secret = sentinel_session::SessionSecret::from_bytes(*seed);
         *seed = crate::random_bytes::<32>();
         let import_secret = sentinel_import::ImportSecret::from_bytes(&seed);
+        *seed = crate::random_bytes::<32>();
+        let audit = crate::audit::AuditLog::new(ed25519_dalek::SigningKey::from_bytes(&seed), config.audit);
         let attested_keys = AttestedKeys {
             receipt: receipt_key.verifying_key().to_bytes(),
             session: session_secret.public(),
             import: import_secret.public(),
+            audit: audit.public_key(),
         }
         .to_bytes()
         .to_vec();
@@ -145,6 +154,7 @@ impl Enclave {
             skip_policy: std::sync::atomic::AtomicBool::new(false),
             signatures_released: std::sync::atomic::AtomicU64::new(0),
             oversight: crate::oversight::OversightState::boot(),
+            audit,
         })
     }
 
@@ -164,6 +174,16 @@ impl Enclave {
     /// Signatures (and signed transactions) released since boot.
     pub fn signatures_released(&self) -> u64 {
         self.signatures_released.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The audit log (its origin, verifier key, sizes).
+    pub fn audit_log(&self) -> &crate::audit::AuditLog {
+        &self.audit
+    }
+
+    /// The audit log's checkpoint timer (the binary calls it every few milliseconds).
+    pub fn audit_tick(&self) {
+        self.audit.tick(now_us());
     }
 
     /// The configuration hash in force, if any.
@@ -242,6 +262,9 @@ impl Enclave {
             Request::Approval(args) => self.approval_command(&args),
             Request::ListApprovals(args) => self.list_approvals(&args),
             Request::ApprovalResult(args) => self.approval_result(&args),
+            Request::AuditRead(args) => self.audit.read(args.from, args.max),
+            Request::AuditAck(args) => self.audit.ack(args.durable),
+            Request::AuditCheckpoint(_) => self.audit.checkpoint(now_us()),
         }
     }
 
@@ -307,6 +330,7 @@ impl Enclave {
             policy,
         };
         *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
+        self.record_admin(sentinel_audit::RecordKind::Config, "admins", signed, config_hash);
         tracing::info!(version, config_hash = %hex::encode(config_hash), "configuration installed");
         Response::ConfigUpdated(ConfigUpdated {
             config_hash: config_hash.to_vec(),
@@ -383,6 +407,8 @@ impl Enclave {
             }
             *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
         }
+        let policy_hash: [u8; 32] = answer.policy_hash.as_slice().try_into().expect("32 bytes");
+        self.record_admin(sentinel_audit::RecordKind::Policy, "admins", &args.signed_policy, policy_hash);
         tracing::info!(version = answer.version, policy_hash = %hex::encode(&answer.policy_hash), "policy installed");
         Response::PolicyUpdated(answer)
     }
@@ -483,12 +509,39 @@ impl Enclave {
     }
 
     pub(crate) fn receipted(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: Decided) -> Response {
-        let receipt = self.receipt(installed, input, &decided);
-        Response::Receipted(Receipted { answer: Box::new(decided.response), receipt })
+        let (receipt, audit) = self.record_and_receipt(installed, input, &decided);
+        Response::Receipted(Receipted { answer: Box::new(decided.response), receipt, audit })
     }
 
-    /// Signs the receipt of one decision.
-    pub(crate) fn receipt(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: &Decided) -> Vec<u8> {
+    /// Records one decision in the audit log and signs its receipt, which names the record.
+    pub(crate) fn record_and_receipt(
+        &self,
+        installed: &Installed,
+        input: &ReceiptInput<'_>,
+        decided: &Decided,
+    ) -> (Vec<u8>, Option<sentinel_protocol::AuditEntry>) {
+        let appended = self.record_decision(input, decided);
+        let receipt = self.receipt(installed, input, decided, appended.as_ref());
+        (receipt, appended.map(|a| a.entry))
+    }
+
+    /// The audit record of one decision (`None` past the log's hard bound; see `src/audit.rs`).
+    pub(crate) fn record_decision(
+        &self,
+        input: &ReceiptInput<'_>,
+        decided: &Decided,
+    ) -> Option<crate::audit::Appended> {
+        self.audit.append(input.now, |seq, prev_hash| crate::audit::decision_record(seq, prev_hash, input, decided))
+    }
+
+    /// Signs the receipt of one decision (naming its audit record, if it has one).
+    pub(crate) fn receipt(
+        &self,
+        installed: &Installed,
+        input: &ReceiptInput<'_>,
+        decided: &Decided,
+        audit: Option<&crate::audit::Appended>,
+    ) -> Vec<u8> {
         let code = match &decided.response {
             Response::Error(e) => Some(e.code.clone()),
             _ => None,
@@ -529,8 +582,19 @@ impl Enclave {
             oversight_state: oversight.level.as_str().to_string(),
             oversight_scope: oversight.scope.to_string(),
             approvals: decided.approvals.clone(),
+            audit_seq: audit.map(|a| a.entry.seq),
+            audit_checkpoint: audit.and_then(|a| a.checkpoint.as_deref().map(str::to_string)),
         };
         sentinel_evidence::sign_receipt(&claims, &self.receipt_key)
+    }
+
+    /// Records an admin action that took effect: `signed` is what was signed (its SHA-256 is the
+    /// record's request digest), `result` the hash of what is now in force.
+    pub(crate) fn record_admin(&self, kind: sentinel_audit::RecordKind, by: &str, signed: &[u8], result: [u8; 32]) {
+        let now = now_us();
+        let request: [u8; 32] = Sha256::digest(signed).into();
+        self.audit
+            .append(now, |seq, prev| crate::audit::admin_record(seq, prev, now, kind, by, Some(request), Some(result)));
     }
 
     /// Opens an HPKE-sealed key import bound to `principal` and the key's label, curve and purpose.

@@ -30,6 +30,7 @@ compile_error!(
      (local mode: `--no-default-features --features simulator`)"
 );
 
+pub mod audit;
 pub mod busy_poll;
 pub mod decide;
 pub mod enclave;

@@ -68,6 +68,16 @@ struct Args {
     /// Keys this enclave holds at once; one more `generate_key` is refused with `KEY_LIMIT_REACHED`.
     #[arg(long, default_value_t = sentinel_protocol::limits::DEFAULT_MAX_KEYS, value_parser = at_least_one)]
     max_keys: usize,
+    /// The audit log signs a checkpoint at least every this many records.
+    #[arg(long, default_value_t = 1024, value_parser = at_least_one)]
+    audit_checkpoint_every: usize,
+    /// ... and at least every this many milliseconds while it grows.
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+    audit_checkpoint_ms: usize,
+    /// Audit records the host may leave unacknowledged (`audit_ack`) before signing stops
+    /// with `AUDIT_BACKLOG_FULL`.
+    #[arg(long, default_value_t = 16_384, value_parser = at_least_one)]
+    audit_backlog: usize,
     /// Local mode: stop, as on SIGTERM, once the process that started this one
     /// is gone, so a launcher killed outright (`zcp up` on SIGKILL) leaves no
     /// enclave serving an orphaned socket.
@@ -83,6 +93,14 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 }
 
 impl Args {
+    fn audit_policy(&self) -> sentinel_enclave::audit::AuditPolicy {
+        sentinel_enclave::audit::AuditPolicy {
+            checkpoint_every: self.audit_checkpoint_every as u64,
+            checkpoint_interval_us: (self.audit_checkpoint_ms as u64).saturating_mul(1000),
+            max_backlog: self.audit_backlog as u64,
+        }
+    }
+
     fn limits(&self) -> Limits {
         Limits { max_connections: self.max_connections, max_attestations_in_flight: self.max_attestations_in_flight }
     }
@@ -154,14 +172,17 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let enclave =
-        match Enclave::new(nsm, module_id, &EnclaveConfig { max_keys: args.max_keys, ..EnclaveConfig::default() }) {
-            Ok(e) => Arc::new(e),
-            Err(e) => {
-                tracing::error!("enclave start failed: {e}");
-                return std::process::ExitCode::from(2);
-            }
-        };
+    let enclave = match Enclave::new(
+        nsm,
+        module_id,
+        &EnclaveConfig { max_keys: args.max_keys, audit: args.audit_policy(), ..EnclaveConfig::default() },
+    ) {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            tracing::error!("enclave start failed: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     if let Some(path) = &args.config {
         if let Err(e) = install_config(&enclave, path) {
             tracing::error!("{e}");
@@ -207,13 +228,15 @@ async fn run() -> std::process::ExitCode {
     }
 }
 
-/// Runs the kill switch's timers (the heartbeat deadline, held requests' expiry) every 5 ms.
-/// Requests check the heartbeat deadline themselves, so this only decides how soon a missed
-/// heartbeat shows in `status` and drops held requests when nothing else arrives.
+/// Runs the kill switch's timers (the heartbeat deadline, held requests' expiry) and the audit
+/// log's checkpoint timer every 5 ms. Requests check the heartbeat deadline themselves, so this
+/// only decides how soon a missed heartbeat shows in `status` and drops held requests when
+/// nothing else arrives.
 fn spawn_oversight_timer(enclave: Arc<Enclave>) {
     std::thread::spawn(move || loop {
         std::thread::sleep(std::time::Duration::from_millis(5));
         enclave.oversight_tick();
+        enclave.audit_tick();
     });
 }
 
@@ -298,6 +321,8 @@ fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<Pa
         "pcr1": hex::encode(enclave.pcrs()[1]),
         "pcr2": hex::encode(enclave.pcrs()[2]),
         "attested_keys": hex::encode(enclave.attested_keys()),
+        "audit_origin": enclave.audit_log().origin(),
+        "audit_verifier_key": enclave.audit_log().verifier_key(),
         "config_hash": enclave.config_hash().map(hex::encode),
         "policy_hash": enclave.policy().map(|(hash, _)| hex::encode(hash)),
         "policy_version": enclave.policy().map(|(_, version)| version),

@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, RwLock};
 
+use sentinel_audit::RecordKind;
 use sentinel_config::{Configuration, Principal};
 use sentinel_oversight::{
     authorize, Action, Approval, ApprovalQueue, Command, Effective, HeldRequest, HoldReason, KillSwitch, Level,
@@ -144,6 +145,7 @@ impl Enclave {
         let now = now_us();
         let tripped = write(&self.oversight.switch).check_heartbeat(now);
         if tripped {
+            self.record_oversight(RecordKind::HeartbeatTrip, BY_ENCLAVE, b"heartbeat", &Scope::Global, Level::Red);
             tracing::warn!("kill switch: heartbeat missed; halted globally");
             self.drop_held(&Scope::Global, now);
         }
@@ -177,8 +179,16 @@ impl Enclave {
                     (level, tripped)
                 };
                 // The write guard is released: the halt is acknowledged from here on.
+                self.record_oversight(RecordKind::Halt, &signers.join(","), &args.command, &scope, level);
                 tracing::warn!(scope = %scope, level = %level, by = ?signers, reason = %reason, "kill switch: halt");
                 if heartbeat_tripped {
+                    self.record_oversight(
+                        RecordKind::HeartbeatTrip,
+                        BY_ENCLAVE,
+                        b"heartbeat",
+                        &Scope::Global,
+                        Level::Red,
+                    );
                     self.drop_held(&Scope::Global, now);
                 }
                 if level == Level::Red {
@@ -197,6 +207,7 @@ impl Enclave {
                 if let Scope::Principal(id) = &scope {
                     lock(&self.oversight.trips).reset(id);
                 }
+                self.record_oversight(RecordKind::Resume, &signers.join(","), &args.command, &scope, level);
                 tracing::warn!(scope = %scope, level = %level, by = ?signers, "kill switch: resume");
             }
             Action::Heartbeat => {
@@ -208,6 +219,13 @@ impl Enclave {
                     tripped
                 };
                 if tripped {
+                    self.record_oversight(
+                        RecordKind::HeartbeatTrip,
+                        BY_ENCLAVE,
+                        b"heartbeat",
+                        &Scope::Global,
+                        Level::Red,
+                    );
                     tracing::warn!("kill switch: heartbeat missed; halted globally");
                     self.drop_held(&Scope::Global, now);
                 }
@@ -464,8 +482,8 @@ impl Enclave {
             result_hash: None,
             ..decided
         };
-        let receipt = self.receipt(installed, input, &pending);
-        let answer = Response::Receipted(Receipted { answer: Box::new(pending_answer), receipt });
+        let (receipt, audit) = self.record_and_receipt(installed, input, &pending);
+        let answer = Response::Receipted(Receipted { answer: Box::new(pending_answer), receipt, audit });
         let held = HeldRequest {
             request_id: input.request_id,
             request_digest,
@@ -594,6 +612,13 @@ impl Enclave {
         }
     }
 
+    /// Records a kill-switch change: `request` is what caused it (the signed command, or the
+    /// trip's reason), the result digest is SHA-256 of `"<scope>=<level>"`, the state now in force.
+    fn record_oversight(&self, kind: RecordKind, by: &str, request: &[u8], scope: &Scope, level: Level) {
+        let state: [u8; 32] = Sha256::digest(format!("{scope}={level}").as_bytes()).into();
+        self.record_admin(kind, by, request, state);
+    }
+
     /// Records a policy decision for the automatic trips and applies a trip (Red, by `enclave`).
     pub(crate) fn record_for_trips(&self, principal: &str, policy_denied: bool, risk_score_bps: Option<u32>) {
         let trip = lock(&self.oversight.trips).record(principal, policy_denied, risk_score_bps);
@@ -603,6 +628,7 @@ impl Enclave {
                 let mut switch = write(&self.oversight.switch);
                 switch.set(trip.scope.clone(), Level::Red, trip.reason.clone(), vec![BY_ENCLAVE.into()], now);
             }
+            self.record_oversight(RecordKind::Halt, BY_ENCLAVE, trip.reason.as_bytes(), &trip.scope, Level::Red);
             tracing::warn!(scope = %trip.scope, reason = %trip.reason, "kill switch: automatic trip");
             self.drop_held(&trip.scope, now);
         }

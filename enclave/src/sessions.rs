@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use sentinel_config::Principal;
 use sentinel_protocol::limits::{MAX_BODY_BYTES, MAX_SESSIONS_PER_CONNECTION};
 use sentinel_protocol::{
-    decode_body, decode_session_request, encode_cbor, Authenticated, EnclaveError, EnclaveErrorCode, Response,
-    SessionAnswer, SessionClosed, SessionFrameAnswer, SessionOpened,
+    decode_body, decode_session_request, encode_cbor, AuditEntry, Authenticated, EnclaveError, EnclaveErrorCode,
+    Response, SessionAnswer, SessionClosed, SessionFrameAnswer, SessionOpened,
 };
 use sentinel_session::{ServerHandshake, ServerSession};
 
@@ -148,7 +148,7 @@ impl ConnectionSessions {
                 match reply {
                     Ok(frame) => {
                         self.slots.insert(id, Slot::Open { session, principal, version: installed.config.version });
-                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame })
+                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame, audit: None })
                     }
                     Err(refusal) => refusal,
                 }
@@ -176,11 +176,11 @@ impl ConnectionSessions {
                     };
                     return refuse(code, format!("{}; the session is closed", sentinel_error::CodedError::message(&e)));
                 }
-                let answer = self.answer_request(enclave, &installed, &principal, now);
+                let (answer, audit) = self.answer_request(enclave, &installed, &principal, now);
                 match self.seal(&mut session, &answer) {
                     Ok(frame) => {
                         self.slots.insert(id, Slot::Open { session, principal, version: installed.config.version });
-                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame })
+                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame, audit })
                     }
                     Err(refusal) => refusal,
                 }
@@ -188,19 +188,21 @@ impl ConnectionSessions {
         }
     }
 
-    /// Decodes and decides one request of an open session; refusals travel inside the session.
+    /// Decodes and decides one request of an open session (refusals travel inside the session),
+    /// with the decision's audit record (which travels in clear, for the host to store).
     fn answer_request(
         &self,
         enclave: &Enclave,
         installed: &crate::enclave::Installed,
         principal: &Principal,
         now: u64,
-    ) -> SessionAnswer {
+    ) -> (SessionAnswer, Option<AuditEntry>) {
         let request = match decode_session_request(&self.plaintext) {
             Ok(request) => request,
             Err(e) => {
+                // Not a request at all (no id to answer, no body to digest): nothing was decided.
                 let d = Decided::refused(EnclaveErrorCode::InvalidBody, format!("{}: {}", e.code(), e.message));
-                return SessionAnswer { id: 0, answer: d.response, receipt: None };
+                return (SessionAnswer { id: 0, answer: d.response, receipt: None }, None);
             }
         };
         let mut input = ReceiptInput {
@@ -225,12 +227,16 @@ impl ConnectionSessions {
             // Held for approval: the pending answer and its receipt (always: the receipt's
             // request id is how the client follows it up with `approval_result`).
             return match enclave.answer(installed, &input, decided, principal) {
-                Response::Receipted(r) => SessionAnswer { id: request.id, answer: *r.answer, receipt: Some(r.receipt) },
-                other => SessionAnswer { id: request.id, answer: other, receipt: None },
+                Response::Receipted(r) => {
+                    (SessionAnswer { id: request.id, answer: *r.answer, receipt: Some(r.receipt) }, r.audit)
+                }
+                other => (SessionAnswer { id: request.id, answer: other, receipt: None }, None),
             };
         }
-        let receipt = request.receipt.then(|| enclave.receipt(installed, &input, &decided));
-        SessionAnswer { id: request.id, answer: decided.response, receipt }
+        // Every decision is recorded; the receipt is made only when asked for.
+        let appended = enclave.record_decision(&input, &decided);
+        let receipt = request.receipt.then(|| enclave.receipt(installed, &input, &decided, appended.as_ref()));
+        (SessionAnswer { id: request.id, answer: decided.response, receipt }, appended.map(|a| a.entry))
     }
 
     fn seal(&mut self, session: &mut ServerSession, answer: &SessionAnswer) -> Result<Vec<u8>, Response> {

@@ -78,7 +78,7 @@ function sha256Source(text) {
 function build() {
   const opts = args(process.argv.slice(2));
   const glue = read(join(opts.wasmDir, GLUE), 'WASM glue', 'utf8');
-  for (const fn of ['checkAttestation', 'checkReceipt', 'awsNitroRootG1']) {
+  for (const fn of ['checkAttestation', 'checkReceipt', 'awsNitroRootG1', 'attestedKeys', 'unsafeDecodeReceiptClaims', 'verifyAuditProof', 'auditDecodeRecord']) {
     if (!new RegExp(`^export function ${fn}\\b`, 'm').test(glue)) {
       fail(`${relative(process.cwd(), join(opts.wasmDir, GLUE))} has no ${fn}: rebuild the WASM packages (bash scripts/build.sh)`);
     }

@@ -9,14 +9,19 @@
  *   nonce) and a receipt of a real signing request verify with the development root, labelled
  *   DEVELOPMENT; the page from file:// fetches cross-origin (CORS); once loaded it works offline;
  *   the page makes no request but its own load and the fetches asked for;
+ * - the receipt's record in the audit log (the stack runs the audit writer): the proof and the record
+ *   fetched on the page pass every audit check; a tampered proof fails with the core's code, and a
+ *   valid proof of another record fails the record check;
  * - a share link (inputs in the URL fragment) reproduces the verdict;
- * - a screenshot and the measured page weight and time to verdict are saved in test/artifacts/.
+ * - screenshots (the page; the audit verdict) and the measured page weight and time to verdict are
+ *   saved in test/artifacts/.
  *
  * Skipped only when Chromium is missing and SENTINEL_REQUIRE_BROWSER is unset; scripts/test.sh
  * installs Chromium (scripts/install-chromium.sh) and sets it, so CI never skips silently.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -28,6 +33,7 @@ import { createClient, type SentinelClient } from '@sentinel/client';
 
 import { buildApp } from '../src/api/app.ts';
 import { CHECKER_PAGE_PATH, loadCheckerPage } from '../src/api/routes/checker.ts';
+import { AuditWriter } from '../src/audit/writer.ts';
 import { core } from '../src/core.ts';
 import { EnclaveClient } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
@@ -120,6 +126,15 @@ async function pasteAndVerify(page: Page, doc: Buffer, atMs: number | null, opts
   await page.click('#verify');
   await verdictOf(page);
   return statuses(page);
+}
+
+/** Clears the audit verdict, runs `action`, and waits for the audit check (it finishes asynchronously). */
+async function auditVerdict(page: Page, action: () => Promise<void>): Promise<{ ok: boolean; statuses: Statuses; text: string }> {
+  await page.$eval('#audit-verdict', (el) => el.removeAttribute('data-ok'));
+  await action();
+  await page.waitForSelector('#audit-verdict[data-ok]', { timeout: 10_000 });
+  const verdict = await verdictOf(page, '#audit-verdict');
+  return { ok: verdict.ok, statuses: await statuses(page, '#audit-checks'), text: await page.textContent('#audit-checks') ?? '' };
 }
 
 const ATTESTATION_IDS = ['structure', 'chain', 'validity', 'signature', 'debug_mode', 'pcrs', 'nonce', 'freshness', 'config_hash'];
@@ -226,7 +241,9 @@ browserSuite('the checker page in Chromium', () => {
       expect(unlabelled).toEqual([]);
       expect(await page.getAttribute('#verdict', 'role')).toBe('status');
       expect(await page.getAttribute('#errors', 'role')).toBe('alert');
-      expect(await page.textContent('[data-placeholder="audit-log"]')).toContain('not available yet');
+      expect(await page.textContent('[data-section="audit-log"]')).toContain('Inclusion in the audit log');
+      expect(await page.getAttribute('#audit-verdict', 'role')).toBe('status');
+      expect(await page.isDisabled('#fetch-proof')).toBe(false);
     });
 
     it.each(VALID.map((d) => [d.file, d] as const))('%s verifies inside its window and fails outside it (validity)', async (_file, d) => {
@@ -363,8 +380,11 @@ browserSuite('the checker page in Chromium', () => {
   maybeStack('served by the local stack, with its development root', () => {
     let enclave: TestEnclave;
     let sidecar: EnclaveClient;
+    let writer: AuditWriter;
     let app: FastifyInstance;
     let url: string;
+    let signed: { receipt: string; receiptId: string };
+    const auditDir = mkdtempSync(join(tmpdir(), 'sentinel-checker-audit-'));
     let client: SentinelClient;
     let devRootPath: string;
     let page: Page;
@@ -375,7 +395,10 @@ browserSuite('the checker page in Chromium', () => {
       enclave = await startTestEnclave();
       sidecar = new EnclaveClient({ transport: unixTransport(enclave.socketPath) });
       await sidecar.connect();
-      app = buildApp({ enclave: sidecar });
+      // The audit writer stores the enclave's records and checkpoints; the API serves them under /v1/audit/.
+      writer = await AuditWriter.open(sidecar, { dir: auditDir });
+      writer.start();
+      app = buildApp({ enclave: sidecar, audit: writer });
       url = await app.listen({ port: 0, host: '127.0.0.1' });
       devRootPath = enclave.process.ready.dev_root_der!;
       client = await createClient({ url, credentials: clientCredential(enclave), root: readFileSync(devRootPath), expectedPcr0: enclave.process.ready.pcr0 });
@@ -384,8 +407,10 @@ browserSuite('the checker page in Chromium', () => {
     afterAll(async () => {
       await page?.close();
       await app?.close();
+      await writer?.stop().catch(() => {});
       await sidecar?.close();
       await enclave?.dispose();
+      rmSync(auditDir, { recursive: true, force: true });
     });
 
     it('fetches a document with a fresh nonce: against the AWS root the chain fails, not DEVELOPMENT', async () => {
@@ -425,7 +450,7 @@ browserSuite('the checker page in Chromium', () => {
 
     it('verifies a receipt of a real signing request against the boot document, labelled DEVELOPMENT', async () => {
       const key = await client.generateKey({ curve: 'secp256k1', purpose: 'raw', label: 'checker-e2e' });
-      const signed = await client.signDigest(key.keyId, core.keccak256(Buffer.from('checker e2e')));
+      signed = await client.signDigest(key.keyId, core.keccak256(Buffer.from('checker e2e')));
       await page.$eval('#verdict', (el) => el.removeAttribute('data-ok'));
       await page.click('#fetch-boot');
       await page.waitForSelector('#verdict[data-ok]');
@@ -508,11 +533,97 @@ browserSuite('the checker page in Chromium', () => {
       await other.page.close();
     });
 
+    it("proves the receipt's record in the audit log: fetched on the page, every audit check passes", async () => {
+      const seq = core.unsafeDecodeReceiptClaims(Buffer.from(signed.receipt.replace(/^0x/, ''), 'hex')).auditSeq!;
+      expect(typeof seq).toBe('number');
+      // A checkpoint that covers the record, stored (the enclave also signs one every second).
+      await sidecar.request({ op: 'audit_checkpoint' });
+      await writer.follow();
+      expect(await page.inputValue('#receipt')).toBe(signed.receipt);
+      const audit = await auditVerdict(page, () => page.click('#fetch-proof'));
+      expect(audit.statuses).toEqual({ audit_key: 'pass', inclusion: 'pass', record: 'pass', checkpoint: 'pass' });
+      expect(audit.ok, audit.text).toBe(true);
+      const verdict = await verdictOf(page, '#audit-verdict');
+      expect(verdict.text).toContain(`VERIFIED: record ${seq} in the audit log`);
+      expect(verdict.development).toBe(true);
+      expect(verdict.text).toContain('DEVELOPMENT');
+      // The key the page derived from the document (WebCrypto key ID) is the log's.
+      expect(audit.text).toContain(writer.info.verifier_key);
+      const [record] = await writer.store.read(seq, 1);
+      expect(await page.inputValue('#audit-record')).toBe(Buffer.from(record!).toString('hex'));
+      expect(await page.inputValue('#audit-proof')).toMatch(new RegExp(`^c2sp\\.org/tlog-proof@v1\nindex ${seq}\n`));
+      const fields = (await page.textContent('#audit-fields')) ?? '';
+      const decoded = core.auditDecodeRecord(record!);
+      for (const text of [decoded.kind, decoded.request_digest!, decoded.result_digest!, 'allowed', 'checkpoint (verified)']) expect(fields).toContain(text);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.locator('#audit-result').screenshot({ path: join(ARTIFACTS, 'checker-audit.png') });
+    });
+
+    it("a tampered proof fails `inclusion` with the core's code; a valid proof of another record fails `record`; a share link reproduces the verdict", async () => {
+      const seq = core.unsafeDecodeReceiptClaims(Buffer.from(signed.receipt.replace(/^0x/, ''), 'hex')).auditSeq!;
+      const proof = await page.inputValue('#audit-proof');
+      const record = Buffer.from(await page.inputValue('#audit-record'), 'hex');
+      // Flip the first character of the first hash of the audit path (still canonical base64 of 32 bytes).
+      const lines = proof.split('\n');
+      const at = lines.findIndex((l, i) => i >= 2 && /^[A-Za-z0-9+/]{43}=$/.test(l));
+      expect(at).toBeGreaterThan(1);
+      lines[at] = (lines[at]![0] === 'A' ? 'B' : 'A') + lines[at]!.slice(1);
+      const tampered = lines.join('\n');
+      let coreCode = '';
+      try {
+        core.auditVerifyProof(tampered, record, writer.info.verifier_key);
+      } catch (e) {
+        coreCode = (e as { code: string }).code;
+      }
+      expect(coreCode).toBe('AUDIT_ROOT_MISMATCH');
+      await page.fill('#audit-proof', tampered);
+      const bad = await auditVerdict(page, () => page.click('#verify'));
+      expect(bad.ok).toBe(false);
+      expect(bad.statuses).toEqual({ audit_key: 'pass', inclusion: 'fail', record: 'pass', checkpoint: 'not_run' });
+      expect(await page.textContent('#audit-checks li[data-check="inclusion"]')).toContain(coreCode);
+      expect(await page.textContent('#audit-checks li[data-check="inclusion"] .status')).toBe('FAIL');
+
+      // The host answers with a valid proof of an earlier record: it is in the log, but not the receipt's.
+      const other = await fetch(`${url}/v1/audit/proof/${seq - 1}`).then((r) => r.text());
+      const [otherRecord] = await writer.store.read(seq - 1, 1);
+      await page.fill('#audit-proof', other);
+      await page.fill('#audit-record', Buffer.from(otherRecord!).toString('base64'));
+      const wrong = await auditVerdict(page, () => page.click('#verify'));
+      expect(wrong.ok).toBe(false);
+      expect(wrong.statuses).toEqual({ audit_key: 'pass', inclusion: 'pass', record: 'fail', checkpoint: 'pass' });
+      expect(await page.textContent('#audit-checks li[data-check="record"]')).toContain('RECORD_SEQ_MISMATCH');
+      // The receipt's record under another record's proof: the proof fails.
+      await page.fill('#audit-record', record.toString('hex'));
+      const mixed = await auditVerdict(page, () => page.click('#verify'));
+      expect(mixed.statuses.inclusion).toBe('fail');
+      expect(mixed.statuses.record).toBe('fail'); // the proof places it at another index
+      await page.fill('#audit-proof', proof);
+      expect((await auditVerdict(page, () => page.click('#verify'))).ok).toBe(true);
+
+      // A share link carries the proof and the record, and reproduces the audit verdict offline.
+      await page.click('#share');
+      const link = await page.inputValue('#share-link');
+      const params = new URLSearchParams(new URL(link).hash.slice(1));
+      expect(params.get('auditProof')).toBe(proof.trim());
+      expect(Buffer.from(params.get('auditRecord')!, 'base64url').equals(record)).toBe(true);
+      const shared = await openPage(context, link);
+      await shared.page.waitForSelector('#audit-verdict[data-ok]', { timeout: 10_000 });
+      expect((await verdictOf(shared.page, '#audit-verdict')).ok).toBe(true);
+      expect(await statuses(shared.page, '#audit-checks')).toEqual({ audit_key: 'pass', inclusion: 'pass', record: 'pass', checkpoint: 'pass' });
+      expect(shared.requests).toEqual([`GET ${url}/checker/`]);
+      expect(shared.problems).toEqual([]);
+      await shared.page.close();
+    });
+
     it('requested nothing but the page and the fetches it was asked for, and logged no error', () => {
       const fresh = requests.filter((r) => r.startsWith(`GET ${url}/v1/attestation?nonce=`));
       expect(fresh).toHaveLength(2);
       for (const r of fresh) expect(r).toMatch(/\?nonce=[0-9a-f]{64}$/);
-      expect(requests).toEqual([`GET ${url}/checker/`, fresh[0], fresh[1], `GET ${url}/v1/attestation/boot`]);
+      const audit = requests.filter((r) => r.startsWith(`GET ${url}/v1/audit/`));
+      expect(audit).toHaveLength(2);
+      expect(audit[0]).toMatch(/\/v1\/audit\/proof\/\d+$/);
+      expect(audit[1]).toMatch(/\/v1\/audit\/tile\/entries\/(x\d{3}\/)*\d{3}(\.p\/\d+)?$/);
+      expect(requests).toEqual([`GET ${url}/checker/`, fresh[0], fresh[1], `GET ${url}/v1/attestation/boot`, audit[0], audit[1]]);
       expect(problems).toEqual([]);
     });
   });

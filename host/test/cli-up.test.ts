@@ -178,7 +178,7 @@ maybe('zcp up, end to end', () => {
     expect(text).toContain('issued at most 300 s ago');
     expect(text).toContain('not checked  public key (attested key bundle), user data (0x03 + configuration hash + policy hash)');
     expect(text).toContain(`PCR0         ${banner['PCR0']}`);
-    expect(text).toMatch(/public key   01[0-9a-f]{192} \(the attested key bundle\)/);
+    expect(text).toMatch(/public key   02[0-9a-f]{256} \(the attested key bundle\)/);
     expect(text).toMatch(/receipt key 0x[0-9a-f]{64} \(Ed25519\)/);
     expect(text).toContain(`configuration hash ${banner['config hash']}, not compared`);
     expect(text).toMatch(/(no policy installed|policy hash [0-9a-f]{64}), not compared/);

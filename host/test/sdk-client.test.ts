@@ -86,7 +86,7 @@ maybe('@sentinel/client: every method through the API, verified', () => {
     expect(ev.configVersion).toBeGreaterThanOrEqual(1);
     expect(ev.attestationHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(ev.attestedKeys.importKey).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(`01${ev.attestedKeys.receiptKey.slice(2)}`).toBe(stack.enclave.process.ready.attested_keys.slice(0, 66));
+    expect(`02${ev.attestedKeys.receiptKey.slice(2)}`).toBe(stack.enclave.process.ready.attested_keys.slice(0, 66));
   });
 
   it('generates and lists keys: hex public keys, EIP-55 addresses, receipts verified and addressable by id', async () => {

@@ -65,7 +65,7 @@ maybe('stamped requests through the API to the real enclave', () => {
     expect(client.principal).toBe('dev-client');
     expect(client.evidence.configHash).toBe(`0x${enclave.process.ready.config_hash}`);
     expect(client.evidence.attestedKeys.importKey).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(`01${client.evidence.attestedKeys.receiptKey.slice(2)}`).toBe(enclave.process.ready.attested_keys.slice(0, 66));
+    expect(`02${client.evidence.attestedKeys.receiptKey.slice(2)}`).toBe(enclave.process.ready.attested_keys.slice(0, 66));
   });
 
   it('generates a key and signs a digest, with verified receipts', async () => {

@@ -4,7 +4,7 @@
  * - native:      the N-API addon `@sentinel/node` (bindings/node, returns Buffers)
  * - wasm:        the wasm-bindgen Node build `@sentinel/wasm` (bindings/wasm/pkg, returns Uint8Arrays)
  * - verify-wasm: the browser verifier `@sentinel/verify-wasm` (bindings/wasm-verify/pkg):
- *                the attestation and receipt functions only
+ *                the attestation and receipt functions, and the audit proof check and record decoder
  *
  * The types are not written here: they come from each package's committed,
  * generated declarations (bindings/node/index.d.ts,
@@ -90,6 +90,7 @@ const CORE_FUNCTIONS: Record<CoreFunction, true> = {
   verifyEd25519: true,
   hazmatRfc6979Nonce: true,
   verifyAttestation: true,
+  checkAttestation: true,
   awsNitroRootG1: true,
   verifyReceipt: true,
   unsafeDecodeReceiptClaims: true,
@@ -97,14 +98,23 @@ const CORE_FUNCTIONS: Record<CoreFunction, true> = {
   // Policy engine (policy.test.ts).
   policyValidate: true,
   evaluatePolicy: true,
+  // Audit log (audit.test.ts).
+  auditVerifyLog: true,
+  auditVerifyProof: true,
+  auditDecodeRecord: true,
+  auditOpenCheckpoint: true,
+  auditConsistencyProof: true,
 };
 const ATTESTATION_FUNCTIONS: Record<AttestationFunction, true> = {
   verifyAttestation: true,
+  checkAttestation: true,
   awsNitroRootG1: true,
   // Receipts (receipts.test.ts): the browser verifier carries them too.
   verifyReceipt: true,
   unsafeDecodeReceiptClaims: true,
   attestedKeys: true,
+  // Audit records (audit.test.ts); the browser package's proof check is `verifyAuditProof` there.
+  auditDecodeRecord: true,
 };
 
 function load<T>(name: string, specifier: string, builtFile: string, functions: object): T {
@@ -131,13 +141,16 @@ const verifyWasmModule = load<VerifyWasmModule>(
   'verify-wasm',
   '@sentinel/verify-wasm',
   'bindings/wasm-verify/pkg/sentinel_verify_wasm.js',
-  ATTESTATION_FUNCTIONS,
+  { ...ATTESTATION_FUNCTIONS, verifyAuditProof: true },
 );
 
 export const native: Implementation = { name: 'native', core: nativeModule };
 export const wasm: Implementation = { name: 'wasm', core: wasmModule };
 
 export const implementations: Implementation[] = [native, wasm];
+
+/** The browser package on its own, for what only it exports (`verifyAuditProof`). */
+export const verifyWasm: Pick<VerifyWasmModule, 'verifyAuditProof'> = verifyWasmModule;
 
 /** The attestation verifier of every build: native, wasm and the browser package. */
 export const attestationImplementations: AttestationImplementation[] = [

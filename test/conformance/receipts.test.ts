@@ -131,8 +131,8 @@ describe('receipt example, checked without our code', () => {
     }
     expect(userData.length).toBe(65);
     expect(userData[0]).toBe(0x03);
-    expect(KEYS[0]).toBe(0x01);
-    expect(KEYS.length).toBe(97);
+    expect(KEYS[0]).toBe(0x02);
+    expect(KEYS.length).toBe(129);
   });
 });
 
@@ -150,6 +150,7 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
         receiptKey: `0x${hex(KEYS.subarray(1, 33))}`,
         sessionKey: `0x${hex(KEYS.subarray(33, 65))}`,
         importKey: `0x${hex(KEYS.subarray(65, 97))}`,
+        auditKey: `0x${hex(KEYS.subarray(97, 129))}`,
       });
     }
     expect(F.claims.denied).toMatchObject({ decision: 'denied', code: 'POLICY_DENIED', resultHash: null });
@@ -271,10 +272,10 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     const claims = payloadOf(ALLOWED);
     // The canonical payload, re-signed here, is the example receipt byte for byte.
     expect(hex(signPayload(claims))).toBe(hex(ALLOWED));
-    // Correctly signed, but the map head (16 pairs) spelled long (b8 10) or indefinite (bf ... ff), or
+    // Correctly signed, but the map head (18 pairs) spelled long (b8 12) or indefinite (bf ... ff), or
     // the first rules_evaluated entry's map head (a7) spelled long (b8 07).
-    expect(claims[0]).toBe(0xb0);
-    const longHead = concat(Uint8Array.of(0xb8, 0x10), claims.subarray(1));
+    expect(claims[0]).toBe(0xb2);
+    const longHead = concat(Uint8Array.of(0xb8, 0x12), claims.subarray(1));
     const indefinite = concat(Uint8Array.of(0xbf), claims.subarray(1), Uint8Array.of(0xff));
     const ruleHead = Buffer.from(claims).indexOf(Buffer.from(concat(Uint8Array.of(0x64), utf8('rule')))) - 1; // before tstr(4) "rule"
     expect(claims[ruleHead]).toBe(0xa7);
@@ -284,9 +285,10 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
     }
   });
 
-  it('attestedKeys slices the 97-byte bundle and refuses anything else', () => {
+  it('attestedKeys slices the 129-byte bundle and refuses anything else', () => {
     expect(attestedKeys(KEYS)).toEqual(verifyReceipt(ALLOWED, DOCUMENT, options).attestedKeys);
-    for (const bad of [KEYS.subarray(0, 96), concat(KEYS, Uint8Array.of(0)), withByte(KEYS, 0, 0x02), new Uint8Array(0)]) {
+    // The version-1 layout (97 bytes, no audit key) is refused like any other length or version.
+    for (const bad of [KEYS.subarray(0, 97), KEYS.subarray(0, 128), concat(KEYS, Uint8Array.of(0)), withByte(KEYS, 0, 0x01), new Uint8Array(0)]) {
       expectCode(() => attestedKeys(bad), 'ATTESTED_KEYS_MALFORMED');
     }
   });

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sentinel_attestation::{verify_request, AWS_NITRO_ROOT_G1_DER};
+use sentinel_attestation::{check_attestation_request, verify_request, CheckAttestationOptions, AWS_NITRO_ROOT_G1_DER};
 use sentinel_error::InvalidArgument;
 
 use super::{bytes, throw};
@@ -59,6 +59,29 @@ pub fn verify_attestation<'env>(
         env.from_js_value(options).map_err(|e| throw(env, InvalidArgument::new("options", e.reason)))?;
     let view = verify_request(document, options.request()).map_err(|e| throw(env, e))?;
     env.to_js_value(&view)
+}
+
+/// Checks a Nitro attestation document step by step and reports every check (`structure`,
+/// `chain`, `validity`, `signature`, `debug_mode`, `pcrs`, `nonce`, `freshness`, `config_hash`)
+/// with the decoded fields, as the WASM build's `checkAttestation` does (the browser checker's
+/// report; `zcp audit verify` reads an archived document's own timestamp from it). A bad
+/// document is a report with failed checks; only bad arguments throw.
+#[napi(
+    catch_unwind,
+    ts_return_type = "{ ok: boolean; development: boolean; rootFingerprint: string; checks: Array<{ id: string; label: string; status: 'pass' | 'fail' | 'not_requested' | 'not_run'; code: string | null; detail: string }>; document: { moduleId: string; digest: string; timestampMs: number; pcrs: Record<string, string>; publicKey: string | null; userData: string | null; nonce: string | null } | null; userData: unknown }"
+)]
+pub fn check_attestation<'env>(
+    env: &'env Env,
+    document: &[u8],
+    #[napi(
+        ts_arg_type = "{ root?: Uint8Array; atMs: number; allowDebug?: boolean; expect?: AttestationExpectations }"
+    )]
+    options: Unknown,
+) -> Result<Unknown<'env>> {
+    let options: CheckAttestationOptions =
+        env.from_js_value(options).map_err(|e| throw(env, InvalidArgument::new("options", e.reason)))?;
+    let report = check_attestation_request(document, options).map_err(|e| throw(env, e))?;
+    env.to_js_value(&report)
 }
 
 /// The embedded AWS Nitro Enclaves Root-G1 certificate (DER).

@@ -12,6 +12,7 @@
 #![deny(clippy::all)]
 
 mod attestation;
+mod audit;
 mod config;
 mod import;
 mod oversight;

@@ -72,6 +72,12 @@ pub struct ReceiptClaims {
     pub oversight_state: String,
     /// The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`.
     pub oversight_scope: String,
+    /// This answer's record in the enclave's audit log (`null` only without a log).
+    #[napi(ts_type = "number | null")]
+    pub audit_seq: Option<f64>,
+    /// The latest signed checkpoint of the log when the receipt was made (C2SP signed note text).
+    #[napi(ts_type = "string | null")]
+    pub audit_checkpoint: Option<String>,
 }
 
 /// One policy rule's result in a receipt (docs/receipts.md); absent values `null`.
@@ -109,6 +115,8 @@ pub struct AttestedKeys {
     pub session_key: String,
     /// X25519, key import.
     pub import_key: String,
+    /// Ed25519, signs the audit log's checkpoints.
+    pub audit_key: String,
 }
 
 #[allow(dead_code)]

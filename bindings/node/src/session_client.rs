@@ -299,8 +299,8 @@ impl SessionClient {
                 Response::Description(d) => d.attested_keys,
                 other => return Err(unexpected("describe", &other)),
             };
-            if keys.len() != 97 || keys[0] != 1 {
-                return Err(Failure::new(IO, "describe: the attested key bundle is not 97 bytes of version 1"));
+            if keys.len() != 129 || keys[0] != 2 {
+                return Err(Failure::new(IO, "describe: the attested key bundle is not 129 bytes of version 2"));
             }
             Ok((evidence, keys))
         })

@@ -1,6 +1,40 @@
 /* tslint:disable */
 /* eslint-disable */
 
+/** A verified checkpoint; the root as `0x` hex. */
+export interface AuditCheckpoint {
+    /** The log's origin (its key name), e.g. `sentinel/log/<16 hex>`. */
+    origin: string;
+    /** Tree size: the number of records covered. */
+    size: number;
+    root: string;
+}
+/** One policy rule's result in an audit record; absent values `null`. */
+export interface AuditRuleResult {
+    rule: string; type: string; result: string;
+    value: string | null; limit: string | null; window: string | null;
+}
+/** The decision an audit record holds. */
+export interface AuditDecision {
+    outcome: 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected';
+    code: string | null;
+    rules: AuditRuleResult[];
+}
+/** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
+export interface AuditRecord {
+    seq: number;
+    kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip';
+    /** Enclave time, µs since the Unix epoch. */
+    time_us: number;
+    principal: string | null;
+    request_digest: string | null;
+    decision: AuditDecision | null;
+    result_digest: string | null;
+    prev_hash: string;
+}
+
+
+
 export interface AttestationExpectations {
     pcrs?: Record<string, string>; nonce?: string; userData?: string; publicKey?: string; maxAgeMs?: number;
 }
@@ -99,6 +133,10 @@ export interface ReceiptClaims {
     oversightState: 'green' | 'yellow' | 'red';
     /** The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`. */
     oversightScope: string;
+    /** This answer's record in the enclave's audit log (`null` only without a log). */
+    auditSeq: number | null;
+    /** The latest signed checkpoint of the log when the receipt was made (C2SP signed note text). */
+    auditCheckpoint: string | null;
 }
 /** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
 export interface RuleEvaluated {
@@ -142,7 +180,7 @@ export interface ReceiptReport {
     claims: ReceiptClaims | null;
 }
 /** The enclave's attested key bundle; `0x` hex. */
-export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
+export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string; auditKey: string }
 export interface VerifiedReceipt {
     claims: ReceiptClaims;
     rootKind: 'aws-nitro' | 'other';
@@ -158,6 +196,11 @@ export interface VerifiedReceipt {
  * (`0x01 || receipt || session || import`).
  */
 export function attestedKeys(publicKey: Uint8Array | number[]): AttestedKeys;
+
+/**
+ * Decodes an audit record (strictly: canonical CBOR only). Verifies nothing about where it came from.
+ */
+export function auditDecodeRecord(record: Uint8Array | number[]): AuditRecord;
 
 /**
  * The embedded AWS Nitro Enclaves Root-G1 certificate (DER).
@@ -193,6 +236,13 @@ export function unsafeDecodeReceiptClaims(receipt: Uint8Array | number[]): Recei
 export function verifyAttestation(document: Uint8Array | number[], options: AttestationOptions): VerifiedAttestation;
 
 /**
+ * Verifies a C2SP `tlog-proof` for `record` with the log's verifier key
+ * (`<origin>+<key id>+<base64>`): the checkpoint's signature, then the
+ * record's inclusion under its root. Returns the checkpoint.
+ */
+export function verifyAuditProof(proof: string, record: Uint8Array | number[], verifierKey: string): AuditCheckpoint;
+
+/**
  * Verifies a receipt against the enclave's attestation document: the document
  * (chain to `options.root`, PCR0), the key bundle and `user_data` it carries,
  * the receipt's binding to both, and its Ed25519 signature (docs/receipts.md).
@@ -204,11 +254,13 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly attestedKeys: (a: number, b: number) => [number, number, number];
+    readonly auditDecodeRecord: (a: number, b: number) => [number, number, number];
     readonly awsNitroRootG1: () => [number, number];
     readonly checkAttestation: (a: number, b: number, c: any) => [number, number, number];
     readonly checkReceipt: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
     readonly unsafeDecodeReceiptClaims: (a: number, b: number) => [number, number, number];
     readonly verifyAttestation: (a: number, b: number, c: any) => [number, number, number];
+    readonly verifyAuditProof: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly verifyReceipt: (a: number, b: number, c: number, d: number, e: any) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;

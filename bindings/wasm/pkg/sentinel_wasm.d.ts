@@ -1,6 +1,53 @@
 /* tslint:disable */
 /* eslint-disable */
 
+/** What `auditVerifyLog` found; the root as `0x` hex. */
+export interface AuditLogReport {
+    /** Number of records. */
+    records: number;
+    /** RFC 6962 root of all records. */
+    root: string;
+    /** Number of checkpoints verified. */
+    checkpoints: number;
+    /** Size of the largest checkpoint: the records a signature covers. */
+    covered: number;
+    /** Records after the largest checkpoint, not yet covered by one. */
+    uncovered: number;
+}
+/** A verified checkpoint; the root as `0x` hex. */
+export interface AuditCheckpoint {
+    /** The log's origin (its key name), e.g. `sentinel/log/<16 hex>`. */
+    origin: string;
+    /** Tree size: the number of records covered. */
+    size: number;
+    root: string;
+}
+/** One policy rule's result in an audit record; absent values `null`. */
+export interface AuditRuleResult {
+    rule: string; type: string; result: string;
+    value: string | null; limit: string | null; window: string | null;
+}
+/** The decision an audit record holds. */
+export interface AuditDecision {
+    outcome: 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected';
+    code: string | null;
+    rules: AuditRuleResult[];
+}
+/** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
+export interface AuditRecord {
+    seq: number;
+    kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip';
+    /** Enclave time, µs since the Unix epoch. */
+    time_us: number;
+    principal: string | null;
+    request_digest: string | null;
+    decision: AuditDecision | null;
+    result_digest: string | null;
+    prev_hash: string;
+}
+
+
+
 /** `policyValidate`'s answer. */
 export interface PolicyValidation {
     /** SHA-256 of `canonical`. */
@@ -171,6 +218,10 @@ export interface ReceiptClaims {
     oversightState: 'green' | 'yellow' | 'red';
     /** The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`. */
     oversightScope: string;
+    /** This answer's record in the enclave's audit log (`null` only without a log). */
+    auditSeq: number | null;
+    /** The latest signed checkpoint of the log when the receipt was made (C2SP signed note text). */
+    auditCheckpoint: string | null;
 }
 /** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
 export interface RuleEvaluated {
@@ -214,7 +265,7 @@ export interface ReceiptReport {
     claims: ReceiptClaims | null;
 }
 /** The enclave's attested key bundle; `0x` hex. */
-export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
+export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string; auditKey: string }
 export interface VerifiedReceipt {
     claims: ReceiptClaims;
     rootKind: 'aws-nitro' | 'other';
@@ -230,6 +281,35 @@ export interface VerifiedReceipt {
  * (`0x01 || receipt || session || import`).
  */
 export function attestedKeys(publicKey: Uint8Array | number[]): AttestedKeys;
+
+/**
+ * The RFC 6962 consistency proof from the tree of the first `oldSize`
+ * records to the tree of the first `newSize`, as `0x` hex hashes.
+ */
+export function auditConsistencyProof(records: Uint8Array[], oldSize: number, newSize: number): string[];
+
+/**
+ * Decodes an audit record (strictly: canonical CBOR only). Verifies nothing about where it came from.
+ */
+export function auditDecodeRecord(record: Uint8Array | number[]): AuditRecord;
+
+/**
+ * Verifies a signed checkpoint note with the log's verifier key and returns it.
+ */
+export function auditOpenCheckpoint(note: Uint8Array | number[], verifierKey: string): AuditCheckpoint;
+
+/**
+ * Verifies a whole log: `records` (their encodings, in log order) against the
+ * signed `checkpoints` (any order) with the log's verifier key (C2SP text
+ * `<origin>+<key id>+<base64>`). Throws the code naming what is wrong
+ * (crates/audit/README.md).
+ */
+export function auditVerifyLog(records: Uint8Array[], checkpoints: Uint8Array[], verifierKey: string): AuditLogReport;
+
+/**
+ * Verifies a `tlog-proof` for `record` with the log's verifier key; returns the checkpoint it proves against.
+ */
+export function auditVerifyProof(proof: string, record: Uint8Array | number[], verifierKey: string): AuditCheckpoint;
 
 /**
  * The embedded AWS Nitro Enclaves Root-G1 certificate (DER).

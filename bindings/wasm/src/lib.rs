@@ -7,6 +7,7 @@
 //! suite runs unchanged against both. Option arguments of the wrong type are
 //! `INVALID_ARGUMENT` in both builds; their defaults are the core's.
 mod attestation;
+mod audit;
 mod policy;
 mod receipt;
 

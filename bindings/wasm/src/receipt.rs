@@ -54,6 +54,10 @@ export interface ReceiptClaims {
   oversightState: 'green' | 'yellow' | 'red';
   /** The scope that set it: `global`, `key:<key id>` or `principal:<principal id>`. */
   oversightScope: string;
+  /** This answer's record in the enclave's audit log (`null` only without a log). */
+  auditSeq: number | null;
+  /** The latest signed checkpoint of the log when the receipt was made (C2SP signed note text). */
+  auditCheckpoint: string | null;
 }
 /** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
 export interface RuleEvaluated {
@@ -97,7 +101,7 @@ export interface ReceiptReport {
   claims: ReceiptClaims | null;
 }
 /** The enclave's attested key bundle; `0x` hex. */
-export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string }
+export interface AttestedKeys { receiptKey: string; sessionKey: string; importKey: string; auditKey: string }
 export interface VerifiedReceipt {
   claims: ReceiptClaims;
   rootKind: 'aws-nitro' | 'other';

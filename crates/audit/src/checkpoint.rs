@@ -9,13 +9,11 @@
 //! signed note under the key name = origin; [`open_checkpoint`] verifies such a
 //! note and requires the origin to be the verifier key's name.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use ed25519_dalek::SigningKey;
 
 use crate::error::{Error, ErrorCode};
 use crate::merkle::{Hash, MAX_TREE_SIZE};
-use crate::note::{self, decode_base64, is_valid_name, VerifierKey};
+use crate::note::{self, decode_base64, encode_base64, is_valid_name, VerifierKey};
 
 /// A log's signed statement of its tree: origin, size and root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +50,7 @@ impl Checkpoint {
         if !self.extensions.iter().all(|e| valid_line(e)) {
             return Err(malformed("an extension line is empty or has a control character"));
         }
-        let mut text = format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root));
+        let mut text = format!("{}\n{}\n{}\n", self.origin, self.size, encode_base64(&self.root));
         for e in &self.extensions {
             text.push_str(e);
             text.push('\n');
@@ -116,6 +114,8 @@ pub fn open_checkpoint(signed: &[u8], key: &VerifierKey) -> Result<Checkpoint, E
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn round_trip_sign_and_open() {

@@ -32,6 +32,10 @@ sentinel_error::error_codes! {
         Truncated = "AUDIT_TRUNCATED",
         CheckpointSignatureInvalid = "AUDIT_CHECKPOINT_SIGNATURE_INVALID",
         CheckpointInconsistent = "AUDIT_CHECKPOINT_INCONSISTENT",
+        TilePathInvalid = "AUDIT_TILE_PATH_INVALID",
+        TileNotInTree = "AUDIT_TILE_NOT_IN_TREE",
+        EntryTooLarge = "AUDIT_ENTRY_TOO_LARGE",
+        EntryBundleMalformed = "AUDIT_ENTRY_BUNDLE_MALFORMED",
     }
 }
 

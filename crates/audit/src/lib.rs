@@ -5,8 +5,11 @@
 //! C2SP `signed-note` with Ed25519 ([`note`]), single entries are proven with
 //! C2SP `tlog-proof` files ([`proof`]), and [`verify_log`] checks a whole
 //! log against its checkpoints and names what is wrong (modified, deleted,
-//! reordered, inserted, truncated). No clock is read (times are passed in) and
-//! nothing here does I/O; the enclave, storage, API and CLI build on it.
+//! reordered, inserted, truncated). The log is served as C2SP `tlog-tiles`
+//! ([`tiles`]: tile and entry-bundle paths and contents), and [`view`] is the
+//! one JavaScript face of all this that the N-API and WASM bindings share. No
+//! clock is read (times are passed in) and nothing here does I/O; the enclave,
+//! storage, API and CLI build on it.
 //!
 //! Specifications followed: RFC 6962 §2.1 (and the verification algorithms of
 //! RFC 9162 §2.1.3.2 / §2.1.4.2); c2sp.org/tlog-checkpoint, c2sp.org/signed-note
@@ -23,12 +26,15 @@ pub mod merkle;
 pub mod note;
 pub mod proof;
 pub mod record;
+pub mod tiles;
 pub mod verify;
+pub mod view;
 
 pub use checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint};
 pub use error::{Error, ErrorCode};
-pub use merkle::{Frontier, Hash};
+pub use merkle::{consistency, Frontier, Hash};
 pub use note::{Note, NoteSignature, VerifierKey};
-pub use proof::TlogProof;
+pub use proof::{prove, TlogProof};
 pub use record::{AuditRecord, Decision, Outcome, RecordKind, RuleResult};
+pub use tiles::{Tile, TileKind, TileTree};
 pub use verify::{verify_log, LogReport};

@@ -110,6 +110,19 @@ pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, Er
     Ok(proof)
 }
 
+/// The consistency proof from the tree of the first `old_size` leaves to the
+/// tree of the first `new_size` leaves of `leaves`. Error:
+/// `AUDIT_TREE_SIZE_INVALID` unless `0 < old_size <= new_size <= leaves.len()`.
+pub fn consistency(leaves: &[Hash], old_size: u64, new_size: u64) -> Result<Vec<Hash>, Error> {
+    if new_size > leaves.len() as u64 {
+        return err(
+            ErrorCode::TreeSizeInvalid,
+            format!("new size {new_size} is over the {} leaves given", leaves.len()),
+        );
+    }
+    consistency_proof(&leaves[..new_size as usize], old_size)
+}
+
 fn subproof(m: usize, leaves: &[Hash], complete: bool, out: &mut Vec<Hash>) {
     let n = leaves.len();
     if m == n {
@@ -370,6 +383,9 @@ mod tests {
             }
         }
         assert_eq!(consistency_proof(&all, 0).unwrap_err().code(), "AUDIT_TREE_SIZE_INVALID");
+        assert_eq!(consistency(&all, 5, 20).unwrap(), consistency_proof(&all[..20], 5).unwrap());
+        assert_eq!(consistency(&all, 5, 34).unwrap_err().code(), "AUDIT_TREE_SIZE_INVALID");
+        assert_eq!(consistency(&all, 21, 20).unwrap_err().code(), "AUDIT_TREE_SIZE_INVALID");
         assert_eq!(hash_from_slice(&[0; 31]).unwrap_err().code(), "AUDIT_HASH_LENGTH");
     }
 }

@@ -13,8 +13,6 @@
 //! both match a known key), rejects the whole note if a known key's signature
 //! fails, and needs at least one known signature that verifies.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -111,14 +109,54 @@ impl core::fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut raw = vec![ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        write!(f, "{}+{:08x}+{}", self.name, self.id, STANDARD.encode(raw))
+        write!(f, "{}+{:08x}+{}", self.name, self.id, encode_base64(&raw))
     }
 }
 
-/// Standard base64 that must be canonical (padding, zero trailing bits).
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 (RFC 4648 §4) with padding. Written here rather than taken
+/// from a crate: these few lines are all the notes need, and the browser
+/// verifier (`@sentinel/verify-wasm`) carries every byte.
+pub(crate) fn encode_base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { BASE64[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+/// Standard base64 that must be canonical: padded to a multiple of four, `=`
+/// only at the end, unused trailing bits zero (so each byte string has one spelling).
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let bytes = STANDARD.decode(text).ok()?;
-    (STANDARD.encode(&bytes) == text).then_some(bytes)
+    let text = text.as_bytes();
+    if text.len() % 4 != 0 {
+        return None;
+    }
+    let pad = text.iter().rev().take_while(|c| **c == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for (q, quad) in text.chunks(4).enumerate() {
+        let last = q == text.len() / 4 - 1;
+        let used = if last { 4 - pad } else { 4 };
+        let mut n = 0u32;
+        for (i, c) in quad[..used].iter().enumerate() {
+            let v = BASE64.iter().position(|a| a == c)? as u32;
+            n |= v << (18 - 6 * i);
+        }
+        let bytes = used - 1;
+        // Canonical: the bits past the last whole byte are zero.
+        if n & ((1 << (8 * (3 - bytes))) - 1) != 0 {
+            return None;
+        }
+        out.extend_from_slice(&n.to_be_bytes()[1..=bytes]);
+    }
+    Some(out)
 }
 
 /// One signature line, verified or not.
@@ -187,7 +225,7 @@ impl Note {
         for s in &self.signatures {
             let mut raw = s.id.to_be_bytes().to_vec();
             raw.extend_from_slice(&s.signature);
-            out.push_str(&format!("{SIG_PREFIX}{} {}\n", s.name, STANDARD.encode(raw)));
+            out.push_str(&format!("{SIG_PREFIX}{} {}\n", s.name, encode_base64(&raw)));
         }
         out
     }
@@ -293,6 +331,35 @@ mod tests {
         // Same name, other key ID: unknown, ignored.
         let impostor = sign("hello\n\nworld\n", "example.com/log", &key(3)).unwrap();
         assert_eq!(open(impostor.as_bytes(), std::slice::from_ref(&v)).unwrap_err().code(), "AUDIT_NOTE_UNVERIFIED");
+    }
+
+    #[test]
+    fn base64_matches_the_base64_crate_and_is_canonical() {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine;
+        let mut seen_padding = [0; 3];
+        for len in 0..70usize {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + len * 11) as u8 ^ 0xa5).collect();
+            let text = encode_base64(&bytes);
+            assert_eq!(text, STANDARD.encode(&bytes));
+            assert_eq!(decode_base64(&text).unwrap(), bytes);
+            seen_padding[text.bytes().rev().take_while(|b| *b == b'=').count()] += 1;
+        }
+        assert!(seen_padding.iter().all(|n| *n > 0));
+        // Every 2-character group: decodes here exactly when the crate decodes it and
+        // re-encodes it to itself (non-zero trailing bits are refused).
+        for a in BASE64 {
+            for b in BASE64 {
+                let text = format!("{}{}==", *a as char, *b as char);
+                let canonical = STANDARD.decode(&text).ok().filter(|d| STANDARD.encode(d) == text);
+                assert_eq!(decode_base64(&text), canonical, "{text}");
+            }
+        }
+        for bad in
+            ["A", "AA", "AAA", "A===", "AA=A", "====", "AAAA=", "AA==AAAA", "AB==", "AAB=", "AA-_", "AA A", "AAAA\n"]
+        {
+            assert_eq!(decode_base64(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

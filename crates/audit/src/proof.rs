@@ -15,13 +15,10 @@
 //! [`MAX_PROOF_LEN`] bytes. [`TlogProof::verify`] opens the checkpoint with
 //! the log's key and checks the leaf against its root.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
 use crate::checkpoint::{open_checkpoint, Checkpoint};
 use crate::error::{Error, ErrorCode};
 use crate::merkle::{self, Hash};
-use crate::note::{decode_base64, VerifierKey, MAX_NOTE_LEN};
+use crate::note::{decode_base64, encode_base64, VerifierKey, MAX_NOTE_LEN};
 
 /// The first line of every proof.
 pub const HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -52,11 +49,11 @@ impl TlogProof {
     pub fn to_text(&self) -> String {
         let mut out = format!("{HEADER}\n");
         if let Some(extra) = &self.extra {
-            out.push_str(&format!("extra {}\n", STANDARD.encode(extra)));
+            out.push_str(&format!("extra {}\n", encode_base64(extra)));
         }
         out.push_str(&format!("index {}\n", self.index));
         for h in &self.proof {
-            out.push_str(&STANDARD.encode(h));
+            out.push_str(&encode_base64(h));
             out.push('\n');
         }
         out.push('\n');
@@ -114,6 +111,36 @@ impl TlogProof {
     }
 }
 
+/// The `tlog-proof` of leaf `index` of the tree of `leaves` (leaf hashes, see
+/// [`merkle::leaf_hash`]) under `signed_checkpoint`, a checkpoint note signed
+/// by `key` for a tree of at most `leaves.len()` leaves: the note is verified,
+/// the first `size` leaves must hash to its root, and the proof is built in that
+/// tree (no `extra`). The caller's leaves thus cannot yield a proof that does
+/// not verify. Errors: those of [`open_checkpoint`]; `AUDIT_TREE_SIZE_INVALID`
+/// (the checkpoint covers more leaves than given); `AUDIT_INDEX_OUT_OF_RANGE`
+/// (`index` not below the checkpoint's size); `AUDIT_ROOT_MISMATCH` (the
+/// leaves do not hash to the checkpoint's root).
+pub fn prove(leaves: &[Hash], index: u64, signed_checkpoint: &[u8], key: &VerifierKey) -> Result<TlogProof, Error> {
+    let checkpoint = open_checkpoint(signed_checkpoint, key)?;
+    let given = leaves.len() as u64;
+    if checkpoint.size > given {
+        return Err(Error::new(
+            ErrorCode::TreeSizeInvalid,
+            format!("the checkpoint is for {} leaves, only {given} given", checkpoint.size),
+        ));
+    }
+    let tree = &leaves[..checkpoint.size as usize];
+    let proof = merkle::inclusion_proof(tree, index)?;
+    if merkle::root(tree) != checkpoint.root {
+        return Err(Error::new(
+            ErrorCode::RootMismatch,
+            format!("the leaves do not hash to the checkpoint's root at size {}", checkpoint.size),
+        ));
+    }
+    let checkpoint = String::from_utf8(signed_checkpoint.to_vec()).expect("an opened note is UTF-8");
+    Ok(TlogProof { extra: None, index, proof, checkpoint })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +170,21 @@ mod tests {
             assert_eq!(parsed.verify(&data[index as usize], &v).unwrap(), cp);
             assert_eq!(parsed.verify(b"other", &v).unwrap_err().code(), "AUDIT_ROOT_MISMATCH");
         }
+        // prove: builds the same proof, and refuses what would not verify.
+        let proved = prove(&leaves, 5, signed.as_bytes(), &v).unwrap();
+        assert_eq!(proved.verify(&data[5], &v).unwrap(), cp);
+        assert_eq!(proved.proof, merkle::inclusion_proof(&leaves, 5).unwrap());
+        let code = |r: Result<TlogProof, Error>| r.unwrap_err().code();
+        assert_eq!(code(prove(&leaves, 6, signed.as_bytes(), &v)), "AUDIT_INDEX_OUT_OF_RANGE");
+        assert_eq!(code(prove(&leaves[..5], 0, signed.as_bytes(), &v)), "AUDIT_TREE_SIZE_INVALID");
+        let mut other = leaves.clone();
+        other[2] = merkle::leaf_hash(b"changed");
+        assert_eq!(code(prove(&other, 0, signed.as_bytes(), &v)), "AUDIT_ROOT_MISMATCH");
+        let stranger = VerifierKey::new("example.com/log", SigningKey::from_bytes(&[5; 32]).verifying_key()).unwrap();
+        assert_eq!(code(prove(&leaves, 0, signed.as_bytes(), &stranger)), "AUDIT_NOTE_UNVERIFIED");
+        // A larger tree proves against a smaller checkpoint.
+        let more: Vec<Hash> = leaves.iter().copied().chain([merkle::leaf_hash(b"later")]).collect();
+        assert_eq!(prove(&more, 1, signed.as_bytes(), &v).unwrap().verify(&data[1], &v).unwrap().size, 6);
         for bad in [
             "c2sp.org/tlog-proof@v2\nindex 0\n\nx".to_string(),
             "c2sp.org/tlog-proof@v1\nindex 01\n\nx".to_string(),

@@ -54,11 +54,15 @@ pub struct LogReport {
 /// Verifies `records` (encodings, in log order) against `checkpoints` (signed
 /// checkpoint notes, any order) with the log's `key`. See the module doc for
 /// the checks and their codes.
-pub fn verify_log(records: &[Vec<u8>], checkpoints: &[Vec<u8>], key: &VerifierKey) -> Result<LogReport, Error> {
+pub fn verify_log<R: AsRef<[u8]>, C: AsRef<[u8]>>(
+    records: &[R],
+    checkpoints: &[C],
+    key: &VerifierKey,
+) -> Result<LogReport, Error> {
     // 1. Signatures.
     let mut cps: Vec<Checkpoint> = Vec::with_capacity(checkpoints.len());
     for (i, note) in checkpoints.iter().enumerate() {
-        match open_checkpoint(note, key) {
+        match open_checkpoint(note.as_ref(), key) {
             Ok(cp) => cps.push(cp),
             Err(e) if e.kind() == ErrorCode::CheckpointMalformed => return Err(e),
             Err(e) => {
@@ -84,7 +88,7 @@ pub fn verify_log(records: &[Vec<u8>], checkpoints: &[Vec<u8>], key: &VerifierKe
         .iter()
         .enumerate()
         .map(|(i, bytes)| {
-            AuditRecord::decode(bytes).map_err(|e| {
+            AuditRecord::decode(bytes.as_ref()).map_err(|e| {
                 Error::new(ErrorCode::RecordModified, format!("record at position {i} does not decode: {e}"))
             })
         })
@@ -121,7 +125,7 @@ pub fn verify_log(records: &[Vec<u8>], checkpoints: &[Vec<u8>], key: &VerifierKe
                 },
             );
         }
-        prev = record_hash(bytes);
+        prev = record_hash(bytes.as_ref());
     }
     // 6. Truncation.
     let n = records.len() as u64;
@@ -140,7 +144,7 @@ pub fn verify_log(records: &[Vec<u8>], checkpoints: &[Vec<u8>], key: &VerifierKe
         roots_at.push((cp.size, frontier.root()));
     }
     for bytes in records {
-        frontier.push(leaf_hash(bytes))?;
+        frontier.push(leaf_hash(bytes.as_ref()))?;
         while let Some(cp) = next.next_if(|c| c.size == frontier.size()) {
             roots_at.push((cp.size, frontier.root()));
         }

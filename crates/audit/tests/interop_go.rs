@@ -1,10 +1,15 @@
-//! Independent implementation: Go's golang.org/x/mod/sumdb/note (C2SP signed
-//! notes) and golang.org/x/mod/sumdb/tlog (RFC 6962 trees), driven by
-//! `test/interop/tlog-go`. Our signed checkpoints, verifier keys, inclusion
+//! Independent implementations: Go's golang.org/x/mod/sumdb/note (C2SP signed
+//! notes) and golang.org/x/mod/sumdb/tlog (RFC 6962 trees, tiles), and
+//! trillian-tessera (github.com/transparency-dev/tessera: `api`, `api/layout`,
+//! `client`, the tlog-tiles reader of the transparency-dev ecosystem), driven
+//! by `test/interop/tlog-go`. Our signed checkpoints, verifier keys, inclusion
 //! and consistency proofs (also as read back from a `tlog-proof` file) must
 //! verify there, and tampered ones fail there as here; notes Go signs with a
-//! key it generates must verify here; and the trees and proofs Go builds
-//! must be byte for byte the ones we build.
+//! key it generates must verify here; the trees and proofs Go builds must be
+//! byte for byte the ones we build; the tiles, entry bundles and paths sumdb
+//! and tessera write must be ours, and a log we serve as tlog-tiles must read
+//! there (sumdb authenticating every tile against the signed root, tessera
+//! building proofs from our tiles alone), tampered tiles and bundles refused.
 //!
 //! Needs Go (on PATH or /usr/local/go/bin/go); it is never skipped: without Go
 //! this test fails. Modules come from the Go module proxy the first time, into
@@ -24,8 +29,9 @@ use base64::Engine;
 use ed25519_dalek::SigningKey;
 use sentinel_audit::merkle::{self, Hash};
 use sentinel_audit::record::record_hash;
+use sentinel_audit::tiles::{self, Tile, TileTree};
 use sentinel_audit::{
-    note, open_checkpoint, sign_checkpoint, verify_log, AuditRecord, Checkpoint, Decision, Outcome, RecordKind,
+    note, open_checkpoint, prove, sign_checkpoint, verify_log, AuditRecord, Checkpoint, Decision, Outcome, RecordKind,
     TlogProof, VerifierKey,
 };
 use serde_json::{json, Value};
@@ -260,4 +266,214 @@ fn go_builds_the_same_trees_and_proofs() {
             assert_eq!(p, &json!(b64s(&merkle::consistency_proof(tree, old).unwrap())), "tree {old} in {t}");
         }
     }
+}
+
+/// Our tlog-tiles files for a tree of `size` leaves of `log`: every hash tile
+/// and entry bundle it publishes, by path.
+/// `tree` may be larger than `size`: the tiles of an older tree are prefixes of the current ones.
+fn serve(log: &Log, tree: &TileTree, size: u64) -> (serde_json::Map<String, Value>, serde_json::Map<String, Value>) {
+    let mut tile_files = serde_json::Map::new();
+    for t in tiles::tiles_for_size(size) {
+        let data = tree.tile(t.level(), t.index(), t.width()).unwrap();
+        tile_files.insert(t.path(), json!(STANDARD.encode(data)));
+    }
+    let mut bundles = serde_json::Map::new();
+    for b in tiles::bundles_for_size(size) {
+        let data = tiles::entry_bundle(&log.records, b.index(), b.width()).unwrap();
+        bundles.insert(b.path(), json!(STANDARD.encode(data)));
+    }
+    (tile_files, bundles)
+}
+
+#[test]
+fn go_writes_our_tiles_bundles_and_paths() {
+    // Past 256·256 leaves: full level-0 and level-1 tiles, partial tiles at levels 0, 1 and 2.
+    let size = 256 * 256 + 256 * 3 + 17;
+    let log = Log::new(size as u64);
+    let tree = TileTree::from_leaves(&log.leaves).unwrap();
+    let leaves: Vec<String> = log.records.iter().map(|r| STANDARD.encode(r)).collect();
+    for (old, new) in [(0, size), (0, 1), (0, 256), (0, 257), (0, 65_536), (300, 700), (65_536, size), (size - 1, size)]
+    {
+        let out = ok(&run(&json!({"op": "tiles", "leaves": &leaves[..new], "old": old, "size": new})));
+        let out: Value = serde_json::from_str(&out).unwrap();
+        let ours = tiles::new_tiles(old as u64, new as u64);
+        let theirs = out["tiles"].as_array().unwrap();
+        assert_eq!(theirs.len(), ours.len(), "tiles from {old} to {new}");
+        for (t, g) in ours.iter().zip(theirs) {
+            assert_eq!(g["path"], json!(t.path()), "sumdb's path, from {old} to {new}");
+            assert_eq!(g["tessera_path"], json!(t.path()), "tessera's path");
+            let published = tiles::tile_width(t.level(), t.index(), new as u64).unwrap();
+            let tessera_width = g["tessera_partial"].as_u64().unwrap();
+            assert_eq!(if tessera_width == 0 { 256 } else { tessera_width }, u64::from(published));
+            let data = tiles::hash_tile(&log.leaves[..new], t.level(), t.index(), t.width()).unwrap();
+            assert_eq!(g["data"], json!(STANDARD.encode(&data)), "{}", t.path());
+            assert_eq!(tree.tile(t.level(), t.index(), t.width()).unwrap(), data);
+        }
+        if old == 0 {
+            let bundles = tiles::bundles_for_size(new as u64);
+            let theirs = out["entries"].as_array().unwrap();
+            assert_eq!(theirs.len(), bundles.len());
+            for (b, g) in bundles.iter().zip(theirs) {
+                assert_eq!(g["tessera_path"], json!(b.path()));
+                let data = tiles::entry_bundle(&log.records[..new], b.index(), b.width()).unwrap();
+                assert_eq!(g["data"], json!(STANDARD.encode(data)), "{}", b.path());
+            }
+        }
+    }
+}
+
+#[test]
+fn go_parses_paths_as_we_do() {
+    let mut paths: Vec<String> = [
+        "tile/0/000",
+        "tile/0/x001/x234/067",
+        "tile/1/999.p/17",
+        "tile/2/x001/000.p/1",
+        "tile/63/000.p/255",
+        "tile/7/x123/456",
+        "tile/entries/005",
+        "tile/entries/x001/x000/000.p/112",
+        "tile/0/x018/x446/x744/x073/x709/x551/615",
+        "tile/entries/x018/x446/x744/x073/x709/x551/615.p/1",
+        // Refused here: sumdb must refuse these too (tessera is laxer).
+        "tile/00/000",
+        "tile/01/000",
+        "tile/0/0",
+        "tile/0/00",
+        "tile/0/0000",
+        "tile/0/x000/001",
+        "tile/0/x001",
+        "tile/0/001/002",
+        "tile/0/x01/001",
+        "tile/0/001.p/0",
+        "tile/0/001.p/010",
+        "tile/0/001.p/256",
+        "tile/0/001.p/1000",
+        "tile/0/001.p/+1",
+        "tile/0/.p/1",
+        "tile/0/x001//001",
+        "tile/0/001.p",
+        "tile/+1/000",
+        "tile/entries/1",
+        "tile/entries/001.p/256",
+        "tile/entries/x000/001",
+        "tile/0/x018/x446/x744/x073/x709/x551/616",
+        "tile/0/-01",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    // Every level and width, and indexes around the group boundaries.
+    for level in [0u8, 1, 5, 63] {
+        for index in [0u64, 1, 999, 1000, 1001, 999_999, 1_000_000, 123_456_789] {
+            for width in [1u16, 2, 100, 255, 256] {
+                paths.push(Tile::hashes(level, index, width).unwrap().path());
+            }
+        }
+    }
+    let out: Value = serde_json::from_str(&ok(&run(&json!({"op": "paths", "paths": paths})))).unwrap();
+    let mut refused = 0;
+    for (path, theirs) in paths.iter().zip(out.as_array().unwrap()) {
+        match Tile::parse(path) {
+            Ok(t) => {
+                let level = if t.is_entries() { -1 } else { i64::from(t.level()) };
+                let ours = json!({"level": level, "index": t.index(), "width": t.width()});
+                assert_eq!(theirs["tessera"], ours, "tessera on {path}");
+                if t.index() > i64::MAX as u64 {
+                    // sumdb numbers tiles with an int64; no tree of at most 2^63 - 1 leaves has these.
+                    assert_eq!(theirs["sumdb"], Value::Null, "sumdb on {path}");
+                } else if !t.is_entries() {
+                    assert_eq!(theirs["sumdb"], ours, "sumdb on {path}");
+                }
+            }
+            Err(e) => {
+                refused += 1;
+                assert_eq!(e.code(), "AUDIT_TILE_PATH_INVALID");
+                assert_eq!(theirs["sumdb"], Value::Null, "sumdb accepts {path}, we refuse it");
+            }
+        }
+    }
+    assert_eq!(refused, 23);
+}
+
+#[test]
+fn go_reads_the_log_we_serve_as_tiles() {
+    let log = Log::new(600);
+    let tree = TileTree::from_leaves(&log.leaves).unwrap();
+    let v = log.verifier();
+    for size in [1usize, 255, 256, 257, 512, 600] {
+        // Served from the tree of all 600 leaves: an older size's tiles are prefixes of today's.
+        let (tile_files, bundles) = serve(&log, &tree, size as u64);
+        let note = log.signed(size);
+        let older: Vec<usize> = [1, 2, 100, 255, 256, 257, 511].into_iter().filter(|m| *m <= size).collect();
+        let request = json!({
+            "op": "read", "vkey": v.to_string(), "note": note, "tiles": tile_files, "entries": bundles,
+            "consistency": older.iter().map(|m| json!({"size": m, "root": STANDARD.encode(merkle::root(&log.leaves[..*m]))})).collect::<Vec<_>>(),
+        });
+        let out: Value = serde_json::from_str(&ok(&run(&request))).unwrap();
+        assert_eq!((out["origin"].as_str().unwrap(), out["size"].as_u64().unwrap()), (ORIGIN, size as u64));
+        let leaves = &log.leaves[..size];
+        for i in 0..size {
+            let ours = json!(b64s(&merkle::inclusion_proof(leaves, i as u64).unwrap()));
+            assert_eq!(out["sumdb_inclusion"][i], ours, "sumdb proof of {i} in {size}");
+            assert_eq!(out["tessera_inclusion"][i], ours, "tessera proof of {i} in {size}");
+            // The tlog-proof we hand out carries the same path (a sample: each one verifies the note).
+            if i % 37 == 0 || i == size - 1 {
+                let p = prove(&log.leaves, i as u64, note.as_bytes(), &v).unwrap();
+                assert_eq!(json!(b64s(&p.proof)), ours);
+            }
+        }
+        for (j, m) in older.iter().enumerate() {
+            let ours = json!(b64s(&merkle::consistency(&log.leaves, *m as u64, size as u64).unwrap()));
+            assert_eq!(out["tessera_consistency"][j], ours, "consistency {m} -> {size}");
+        }
+    }
+}
+
+#[test]
+fn go_refuses_tampered_tiles_and_bundles() {
+    let log = Log::new(300);
+    let tree = TileTree::from_leaves(&log.leaves).unwrap();
+    let v = log.verifier();
+    let note = log.signed(300);
+    let (tile_files, bundles) = serve(&log, &tree, 300);
+    let request = |t: &serde_json::Map<String, Value>, b: &serde_json::Map<String, Value>| json!({"op": "read", "vkey": v.to_string(), "note": note, "tiles": t, "entries": b, "indexes": [0, 299]});
+    ok(&run(&request(&tile_files, &bundles)));
+    // A flipped bit in a leaf hash of the full level-0 tile: sumdb's tile authentication fails.
+    let mut bad = tile_files.clone();
+    let mut data = STANDARD.decode(bad["tile/0/000"].as_str().unwrap()).unwrap();
+    data[32 * 7] ^= 1;
+    bad.insert("tile/0/000".into(), json!(STANDARD.encode(&data)));
+    refused(&run(&request(&bad, &bundles)), "sumdb ReadHashes of the leaves: downloaded inconsistent tile");
+    // The level-1 tile is missing: neither reader can get the root.
+    let mut bad = tile_files.clone();
+    bad.remove("tile/1/000.p/1");
+    refused(&run(&request(&bad, &bundles)), "no tile tile/1/000.p/1");
+    // A tile served at a non-canonical path.
+    let mut bad = tile_files.clone();
+    let moved = bad.remove("tile/0/001.p/44").unwrap();
+    bad.insert("tile/0/x000/001.p/44".into(), moved);
+    refused(&run(&request(&bad, &bundles)), "sumdb ParseTilePath tile/0/x000/001.p/44");
+    assert_eq!(Tile::parse("tile/0/x000/001.p/44").unwrap_err().code(), "AUDIT_TILE_PATH_INVALID");
+    // One entry changed in the partial bundle: its hash no longer matches the tile.
+    let mut changed = log.records.clone();
+    changed[290] = log.records[291].clone();
+    let mut bad = bundles.clone();
+    bad.insert("tile/entries/001.p/44".into(), json!(STANDARD.encode(tiles::entry_bundle(&changed, 1, 44).unwrap())));
+    refused(&run(&request(&tile_files, &bad)), "entry 290");
+    // A bundle cut short: tessera's bundle reader refuses it.
+    let mut bad = bundles.clone();
+    let short = tiles::entry_bundle(&log.records, 1, 44).unwrap();
+    bad.insert("tile/entries/001.p/44".into(), json!(STANDARD.encode(&short[..short.len() - 1])));
+    refused(&run(&request(&tile_files, &bad)), "GetEntryBundle 1");
+    assert_eq!(
+        tiles::parse_entry_bundle(&short[..short.len() - 1]).unwrap_err().code(),
+        "AUDIT_ENTRY_BUNDLE_MALFORMED"
+    );
+    // Tiles and bundles of another history (one record changed) under the real checkpoint.
+    let mut fork = Log::new(300);
+    fork.records[100] = log.records[101].clone();
+    fork.leaves[100] = merkle::leaf_hash(&fork.records[100]);
+    let (fork_tiles, fork_bundles) = serve(&fork, &TileTree::from_leaves(&fork.leaves).unwrap(), 300);
+    refused(&run(&request(&fork_tiles, &fork_bundles)), "sumdb tree hash of size 300");
 }

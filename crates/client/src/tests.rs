@@ -101,8 +101,11 @@ fn stamped_returns_the_inner_answer_and_outer_errors_are_refusals() {
         label: "x".into(),
     });
     let inner = Response::Error(ErrorAnswer { code: "KEY_QUOTA_EXCEEDED".into(), message: "m".into() });
-    let receipted =
-        Response::Receipted(sentinel_protocol::Receipted { answer: Box::new(inner.clone()), receipt: vec![1, 2] });
+    let receipted = Response::Receipted(sentinel_protocol::Receipted {
+        answer: Box::new(inner.clone()),
+        receipt: vec![1, 2],
+        audit: None,
+    });
     let outer = Response::Error(ErrorAnswer { code: "NOT_CONFIGURED".into(), message: "m".into() });
     let mut client = scripted(&[(1, receipted), (2, outer)]);
     assert_eq!(client.stamped(&client_cred, &op, 1, [1; 16]).unwrap(), (inner, vec![1, 2]));
@@ -118,7 +121,7 @@ fn evidence_is_believed_only_when_it_verifies_and_agrees_with_itself() {
     let (admin, client) = credentials();
     let signed = development_signed_configuration(&admin, &client).unwrap();
     let config_hash = signed.config_hash();
-    let keys = AttestedKeys { receipt: [3; 32], session: [4; 32], import: [5; 32] };
+    let keys = AttestedKeys { receipt: [3; 32], session: [4; 32], import: [5; 32], audit: [6; 32] };
     let policy_hash = [7u8; 32];
     let user_data = |policy_hash| sentinel_evidence::UserData { config_hash, policy_hash }.to_bytes().to_vec();
     let document = |user_data: Vec<u8>| {

@@ -66,6 +66,8 @@ fn main() {
         oversight_state: "green".into(),
         oversight_scope: "global".into(),
         approvals: vec![],
+        audit_seq: Some(41),
+        audit_checkpoint: None,
     };
     let receipt = sign_receipt(&claims, &key);
 

@@ -1,5 +1,5 @@
 //! What a receipt says: one decision of the enclave about one request. The
-//! claims are a CBOR map with exactly sixteen text keys, in RFC 8949 §4.2.1
+//! claims are a CBOR map with exactly eighteen text keys, in RFC 8949 §4.2.1
 //! deterministic encoding (keys sorted by their encoded bytes, definite
 //! lengths, shortest integers); absent values are CBOR `null`, never a missing
 //! key, so the shape is fixed and a verifier in any language can check it.
@@ -11,14 +11,16 @@
 //! [`Value`] that must span the whole input (through `coset`'s
 //! `CborSerializable::from_slice`, the same decoder that reads the envelope,
 //! so the browser build carries one copy of it); this module then checks the
-//! shape (exactly the sixteen keys, none twice, each value of its type and
+//! shape (exactly the eighteen keys, none twice, each value of its type and
 //! size, `timestamp_us` at most [`MAX_TIMESTAMP_US`]; each `rules_evaluated`
 //! entry a map of exactly its seven keys, at most [`MAX_RULES_EVALUATED`]
 //! entries of texts of at most [`MAX_RULE_TEXT_LEN`] bytes; `approvals` at most
 //! [`MAX_APPROVALS`] ids of 1 to [`MAX_APPROVAL_ID_LEN`] bytes, sorted and
 //! distinct; `oversight_state` one of [`OVERSIGHT_STATES`]; `oversight_scope`
 //! `global`, `key:<id>` or `principal:<id>` of at most
-//! [`MAX_OVERSIGHT_SCOPE_LEN`] bytes), and finally compares the input with
+//! [`MAX_OVERSIGHT_SCOPE_LEN`] bytes; `audit_seq` an integer like
+//! `timestamp_us` or null; `audit_checkpoint` a text of at most
+//! [`MAX_AUDIT_CHECKPOINT_LEN`] bytes or null), and finally compares the input with
 //! `ciborium`'s re-encoding of what it read (which keeps map entries in the
 //! order read) and checks that order is [`KEYS`] (and [`RULE_KEYS`] in each
 //! rule entry), so any non-canonical spelling (long heads, indefinite lengths,
@@ -41,12 +43,13 @@ pub const MAX_TIMESTAMP_US: u64 = (1 << 53) - 1;
 /// The keys, in canonical order (sorted by their encoded bytes: shorter first,
 /// then bytewise; `keys_are_in_canonical_order` checks it against a sort of
 /// `ciborium`'s encodings). The encoder writes the map in this order.
-pub(crate) const KEYS: [&str; 16] = [
+pub(crate) const KEYS: [&str; 18] = [
     "op",
     "code",
     "key_id",
     "decision",
     "approvals",
+    "audit_seq",
     "principal",
     "request_id",
     "config_hash",
@@ -58,6 +61,7 @@ pub(crate) const KEYS: [&str; 16] = [
     "oversight_state",
     "rules_evaluated",
     "attestation_hash",
+    "audit_checkpoint",
 ];
 
 /// The keys of one `rules_evaluated` entry, in canonical order (the same rule
@@ -83,6 +87,9 @@ pub const OVERSIGHT_STATES: [&str; 3] = ["green", "yellow", "red"];
 
 /// Longest `oversight_scope`, in bytes (`global`, `key:<id>`, `principal:<id>`).
 pub const MAX_OVERSIGHT_SCOPE_LEN: usize = 128;
+
+/// Longest `audit_checkpoint`, in bytes (a checkpoint note with one signature is about 200).
+pub const MAX_AUDIT_CHECKPOINT_LEN: usize = 1024;
 
 /// The prefixes of a scoped `oversight_scope`; what follows is a non-empty id.
 const SCOPE_PREFIXES: [&str; 2] = ["key:", "principal:"];
@@ -187,6 +194,14 @@ pub struct ReceiptClaims {
     pub oversight_scope: String,
     /// The approvers whose approvals released this request (sorted; empty unless it was held).
     pub approvals: Vec<String>,
+    /// The sequence number of this answer's record in the enclave's audit log (at most
+    /// [`MAX_TIMESTAMP_US`], the same JavaScript-safe bound); `None` only for receipts made
+    /// without a log.
+    pub audit_seq: Option<u64>,
+    /// The latest checkpoint the log had signed when this receipt was made (a C2SP
+    /// `tlog-checkpoint` signed note, text): with `audit_seq`, what lets a client later demand
+    /// an inclusion proof and detect a log that lost the record.
+    pub audit_checkpoint: Option<String>,
 }
 
 impl ReceiptClaims {
@@ -222,6 +237,7 @@ impl ReceiptClaims {
             optional_text(&self.key_id),
             text(self.decision.as_str()),
             Value::Array(self.approvals.iter().map(|id| text(id)).collect()),
+            self.audit_seq.map_or(Value::Null, |seq| Value::Integer(seq.into())),
             text(&self.principal),
             bytes(&self.request_id),
             bytes(&self.config_hash),
@@ -233,6 +249,7 @@ impl ReceiptClaims {
             text(&self.oversight_state),
             Value::Array(self.rules_evaluated.iter().map(RuleEvaluated::to_value).collect()),
             bytes(&self.attestation_hash),
+            optional_text(&self.audit_checkpoint),
         ];
         Value::Map(KEYS.iter().zip(values).map(|(key, value)| (text(key), value)).collect())
     }
@@ -257,7 +274,7 @@ impl ReceiptClaims {
         let mut slots = slots(entries, &KEYS, "claims: ")?;
         let mut take = |key: &str| {
             let index = KEYS.iter().position(|k| *k == key).expect("one of KEYS");
-            slots[index].take().expect("all sixteen keys present")
+            slots[index].take().expect("all eighteen keys present")
         };
         // The oversight claims first, by reference and in one call: refused before any other
         // claim is built, which keeps the early returns cheap (the browser verifier's size).
@@ -277,6 +294,8 @@ impl ReceiptClaims {
             result_hash: optional(field("result_hash"), bytes)?,
             payload_hash: bytes(field("payload_hash"))?,
             timestamp_us: timestamp(field("timestamp_us"))?,
+            audit_seq: optional(field("audit_seq"), timestamp)?,
+            audit_checkpoint: optional(field("audit_checkpoint"), checkpoint)?,
             rules_evaluated: rules(field("rules_evaluated"))?,
             attestation_hash: bytes(field("attestation_hash"))?,
             oversight_state: into_text(oversight_state),
@@ -389,6 +408,13 @@ fn timestamp(Field { key, value }: Field) -> Result<u64, Error> {
         Ok(t) if t <= MAX_TIMESTAMP_US => Ok(t),
         Ok(_) => Err(malformed(format!("claims: {key} must be an unsigned integer of at most 2^53 - 1"))),
         Err(_) => Err(malformed(format!("claims: {key} must be an unsigned integer"))),
+    }
+}
+
+fn checkpoint(Field { key, value }: Field) -> Result<String, Error> {
+    match value {
+        Value::Text(text) if text.len() <= MAX_AUDIT_CHECKPOINT_LEN => Ok(text),
+        _ => Err(malformed(format!("claims: {key} must be a text string of at most {MAX_AUDIT_CHECKPOINT_LEN} bytes"))),
     }
 }
 
@@ -557,6 +583,8 @@ mod tests {
             oversight_state: "yellow".into(),
             oversight_scope: "key:k1".into(),
             approvals: vec!["alice".into(), "risk-desk".into()],
+            audit_seq: Some(12),
+            audit_checkpoint: Some("sentinel/log/0011223344556677\n12\nAAAA\n".into()),
         }
     }
 
@@ -601,6 +629,8 @@ mod tests {
                 "approvals" => Value::Array(claims.approvals.iter().map(|a| text(a)).collect()),
                 "oversight_state" => text(&claims.oversight_state),
                 "oversight_scope" => text(&claims.oversight_scope),
+                "audit_seq" => claims.audit_seq.map_or(Value::Null, |q| Value::Integer(q.into())),
+                "audit_checkpoint" => opt_text(&claims.audit_checkpoint),
                 _ => unreachable!(),
             }
         };
@@ -635,9 +665,9 @@ mod tests {
             let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_text().unwrap()).collect();
             assert_eq!(keys, RULE_KEYS);
         }
-        // The map heads: 16 and 7 pairs.
+        // The map heads: 18 and 7 pairs.
         let cbor = example().to_cbor();
-        assert_eq!(cbor[0], 0xb0);
+        assert_eq!(cbor[0], 0xb2);
         let rule_key = b"\x64rule";
         assert_eq!(cbor[cbor.windows(5).position(|w| w == rule_key).unwrap() - 1], 0xa7);
     }
@@ -772,8 +802,8 @@ mod tests {
     #[test]
     fn refuses_non_shortest_and_indefinite_forms() {
         let good = example().to_cbor();
-        // Map head 0xb0 spelled with a one-byte argument.
-        let long_head = [&[0xb8, 16][..], &good[1..]].concat();
+        // Map head 0xb2 spelled with a one-byte argument.
+        let long_head = [&[0xb8, 18][..], &good[1..]].concat();
         assert!(code_of(&long_head).contains("deterministic"));
         // Indefinite-length map.
         let indefinite = [&[0xbf][..], &good[1..], &[0xff]].concat();
@@ -842,10 +872,10 @@ mod tests {
         assert!(code_of(&map(unknown)).contains("unknown key \"zz\""));
         let mut extra = entries();
         extra.push((Value::Text("zz".into()), Value::Null));
-        assert!(code_of(&map(extra)).contains("exactly the 16 keys, got 17"));
+        assert!(code_of(&map(extra)).contains("exactly the 18 keys, got 19"));
         let mut missing = entries();
         missing.retain(|(k, _)| k.as_text() != Some("code"));
-        assert!(code_of(&map(missing)).contains("exactly the 16 keys, got 15"));
+        assert!(code_of(&map(missing)).contains("exactly the 18 keys, got 17"));
         let mut twice = entries();
         twice[1] = twice[0].clone();
         assert!(code_of(&map(twice)).contains("key \"op\" appears twice"));

@@ -10,7 +10,7 @@ use core::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// `public_key` is absent, not 97 bytes, not version 0x01, or its receipt
+    /// `public_key` is absent, not 129 bytes, not version 0x02, or its receipt
     /// key is not an Ed25519 point.
     AttestedKeysMalformed,
     /// `user_data` is absent, not 65 bytes or not version 0x03.

@@ -3,15 +3,16 @@
 //! version byte followed by fixed-size fields, so a verifier in any language
 //! slices them without a parser:
 //!
-//! - `public_key` = [`AttestedKeys`], 97 bytes:
-//!   `0x01 || receipt (Ed25519, 32) || session (X25519, 32) || import (X25519, 32)`;
+//! - `public_key` = [`AttestedKeys`], 129 bytes:
+//!   `0x02 || receipt (Ed25519, 32) || session (X25519, 32) || import (X25519, 32)
+//!   || audit (Ed25519, 32)`;
 //! - `user_data` = [`UserData`], 65 bytes:
 //!   `0x03 || config_hash (32) || policy_hash (32)`, where a `policy_hash` of
 //!   32 zero bytes means that no policy is installed.
 //!
-//! Decoding checks the length and the version byte only (the earlier
-//! `user_data` layouts, `0x01` and `0x02 || config_hash`, are refused like any
-//! other version). X25519 public keys
+//! Decoding checks the length and the version byte only (the earlier layouts,
+//! the 97-byte `0x01` bundle without the audit key and the `user_data` layouts
+//! `0x01` and `0x02 || config_hash`, are refused like any other version). X25519 public keys
 //! are any 32 bytes; the receipt key is decompressed when a receipt is
 //! verified (see `verify.rs`), where a non-point is `ATTESTED_KEYS_MALFORMED`.
 
@@ -26,25 +27,28 @@ pub struct AttestedKeys {
     pub session: [u8; 32],
     /// X25519 public key that key imports (HPKE) are encrypted to.
     pub import: [u8; 32],
+    /// Ed25519 public key that signs the audit log's checkpoints (C2SP signed notes).
+    pub audit: [u8; 32],
 }
 
 impl AttestedKeys {
     /// Version byte of the bundle.
-    pub const VERSION: u8 = 0x01;
-    /// Encoded length: version + three 32-byte keys.
-    pub const LEN: usize = 97;
+    pub const VERSION: u8 = 0x02;
+    /// Encoded length: version + four 32-byte keys.
+    pub const LEN: usize = 129;
 
-    /// `0x01 || receipt || session || import`.
+    /// `0x02 || receipt || session || import || audit`.
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0] = Self::VERSION;
         out[1..33].copy_from_slice(&self.receipt);
         out[33..65].copy_from_slice(&self.session);
         out[65..97].copy_from_slice(&self.import);
+        out[97..129].copy_from_slice(&self.audit);
         out
     }
 
-    /// Parses the 97-byte bundle. Error: `ATTESTED_KEYS_MALFORMED` (wrong
+    /// Parses the 129-byte bundle. Error: `ATTESTED_KEYS_MALFORMED` (wrong
     /// length or version).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let Ok(bytes) = <&[u8; Self::LEN]>::try_from(bytes) else {
@@ -56,11 +60,11 @@ impl AttestedKeys {
         if bytes[0] != Self::VERSION {
             return err(
                 ErrorCode::AttestedKeysMalformed,
-                format!("public_key: attested key bundle version must be 0x01, got {:#04x}", bytes[0]),
+                format!("public_key: attested key bundle version must be 0x02, got {:#04x}", bytes[0]),
             );
         }
         let key = |at: usize| -> [u8; 32] { bytes[at..at + 32].try_into().expect("32 bytes") };
-        Ok(Self { receipt: key(1), session: key(33), import: key(65) })
+        Ok(Self { receipt: key(1), session: key(33), import: key(65), audit: key(97) })
     }
 }
 
@@ -117,22 +121,24 @@ mod tests {
 
     #[test]
     fn attested_keys_layout() {
-        let keys = AttestedKeys { receipt: [1; 32], session: [2; 32], import: [3; 32] };
+        let keys = AttestedKeys { receipt: [1; 32], session: [2; 32], import: [3; 32], audit: [4; 32] };
         let bytes = keys.to_bytes();
-        assert_eq!(bytes[0], 0x01);
+        assert_eq!(bytes[0], 0x02);
         assert_eq!(&bytes[1..33], &[1; 32]);
         assert_eq!(&bytes[33..65], &[2; 32]);
-        assert_eq!(&bytes[65..], &[3; 32]);
+        assert_eq!(&bytes[65..97], &[3; 32]);
+        assert_eq!(&bytes[97..], &[4; 32]);
         assert_eq!(AttestedKeys::from_bytes(&bytes), Ok(keys));
-        for bad in [&bytes[..96], &[bytes.as_slice(), &[0]].concat()[..], &[]] {
+        // The 97-byte version-1 bundle (no audit key) is refused by its length.
+        for bad in [&bytes[..97], &bytes[..128], &[bytes.as_slice(), &[0]].concat()[..], &[]] {
             assert_eq!(AttestedKeys::from_bytes(bad).unwrap_err().code(), "ATTESTED_KEYS_MALFORMED");
         }
-        let mut v2 = bytes;
-        v2[0] = 0x02;
-        let e = AttestedKeys::from_bytes(&v2).unwrap_err();
+        let mut v1 = bytes;
+        v1[0] = 0x01;
+        let e = AttestedKeys::from_bytes(&v1).unwrap_err();
         assert_eq!(
             (e.code(), e.message()),
-            ("ATTESTED_KEYS_MALFORMED", "public_key: attested key bundle version must be 0x01, got 0x02")
+            ("ATTESTED_KEYS_MALFORMED", "public_key: attested key bundle version must be 0x02, got 0x01")
         );
     }
 

@@ -166,6 +166,8 @@ mod tests {
             oversight_state: "green".into(),
             oversight_scope: "global".into(),
             approvals: vec![],
+            audit_seq: None,
+            audit_checkpoint: None,
         }
     }
 

@@ -51,6 +51,10 @@ pub struct ReceiptClaimsView {
     pub oversight_state: String,
     /// `"global"`, `"key:<id>"` or `"principal:<id>"`: the scope that set it.
     pub oversight_scope: String,
+    /// The audit record of this answer: its sequence number in the enclave's log.
+    pub audit_seq: Option<f64>,
+    /// The latest signed checkpoint of the log when the receipt was made (C2SP signed note text).
+    pub audit_checkpoint: Option<String>,
 }
 
 /// [`RuleEvaluated`] as JS sees it: `{rule, type, result, value, limit,
@@ -102,6 +106,8 @@ impl ReceiptClaims {
             approvals: self.approvals.clone(),
             oversight_state: self.oversight_state.clone(),
             oversight_scope: self.oversight_scope.clone(),
+            audit_seq: self.audit_seq.map(|s| s as f64),
+            audit_checkpoint: self.audit_checkpoint.clone(),
         }
     }
 }
@@ -116,6 +122,8 @@ pub struct AttestedKeysView {
     pub session_key: String,
     /// X25519, key import.
     pub import_key: String,
+    /// Ed25519, signs the audit log's checkpoints.
+    pub audit_key: String,
 }
 
 impl AttestedKeys {
@@ -125,6 +133,7 @@ impl AttestedKeys {
             receipt_key: hex0x(&self.receipt),
             session_key: hex0x(&self.session),
             import_key: hex0x(&self.import),
+            audit_key: hex0x(&self.audit),
         }
     }
 }
@@ -446,13 +455,16 @@ mod tests {
 
     #[test]
     fn views_use_0x_hex() {
-        let keys = AttestedKeys { receipt: [1; 32], session: [2; 32], import: [0xab; 32] };
+        let keys = AttestedKeys { receipt: [1; 32], session: [2; 32], import: [0xab; 32], audit: [0xcd; 32] };
         let v = attested_keys_request(&keys.to_bytes()).unwrap();
         assert_eq!(v.receipt_key, format!("0x{}", "01".repeat(32)));
         assert_eq!(v.import_key, format!("0x{}", "ab".repeat(32)));
         assert_eq!(attested_keys_request(&[1; 3]).unwrap_err().code(), "ATTESTED_KEYS_MALFORMED");
         let json = serde_json::to_value(&v).unwrap();
-        assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), ["importKey", "receiptKey", "sessionKey"]);
+        assert_eq!(
+            json.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["auditKey", "importKey", "receiptKey", "sessionKey"]
+        );
     }
 
     #[test]
@@ -483,6 +495,8 @@ mod tests {
             oversight_state: "yellow".into(),
             oversight_scope: "principal:p".into(),
             approvals: vec!["alice".into(), "bob".into()],
+            audit_seq: Some(7),
+            audit_checkpoint: Some("sentinel/log/0011223344556677\n8\nAAAA\n".into()),
         };
         let json = serde_json::to_value(claims.view()).unwrap();
         assert_eq!(json["policyHash"], format!("0x{}", "04".repeat(32)));
@@ -500,6 +514,8 @@ mod tests {
             [
                 "approvals",
                 "attestationHash",
+                "auditCheckpoint",
+                "auditSeq",
                 "code",
                 "configHash",
                 "decision",

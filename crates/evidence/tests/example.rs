@@ -207,6 +207,7 @@ fn diagnostic(c: &ReceiptClaims) -> String {
         ("key_id", opt_text(&c.key_id)),
         ("decision", text(c.decision.as_str())),
         ("approvals", format!("[{}]", c.approvals.iter().map(|a| text(a)).collect::<Vec<_>>().join(", "))),
+        ("audit_seq", c.audit_seq.map_or("null".to_owned(), |s| s.to_string())),
         ("principal", text(&c.principal)),
         ("request_id", bytes(&c.request_id)),
         ("config_hash", bytes(&c.config_hash)),
@@ -218,6 +219,7 @@ fn diagnostic(c: &ReceiptClaims) -> String {
         ("oversight_state", text(&c.oversight_state)),
         ("rules_evaluated", if rules.is_empty() { "[]".to_owned() } else { format!("[\n{rules}\n  ]") }),
         ("attestation_hash", bytes(&c.attestation_hash)),
+        ("audit_checkpoint", opt_text(&c.audit_checkpoint)),
     ];
     let body = fields.iter().map(|(k, v)| format!("  {k:?}: {v}")).collect::<Vec<_>>().join(",\n");
     format!("{{\n{body}\n}}")
@@ -246,13 +248,14 @@ The document (`document` in the fixture) is {doc_len} bytes; its SHA-256, the re
 {attestation_hash}
 ```
 
-`public_key` (attested key bundle, 97 bytes) = `01` ‖ receipt ‖ session ‖ import:
+`public_key` (attested key bundle, 129 bytes) = `02` ‖ receipt ‖ session ‖ import ‖ audit:
 
 ```text
-01
+02
 {receipt_key}
 {session_key}
 {import_key}
+{audit_key}
 ```
 
 `user_data` (65 bytes) = `03` ‖ config_hash ‖ policy_hash:
@@ -305,6 +308,7 @@ Signed bytes (Sig_structure `["Signature1", h'a10127', h'', payload]`), the clai
         receipt_key = hex::encode(keys.receipt),
         session_key = hex::encode(keys.session),
         import_key = hex::encode(keys.import),
+        audit_key = hex::encode(keys.audit),
         user_data_version = hex::encode(&user_data[..1]),
         user_data_config = hex::encode(&user_data[1..33]),
         user_data_policy = hex::encode(&user_data[33..]),

@@ -93,6 +93,7 @@ fn expected_json(c: &ReceiptClaims, enclave: &Enclave) -> Value {
         "result_hash": c.result_hash.map(|r| hex0x(&r)),
         "policy_hash": c.policy_hash.map(|r| hex0x(&r)),
         "approvals": c.approvals, "oversight_state": c.oversight_state, "oversight_scope": c.oversight_scope,
+        "audit_seq": c.audit_seq, "audit_checkpoint": c.audit_checkpoint,
         "module_id": "sentinel-dev-simulator", "receipt_key": hex0x(&enclave.keys.receipt),
     })
 }

@@ -129,24 +129,42 @@ pub(crate) mod list {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        struct List;
-        impl<'de> Visitor<'de> for List {
+        bounded::<MAX_LIST_ITEMS, D>(deserializer)
+    }
+
+    /// An array of at most `MAX` byte strings (the frame cap bounds the bytes).
+    pub(crate) fn bounded<'de, const MAX: usize, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Vec<u8>>, D::Error> {
+        struct List<const MAX: usize>;
+        impl<'de, const MAX: usize> Visitor<'de> for List<MAX> {
             type Value = Vec<Vec<u8>>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "an array of at most {MAX_LIST_ITEMS} byte strings")
+                write!(f, "an array of at most {MAX} byte strings")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(Item(item)) = seq.next_element()? {
-                    if out.len() == MAX_LIST_ITEMS {
-                        return Err(de::Error::custom(format!("more than {MAX_LIST_ITEMS} items")));
+                    if out.len() == MAX {
+                        return Err(de::Error::custom(format!("more than {MAX} items")));
                     }
                     out.push(item);
                 }
                 Ok(out)
             }
         }
-        deserializer.deserialize_seq(List)
+        deserializer.deserialize_seq(List::<MAX>)
+    }
+}
+
+/// The records of an `audit_records` answer: at most [`crate::limits::MAX_AUDIT_READ_RECORDS`].
+pub(crate) mod records {
+    use serde::de::Deserializer;
+
+    pub(crate) use super::list::serialize;
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        super::list::bounded::<{ crate::limits::MAX_AUDIT_READ_RECORDS }, D>(deserializer)
     }
 }
 

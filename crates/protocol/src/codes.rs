@@ -28,6 +28,13 @@ sentinel_error::error_codes! {
         TooManyConnections = "TOO_MANY_CONNECTIONS",
         /// A signature failed its own verification before release (never expected; nothing is returned).
         SignatureSelfCheckFailed = "SIGNATURE_SELF_CHECK_FAILED",
+        /// The host has not acknowledged enough audit records as durable (`audit_ack`): nothing
+        /// more is signed until it does, so a host that stops storing the log stops signing.
+        AuditBacklogFull = "AUDIT_BACKLOG_FULL",
+        /// An `audit_read` from a sequence number the enclave no longer holds (already acknowledged) or has not made.
+        AuditRangeUnavailable = "AUDIT_RANGE_UNAVAILABLE",
+        /// An `audit_ack` of more records than exist, or fewer than already acknowledged.
+        AuditAckInvalid = "AUDIT_ACK_INVALID",
         /// An internal failure (a task died); the request may be retried.
         Internal = "INTERNAL",
         /// A key's purpose does not allow this operation (or this curve), e.g. a raw digest with an `ethereum` key.

@@ -29,3 +29,10 @@ pub const MAX_SESSIONS_PER_CONNECTION: usize = 64;
 pub const MAX_ED25519_MESSAGE_BYTES: usize = 64 * 1024;
 /// Largest operation body (stamped or in a session): a transaction plus its envelope.
 pub const MAX_BODY_BYTES: usize = MAX_TRANSACTION_BYTES + 1024;
+
+/// Most records one `audit_records` answer carries.
+pub const MAX_AUDIT_READ_RECORDS: usize = 1024;
+
+/// Most record bytes one `audit_records` answer carries (records are at most 32 KiB each), well
+/// under [`MAX_FRAME_BYTES`] with the rest of the answer.
+pub const MAX_AUDIT_READ_BYTES: usize = 512 * 1024;

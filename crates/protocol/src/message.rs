@@ -128,6 +128,15 @@ messages! {
         /// The outcome of a held request, by its id (the id is the capability: 128 random bits):
         /// its final receipted answer, or its pending answer and receipt while it waits.
         ApprovalResult(ApprovalResultArgs) = "approval_result" => "receipted",
+        /// Audit records from sequence number `from` (at most `max`) that the host has not yet
+        /// acknowledged as durable, with the latest signed checkpoint (docs/audit.md).
+        AuditRead(AuditReadArgs) = "audit_read" => "audit_records",
+        /// The host's word that every record below `durable` is stored durably: the enclave may
+        /// forget them (its backlog is bounded: `AUDIT_BACKLOG_FULL` refuses signing past it).
+        AuditAck(AuditAckArgs) = "audit_ack" => "audit_acked",
+        /// Signs a checkpoint of the log as it is now (if it grew since the last one), e.g. before
+        /// a clean shutdown, and answers like `audit_read` from `durable`.
+        AuditCheckpoint(AuditCheckpointArgs) = "audit_checkpoint" => "audit_records",
     }
 }
 
@@ -182,6 +191,8 @@ messages! {
         ApprovalPending(ApprovalPending) = "approval_pending",
         ApprovalUpdated(ApprovalUpdated) = "approval_updated",
         ApprovalList(ApprovalList) = "approval_list",
+        AuditRecords(AuditRecords) = "audit_records",
+        AuditAcked(AuditAcked) = "audit_acked",
         Error(ErrorAnswer) = "error",
     }
 }
@@ -519,6 +530,68 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub receipt: Vec<u8>,
+        /// This answer's audit record (its `seq` is the receipt's `audit_seq`): in strict mode the
+        /// host stores it durably before it releases the answer (docs/audit.md).
+        pub audit: Option<AuditEntry>,
+    }
+}
+
+wire_struct! {
+    /// One audit record as the enclave made it: the canonical CBOR `AuditRecord`
+    /// (`sentinel-audit`), which is also the Merkle leaf data.
+    pub struct AuditEntry {
+        pub seq: u64,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub record: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct AuditReadArgs {
+        /// The first sequence number wanted (the host's next record to store).
+        pub from: u64,
+        /// At most this many records (the enclave caps it too).
+        pub max: u64,
+    }
+}
+
+wire_struct! {
+    pub struct AuditAckArgs {
+        /// Records `0..durable` are stored durably by the host.
+        pub durable: u64,
+    }
+}
+
+wire_struct! {
+    pub struct AuditCheckpointArgs {}
+}
+
+wire_struct! {
+    /// Records of the enclave's audit log and what identifies the log.
+    pub struct AuditRecords {
+        /// The sequence number of `records[0]`.
+        pub from: u64,
+        #[serde(with = "crate::bytes::records")]
+        #[cfg_attr(test, ts(type = "Array<Buffer>"))]
+        pub records: Vec<Vec<u8>>,
+        /// Records made so far (the next record's sequence number).
+        pub size: u64,
+        /// What the host last acknowledged as durable.
+        pub durable: u64,
+        /// The latest signed checkpoint (C2SP tlog-checkpoint as a signed note), if any.
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub checkpoint: Option<Vec<u8>>,
+        /// The log's origin (the checkpoint key's name) and verifier key (Go `sumdb/note` text form).
+        pub origin: String,
+        pub verifier_key: String,
+    }
+}
+
+wire_struct! {
+    pub struct AuditAcked {
+        pub durable: u64,
     }
 }
 
@@ -541,6 +614,9 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub frame: Vec<u8>,
+        /// The audit record of the request this frame answers, in clear for the host to store
+        /// (records hold digests, names and decisions, never request contents or secrets).
+        pub audit: Option<AuditEntry>,
     }
 }
 
@@ -639,7 +715,7 @@ wire_struct! {
         pub protocol_version: u16,
         pub module_id: String,
         /// The attested key bundle (what attestation documents carry as `public_key`):
-        /// `0x01 || receipt key (Ed25519) || session key (X25519) || import key (X25519)`.
+        /// `0x02 || receipt key (Ed25519) || session key (X25519) || import key (X25519) || audit key (Ed25519)`.
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub attested_keys: Vec<u8>,

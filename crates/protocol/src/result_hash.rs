@@ -70,6 +70,8 @@ pub fn result_hash(answer: &Response) -> Option<[u8; 32]> {
         | Response::ApprovalPending(_)
         | Response::ApprovalUpdated(_)
         | Response::ApprovalList(_)
+        | Response::AuditRecords(_)
+        | Response::AuditAcked(_)
         | Response::Error(_) => return None,
     }
     Some(h.finalize().into())
@@ -302,7 +304,11 @@ mod tests {
         assert!(ciborium::from_reader::<Response, _>(answer.as_slice()).is_err());
         let receipted = encode_response(&ResponseFrame {
             id: 3,
-            response: Response::Receipted(Receipted { answer: Box::new(answers()[0].clone()), receipt: vec![1] }),
+            response: Response::Receipted(Receipted {
+                answer: Box::new(answers()[0].clone()),
+                receipt: vec![1],
+                audit: None,
+            }),
         });
         let mut value: Value = ciborium::from_reader(&receipted[FRAME_HEADER_BYTES..]).unwrap();
         if let Value::Map(entries) = &mut value {

@@ -43,6 +43,9 @@ fn all_requests() -> Vec<Request> {
         Request::SessionOpen(SessionOpenArgs { handshake: vec![5; 48] }),
         Request::SessionFrame(SessionFrameArgs { session_id: vec![6; 16], frame: vec![7; 80] }),
         Request::SessionClose(SessionCloseArgs { session_id: vec![6; 16] }),
+        Request::AuditRead(AuditReadArgs { from: 4, max: 100 }),
+        Request::AuditAck(AuditAckArgs { durable: 4 }),
+        Request::AuditCheckpoint(AuditCheckpointArgs {}),
     ]
 }
 
@@ -154,9 +157,20 @@ fn all_responses() -> Vec<Response> {
         Response::Receipted(Receipted {
             answer: Box::new(Response::Signature(Signature { signature: vec![1; 64], recovery_id: Some(0) })),
             receipt: vec![0xd2; 90],
+            audit: Some(AuditEntry { seq: 7, record: vec![0xa8; 40] }),
         }),
+        Response::AuditRecords(AuditRecords {
+            from: 3,
+            records: vec![vec![0xa8; 10], vec![0xa8; 12]],
+            size: 5,
+            durable: 3,
+            checkpoint: Some(b"sentinel/log/00\n5\nAAAA\n".to_vec()),
+            origin: "sentinel/log/00".into(),
+            verifier_key: "sentinel/log/00+01234567+AAAA".into(),
+        }),
+        Response::AuditAcked(AuditAcked { durable: 5 }),
         Response::SessionOpened(SessionOpened { session_id: vec![6; 16], handshake: vec![1; 48] }),
-        Response::SessionFrame(SessionFrameAnswer { session_id: vec![6; 16], frame: vec![1; 48] }),
+        Response::SessionFrame(SessionFrameAnswer { session_id: vec![6; 16], frame: vec![1; 48], audit: None }),
         Response::SessionClosed(SessionClosed { session_id: vec![6; 16] }),
         Response::Authenticated(Authenticated { principal: "desk".into(), expires_at_us: 5 }),
         Response::KeyList(KeyList {

@@ -1,8 +1,9 @@
 // The checker page's logic: plain JavaScript, no framework, no network access
-// except the fetch the user asks for. Every verification decision is taken by
-// the WASM verifier (`checkAttestation`, `checkReceipt`: sentinel-attestation
-// and sentinel-evidence compiled to WebAssembly); this file reads the form,
-// converts text to bytes, calls it, and renders what it reports.
+// except the fetches the user asks for. Every cryptographic decision is taken by
+// the WASM verifier (`checkAttestation`, `checkReceipt`, `verifyAuditProof`:
+// sentinel-attestation, sentinel-evidence and sentinel-audit compiled to
+// WebAssembly); this file reads the form, converts text to bytes, calls it,
+// compares the fields it returns, and renders what it reports.
 //
 // build.mjs puts this file in one inline module script after two bindings:
 //   `verifier`     the wasm-bindgen web glue's exports (bindings/wasm-verify/web)
@@ -31,7 +32,11 @@ const FRAGMENT_FIELDS = [
   ['nonce', 'nonce'],
   ['maxAgeSec', 'max-age'],
   ['receipt', 'receipt'],
+  ['auditProof', 'audit-proof'],
+  ['auditRecord', 'audit-record'],
 ];
+/** Fragment parameters carried as base64url bytes (the form takes hex or base64). */
+const FRAGMENT_BYTES = { document: 'Attestation document', receipt: 'Receipt', auditRecord: 'Audit record' };
 const DEFAULT_MAX_AGE_SEC = 300;
 
 const state = {
@@ -43,6 +48,8 @@ const state = {
   documentTimestampMs: null,
   /** The verification time the last check used (ms), put in share links. */
   lastAtMs: null,
+  /** Counts audit checks (they finish asynchronously): only the latest one renders. */
+  auditRun: 0,
   ready: false,
 };
 
@@ -285,7 +292,7 @@ function attestedKeysText(publicKey) {
   if (!publicKey) return null;
   try {
     const keys = verifier.attestedKeys(hexToBytes(publicKey.replace(/^0x/, '')));
-    return `receipt ${keys.receiptKey}, session ${keys.sessionKey}, import ${keys.importKey}`;
+    return `receipt ${keys.receiptKey}, session ${keys.sessionKey}, import ${keys.importKey}, audit ${keys.auditKey}`;
   } catch {
     return undefined; // not a Sentinel key bundle (another enclave's document)
   }
@@ -389,7 +396,14 @@ function readInputs() {
   const atMs = take(readAtMs);
   const receiptText = $('receipt').value;
   const receipt = receiptText.trim() === '' ? null : take(() => parseBytes(receiptText, 'Receipt'));
-  return { errors, doc, pcrs, configHash, policyHash, nonce, maxAgeMs, atMs, receipt, allowDebug: $('allow-debug').checked };
+  // The proof's text is exact (a signed note); only surrounding whitespace is dropped and its final newline kept.
+  const proofText = $('audit-proof').value.trim();
+  const recordText = $('audit-record').value;
+  const auditProof = proofText === '' ? null : `${proofText}\n`;
+  const auditRecord = recordText.trim() === '' ? null : take(() => parseBytes(recordText, 'Audit record'));
+  if (auditProof !== null && recordText.trim() === '') errors.push('Audit record: paste or upload the record too (the proof does not contain it), or fetch both');
+  if (auditProof === null && recordText.trim() !== '') errors.push('Inclusion proof: paste or upload the proof too, or fetch both');
+  return { errors, doc, pcrs, configHash, policyHash, nonce, maxAgeMs, atMs, receipt, auditProof, auditRecord, allowDebug: $('allow-debug').checked };
 }
 
 /** Reads the form, runs the verifier, renders the verdicts. Returns true when a verdict was shown. */
@@ -400,6 +414,8 @@ function runCheck() {
     showErrors(input.errors);
     $('attestation-result').hidden = true;
     $('receipt-result').hidden = true;
+    $('audit-result').hidden = true;
+    state.auditRun++;
     return false;
   }
   const expect = {};
@@ -416,6 +432,8 @@ function runCheck() {
   } catch (e) {
     showErrors([`The verifier refused the inputs: ${describe(e)}`]);
     $('attestation-result').hidden = true;
+    $('audit-result').hidden = true;
+    state.auditRun++;
     return false;
   }
   state.lastAtMs = input.atMs;
@@ -423,21 +441,258 @@ function runCheck() {
   $('attestation-result').hidden = false;
 
   $('receipt-result').hidden = true;
+  let receiptReport = null;
   if (input.receipt) {
     const receiptOptions = { root: state.devRoot ?? state.awsRoot, atMs: input.atMs, allowDebug: input.allowDebug };
     if (input.pcrs['0']) receiptOptions.expectedPcr0 = input.pcrs['0'];
     if (input.configHash) receiptOptions.expectedConfigHash = input.configHash;
     if (input.policyHash) receiptOptions.expectedPolicyHash = input.policyHash;
     try {
-      renderReceipt(verifier.checkReceipt(input.receipt, input.doc, receiptOptions));
+      receiptReport = verifier.checkReceipt(input.receipt, input.doc, receiptOptions);
+      renderReceipt(receiptReport);
       $('receipt-result').hidden = false;
     } catch (e) {
       addError(`The verifier refused the receipt inputs: ${describe(e)}`);
     }
   }
+  $('audit-result').hidden = true;
+  const auditRun = ++state.auditRun;
+  if (input.auditProof !== null && input.auditRecord !== null) {
+    void runAudit(auditRun, input.auditProof, input.auditRecord, report, input.receipt ? receiptReport : null, input.receipt !== null);
+  }
   $('verdict').dataset.elapsedMs = String(Math.round(performance.now()));
   $('attestation-result').scrollIntoView?.({ block: 'start' });
   return true;
+}
+
+// --- the audit log: a record's inclusion proof (docs/audit.md) ---------------------
+
+const TILE_WIDTH = 256;
+
+/** A signed checkpoint note's body: `origin`, `size`, `root` (hex), or null when it does not have that shape. */
+function checkpointBody(note) {
+  const [origin, size, root] = note.split('\n');
+  if (!origin || !/^(0|[1-9]\d{0,15})$/.test(size ?? '')) return null;
+  let rootHex = null;
+  try {
+    rootHex = `0x${bytesToHex(base64ToBytes(root ?? ''))}`;
+  } catch {
+    // left to the verifier
+  }
+  return { origin, size: Number(size), root: rootHex };
+}
+
+/** A tlog-proof's index and its checkpoint (unverified: for display and routing only), or null. */
+function proofParts(proof) {
+  const at = proof.indexOf('\n\n');
+  if (at < 0) return null;
+  const index = /^index (\d+)$/m.exec(proof.slice(0, at));
+  const note = proof.slice(at + 2);
+  return { index: index ? Number(index[1]) : null, note, checkpoint: checkpointBody(note) };
+}
+
+/**
+ * The key ID of a Go sumdb/note Ed25519 verifier key: the first 4 bytes of SHA-256(name || "\n" || 0x01 || key).
+ * WebCrypto when the page has it (every secure context: https, localhost, file://); elsewhere the ID the
+ * checkpoint's signature line states (the verifier checks it against the name and key, so a wrong one fails).
+ */
+async function noteKeyId(name, key, note) {
+  if (globalThis.crypto?.subtle) {
+    const data = new Uint8Array([...new TextEncoder().encode(name), 0x0a, 0x01, ...key]);
+    return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)).subarray(0, 4));
+  }
+  for (const line of note.split('\n')) {
+    const sig = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (sig && sig[1] === name) {
+      try {
+        return bytesToHex(base64ToBytes(sig[2]).subarray(0, 4));
+      } catch {
+        // no usable ID
+      }
+    }
+  }
+  return '00000000';
+}
+
+/** The audit key the verified document commits to, as a note verifier key; a failed check otherwise. */
+async function attestedVerifierKey(docReport, note) {
+  const publicKey = docReport.document?.publicKey;
+  if (!publicKey) return { error: ['ATTESTED_KEYS_MALFORMED', 'The document carries no public_key, so it names no audit key.'] };
+  let keys;
+  try {
+    keys = verifier.attestedKeys(hexToBytes(publicKey.replace(/^0x/, '')));
+  } catch (e) {
+    return { error: [e?.code ?? 'ATTESTED_KEYS_MALFORMED', `The document's public_key is not Sentinel's key bundle: ${e?.message ?? e}`] };
+  }
+  const key = hexToBytes(keys.auditKey.replace(/^0x/, ''));
+  const origin = `sentinel/log/${bytesToHex(key.subarray(0, 8))}`;
+  const id = await noteKeyId(origin, key, note);
+  return { origin, verifierKey: `${origin}+${id}+${bytesToBase64(new Uint8Array([0x01, ...key]))}` };
+}
+
+function auditCheck(id, label, status, detail, code = null) {
+  return { id, label, status, detail, code };
+}
+
+/** Which of the record's fields differ from the receipt's, as [code, what] pairs. */
+function recordMismatches(record, claims, proofIndex) {
+  const out = [];
+  if (claims.auditSeq === null) out.push(['RECORD_SEQ_MISMATCH', 'the receipt names no audit record (auditSeq is null)']);
+  else if (record.seq !== claims.auditSeq) out.push(['RECORD_SEQ_MISMATCH', `the record is number ${record.seq}, the receipt's is ${claims.auditSeq}`]);
+  if (proofIndex !== null && record.seq !== proofIndex) out.push(['RECORD_SEQ_MISMATCH', `the record says it is number ${record.seq}, the proof places it at ${proofIndex}`]);
+  if (record.request_digest !== claims.payloadHash) out.push(['RECORD_REQUEST_MISMATCH', `its request digest ${record.request_digest} is not the receipt's payload hash ${claims.payloadHash}`]);
+  if (record.result_digest !== claims.resultHash) out.push(['RECORD_RESULT_MISMATCH', `its result digest ${record.result_digest} is not the receipt's result hash ${claims.resultHash}`]);
+  return out;
+}
+
+/**
+ * Checks an inclusion proof and its record against the verified document and receipt, then renders the
+ * audit verdict, unless a later check started meanwhile (`run`).
+ */
+async function runAudit(run, proof, recordBytes, docReport, receiptReport, receiptGiven) {
+  const parts = proofParts(proof);
+  const note = parts?.note ?? '';
+  const checks = [];
+  const L = {
+    key: 'Checkpoint key is the attested audit key',
+    inclusion: 'Inclusion proof under the signed checkpoint',
+    record: "The record is the receipt's",
+    checkpoint: "Checkpoint at least as recent as the receipt's",
+  };
+
+  // 1. The key: from the verified document, never from the server.
+  let key = null;
+  if (!docReport.ok) {
+    checks.push(auditCheck('audit_key', L.key, 'not_run', 'The attestation document did not verify, so it vouches for no audit key.'));
+  } else {
+    key = await attestedVerifierKey(docReport, note);
+    if (run !== state.auditRun) return;
+    if (key.error) {
+      checks.push(auditCheck('audit_key', L.key, 'fail', key.error[1], key.error[0]));
+      key = null;
+    } else if (parts?.checkpoint && parts.checkpoint.origin !== key.origin) {
+      checks.push(
+        auditCheck('audit_key', L.key, 'fail', `The proof's checkpoint is of the log ${parts.checkpoint.origin}; the document's audit key is the log ${key.origin}'s.`, 'AUDIT_KEY_MISMATCH'),
+      );
+      key = null;
+    } else {
+      checks.push(auditCheck('audit_key', L.key, 'pass', `The log key is the document's audit key (public_key bytes 97..129): ${key.verifierKey}.`));
+    }
+  }
+
+  // 2. The proof: the checkpoint's signature by that key, then the record's leaf under its root.
+  let checkpoint = null;
+  if (key === null) {
+    checks.push(auditCheck('inclusion', L.inclusion, 'not_run', "Not checked: the document gave no audit key for this proof's checkpoint."));
+  } else {
+    try {
+      checkpoint = verifier.verifyAuditProof(proof, recordBytes, key.verifierKey);
+      checks.push(
+        auditCheck('inclusion', L.inclusion, 'pass', `The record is entry ${parts?.index} of the tree of ${checkpoint.size} records whose root ${checkpoint.root} the audit key signed.`),
+      );
+    } catch (e) {
+      checks.push(auditCheck('inclusion', L.inclusion, 'fail', e?.message ?? String(e), e?.code ?? 'AUDIT_PROOF_MALFORMED'));
+    }
+  }
+
+  // 3. The record against the receipt's claims.
+  let record = null;
+  let recordError = null;
+  try {
+    record = verifier.auditDecodeRecord(recordBytes);
+  } catch (e) {
+    recordError = e;
+  }
+  const claims = receiptReport?.ok ? receiptReport.claims : null;
+  if (recordError) {
+    checks.push(auditCheck('record', L.record, 'fail', `The record does not decode: ${recordError?.message ?? recordError}`, recordError?.code ?? 'AUDIT_RECORD_MALFORMED'));
+  } else if (!receiptGiven) {
+    checks.push(auditCheck('record', L.record, 'not_requested', 'No receipt in the form: the record is not compared with one.'));
+  } else if (!claims) {
+    checks.push(auditCheck('record', L.record, 'not_run', 'The receipt did not verify, so its claims are not compared.'));
+  } else {
+    const bad = recordMismatches(record, claims, parts?.index ?? null);
+    checks.push(
+      bad.length > 0
+        ? auditCheck('record', L.record, 'fail', `Not the receipt's record: ${bad.map((b) => b[1]).join('; ')}.`, bad[0][0])
+        : auditCheck('record', L.record, 'pass', `Record ${record.seq} is the receipt's auditSeq; its request digest is the receipt's payload hash and its result digest the receipt's result hash.`),
+    );
+  }
+
+  // 4. The proof's checkpoint is not older than the one the receipt names.
+  const named = claims?.auditCheckpoint ? checkpointBody(claims.auditCheckpoint) : null;
+  if (checkpoint === null) {
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'not_run', 'The proof did not verify, so its checkpoint is not compared.'));
+  } else if (!receiptGiven) {
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'not_requested', 'No receipt in the form: no earlier checkpoint to compare with.'));
+  } else if (!claims) {
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'not_run', 'The receipt did not verify, so its checkpoint is not compared.'));
+  } else if (!claims.auditCheckpoint) {
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'not_requested', 'The receipt names no checkpoint (none was signed yet when it was made).'));
+  } else if (named === null || named.root === null) {
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'fail', "The receipt's checkpoint is not a checkpoint note.", 'AUDIT_CHECKPOINT_MALFORMED'));
+  } else if (named.origin !== checkpoint.origin) {
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'fail', `The receipt's checkpoint is of the log ${named.origin}, the proof's of ${checkpoint.origin}.`, 'CHECKPOINT_ORIGIN_MISMATCH'));
+  } else if (checkpoint.size < named.size) {
+    checks.push(
+      auditCheck(
+        'checkpoint',
+        L.checkpoint,
+        'fail',
+        `The proof's checkpoint covers ${checkpoint.size} records, fewer than the ${named.size} of the receipt's: the log served is older than the receipt (a rolled-back copy).`,
+        'CHECKPOINT_OLDER_THAN_RECEIPT',
+      ),
+    );
+  } else if (checkpoint.size === named.size && checkpoint.root !== named.root) {
+    checks.push(
+      auditCheck('checkpoint', L.checkpoint, 'fail', `Two roots for ${named.size} records: the receipt's ${named.root}, the proof's ${checkpoint.root}.`, 'CHECKPOINT_ROOT_MISMATCH'),
+    );
+  } else {
+    const same = checkpoint.size === named.size ? ', with the same root' : ' (that the larger tree extends the receipt\'s is a consistency proof, not checked here)';
+    checks.push(auditCheck('checkpoint', L.checkpoint, 'pass', `The proof's checkpoint covers ${checkpoint.size} records; the receipt's covered ${named.size}${same}.`));
+  }
+
+  if (run !== state.auditRun) return;
+  renderAudit(checks, record, checkpoint, parts, key, docReport.development);
+}
+
+function renderAudit(checks, record, checkpoint, parts, key, development) {
+  const failed = checks.filter((c) => c.status === 'fail').map((c) => c.id);
+  const notRun = checks.filter((c) => c.status === 'not_run').map((c) => c.id);
+  const ok = failed.length === 0 && notRun.length === 0;
+  const node = $('audit-verdict');
+  node.textContent = '';
+  node.className = `verdict ${ok ? 'ok' : 'bad'}`;
+  node.dataset.ok = String(ok);
+  node.dataset.development = String(development);
+  const what = `record ${record?.seq ?? parts?.index ?? '?'} in the audit log`;
+  if (ok) node.append(`VERIFIED: ${what}`);
+  else node.append(`NOT VERIFIED: ${what}${failed.length > 0 ? `, failed: ${failed.join(', ')}` : ''}${notRun.length > 0 ? `, not run: ${notRun.join(', ')}` : ''}`);
+  if (development) node.append(' ', el('span', { class: 'dev-label' }, 'DEVELOPMENT root: not AWS hardware'));
+  renderChecks($('audit-checks'), checks);
+
+  let rules;
+  const d = record?.decision;
+  if (d && d.rules.length > 0) {
+    rules = el('table', {}, el('tr', {}, ...['rule', 'type', 'result', 'value', 'limit', 'window'].map((h) => el('th', {}, h))));
+    for (const r of d.rules) rules.append(el('tr', {}, ...[r.rule, r.type, r.result, r.value, r.limit, r.window].map((v) => el('td', {}, v ?? ''))));
+  }
+  const cp = checkpoint ?? parts?.checkpoint;
+  renderFields($('audit-fields'), [
+    ['sequence number', record ? String(record.seq) : 'not decoded'],
+    ['kind', record?.kind],
+    ['time', record ? `${isoTime(Math.floor(record.time_us / 1000))} (${record.time_us} µs)` : undefined],
+    ['principal', record?.principal],
+    ['request digest', record?.request_digest],
+    ['decision', d ? (d.code ? `${d.outcome} (${d.code})` : d.outcome) : record ? null : undefined],
+    ['policy rules', d ? (rules ?? 'none evaluated') : undefined],
+    ['result digest', record?.result_digest],
+    ['previous record hash', record?.prev_hash],
+    ['proof index', parts?.index === null || parts?.index === undefined ? undefined : String(parts.index)],
+    [checkpoint ? 'checkpoint (verified)' : 'checkpoint (not verified)', cp ? `${cp.origin}, ${cp.size} records, root ${cp.root}` : undefined],
+    ['log verifier key (from the document)', key?.verifierKey],
+  ]);
+  $('audit-result').hidden = false;
 }
 
 // --- fetching from a Sentinel API (the only network access, on request) -----------
@@ -509,6 +764,88 @@ async function fetchDocument(kind) {
   }
 }
 
+/** GET `url` as bytes; an HTTP error names the API's error code. */
+async function getBytes(url) {
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' });
+  } catch (e) {
+    throw new InputError(
+      `Fetch failed: ${url}: ${describe(e)}. The audit routes send no CORS headers: fetching them works only when this page is served by that API ` +
+        '(its /checker/ page, with the same URL above); otherwise paste or upload the proof and the record.',
+    );
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (!response.ok) {
+    let err = null;
+    try {
+      err = JSON.parse(new TextDecoder().decode(bytes)).error;
+    } catch {
+      // not a JSON error body
+    }
+    throw new InputError(`Fetch failed: ${url}: HTTP ${response.status}${err?.code ? ` ${err.code}: ${err.message}` : ''}`);
+  }
+  return bytes;
+}
+
+/** A tile index as C2SP tlog-tiles writes it: 3-digit groups, all but the last prefixed with x (1234067 -> x001/x234/067). */
+function tileIndexPath(n) {
+  let path = String(n % 1000).padStart(3, '0');
+  for (n = Math.floor(n / 1000); n > 0; n = Math.floor(n / 1000)) path = `x${String(n % 1000).padStart(3, '0')}/${path}`;
+  return path;
+}
+
+/** The entries of an entry bundle (each a big-endian u16 length and the bytes). */
+function bundleEntries(bundle) {
+  const entries = [];
+  for (let at = 0; at < bundle.length; ) {
+    const len = at + 2 <= bundle.length ? (bundle[at] << 8) | bundle[at + 1] : -1;
+    if (len < 0 || at + 2 + len > bundle.length) throw new InputError(`Fetch: the entry bundle is cut short after ${entries.length} entries`);
+    entries.push(bundle.subarray(at + 2, at + 2 + len));
+    at += 2 + len;
+  }
+  return entries;
+}
+
+/**
+ * Fetches the inclusion proof of the receipt's record (its auditSeq) and the record itself, from the entry
+ * bundle that holds it (a tlog-proof does not contain the entry), fills the form and verifies. Neither
+ * is trusted: both are checked against the document and the receipt.
+ */
+async function fetchProof() {
+  showErrors([]);
+  $('fetch-proof').disabled = true;
+  try {
+    const base = apiBase();
+    const receiptText = $('receipt').value;
+    if (receiptText.trim() === '') throw new InputError('Fetch the proof: put a receipt in section 4 first (its auditSeq names the record)');
+    let seq;
+    try {
+      seq = verifier.unsafeDecodeReceiptClaims(parseBytes(receiptText, 'Receipt')).auditSeq;
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`Receipt: ${describe(e)}`);
+    }
+    if (seq === null || seq === undefined) throw new InputError('Receipt: it names no audit record (auditSeq is null: the enclave had no audit log)');
+    const proof = new TextDecoder().decode(await getBytes(`${base}/v1/audit/proof/${seq}`));
+    const size = proofParts(proof)?.checkpoint?.size;
+    const bundle = Math.floor(seq / TILE_WIDTH);
+    const width = size === undefined ? 0 : Math.min(TILE_WIDTH, size - bundle * TILE_WIDTH);
+    if (width <= 0) throw new InputError(`Fetch: the proof's checkpoint does not cover record ${seq}`);
+    const path = `tile/entries/${tileIndexPath(bundle)}${width < TILE_WIDTH ? `.p/${width}` : ''}`;
+    const record = bundleEntries(await getBytes(`${base}/v1/audit/${path}`))[seq % TILE_WIDTH];
+    if (!record) throw new InputError(`Fetch: the entry bundle ${path} does not hold record ${seq}`);
+    $('audit-proof').value = proof;
+    $('audit-record').value = bytesToHex(record);
+    runCheck();
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    showErrors([e.message]);
+  } finally {
+    $('fetch-proof').disabled = !state.ready;
+  }
+}
+
 // --- share links: the inputs in the URL fragment ----------------------------------
 
 function fragmentOf() {
@@ -516,7 +853,7 @@ function fragmentOf() {
   for (const [name, id] of FRAGMENT_FIELDS) {
     const value = $(id).value.trim();
     if (value === '') continue;
-    if (name === 'document' || name === 'receipt') params.set(name, bytesToBase64Url(parseBytes(value, name === 'document' ? 'Attestation document' : 'Receipt')));
+    if (FRAGMENT_BYTES[name]) params.set(name, bytesToBase64Url(parseBytes(value, FRAGMENT_BYTES[name])));
     else params.set(name, value);
   }
   if ($('allow-debug').checked) params.set('allowDebug', '1');
@@ -578,8 +915,8 @@ async function start() {
   try {
     if (typeof WebAssembly !== 'object') throw new Error('this browser has no WebAssembly');
     await verifier.default({ module_or_path: base64ToBytes(WASM_BASE64) });
-    if (typeof verifier.checkAttestation !== 'function' || typeof verifier.checkReceipt !== 'function') {
-      throw new Error('this build of the verifier lacks checkAttestation/checkReceipt');
+    for (const fn of ['checkAttestation', 'checkReceipt', 'verifyAuditProof', 'auditDecodeRecord', 'attestedKeys', 'unsafeDecodeReceiptClaims']) {
+      if (typeof verifier[fn] !== 'function') throw new Error(`this build of the verifier lacks ${fn}`);
     }
     state.awsRoot = verifier.awsNitroRootG1();
   } catch (e) {
@@ -598,6 +935,7 @@ async function start() {
   });
   $('fetch-fresh').addEventListener('click', () => void fetchDocument('fresh'));
   $('fetch-boot').addEventListener('click', () => void fetchDocument('boot'));
+  $('fetch-proof').addEventListener('click', () => void fetchProof());
   $('share').addEventListener('click', makeShareLink);
   $('at-now').addEventListener('click', () => {
     $('at').value = atValue(Date.now());
@@ -624,6 +962,14 @@ async function start() {
   // COSE_Sign1: an array of 4 (0x84), or tagged 18 (0xd2).
   onFile('document-file', 'document', 'Attestation document', [0x84, 0xd2]);
   onFile('receipt-file', 'receipt', 'Receipt', [0x84, 0xd2]);
+  // An audit record is a CBOR map of eight keys (0xa8).
+  onFile('audit-record-file', 'audit-record', 'Audit record', [0xa8]);
+  $('audit-proof-file').addEventListener('change', async () => {
+    const file = $('audit-proof-file').files?.[0];
+    if (!file) return;
+    $('audit-proof').value = await file.text();
+    $('audit-proof-file').value = '';
+  });
   $('root-file').addEventListener('change', () => ($('root-text').value = ''));
   $('root-load').addEventListener('click', async () => {
     showErrors([]);
@@ -642,7 +988,7 @@ async function start() {
   window.addEventListener('hashchange', () => void loadFragment());
 
   state.ready = true;
-  for (const id of ['verify', 'fetch-fresh', 'fetch-boot']) $(id).disabled = false;
+  for (const id of ['verify', 'fetch-fresh', 'fetch-boot', 'fetch-proof']) $(id).disabled = false;
   document.body.dataset.ready = 'true';
   await loadFragment();
 }

@@ -41,6 +41,10 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 
 import type { Answer, EnclaveClientLike, Request } from '../sidecar/client.ts';
+import type { AuditStore } from '../audit/store.ts';
+import type { AuditTiles } from '../audit/tiles.ts';
+import type { LogInfo } from '../audit/writer.ts';
+import { SentinelError } from '../errors.ts';
 import { errorBody, httpStatusFor } from './errors.ts';
 import { describeHexPattern } from './hex.ts';
 import { hostAllowed, hostPolicy } from './host-allowlist.ts';
@@ -55,6 +59,7 @@ import { healthRoutes } from './routes/health.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { receiptRoutes } from './routes/receipts.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { stampedRoutes } from './routes/stamped.ts';
 
 /** Where a simulated NSM's attestation documents chain to (local mode only). */
@@ -120,6 +125,28 @@ export interface AppDeps {
   metrics?: Registry;
   /** How many receipts GET /v1/receipts/:id can serve (the most recent; default DEFAULT_RECEIPT_CACHE; 0 keeps none). */
   receiptCache?: number;
+  /**
+   * The audit log's writer (`host/src/audit/writer.ts`): every answer that carries an audit
+   * record is released only after `persist` resolves (strict mode: once the record is durable).
+   * Without one (tests of routes alone) answers are relayed as they come.
+   */
+  audit?: AuditSink;
+}
+
+/** What the API needs from the audit writer. */
+export interface AuditSink {
+  persist(entry: { seq: number | bigint; record: Uint8Array }): Promise<void>;
+  /** Non-null while the store cannot be written: signing requests are refused before reaching the enclave. */
+  failure(): SentinelError | null;
+  /** The stored log the `/v1/audit/*` routes serve (null: not open yet). */
+  log?(): AuditLogView | null;
+}
+
+/** What the audit routes read: the log's identity, its store and its tiles. */
+export interface AuditLogView {
+  info: LogInfo;
+  store: AuditStore;
+  tiles: AuditTiles;
 }
 
 /** The fastify instance routes are registered on: schemas give the handler types. */
@@ -141,6 +168,8 @@ export interface RouteContext {
   metrics: ApiMetrics;
   devRoot?: DevRoot;
   timeoutMs: number;
+  /** The audit writer, when there is one (the `/v1/audit/*` routes read its log). */
+  audit?: AuditSink;
 }
 
 /**
@@ -195,8 +224,19 @@ function loggerOptions(logger: AppDeps['logger']): false | Record<string, unknow
 /** Codes the sidecar raises itself: the enclave never answered, so there is no round trip to time. */
 const NO_ROUND_TRIP = new Set(['ENCLAVE_UNAVAILABLE', 'ENCLAVE_TIMEOUT', 'ENCLAVE_BUSY']);
 
-function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs: number): RouteContext['call'] {
+/** Frame operations whose answers can carry a signature (and so an audit record). */
+const AUDITED_OPS = new Set(['stamped', 'approval_result']);
+
+function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs: number, audit?: AuditSink): RouteContext['call'] {
   return async function call<R extends Request>(request: R, op: string = request.op): Promise<Answer<R>> {
+    if (audit && AUDITED_OPS.has(request.op)) {
+      // Fail closed before anything is signed: the record of this request could not be stored.
+      const failure = audit.failure();
+      if (failure) {
+        metrics.answers.inc({ op, code: 'AUDIT_STORAGE_UNAVAILABLE' });
+        throw new SentinelError('AUDIT_STORAGE_UNAVAILABLE', failure.message, { cause: failure });
+      }
+    }
     const started = process.hrtime.bigint();
     let answer: Answer<R>;
     try {
@@ -212,6 +252,17 @@ function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs
     const inner = (answer as { answer?: { type?: string; code?: string } }).answer;
     const code = inner?.type === 'error' && typeof inner.code === 'string' ? inner.code : inner?.type === 'approval_pending' ? 'APPROVAL_PENDING' : 'OK';
     metrics.answers.inc({ op, code });
+    const entry = (answer as { audit?: { seq: number | bigint; record: Uint8Array } | null }).audit;
+    if (audit && entry) {
+      try {
+        await audit.persist(entry);
+      } catch (e) {
+        // The answer (a signature, perhaps) is withheld: its record is not durable. The enclave
+        // keeps the record until it is stored, so nothing is lost; the client may retry.
+        const message = (e as Error)?.message ?? String(e);
+        throw new SentinelError('AUDIT_STORAGE_UNAVAILABLE', `the answer is withheld: its audit record could not be stored (${message})`, { cause: e });
+      }
+    }
     return answer;
   };
 }
@@ -253,11 +304,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify(options as never) as unknown as FastifyInstance;
   const metrics = apiMetrics(deps.metrics);
   const context: RouteContext = {
-    call: measuredCall(deps.enclave, metrics, deps.enclaveTimeoutMs ?? 10_000),
+    call: measuredCall(deps.enclave, metrics, deps.enclaveTimeoutMs ?? 10_000, deps.audit),
     receipts: new ReceiptCache(deps.receiptCache ?? DEFAULT_RECEIPT_CACHE),
     metrics,
     devRoot: deps.devRoot,
     timeoutMs: deps.enclaveTimeoutMs ?? 10_000,
+    ...(deps.audit ? { audit: deps.audit } : {}),
   };
 
   // JSON only: a body of any other type is 415, not parsed as a string and refused by the schema.
@@ -341,6 +393,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     evidenceRoutes(api, context);
     configRoutes(api, context);
     receiptRoutes(api, context);
+    auditRoutes(api, context);
     stampedRoutes(api, context);
     oversightRoutes(api, context);
     // Its own scope: its JSON parser also keeps the request text (a policy is validated as written).

@@ -35,6 +35,11 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   TOO_MANY_CONNECTIONS: e(503, 'the enclave serves as many connections as it is configured to'),
   SIGNATURE_SELF_CHECK_FAILED: e(500, 'a signature failed its own verification before release (nothing was returned)'),
   INTERNAL: e(500, 'internal error'),
+  // The host is not storing the audit log: the enclave signs nothing more until it does.
+  AUDIT_BACKLOG_FULL: e(503, 'the host has not stored enough audit records; nothing is signed until it does'),
+  // The host's own audit writer asked for records the enclave no longer holds (or not yet made).
+  AUDIT_RANGE_UNAVAILABLE: e(500, 'the enclave does not hold the audit records asked for'),
+  AUDIT_ACK_INVALID: e(500, 'the host acknowledged audit records that do not exist'),
   KEY_PURPOSE_MISMATCH: e(400, "the key's purpose does not allow this operation (e.g. a raw digest with an ethereum key)"),
   INVALID_LABEL: e(400, 'key label empty, too long or with characters outside A-Z a-z 0-9 - _ . : /'),
   INVALID_BODY: e(400, 'the operation body is not a valid operation'),
@@ -176,6 +181,20 @@ const HOST_ERRORS: Record<string, ErrorInfo> = {
   NOT_READY: e(503, 'the enclave does not answer or has no configuration'),
   ENCLAVE_UNAVAILABLE: e(503, 'the enclave is not reachable'),
   ENCLAVE_TIMEOUT: e(504, 'the enclave did not answer in time'),
+  // The audit log (docs/audit.md): in strict mode no answer leaves before its record is durable.
+  AUDIT_STORAGE_UNAVAILABLE: e(503, 'the audit log cannot be written (disk full, permissions, I/O error); signing is stopped until it can'),
+  AUDIT_SEQUENCE_GAP: e(500, 'an audit record arrived before the records preceding it'),
+  AUDIT_SEQUENCE_CONFLICT: e(500, 'an audit record differs from the one stored with its sequence number'),
+  AUDIT_SEGMENT_CORRUPT: e(500, 'a stored audit segment fails verification (not a torn tail)'),
+  AUDIT_RECORD_TOO_LARGE: e(500, 'an audit record is over 32 KiB'),
+  AUDIT_STORE_CLOSED: e(503, 'the audit log is closed (the host is stopping)'),
+  AUDIT_ARGUMENT_INVALID: e(500, 'the audit store was called with an invalid argument'),
+  AUDIT_LOG_MISMATCH: e(500, "the stored audit log's origin or key is not the enclave's"),
+  AUDIT_ORIGIN_INVALID: e(500, "the enclave's audit log origin is not sentinel/log/<16 hex digits>"),
+  AUDIT_CHECKPOINT_MALFORMED: e(500, 'an audit checkpoint note is malformed'),
+  AUDIT_NOT_ENABLED: e(404, 'this API has no audit log'),
+  AUDIT_TILE_NOT_FOUND: e(404, 'no such tile: beyond the latest stored checkpoint, or no checkpoint yet'),
+  AUDIT_RECORD_NOT_FOUND: e(404, 'no such record under the latest stored checkpoint'),
 };
 
 /** The registry by where the codes come from (docs/api.md lists them in these groups). */

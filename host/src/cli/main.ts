@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 
 import { isCoreError } from '../core.ts';
 import { runAttestVerify } from './attest-verify.ts';
+import { registerAudit } from './audit.ts';
 import { registerBuild } from './build.ts';
 import {
   runConfigApply,
@@ -67,6 +68,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--allowed-host <name>', 'also serve this Host header: NAME, IP, [IPv6] or NAME:PORT (repeatable)', collect, [])
     .option('--insecure-http', 'serve plain HTTP instead of HTTPS with the development certificate (loopback benchmarks only)')
     .option('--log-level <level>', 'request log level on stderr (JSON lines): fatal, error, warn, info, debug, trace or silent', 'info')
+    .option(
+      '--audit-mode <mode>',
+      'strict: an answer leaves only once its audit record is durable (fsync); latency: it leaves first, the fsync follows (docs/audit.md)',
+      'strict',
+    )
     .option('--json', 'print one JSON object per line on stdout (ready: the stack.json fields; stopping; stopped) instead of the banner')
     .action(async (opts: UpOptions) => {
       exitCode = await runUp(opts);
@@ -157,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   registerPolicy(program, set);
   registerOversight(program, set);
   registerBuild(program, set);
+  registerAudit(program, set);
 
   addConnectionOptions(
     addRpcOptions(

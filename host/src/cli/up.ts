@@ -25,6 +25,8 @@ import { checkAllowedHosts } from '../api/host-allowlist.ts';
 import { ensureDevCertificate, type DevCertificate } from '../local/dev-cert.ts';
 import { ensureDevConfiguration, type DevConfiguration } from '../local/dev-config.ts';
 import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
+import { AuditWriter } from '../audit/writer.ts';
+import { SentinelError } from '../errors.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
 import { errorCode } from './attestation-output.ts';
@@ -47,6 +49,8 @@ export interface UpOptions {
   json?: boolean;
   /** ONNX models the policy in DATA_DIR/policy.json pins (`risk_score` rules), passed as `--policy-model`. */
   policyModel?: string[];
+  /** `strict` (default): answers leave once their audit record is durable; `latency`: before the fsync. */
+  auditMode?: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -120,6 +124,11 @@ export async function runUp(opts: UpOptions): Promise<number> {
     console.error(`error INVALID_ARGUMENT: --log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
     return 2;
   }
+  const auditMode = opts.auditMode ?? 'strict';
+  if (auditMode !== 'strict' && auditMode !== 'latency') {
+    console.error(`error INVALID_ARGUMENT: --audit-mode ${auditMode}: expected strict or latency`);
+    return 2;
+  }
   const warning = nonLoopbackWarning(opts.host, opts.insecureHttp);
   if (warning !== undefined) console.error(warning);
   const dataDir = resolve(opts.dataDir);
@@ -168,12 +177,19 @@ export async function runUp(opts: UpOptions): Promise<number> {
   client.on('disconnect', (cause?: Error) => {
     if (!stopping) console.error(`warning: lost the connection to the enclave${cause ? ` (${cause.message})` : ''}; reconnecting`);
   });
+  let writer: AuditWriter | undefined;
   const app = buildApp({
     enclave: client,
     devRoot: devRootOf(enclave),
     allowedHosts,
     logger: { level: logLevel, stream: process.stderr },
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+    // Opened once the enclave answers, before the API listens: no answer is relayed without it.
+    audit: {
+      persist: (entry) => (writer ? writer.persist(entry) : Promise.reject(new SentinelError('AUDIT_STORE_CLOSED', 'the audit log is not open'))),
+      failure: () => (writer ? writer.failure() : new SentinelError('AUDIT_STORE_CLOSED', 'the audit log is not open')),
+      log: () => writer?.log() ?? null,
+    },
   });
   const stackPath = join(dataDir, STACK_FILE);
 
@@ -181,6 +197,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
     stopping = true;
     removeStackFile(stackPath);
     await app.close();
+    // A clean stop: the enclave signs a checkpoint of everything it recorded, and it is stored.
+    if (writer) await writer.stop().catch((e) => console.error(`warning ${errorCode(e)}: audit log not closed cleanly: ${(e as Error).message}`));
     await client.close();
     return enclave.stop();
   };
@@ -189,6 +207,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let stack: StackInfo;
   try {
     await client.connect(5_000);
+    writer = await AuditWriter.open(client, { dir: join(dataDir, 'audit'), mode: auditMode });
+    writer.start();
     // The policy in force, as the enclave reports it (the file may have been refused or replaced).
     const evidence = await client.request({ op: 'evidence' });
     address = publicAddress(await app.listen({ port, host: opts.host }));
@@ -230,11 +250,12 @@ export async function runUp(opts: UpOptions): Promise<number> {
         configPath: dev.configPath,
         policyPath: dev.policyPath,
         killSwitch: { bootedHalted: true, resumedWith: dev.adminKeyPath, level: enclave.resumed?.global.level ?? null },
+        audit: writer ? { dir: writer.dir, ...writer.status(), verifierKey: writer.info.verifier_key } : null,
         created: [...dev.created, ...(tls?.created ? ['tls/cert.pem'] : [])],
       }),
     );
   } else {
-    printBanner(address, enclave, dev, tls, stackPath, stack);
+    printBanner(address, enclave, dev, tls, stackPath, stack, writer);
   }
   try {
     const outcome = await Promise.race([
@@ -245,6 +266,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       stopping = true;
       removeStackFile(stackPath);
       await app.close();
+      await writer?.store.close().catch(() => {});
       await client.close();
       console.error(`error ENCLAVE_EXITED: the enclave exited unexpectedly (${describeExit(outcome.exit)})`);
       console.error(`--- enclave stderr (tail) ---\n${enclave.stderrTail()}`);
@@ -310,6 +332,7 @@ function printBanner(
   tls: DevCertificate | undefined,
   stackPath: string,
   stack: StackInfo,
+  writer?: AuditWriter,
 ): void {
   const ready = enclave.ready;
   const devRoot = ready.nsm === 'simulator' ? (ready.dev_root_der ?? undefined) : undefined;
@@ -343,6 +366,11 @@ function printBanner(
   } else {
     console.log(`  NSM        ${ready.nsm}`);
     console.log(`  verify     zcp verify --url ${address}${ca} --pcr0 ${ready.pcr0}${pinConfig}`);
+  }
+  if (writer) {
+    const how = writer.mode === 'strict' ? 'strict: an answer leaves once its record is durable' : 'LATENCY mode: answers leave before the fsync';
+    console.log(`  audit log  ${writer.dir} (${how})`);
+    console.log(`  log key    ${writer.info.verifier_key}`);
   }
   console.log('Ctrl-C to stop.');
 }

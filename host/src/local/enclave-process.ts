@@ -37,7 +37,7 @@ export interface EnclaveReady {
   pcr0: string;
   pcr1: string;
   pcr2: string;
-  /** The attested key bundle (hex, 97 bytes): `01 || receipt key || session key || import key`. */
+  /** The attested key bundle (hex, 129 bytes): `02 || receipt key || session key || import key || audit key`. */
   attested_keys: string;
   /** SHA-256 of the configuration in force (hex), or null while none is installed. */
   config_hash: string | null;

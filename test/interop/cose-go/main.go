@@ -63,11 +63,13 @@ type rule struct {
 
 // Limits of rules_evaluated and of the oversight claims (docs/receipts.md).
 const (
-	maxRules          = 64
-	maxRuleTextLen    = 256
-	maxApprovals      = 16
-	maxApprovalIDLen  = 64
-	maxOversightScope = 128
+	maxRules           = 64
+	maxRuleTextLen     = 256
+	maxApprovals       = 16
+	maxAuditCheckpoint = 1024
+	maxTimestampUs     = 1<<53 - 1
+	maxApprovalIDLen   = 64
+	maxOversightScope  = 128
 )
 
 // The receipt claims, docs/receipts.md "The claims". Pointers (and nil
@@ -89,6 +91,8 @@ type claims struct {
 	Approvals       []string `cbor:"approvals" json:"approvals"`
 	OversightState  string   `cbor:"oversight_state" json:"oversight_state"`
 	OversightScope  string   `cbor:"oversight_scope" json:"oversight_scope"`
+	AuditSeq        *uint64  `cbor:"audit_seq" json:"audit_seq"`
+	AuditCheckpoint *string  `cbor:"audit_checkpoint" json:"audit_checkpoint"`
 }
 
 func fail(format string, args ...any) {
@@ -114,9 +118,9 @@ func main() {
 	if err != nil {
 		fail("attestation document: %v", err)
 	}
-	// The attested key bundle: 0x01 || receipt (Ed25519) || session || import.
-	if len(doc.PublicKey) != 97 || doc.PublicKey[0] != 0x01 {
-		fail("public_key is not a version-1 attested key bundle (%d bytes)", len(doc.PublicKey))
+	// The attested key bundle: 0x02 || receipt (Ed25519) || session || import || audit (Ed25519).
+	if len(doc.PublicKey) != 129 || doc.PublicKey[0] != 0x02 {
+		fail("public_key is not a version-2 attested key bundle (%d bytes)", len(doc.PublicKey))
 	}
 	receiptKey := ed25519.PublicKey(doc.PublicKey[1:33])
 	// user_data: 0x03 || config_hash || policy_hash (32 zero bytes: no policy).
@@ -164,6 +168,7 @@ func main() {
 		"request_id": hex0x(c.RequestID), "config_hash": hex0x(c.ConfigHash), "payload_hash": hex0x(c.PayloadHash),
 		"timestamp_us": c.TimestampUs, "rules_evaluated": rules, "approvals": approvals,
 		"oversight_state": c.OversightState, "oversight_scope": c.OversightScope,
+		"audit_seq": c.AuditSeq, "audit_checkpoint": c.AuditCheckpoint,
 		"attestation_hash": hex0x(c.AttestationHash), "result_hash": nil, "policy_hash": nil,
 		"module_id": doc.ModuleID, "receipt_key": hex0x(receiptKey),
 	}
@@ -275,8 +280,8 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if err := strict.Unmarshal(msg.Payload, &generic); err != nil {
 		return nil, nil, fmt.Errorf("claims: %w", err)
 	}
-	if len(generic) != 16 {
-		return nil, nil, fmt.Errorf("claims: %d keys, want 16", len(generic))
+	if len(generic) != 18 {
+		return nil, nil, fmt.Errorf("claims: %d keys, want 18", len(generic))
 	}
 	var genericRules []map[string]cbor.RawMessage
 	if err := strict.Unmarshal(generic["rules_evaluated"], &genericRules); err != nil {
@@ -346,6 +351,12 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if len(scope) > maxOversightScope || (scope != "global" && !scoped) {
 		return nil, nil, fmt.Errorf("claims: oversight_scope %q", scope)
 	}
+	if c.AuditSeq != nil && *c.AuditSeq > maxTimestampUs {
+		return nil, nil, fmt.Errorf("claims: audit_seq %d over 2^53-1", *c.AuditSeq)
+	}
+	if c.AuditCheckpoint != nil && len(*c.AuditCheckpoint) > maxAuditCheckpoint {
+		return nil, nil, fmt.Errorf("claims: audit_checkpoint is %d bytes", len(*c.AuditCheckpoint))
+	}
 	// Re-encode in RFC 8949 core deterministic form: the payload must be exactly that.
 	canonical, err := canonicalClaims(&c)
 	if err != nil {
@@ -355,6 +366,13 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 		return nil, nil, errors.New("claims are not in core deterministic encoding")
 	}
 	return &msg, &c, nil
+}
+
+func nullableUint(n *uint64) any {
+	if n == nil {
+		return nil
+	}
+	return *n
 }
 
 func canonicalClaims(c *claims) ([]byte, error) {
@@ -392,5 +410,6 @@ func canonicalClaims(c *claims) ([]byte, error) {
 		"payload_hash": c.PayloadHash, "timestamp_us": c.TimestampUs,
 		"rules_evaluated": rules, "attestation_hash": c.AttestationHash,
 		"approvals": approvals, "oversight_state": c.OversightState, "oversight_scope": c.OversightScope,
+		"audit_seq": nullableUint(c.AuditSeq), "audit_checkpoint": nullable(c.AuditCheckpoint),
 	})
 }

@@ -47,6 +47,7 @@ impl Enclave {
             receipt: receipt_key.verifying_key().to_bytes(),
             session: h(&format!("{seed}/session")),
             import: h(&format!("{seed}/import")),
+            audit: SigningKey::from_bytes(&h(&format!("{seed}/audit"))).verifying_key().to_bytes(),
         };
         let config_hash = h(&format!("{seed}/config"));
         let policy_hash = h(&format!("{seed}/policy"));
@@ -94,6 +95,8 @@ impl Enclave {
             oversight_state: "yellow".into(),
             oversight_scope: "key:key-1".into(),
             approvals: vec!["alice".into(), "risk-desk".into()],
+            audit_seq: Some(3),
+            audit_checkpoint: None,
         }
     }
 
@@ -103,6 +106,8 @@ impl Enclave {
             oversight_state: "green".into(),
             oversight_scope: "global".into(),
             approvals: vec![],
+            audit_seq: None,
+            audit_checkpoint: None,
             decision: Decision::Denied,
             code: Some("POLICY_DENIED".into()),
             result_hash: None,

@@ -1,0 +1,336 @@
+/**
+ * `zcp audit verify | prove | export`: the audit log for auditors (docs/audit.md).
+ *
+ * - `verify` checks a stored log (`--data-dir`, read without changing anything) or a served one
+ *   (`--url`, through the C2SP tlog-tiles routes): that the checkpoint key is the audit key of an
+ *   attestation document (chain to the root, PCR0 if pinned), then every record, link, tree root,
+ *   checkpoint signature and checkpoint consistency, through the Rust core's `verify_log`, which
+ *   names what is wrong: a modified, deleted, reordered or inserted record, a truncation.
+ * - `prove --seq N` writes a C2SP `tlog-proof` of one record against the latest checkpoint, after
+ *   checking it.
+ * - `export` writes records by time range as JSON lines or CSV, each with its leaf hash (and its
+ *   tlog-proof with `--proofs`), after the same verification as `verify`.
+ */
+import { writeFileSync } from 'node:fs';
+
+import type { Command } from 'commander';
+import { Agent, fetch as undiciFetch } from 'undici';
+
+import { core } from '../core.ts';
+import { SentinelError } from '../errors.ts';
+import { logDirs, readStoredLog, type StoredLog } from '../audit/read-log.ts';
+import type { LogInfo } from '../audit/writer.ts';
+import { DEV_ROOT_NOT_ALLOWED, devRootRefusal, errorCode, isDevelopmentRoot, timestampLabel } from './attestation-output.ts';
+import { readRoot } from './files.ts';
+
+export interface AuditSourceOptions {
+  dataDir?: string;
+  url?: string;
+  ca?: string;
+  root?: string;
+  allowDevRoot?: boolean;
+  pcr0?: string;
+  json?: boolean;
+}
+
+/** What `verify` established about one log. */
+export interface VerifiedLog {
+  origin: string;
+  verifierKey: string;
+  source: string;
+  rootKind: 'aws-nitro' | 'other';
+  pcr0: string;
+  attestedAtMs: number;
+  records: number;
+  covered: number;
+  uncovered: number;
+  checkpoints: number;
+  root: string;
+  tornTailBytes: number;
+}
+
+/** The audit key bytes of a verifier key `<origin>+<id>+<base64(0x01 ‖ key)>` (the base64 may hold '+'). */
+function verifierKeyBytes(verifierKey: string): Buffer {
+  const raw = Buffer.from(verifierKey.split('+').slice(2).join('+'), 'base64');
+  return raw.subarray(1);
+}
+
+/**
+ * Step 1: the log's key is the audit key an attestation document commits to. The document is
+ * checked at its own timestamp (archived documents have long-expired certificates), against the
+ * root given (default AWS), and PCR0 when pinned.
+ */
+export function checkKeyBinding(info: LogInfo, opts: AuditSourceOptions): { rootKind: 'aws-nitro' | 'other'; pcr0: string; attestedAtMs: number } {
+  const root = opts.root === undefined ? undefined : readRoot(opts.root);
+  if (isDevelopmentRoot(root) && !opts.allowDevRoot) throw new SentinelError(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!));
+  const document = Buffer.from(info.attestation, 'base64');
+  const report = core.checkAttestation(document, { ...(root ? { root } : {}), atMs: Date.now() });
+  const attestedAtMs = report.document?.timestampMs;
+  if (attestedAtMs === undefined) {
+    const failed = report.checks.find((c) => c.status === 'fail');
+    throw new SentinelError(failed?.code ?? 'ATTESTATION_MALFORMED', `log.json attestation: ${failed?.detail ?? 'not a document'}`);
+  }
+  const pcr0 = opts.pcr0?.replace(/^0x/, '').toLowerCase();
+  const verified = core.verifyAttestation(document, {
+    ...(root ? { root } : {}),
+    atMs: attestedAtMs,
+    ...(pcr0 ? { expect: { pcrs: { '0': pcr0 } } } : {}),
+  });
+  const keys = core.attestedKeys(Buffer.from((verified.publicKey ?? '').replace(/^0x/, ''), 'hex'));
+  const auditKey = Buffer.from(keys.auditKey.replace(/^0x/, ''), 'hex');
+  if (!verifierKeyBytes(info.verifier_key).equals(auditKey)) {
+    throw new SentinelError('AUDIT_KEY_NOT_ATTESTED', `${info.verifier_key}: not the audit key ${keys.auditKey} the attestation document commits to`);
+  }
+  if (info.origin !== `sentinel/log/${auditKey.subarray(0, 8).toString('hex')}` || !info.verifier_key.startsWith(`${info.origin}+`)) {
+    throw new SentinelError('AUDIT_KEY_NOT_ATTESTED', `origin ${info.origin} is not the one the attested audit key names`);
+  }
+  return { rootKind: verified.rootKind, pcr0: verified.pcrs['0'] ?? '', attestedAtMs };
+}
+
+/** Steps 1 and 2 for one log already read. */
+export function verifyStoredLog(log: Pick<StoredLog, 'info' | 'records' | 'checkpoints' | 'tornTailBytes'>, source: string, opts: AuditSourceOptions): VerifiedLog {
+  const binding = checkKeyBinding(log.info, opts);
+  const report = core.auditVerifyLog(log.records, log.checkpoints, log.info.verifier_key);
+  return {
+    origin: log.info.origin,
+    verifierKey: log.info.verifier_key,
+    source,
+    ...binding,
+    records: report.records,
+    covered: report.covered,
+    uncovered: report.uncovered,
+    checkpoints: report.checkpoints,
+    root: report.root,
+    tornTailBytes: log.tornTailBytes,
+  };
+}
+
+/** The tlog-tiles path of entry bundle `index` (`tile/entries/x001/234`, with `.p/<width>` when partial). */
+export function entriesPath(index: number, width: number): string {
+  const digits = String(index).padStart(3, '0');
+  const groups: string[] = [];
+  let rest = digits.length % 3 === 0 ? digits : digits.padStart(digits.length + 3 - (digits.length % 3), '0');
+  while (rest.length > 0) {
+    groups.push(rest.slice(0, 3));
+    rest = rest.slice(3);
+  }
+  const path = groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join('/');
+  return `tile/entries/${path}${width < 256 ? `.p/${width}` : ''}`;
+}
+
+/** A served log: its identity, the latest checkpoint and every record up to it, from the tlog-tiles routes. */
+export async function fetchServedLog(url: string, ca: string | undefined): Promise<StoredLog> {
+  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
+  const get = async (path: string): Promise<Buffer> => {
+    const res = await undiciFetch(`${url.replace(/\/$/, '')}/v1/audit/${path}`, { signal: AbortSignal.timeout(30_000), ...(dispatcher ? { dispatcher } : {}) });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) {
+      const error = (JSON.parse(body.toString('utf8') || '{}') as { error?: { code?: string; message?: string } }).error;
+      throw new SentinelError(error?.code ?? 'HTTP_ERROR', `GET /v1/audit/${path}: ${res.status} ${error?.message ?? ''}`);
+    }
+    return body;
+  };
+  try {
+    const served = JSON.parse((await get('log')).toString('utf8')) as { origin: string; verifierKey: string; attestation: string };
+    const info: LogInfo = {
+      origin: served.origin,
+      verifier_key: served.verifierKey,
+      attestation: Buffer.from(served.attestation.replace(/^0x/, ''), 'hex').toString('base64'),
+    };
+    const checkpoint = await get('checkpoint');
+    const size = core.auditOpenCheckpoint(checkpoint, info.verifier_key).size;
+    const records: Buffer[] = [];
+    for (let index = 0; index * 256 < size; index++) {
+      const width = Math.min(256, size - index * 256);
+      const bundle = await get(entriesPath(index, width));
+      for (let at = 0; at < bundle.length; ) {
+        const len = bundle.readUInt16BE(at);
+        records.push(bundle.subarray(at + 2, at + 2 + len));
+        at += 2 + len;
+      }
+    }
+    return { dir: url, info, records, checkpoints: [checkpoint], tornTailBytes: 0 };
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+async function loadLogs(opts: AuditSourceOptions): Promise<StoredLog[]> {
+  if ((opts.dataDir === undefined) === (opts.url === undefined)) {
+    throw new SentinelError('INVALID_ARGUMENT', 'give exactly one of --data-dir and --url');
+  }
+  if (opts.url !== undefined) return [await fetchServedLog(opts.url, opts.ca === undefined ? undefined : readCa(opts.ca))];
+  return logDirs(opts.dataDir!).map(readStoredLog);
+}
+
+function readCa(path: string): string {
+  return readRoot(path).toString('utf8');
+}
+
+function fail(e: unknown, json: boolean | undefined, extra: Record<string, unknown> = {}): number {
+  const code = errorCode(e);
+  const message = (e as Error).message ?? String(e);
+  if (json) console.log(JSON.stringify({ verified: false, ...extra, error: { code, message } }));
+  console.error(`error ${code}: ${message}`);
+  return code === 'INVALID_ARGUMENT' ? 2 : 1;
+}
+
+export async function runAuditVerify(opts: AuditSourceOptions): Promise<number> {
+  let logs: StoredLog[];
+  try {
+    logs = await loadLogs(opts);
+  } catch (e) {
+    return fail(e, opts.json);
+  }
+  const results: VerifiedLog[] = [];
+  for (const log of logs) {
+    try {
+      results.push(verifyStoredLog(log, log.dir, opts));
+    } catch (e) {
+      return fail(e, opts.json, { log: log.info.origin, source: log.dir, verifiedLogs: results });
+    }
+  }
+  if (opts.json) {
+    console.log(JSON.stringify({ verified: true, logs: results }));
+    return 0;
+  }
+  for (const r of results) {
+    const dev = r.rootKind === 'other' ? ' (key attested under a DEVELOPMENT root, not AWS hardware)' : '';
+    console.log(`VERIFIED audit log ${r.origin}${dev}`);
+    console.log(`  source        ${r.source}`);
+    console.log(`  key           ${r.verifierKey}, attested by PCR0 ${r.pcr0.slice(0, 16)}… at ${timestampLabel(r.attestedAtMs)}`);
+    console.log(`  records       ${r.records} (${r.covered} covered by a signed checkpoint, ${r.uncovered} after the last one)`);
+    console.log(`  checkpoints   ${r.checkpoints}, consistent; root ${r.root}`);
+    if (r.tornTailBytes > 0) console.log(`  torn tail     ${r.tornTailBytes} bytes after the last whole record (a write cut by a crash)`);
+  }
+  return 0;
+}
+
+export interface AuditProveOptions extends AuditSourceOptions {
+  seq: string;
+  out?: string;
+}
+
+export async function runAuditProve(opts: AuditProveOptions): Promise<number> {
+  try {
+    const seq = Number(opts.seq);
+    if (!/^[0-9]{1,15}$/.test(opts.seq)) throw new SentinelError('INVALID_ARGUMENT', `--seq ${opts.seq}: expected a record sequence number`);
+    const logs = await loadLogs(opts);
+    if (logs.length !== 1) throw new SentinelError('INVALID_ARGUMENT', `${logs.length} logs in ${opts.dataDir}: prove reads one (pass the log directory's data dir)`);
+    const log = logs[0]!;
+    verifyStoredLog(log, log.dir, opts);
+    const checkpoint = log.checkpoints[log.checkpoints.length - 1];
+    if (!checkpoint) throw new SentinelError('AUDIT_TILE_NOT_FOUND', 'no signed checkpoint yet');
+    const proof = core.auditProve(log.records, seq, checkpoint, log.info.verifier_key);
+    // Checked as a client would check it before it is handed out.
+    const proven = core.auditVerifyProof(proof, log.records[seq]!, log.info.verifier_key);
+    if (opts.out) writeFileSync(opts.out, proof);
+    else process.stdout.write(proof);
+    console.error(`proof of record ${seq} in ${proven.origin} at tree size ${proven.size} (root ${proven.root})${opts.out ? `: ${opts.out}` : ''}`);
+    return 0;
+  } catch (e) {
+    return fail(e, opts.json);
+  }
+}
+
+export interface AuditExportOptions extends AuditSourceOptions {
+  from?: string;
+  to?: string;
+  format?: string;
+  proofs?: boolean;
+  out?: string;
+}
+
+function parseTime(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+  if (Number.isNaN(ms)) throw new SentinelError('INVALID_ARGUMENT', `${option} ${value}: expected RFC 3339 or unix seconds`);
+  return ms * 1000;
+}
+
+const CSV_COLUMNS = ['seq', 'time', 'kind', 'principal', 'outcome', 'code', 'request_digest', 'result_digest', 'leaf_hash'] as const;
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export async function runAuditExport(opts: AuditExportOptions): Promise<number> {
+  try {
+    const format = opts.format ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'csv') throw new SentinelError('INVALID_ARGUMENT', `--format ${format}: expected jsonl or csv`);
+    if (opts.proofs && format === 'csv') throw new SentinelError('INVALID_ARGUMENT', '--proofs needs --format jsonl (a proof is several lines)');
+    const fromUs = parseTime('--from', opts.from);
+    const toUs = parseTime('--to', opts.to);
+    const logs = await loadLogs(opts);
+    const lines: string[] = format === 'csv' ? [['log', ...CSV_COLUMNS].join(',')] : [];
+    let exported = 0;
+    for (const log of logs) {
+      const verified = verifyStoredLog(log, log.dir, opts);
+      const checkpoint = log.checkpoints[log.checkpoints.length - 1];
+      log.records.forEach((bytes, seq) => {
+        const r = core.auditDecodeRecord(bytes);
+        if ((fromUs !== undefined && r.time_us < fromUs) || (toUs !== undefined && r.time_us >= toUs)) return;
+        const row = {
+          log: verified.origin,
+          seq: r.seq,
+          time: new Date(r.time_us / 1000).toISOString(),
+          time_us: r.time_us,
+          kind: r.kind,
+          principal: r.principal ?? null,
+          outcome: r.decision?.outcome ?? null,
+          code: r.decision?.code ?? null,
+          rules: r.decision?.rules ?? [],
+          request_digest: r.request_digest ?? null,
+          result_digest: r.result_digest ?? null,
+          prev_hash: r.prev_hash,
+          leaf_hash: core.auditLeafHash(bytes),
+          covered: seq < verified.covered,
+        };
+        if (format === 'csv') {
+          lines.push([row.log, ...CSV_COLUMNS.map((c) => row[c])].map(csvCell).join(','));
+        } else {
+          const proof = opts.proofs && checkpoint && seq < verified.covered ? core.auditProve(log.records, seq, checkpoint, log.info.verifier_key) : undefined;
+          lines.push(JSON.stringify({ ...row, record: `0x${Buffer.from(bytes).toString('hex')}`, ...(proof ? { proof } : {}) }));
+        }
+        exported++;
+      });
+    }
+    const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+    if (opts.out) writeFileSync(opts.out, text);
+    else process.stdout.write(text);
+    console.error(`exported ${exported} records from ${logs.length} verified log(s)${opts.out ? ` to ${opts.out}` : ''}`);
+    return 0;
+  } catch (e) {
+    return fail(e, opts.json);
+  }
+}
+
+function sourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'a data directory: its stored logs (DATA_DIR/audit/logs/*), read without changing anything')
+    .option('--url <url>', 'a Sentinel API: the log it serves (tlog-tiles, /v1/audit/)')
+    .option('--ca <file>', "TLS certificate (PEM) to trust for --url: a local stack's <data-dir>/tls/cert.pem")
+    .option('--root <file>', 'trusted root for the attestation document that binds the log key (default: AWS Nitro Root-G1)')
+    .option('--allow-dev-root', 'accept a --root other than the AWS Nitro root (the simulated NSM of the local stack)')
+    .option('--pcr0 <hex>', 'expected PCR0 of the enclave that made the log');
+}
+
+/** `zcp audit ...` (docs/cli.md, docs/audit.md). */
+export function registerAudit(program: Command, setExit: (code: number) => void): void {
+  const audit = program.command('audit').description('the audit log: verify it, prove a record, export it (docs/audit.md)');
+  sourceOptions(audit.command('verify').description('verify a stored or served audit log against its signed checkpoints and attested key'))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: AuditSourceOptions) => setExit(await runAuditVerify(opts)));
+  sourceOptions(audit.command('prove').description('write a C2SP tlog-proof of one record against the latest checkpoint'))
+    .requiredOption('--seq <n>', 'the record sequence number (a receipt\'s auditSeq)')
+    .option('--out <file>', 'write the proof here (default: stdout)')
+    .action(async (opts: AuditProveOptions) => setExit(await runAuditProve(opts)));
+  sourceOptions(audit.command('export').description('records by time range as JSON lines or CSV, after verifying the log'))
+    .option('--from <time>', 'first record time, RFC 3339 or unix seconds (inclusive)')
+    .option('--to <time>', 'last record time, RFC 3339 or unix seconds (exclusive)')
+    .option('--format <format>', 'jsonl or csv', 'jsonl')
+    .option('--proofs', 'jsonl: add each covered record\'s tlog-proof against the latest checkpoint')
+    .option('--out <file>', 'write here (default: stdout)')
+    .action(async (opts: AuditExportOptions) => setExit(await runAuditExport(opts)));
+}
