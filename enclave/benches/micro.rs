@@ -8,6 +8,9 @@
 //!   the signature check; a fresh nonce per call, so the replay cache grows as
 //!   in production);
 //! - receipt signing (`sign_receipt` of the claims a `sign_digest` answer gets);
+//! - making one audit record as `src/audit.rs` does for a `sign_digest` answer
+//!   with one rule result: build, canonical CBOR, leaf hash and record hash
+//!   (two SHA-256), the tree frontier's push, and the copy kept for the host;
 //! - the full session handshake, each side and both together: Noise NK
 //!   (messages 1 and 2), the principal's Ed25519 signature over the
 //!   authentication digest, the authentication frame, and the enclave's
@@ -103,6 +106,39 @@ fn main() {
         black_box(sign_receipt(black_box(&claims), &receipt_key));
     });
 
+    // One audit record per answer, as the enclave makes it (src/audit.rs: decision_record + append).
+    let mut frontier = sentinel_audit::Frontier::new();
+    let mut prev_hash = [0u8; 32];
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(iterations as usize + iterations as usize / 10);
+    let audit_ns = per_op_ns(iterations, |i| {
+        let record = sentinel_audit::AuditRecord {
+            seq: frontier.size(),
+            time_us: NOW + u64::from(i),
+            kind: sentinel_audit::RecordKind::Decision,
+            principal: Some("dev-client".into()),
+            request_digest: Some([0x22; 32]),
+            decision: Some(sentinel_audit::Decision {
+                outcome: sentinel_audit::Outcome::Allowed,
+                code: None,
+                rules: vec![sentinel_audit::RuleResult {
+                    rule: "crypto_24_7".into(),
+                    rule_type: "time_window".into(),
+                    result: "allow".into(),
+                    value: None,
+                    limit: None,
+                    window: None,
+                }],
+            }),
+            result_digest: Some([0x33; 32]),
+            prev_hash,
+        };
+        let bytes = record.encode().expect("encodes");
+        frontier.push(sentinel_audit::merkle::leaf_hash(&bytes)).expect("room");
+        prev_hash = sentinel_audit::record::record_hash(&bytes);
+        kept.push(bytes.clone());
+        black_box(bytes);
+    });
+
     // Handshake: the principal's credential and its configured public key.
     let admin = Credential::generate(CredentialKind::Admin, "dev-admin", Alg::Ed25519, &[0xad; 32]).expect("admin");
     let client = Credential::generate(CredentialKind::Client, "dev-client", Alg::Ed25519, &[0xc1; 32]).expect("client");
@@ -154,6 +190,7 @@ fn main() {
         ("stamp verify: p256", p256),
         ("stamp verify: secp256k1", secp256k1),
         ("sign_receipt (sign_digest claims)", receipt_ns),
+        ("audit record (build, CBOR, 2 SHA-256, frontier)", audit_ns),
         ("handshake: client side (NK + auth signature)", client_ns),
         ("handshake: enclave side (NK + auth verify)", server_ns),
         ("handshake: both sides, one thread", both_ns),
@@ -161,6 +198,6 @@ fn main() {
         println!("{name:<48} {:>9.2}", ns / 1000.0);
     }
     println!(
-        "{{\"bench\":\"micro\",\"iterations\":{iterations},\"stamp_verify_ed25519_ns\":{ed25519:.0},\"stamp_verify_p256_ns\":{p256:.0},\"stamp_verify_secp256k1_ns\":{secp256k1:.0},\"sign_receipt_ns\":{receipt_ns:.0},\"handshake_client_ns\":{client_ns:.0},\"handshake_enclave_ns\":{server_ns:.0},\"handshake_both_ns\":{both_ns:.0}}}"
+        "{{\"bench\":\"micro\",\"iterations\":{iterations},\"stamp_verify_ed25519_ns\":{ed25519:.0},\"stamp_verify_p256_ns\":{p256:.0},\"stamp_verify_secp256k1_ns\":{secp256k1:.0},\"sign_receipt_ns\":{receipt_ns:.0},\"audit_record_ns\":{audit_ns:.0},\"handshake_client_ns\":{client_ns:.0},\"handshake_enclave_ns\":{server_ns:.0},\"handshake_both_ns\":{both_ns:.0}}}"
     );
 }

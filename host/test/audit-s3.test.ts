@@ -38,6 +38,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { AuditSinkError, createS3Sink, parseSealedMarker, type SealedMarker } from '../src/audit/s3-sink.ts';
 import { AuditStore } from '../src/audit/store.ts';
+import { main } from '../src/cli/main.ts';
+import { capture } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
 
@@ -580,6 +582,42 @@ motoSuite('the S3 sink against moto (S3 Object Lock, COMPLIANCE mode)', () => {
       expect((await listKeys(BUCKET)).filter((k) => k.startsWith('store/segments/'))).not.toContain(`store/segments/${segNames.at(-1)}`);
     } finally {
       rmSync(storeDir, { recursive: true, force: true });
+    }
+  });
+
+  it('zcp audit sync-s3 copies every log of a data directory, credentials from the environment', async () => {
+    const dataDir = tempDir();
+    const logDir = join(dataDir, 'audit', 'logs', '00112233445566aa');
+    const env = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+    try {
+      const store = await AuditStore.open({ dir: logDir, segmentBytes: 4096 });
+      for (let seq = 0; seq < 9; seq++) await store.append(seq, Buffer.alloc(1000, seq));
+      await store.saveCheckpoint(9, Buffer.from(note(9)));
+      await store.close();
+      process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
+      process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
+      const args = ['audit', 'sync-s3', '--data-dir', dataDir, '--bucket', BUCKET, '--prefix', 'cli/', '--endpoint', endpoint, '--retention-days', '2', '--json'];
+      const { out } = capture();
+      expect(await main(['node', 'zcp', ...args])).toBe(0);
+      const first = JSON.parse(out.join('\n')) as { logs: Array<{ log: string; uploaded: string[]; skipped: string[] }> };
+      expect(first.logs).toHaveLength(1);
+      expect(first.logs[0]!.uploaded).toContain(`cli/00112233445566aa/checkpoints/${cp(9)}`);
+      expect(first.logs[0]!.uploaded.some((k) => k.startsWith('cli/00112233445566aa/segments/'))).toBe(true);
+      // Again: everything is already there.
+      const again = capture();
+      expect(await main(['node', 'zcp', ...args])).toBe(0);
+      const second = JSON.parse(again.out.join('\n')) as { logs: Array<{ uploaded: string[]; skipped: string[] }> };
+      expect(second.logs[0]!.uploaded).toEqual([]);
+      expect(second.logs[0]!.skipped.sort()).toEqual(first.logs[0]!.uploaded.sort());
+      // The secret never appears in what the command printed.
+      expect([...out, ...again.out].join('\n')).not.toContain(SECRET_KEY);
+    } finally {
+      vi.restoreAllMocks();
+      process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
+      process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;
+      if (env.AWS_ACCESS_KEY_ID === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (env.AWS_SECRET_ACCESS_KEY === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

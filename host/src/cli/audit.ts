@@ -10,6 +10,9 @@
  *   checking it.
  * - `export` writes records by time range as JSON lines or CSV, each with its leaf hash (and its
  *   tlog-proof with `--proofs`), after the same verification as `verify`.
+ * - `sync-s3` copies each log's sealed segments and checkpoints to an S3 bucket with Object Lock in
+ *   compliance mode (`host/src/audit/s3-sink.ts`, docs/audit-s3.md); credentials come from the AWS
+ *   SDK's default chain (environment, instance role), never from the command line.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -19,6 +22,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 import { logDirs, readStoredLog, type StoredLog } from '../audit/read-log.ts';
+import { createS3Sink } from '../audit/s3-sink.ts';
 import type { LogInfo } from '../audit/writer.ts';
 import { DEV_ROOT_NOT_ALLOWED, devRootRefusal, errorCode, isDevelopmentRoot, timestampLabel } from './attestation-output.ts';
 import { readRoot } from './files.ts';
@@ -306,6 +310,47 @@ export async function runAuditExport(opts: AuditExportOptions): Promise<number> 
   }
 }
 
+export interface AuditSyncS3Options {
+  dataDir: string;
+  bucket: string;
+  prefix?: string;
+  region?: string;
+  endpoint?: string;
+  retentionDays: string;
+  json?: boolean;
+}
+
+/** Each log of the data directory to `s3://BUCKET/PREFIX<log id>/` (sealed segments and checkpoints only). */
+export async function runAuditSyncS3(opts: AuditSyncS3Options): Promise<number> {
+  try {
+    const retentionDays = Number(opts.retentionDays);
+    if (!/^[0-9]{1,5}$/.test(opts.retentionDays) || retentionDays < 1) {
+      throw new SentinelError('INVALID_ARGUMENT', `--retention-days ${opts.retentionDays}: expected a whole number of days >= 1`);
+    }
+    const prefix = opts.prefix ?? '';
+    if (prefix !== '' && !prefix.endsWith('/')) throw new SentinelError('INVALID_ARGUMENT', `--prefix ${prefix}: must end with '/'`);
+    const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const results: Array<{ log: string; uploaded: string[]; skipped: string[] }> = [];
+    for (const dir of logDirs(opts.dataDir)) {
+      const id = dir.split('/').pop()!;
+      const sink = createS3Sink({
+        bucket: opts.bucket,
+        prefix: `${prefix}${id}/`,
+        region,
+        retentionDays,
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      });
+      const { uploaded, skipped } = await sink.syncDir(dir);
+      results.push({ log: id, uploaded, skipped });
+    }
+    if (opts.json) console.log(JSON.stringify({ bucket: opts.bucket, logs: results }));
+    else for (const r of results) console.log(`s3://${opts.bucket}/${prefix}${r.log}/: ${r.uploaded.length} uploaded, ${r.skipped.length} already there`);
+    return 0;
+  } catch (e) {
+    return fail(e, opts.json);
+  }
+}
+
 function sourceOptions(cmd: Command): Command {
   return cmd
     .option('--data-dir <dir>', 'a data directory: its stored logs (DATA_DIR/audit/logs/*), read without changing anything')
@@ -333,4 +378,15 @@ export function registerAudit(program: Command, setExit: (code: number) => void)
     .option('--proofs', 'jsonl: add each covered record\'s tlog-proof against the latest checkpoint')
     .option('--out <file>', 'write here (default: stdout)')
     .action(async (opts: AuditExportOptions) => setExit(await runAuditExport(opts)));
+  audit
+    .command('sync-s3')
+    .description('copy sealed segments and checkpoints to S3 with Object Lock in compliance mode (docs/audit-s3.md)')
+    .requiredOption('--data-dir <dir>', 'the data directory whose logs (DATA_DIR/audit/logs/*) are copied')
+    .requiredOption('--bucket <name>', 'a bucket with Object Lock enabled and a default COMPLIANCE retention')
+    .requiredOption('--retention-days <n>', 'days each object stays locked (at least the bucket default)')
+    .option('--prefix <prefix>', "key prefix ending in '/'; each log goes under PREFIX<log id>/", '')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, else us-east-1)')
+    .option('--endpoint <url>', 'an S3-compatible endpoint instead of AWS (path-style addressing)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: AuditSyncS3Options) => setExit(await runAuditSyncS3(opts)));
 }
