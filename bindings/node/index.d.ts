@@ -187,6 +187,12 @@ export interface AuditRuleResult {
  */
 export declare function auditTile(records: Uint8Array[] | AuditLeafHashes, level: number, index: number, width?: number | undefined | null): Buffer
 
+/**
+ * The tlog-tiles path of entry bundle `index` (`level` omitted) or of the hash tile at `level`,
+ * `width` entries or hashes (256: a full tile, no `.p/` suffix), e.g. `tile/entries/x001/234.p/7`.
+ */
+export declare function auditTilePath(index: number, width: number, level?: number | undefined | null): string
+
 /** A parsed tlog-tiles path. */
 export interface AuditTilePath {
   /** The level (0 for an entry bundle). */

@@ -846,6 +846,7 @@ module.exports.auditOpenCheckpoint = nativeBinding.auditOpenCheckpoint
 module.exports.auditParseTilePath = nativeBinding.auditParseTilePath
 module.exports.auditProve = nativeBinding.auditProve
 module.exports.auditTile = nativeBinding.auditTile
+module.exports.auditTilePath = nativeBinding.auditTilePath
 module.exports.auditVerifyLog = nativeBinding.auditVerifyLog
 module.exports.auditVerifyProof = nativeBinding.auditVerifyProof
 module.exports.awsNitroRootG1 = nativeBinding.awsNitroRootG1

@@ -232,6 +232,14 @@ pub fn audit_parse_tile_path<'env>(env: &'env Env, path: String) -> Result<Unkno
     env.to_js_value(&tile)
 }
 
+/// The tlog-tiles path of entry bundle `index` (`level` omitted) or of the hash tile at `level`,
+/// `width` entries or hashes (256: a full tile, no `.p/` suffix), e.g. `tile/entries/x001/234.p/7`.
+#[napi(catch_unwind)]
+pub fn audit_tile_path(env: &Env, index: f64, width: u32, level: Option<u32>) -> Result<String> {
+    let index = number(env, "index", index)?;
+    view::tile_path_request(level, index, width).map_err(|e| throw(env, e))
+}
+
 /// Decodes an audit record (strictly: canonical CBOR only). Verifies nothing about where it came from.
 #[napi(catch_unwind, ts_return_type = "AuditRecord")]
 pub fn audit_decode_record<'env>(env: &'env Env, record: &[u8]) -> Result<Unknown<'env>> {

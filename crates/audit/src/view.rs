@@ -302,6 +302,23 @@ pub fn parse_tile_path_request(path: &str) -> Result<TilePathView, Error> {
     Tile::parse(path)?.view()
 }
 
+/// One binding call: the tlog-tiles path of the hash tile at `level`, or of the entry bundle
+/// when `level` is `None` (`index`, `width` entries or hashes, 1 to 256; 256 is a full tile).
+pub fn tile_path_request(level: Option<u32>, index: u64, width: u32) -> Result<String, Error> {
+    let width = u16::try_from(width)
+        .map_err(|_| Error::new(ErrorCode::TilePathInvalid, format!("tile width must be 1 to 256, got {width}")))?;
+    let tile = match level {
+        None => Tile::entries(index, width)?,
+        Some(level) => Tile::hashes(
+            u8::try_from(level)
+                .map_err(|_| Error::new(ErrorCode::TilePathInvalid, format!("tile level out of range: {level}")))?,
+            index,
+            width,
+        )?,
+    };
+    Ok(tile.path())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +426,19 @@ mod tests {
             "AUDIT_TILE_PATH_INVALID"
         );
         assert_eq!(leaf_hashes(&[&[0u8; 32][..], &[0u8; 31][..]]).unwrap_err().code(), "AUDIT_HASH_LENGTH");
+    }
+
+    #[test]
+    fn tile_paths_are_written_by_the_core() {
+        assert_eq!(tile_path_request(None, 1_234_067, 7).unwrap(), "tile/entries/x001/x234/067.p/7");
+        assert_eq!(tile_path_request(None, 5, 256).unwrap(), "tile/entries/005");
+        assert_eq!(tile_path_request(Some(1), 0, 3).unwrap(), "tile/1/000.p/3");
+        for (level, width) in [(None, 0), (None, 257), (Some(0), 70_000), (Some(300), 1)] {
+            assert_eq!(tile_path_request(level, 0, width).unwrap_err().code(), "AUDIT_TILE_PATH_INVALID");
+        }
+        // What it writes, the parser reads back.
+        let parsed = parse_tile_path_request(&tile_path_request(None, 1_234_067, 7).unwrap()).unwrap();
+        assert_eq!((parsed.index, parsed.width, parsed.entries), (1_234_067.0, 7, true));
     }
 
     #[test]

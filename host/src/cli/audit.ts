@@ -109,19 +109,6 @@ export function verifyStoredLog(log: Pick<StoredLog, 'info' | 'records' | 'check
   };
 }
 
-/** The tlog-tiles path of entry bundle `index` (`tile/entries/x001/234`, with `.p/<width>` when partial). */
-export function entriesPath(index: number, width: number): string {
-  const digits = String(index).padStart(3, '0');
-  const groups: string[] = [];
-  let rest = digits.length % 3 === 0 ? digits : digits.padStart(digits.length + 3 - (digits.length % 3), '0');
-  while (rest.length > 0) {
-    groups.push(rest.slice(0, 3));
-    rest = rest.slice(3);
-  }
-  const path = groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join('/');
-  return `tile/entries/${path}${width < 256 ? `.p/${width}` : ''}`;
-}
-
 /** A served log: its identity, the latest checkpoint and every record up to it, from the tlog-tiles routes. */
 export async function fetchServedLog(url: string, ca: string | undefined): Promise<StoredLog> {
   const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
@@ -146,7 +133,7 @@ export async function fetchServedLog(url: string, ca: string | undefined): Promi
     const records: Buffer[] = [];
     for (let index = 0; index * 256 < size; index++) {
       const width = Math.min(256, size - index * 256);
-      const bundle = await get(entriesPath(index, width));
+      const bundle = await get(core.auditTilePath(index, width));
       for (let at = 0; at < bundle.length; ) {
         const len = bundle.readUInt16BE(at);
         records.push(bundle.subarray(at + 2, at + 2 + len));
