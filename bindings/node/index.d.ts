@@ -117,6 +117,18 @@ export interface AuditDecision {
 export declare function auditDecodeRecord(record: Uint8Array): AuditRecord
 
 /**
+ * One state change an audit record's action caused (docs/audit.md: `op` is
+ * `notional`, `rate_take`, `rate_cooldown` or `level` as the enclave writes them); absent values `null`.
+ */
+export interface AuditEffect {
+  op: string
+  /** A rule id, or a kill-switch scope (`global`, `key:<id>`, `principal:<id>`). */
+  target: string
+  subject?: string | null
+  value?: string | null
+}
+
+/**
  * The tlog-tiles entry bundle `index` of `records` (each a `u16` big-endian
  * length and the record), `width` entries (default: its width in the log of all `records`).
  */
@@ -161,7 +173,9 @@ export declare function auditProve(records: Uint8Array[], index: number, checkpo
 /** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
 export interface AuditRecord {
   seq: number
-  kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip'
+  kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip' | 'log_resumed'
+  /** The state changes the action caused, `[]` when none. */
+  effects: Array<AuditEffect>
   /** Enclave time, µs since the Unix epoch. */
   time_us: number
   principal?: string | null
@@ -207,12 +221,14 @@ export interface AuditTilePath {
 /**
  * Verifies a whole log: `records` (their encodings, in log order) against the
  * signed `checkpoints` (any order) with the log's verifier key (C2SP text
- * `<origin>+<key id>+<base64>`). Throws the code naming what is wrong:
+ * `<origin>+<key id>+<base64>`), or its key history (an array: a restarted
+ * enclave continues the log under the same origin with a new key; each
+ * checkpoint must verify with one of them). Throws the code naming what is wrong:
  * `AUDIT_RECORD_MODIFIED`, `AUDIT_RECORD_DELETED`, `AUDIT_RECORD_REORDERED`,
  * `AUDIT_RECORD_INSERTED`, `AUDIT_TRUNCATED`, `AUDIT_CHECKPOINT_SIGNATURE_INVALID`,
  * `AUDIT_CHECKPOINT_INCONSISTENT`, ... (crates/audit/README.md).
  */
-export declare function auditVerifyLog(records: Uint8Array[], checkpoints: Uint8Array[], verifierKey: string): AuditLogReport
+export declare function auditVerifyLog(records: Uint8Array[], checkpoints: Uint8Array[], verifierKeys: string | string[]): AuditLogReport
 
 /** Verifies a `tlog-proof` for `record` with the log's verifier key; returns the checkpoint it proves against. */
 export declare function auditVerifyProof(proof: string, record: Uint8Array, verifierKey: string): AuditCheckpoint

@@ -90,7 +90,28 @@ durable: bigint, };
 
 export type AuditCheckpointArgs = Record<symbol, never>;
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs;
+export type AuditResumeBeginArgs = { 
+/**
+ * A boot attestation document of the enclave that signed `checkpoint` (its attested
+ * key bundle names the audit key), as the host stored it with the log.
+ */
+attestation: Buffer, 
+/**
+ * The latest checkpoint of the log (a signed note).
+ */
+checkpoint: Buffer, };
+
+export type AuditResumeRecordsArgs = { 
+/**
+ * The next records, in order (at most `MAX_AUDIT_READ_RECORDS` and `MAX_AUDIT_READ_BYTES`).
+ */
+records: Array<Buffer>, };
+
+export type AuditResumeFinishArgs = Record<symbol, never>;
+
+export type AuditStartArgs = Record<symbol, never>;
+
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -242,6 +263,51 @@ origin: string, verifier_key: string, };
 
 export type AuditAcked = { durable: bigint, };
 
+export type AuditResumeProgress = { 
+/**
+ * The sequence number of the next record expected.
+ */
+next: bigint, 
+/**
+ * The size of the checkpoint being resumed from.
+ */
+checkpoint_size: bigint, };
+
+export type AuditResumed = { 
+/**
+ * Whether a previous log was continued (false: `audit_start`, a new log).
+ */
+resumed: boolean, 
+/**
+ * The log's origin (unchanged by a resume) and this enclave's verifier key for it.
+ */
+origin: string, verifier_key: string, 
+/**
+ * The previous enclave's verifier key (resumes only).
+ */
+previous_verifier_key: string | null, 
+/**
+ * Records in the log before this enclave's first one.
+ */
+size: bigint, 
+/**
+ * Of those, covered by the checkpoint resumed from (the rest, the tail, only by their hash chain).
+ */
+covered: bigint, 
+/**
+ * The sequence number of this enclave's `log_resumed` record (resumes only).
+ */
+resumed_seq: bigint | null, 
+/**
+ * State changes replayed from the records, and those not applied (a rule no longer in
+ * the policy, or a tail record that would loosen the kill switch).
+ */
+effects_applied: bigint, effects_skipped: bigint, 
+/**
+ * The kill switch as rebuilt: the global level and every scope not Green (`scope=level`).
+ */
+global_level: string, scopes: Array<string>, };
+
 export type SessionOpened = { session_id: Buffer, handshake: Buffer, };
 
 export type SessionFrameAnswer = { session_id: Buffer, frame: Buffer, 
@@ -349,7 +415,7 @@ export type ApprovalList = { entries: Array<HeldRequestInfo>, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -394,6 +460,10 @@ export type AnswerTypes = {
   audit_read: 'audit_records';
   audit_ack: 'audit_acked';
   audit_checkpoint: 'audit_records';
+  audit_resume_begin: 'audit_resume_progress';
+  audit_resume_records: 'audit_resume_progress';
+  audit_resume_finish: 'audit_resumed';
+  audit_start: 'audit_resumed';
 };
 
 /** The request of operation `O`. */
@@ -403,7 +473,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

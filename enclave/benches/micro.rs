@@ -131,6 +131,13 @@ fn main() {
             }),
             result_digest: Some([0x33; 32]),
             prev_hash,
+            // The accepted stamp, as every stamped request's record carries it.
+            effects: vec![sentinel_audit::record::Effect {
+                op: "stamp".into(),
+                target: hex::encode([0x44; 32]),
+                subject: None,
+                value: Some((NOW + u64::from(i)).to_string()),
+            }],
         };
         let bytes = record.encode().expect("encodes");
         frontier.push(sentinel_audit::merkle::leaf_hash(&bytes)).expect("room");

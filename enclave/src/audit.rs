@@ -21,13 +21,19 @@
 //! (`audit_checkpoint`, what a clean shutdown asks for). The tree only grows,
 //! so no two checkpoints can disagree; [`AuditLog::sign_current`] still
 //! refuses to sign a root for a size it signed another root for.
+//!
+//! A log is open from boot, or, for an enclave started with `--audit-resume`,
+//! once the host resumed the previous enclave's log (`src/resume.rs`) or
+//! started a new one. Until then nothing is signed (`AUDIT_LOG_NOT_OPEN`) and
+//! the records of what happens anyway (the boot configuration and policy,
+//! refusals) wait, unnumbered, to follow the resumed log's records.
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::SigningKey;
 use sentinel_audit::merkle::leaf_hash;
 use sentinel_audit::note::VerifierKey;
-use sentinel_audit::record::record_hash;
+use sentinel_audit::record::{record_hash, Effect};
 use sentinel_audit::{sign_checkpoint, AuditRecord, Checkpoint, Frontier, Hash};
 use sentinel_protocol::{AuditAcked, AuditEntry, AuditRecords, EnclaveError, EnclaveErrorCode, Response};
 
@@ -74,7 +80,24 @@ struct Signed {
     note: Arc<str>,
 }
 
+/// Whether the log is open, or waiting for the host to resume or start it.
+enum Phase {
+    Open,
+    /// Records made before the log opened, numbered when it does.
+    Waiting(Vec<AuditRecord>),
+}
+
+/// Where a resumed log continues (`src/resume.rs` verified it against the previous key's checkpoint).
+pub(crate) struct Continue {
+    pub(crate) origin: String,
+    pub(crate) frontier: Frontier,
+    pub(crate) prev_hash: Hash,
+}
+
 struct LogState {
+    phase: Phase,
+    origin: String,
+    verifier_key: String,
     frontier: Frontier,
     prev_hash: Hash,
     /// Records `durable .. frontier.size()`, oldest first.
@@ -87,8 +110,6 @@ struct LogState {
 /// The log: its key, its identity and its tree.
 pub struct AuditLog {
     key: SigningKey,
-    origin: String,
-    verifier_key: String,
     policy: AuditPolicy,
     state: Mutex<LogState>,
 }
@@ -104,16 +125,18 @@ impl AuditLog {
     /// A new, empty log signed by `key`. Its origin (the checkpoint key's name) is
     /// `sentinel/log/` and the first 8 bytes of the public key in hex: unique per log, and
     /// derived from what the attestation commits to rather than chosen by anyone.
-    pub fn new(key: SigningKey, policy: AuditPolicy) -> Self {
+    /// With `wait`, the log stays closed until [`AuditLog::open`] (`--audit-resume`).
+    pub fn new(key: SigningKey, policy: AuditPolicy, wait: bool) -> Self {
         let public = key.verifying_key();
         let origin = format!("sentinel/log/{}", hex::encode(&public.as_bytes()[..8]));
         let verifier_key = VerifierKey::new(&origin, public).expect("a valid key name").to_string();
         AuditLog {
             key,
-            origin,
-            verifier_key,
             policy,
             state: Mutex::new(LogState {
+                phase: if wait { Phase::Waiting(Vec::new()) } else { Phase::Open },
+                origin,
+                verifier_key,
                 frontier: Frontier::new(),
                 prev_hash: [0; 32],
                 pending: VecDeque::new(),
@@ -129,14 +152,77 @@ impl AuditLog {
         self.key.verifying_key().to_bytes()
     }
 
-    /// The log's origin (`sentinel/log/<16 hex>`).
-    pub fn origin(&self) -> &str {
-        &self.origin
+    /// The log's origin (`sentinel/log/<16 hex>`; a resumed log keeps the previous enclave's).
+    pub fn origin(&self) -> String {
+        self.lock().origin.clone()
     }
 
     /// The verifier key in Go `sumdb/note` text form: `<origin>+<id>+<base64 key>`.
-    pub fn verifier_key(&self) -> &str {
-        &self.verifier_key
+    pub fn verifier_key(&self) -> String {
+        self.lock().verifier_key.clone()
+    }
+
+    /// Whether the log is open (not waiting for a resume).
+    pub fn is_open(&self) -> bool {
+        matches!(self.lock().phase, Phase::Open)
+    }
+
+    /// Opens a waiting log: continuing `resumed` (its record, the `log_resumed` one, numbered
+    /// right after the resumed records) or as a new log. The records made while it waited
+    /// follow, renumbered and chained, and a checkpoint is signed at once, so this enclave's key
+    /// vouches for the whole log from the start. Returns the first record's sequence number.
+    /// `AUDIT_RESUME_STATE` if the log is already open.
+    pub(crate) fn open(&self, now_us: u64, resumed: Option<(Continue, AuditRecord)>) -> Result<u64, EnclaveError> {
+        let mut state = self.lock();
+        let Phase::Waiting(waiting) = std::mem::replace(&mut state.phase, Phase::Open) else {
+            return Err(EnclaveError::new(EnclaveErrorCode::AuditResumeState, "the audit log is already open"));
+        };
+        if let Some((at, first)) = resumed {
+            match VerifierKey::new(&at.origin, self.key.verifying_key()) {
+                Ok(key) => state.verifier_key = key.to_string(),
+                Err(e) => {
+                    state.phase = Phase::Waiting(waiting);
+                    return Err(EnclaveError::new(EnclaveErrorCode::AuditResumeInvalid, e.message().to_string()));
+                }
+            }
+            state.origin = at.origin;
+            state.durable = at.frontier.size();
+            state.frontier = at.frontier;
+            state.prev_hash = at.prev_hash;
+            state.pending.clear();
+            state.latest = None;
+            self.push_numbered(&mut state, first);
+        }
+        let first_seq = state.durable;
+        for record in waiting {
+            self.push_numbered(&mut state, record);
+        }
+        self.sign_locked(&mut state, now_us);
+        Ok(first_seq)
+    }
+
+    fn push_numbered(&self, state: &mut LogState, mut record: AuditRecord) {
+        record.seq = state.frontier.size();
+        record.prev_hash = state.prev_hash;
+        self.push_locked(state, record);
+    }
+
+    /// Encodes and appends one record (`None` when it cannot be: logged, never expected).
+    fn push_locked(&self, state: &mut LogState, record: AuditRecord) -> Option<Vec<u8>> {
+        let bytes = match record.encode() {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::error!(code = e.code(), message = e.message(), "audit record not made");
+                return None;
+            }
+        };
+        if let Err(e) = state.frontier.push(leaf_hash(&bytes)) {
+            tracing::error!(code = e.code(), message = e.message(), "audit tree full");
+            return None;
+        }
+        state.prev_hash = record_hash(&bytes);
+        state.pending.push_back(bytes.clone());
+        Some(bytes)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
@@ -147,6 +233,9 @@ impl AuditLog {
     /// leaves [`AuditPolicy::max_backlog`] records or more unacknowledged.
     pub(crate) fn check_room(&self) -> Result<(), EnclaveError> {
         let state = self.lock();
+        if let Phase::Waiting(_) = state.phase {
+            return Err(not_open());
+        }
         let backlog = state.pending.len() as u64;
         if backlog >= self.policy.max_backlog {
             return Err(EnclaveError::new(
@@ -167,24 +256,19 @@ impl AuditLog {
     /// [`AuditPolicy::checkpoint_every`] records.
     pub(crate) fn append(&self, now_us: u64, make: impl FnOnce(u64, Hash) -> AuditRecord) -> Option<Appended> {
         let mut state = self.lock();
+        if let Phase::Waiting(waiting) = &mut state.phase {
+            // Numbered when the log opens; no answer names it (its receipt has no `audit_seq`).
+            if (waiting.len() as u64) < self.policy.max_backlog {
+                waiting.push(make(0, [0; 32]));
+            }
+            return None;
+        }
         if state.pending.len() as u64 >= self.policy.max_backlog.saturating_mul(2) {
             return None;
         }
         let seq = state.frontier.size();
         let record = make(seq, state.prev_hash);
-        let bytes = match record.encode() {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                tracing::error!(code = e.code(), message = e.message(), "audit record not made");
-                return None;
-            }
-        };
-        if let Err(e) = state.frontier.push(leaf_hash(&bytes)) {
-            tracing::error!(code = e.code(), message = e.message(), "audit tree full");
-            return None;
-        }
-        state.prev_hash = record_hash(&bytes);
-        state.pending.push_back(bytes.clone());
+        let bytes = self.push_locked(&mut state, record)?;
         let due = state.latest.as_ref().map_or(0, |s| s.size) + self.policy.checkpoint_every <= seq + 1;
         if due {
             self.sign_locked(&mut state, now_us);
@@ -197,6 +281,9 @@ impl AuditLog {
 
     /// Signs a checkpoint of the current tree if it grew since the last one.
     fn sign_locked(&self, state: &mut LogState, now_us: u64) {
+        if let Phase::Waiting(_) = state.phase {
+            return;
+        }
         let (size, root) = (state.frontier.size(), state.frontier.root());
         if let Some(latest) = &state.latest {
             if latest.size == size {
@@ -207,7 +294,7 @@ impl AuditLog {
                 return;
             }
         }
-        let checkpoint = Checkpoint { origin: self.origin.clone(), size, root, extensions: Vec::new() };
+        let checkpoint = Checkpoint { origin: state.origin.clone(), size, root, extensions: Vec::new() };
         match sign_checkpoint(&checkpoint, &self.key) {
             Ok(note) => {
                 state.latest = Some(Signed { size, root, note: note.into() });
@@ -234,6 +321,9 @@ impl AuditLog {
     /// `audit_read`: records from `from` (between the acknowledged and the made ones).
     pub(crate) fn read(&self, from: u64, max: u64) -> Response {
         let state = self.lock();
+        if let Phase::Waiting(_) = state.phase {
+            return Response::error(&not_open());
+        }
         let size = state.frontier.size();
         if from < state.durable || from > size {
             return Response::error(&EnclaveError::new(
@@ -256,8 +346,8 @@ impl AuditLog {
             size: state.frontier.size(),
             durable: state.durable,
             checkpoint: state.latest.as_ref().map(|s| s.note.as_bytes().to_vec()),
-            origin: self.origin.clone(),
-            verifier_key: self.verifier_key.clone(),
+            origin: state.origin.clone(),
+            verifier_key: state.verifier_key.clone(),
         })
     }
 
@@ -265,6 +355,9 @@ impl AuditLog {
     /// from the acknowledged position.
     pub(crate) fn checkpoint(&self, now_us: u64) -> Response {
         let mut state = self.lock();
+        if let Phase::Waiting(_) = state.phase {
+            return Response::error(&not_open());
+        }
         self.sign_locked(&mut state, now_us);
         let from = state.durable;
         let records = take_records(state.pending.iter(), MAX_READ);
@@ -274,6 +367,9 @@ impl AuditLog {
     /// `audit_ack`: the host stored records below `durable`; forget them.
     pub(crate) fn ack(&self, durable: u64) -> Response {
         let mut state = self.lock();
+        if let Phase::Waiting(_) = state.phase {
+            return Response::error(&not_open());
+        }
         let size = state.frontier.size();
         if durable < state.durable || durable > size {
             return Response::error(&EnclaveError::new(
@@ -295,6 +391,14 @@ impl AuditLog {
         let state = self.lock();
         (state.frontier.size(), state.durable)
     }
+}
+
+pub(crate) fn not_open() -> EnclaveError {
+    EnclaveError::new(
+        EnclaveErrorCode::AuditLogNotOpen,
+        "audit log: not open yet (the enclave waits for the host to resume the previous log, `audit_resume_begin`, \
+         or start a new one, `audit_start`); nothing is signed until then",
+    )
 }
 
 /// The record of one decided request: who asked (as authenticated, or as claimed when the
@@ -354,12 +458,48 @@ pub(crate) fn decision_record(
         }),
         result_digest: decided.result_hash,
         prev_hash,
+        effects: input
+            .stamp
+            .map(|(key, timestamp_us)| stamp_effect(&key, timestamp_us))
+            .into_iter()
+            .chain(decided.effects.iter().map(policy_effect))
+            .take(sentinel_audit::record::MAX_EFFECTS)
+            .collect(),
     }
 }
+
+/// An accepted stamp as a record's effect: `stamp`, its replay key (hex), its timestamp. The
+/// replay cache is history too: a restarted enclave remembers these (`src/resume.rs`).
+fn stamp_effect(key: &[u8; 32], timestamp_us: u64) -> Effect {
+    Effect { op: STAMP_OP.to_string(), target: hex::encode(key), subject: None, value: Some(timestamp_us.to_string()) }
+}
+
+/// The effect op of an accepted stamp.
+pub(crate) const STAMP_OP: &str = "stamp";
+
+/// A policy counter change as a record's effect (`src/resume.rs` replays it).
+pub(crate) fn policy_effect(e: &sentinel_policy::Effect) -> Effect {
+    let clip = |t: &str| truncate(t, sentinel_audit::record::MAX_TEXT_LEN).to_string();
+    Effect { op: e.op().to_string(), target: clip(e.rule()), subject: Some(clip(e.subject())), value: e.value_text() }
+}
+
+/// A kill-switch level change as a record's effect: `level`, the scope, the level.
+pub(crate) fn level_effect(scope: &sentinel_oversight::Scope, level: sentinel_oversight::Level) -> Effect {
+    Effect {
+        op: LEVEL_OP.to_string(),
+        target: scope.to_string(),
+        subject: None,
+        value: Some(level.as_str().to_string()),
+    }
+}
+
+/// The effect op of a kill-switch level change.
+pub(crate) const LEVEL_OP: &str = "level";
 
 /// The record of an admin action that took effect (configuration, policy, halt, resume, an
 /// automatic trip): `principal` names who signed it (comma-separated ids, or `enclave`),
 /// `request` is the SHA-256 of what was signed, `result` the SHA-256 of what is now in force.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn admin_record(
     seq: u64,
     prev_hash: Hash,
@@ -368,6 +508,7 @@ pub(crate) fn admin_record(
     principal: &str,
     request: Option<[u8; 32]>,
     result: Option<[u8; 32]>,
+    effects: Vec<Effect>,
 ) -> AuditRecord {
     use sentinel_audit::{Decision, Outcome};
     AuditRecord {
@@ -380,6 +521,7 @@ pub(crate) fn admin_record(
         decision: Some(Decision { outcome: Outcome::Allowed, code: None, rules: Vec::new() }),
         result_digest: result,
         prev_hash,
+        effects,
     }
 }
 

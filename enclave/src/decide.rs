@@ -35,6 +35,9 @@ pub struct Decided {
     pub oversight: Option<Effective>,
     /// The approvers whose approvals released a held request.
     pub approvals: Vec<String>,
+    /// The policy counter changes this decision made (its audit record carries them: a
+    /// restarted enclave replays them, `src/resume.rs`).
+    pub effects: Vec<sentinel_policy::Effect>,
     /// Set when the request must be held for approval instead of answered.
     pub(crate) hold: Option<HoldReason>,
     /// The operation, handed back when it is to be held.
@@ -54,6 +57,7 @@ impl Decided {
             rules: Vec::new(),
             oversight: None,
             approvals: Vec::new(),
+            effects: Vec::new(),
             hold: None,
             held_operation: None,
         }
@@ -300,7 +304,7 @@ impl Enclave {
             if let Some((denied, score)) = trips {
                 self.record_for_trips(&principal.id, denied, score);
             }
-            Decided { rules: stage.rules, oversight: Some(effective), ..decided }
+            Decided { rules: stage.rules, effects: stage.effects, oversight: Some(effective), ..decided }
         });
         match outcome {
             Some(decided) => decided.with_key_id(key_id),

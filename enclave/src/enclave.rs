@@ -44,6 +44,11 @@ pub struct EnclaveConfig {
     pub replay_cache_entries: usize,
     /// Checkpoint cadence and the unacknowledged-record bound of the audit log.
     pub audit: crate::audit::AuditPolicy,
+    /// Keep the audit log closed until the host resumes the previous log or starts a new one.
+    pub audit_resume: bool,
+    /// The root (DER) a previous enclave's attestation document must chain to for its log to
+    /// be resumed; `None`: no resume is possible (`AUDIT_RESUME_ATTESTATION`).
+    pub attestation_root: Option<Vec<u8>>,
 }
 
 impl Default for EnclaveConfig {
@@ -52,6 +57,8 @@ impl Default for EnclaveConfig {
             max_keys: DEFAULT_MAX_KEYS,
             replay_cache_entries: sentinel_config::DEFAULT_REPLAY_CACHE_CAPACITY,
             audit: crate::audit::AuditPolicy::default(),
+            audit_resume: false,
+            attestation_root: None,
         }
     }
 }
@@ -81,7 +88,7 @@ pub struct Enclave {
     pcrs: [Pcr; PCR_COUNT],
     module_id: String,
     installed: RwLock<Option<Arc<Installed>>>,
-    stamps: Mutex<StampVerifier>,
+    pub(crate) stamps: Mutex<StampVerifier>,
     /// Serialises configuration and policy updates and evidence refreshes.
     updating: Mutex<()>,
     /// The active policy with its counters and prices (`src/policy.rs`); `None` until one is installed.
@@ -95,6 +102,9 @@ pub struct Enclave {
     pub(crate) oversight: crate::oversight::OversightState,
     /// The audit log (`src/audit.rs`): one record per decision and admin action.
     pub(crate) audit: crate::audit::AuditLog,
+    /// A resume of the previous enclave's log in progress (`src/resume.rs`).
+    pub(crate) resuming: Mutex<Option<crate::resume::Resuming>>,
+    pub(crate) attestation_root: Option<Vec<u8>>,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -128,7 +138,11 @@ impl Enclave {
         *seed = crate::random_bytes::<32>();
         let import_secret = sentinel_import::ImportSecret::from_bytes(&seed);
         *seed = crate::random_bytes::<32>();
-        let audit = crate::audit::AuditLog::new(ed25519_dalek::SigningKey::from_bytes(&seed), config.audit);
+        let audit = crate::audit::AuditLog::new(
+            ed25519_dalek::SigningKey::from_bytes(&seed),
+            config.audit,
+            config.audit_resume,
+        );
         let attested_keys = AttestedKeys {
             receipt: receipt_key.verifying_key().to_bytes(),
             session: session_secret.public(),
@@ -155,6 +169,8 @@ impl Enclave {
             signatures_released: std::sync::atomic::AtomicU64::new(0),
             oversight: crate::oversight::OversightState::boot(),
             audit,
+            resuming: Mutex::new(None),
+            attestation_root: config.attestation_root.clone(),
         })
     }
 
@@ -206,7 +222,15 @@ impl Enclave {
 
     /// Requests that take milliseconds (P-384 attestation work): servers run them off the connection's thread.
     pub fn is_slow(request: &Request) -> bool {
-        matches!(request, Request::Attest(_) | Request::UpdateConfig(_) | Request::UpdatePolicy(_))
+        matches!(
+            request,
+            Request::Attest(_)
+                | Request::UpdateConfig(_)
+                | Request::UpdatePolicy(_)
+                | Request::AuditResumeBegin(_)
+                | Request::AuditResumeRecords(_)
+                | Request::AuditResumeFinish(_)
+        )
     }
 
     /// Answers a request that needs no connection state (what [`Enclave::is_slow`] selects, and tests).
@@ -257,6 +281,10 @@ impl Enclave {
             Request::SessionOpen(args) => sessions.open(self, &args.handshake),
             Request::SessionFrame(args) => sessions.frame(self, &args.session_id, &args.frame),
             Request::SessionClose(args) => sessions.close(&args.session_id),
+            // Until the log is open (a resume pending) the kill switch is the log's to restore.
+            Request::Oversight(_) | Request::Approval(_) | Request::ListApprovals(_) if !self.audit.is_open() => {
+                Response::error(&crate::audit::not_open())
+            }
             Request::Oversight(args) => self.oversight_command(&args),
             Request::OversightChallenge(_) => self.oversight_challenge(),
             Request::Approval(args) => self.approval_command(&args),
@@ -265,6 +293,10 @@ impl Enclave {
             Request::AuditRead(args) => self.audit.read(args.from, args.max),
             Request::AuditAck(args) => self.audit.ack(args.durable),
             Request::AuditCheckpoint(_) => self.audit.checkpoint(now_us()),
+            Request::AuditResumeBegin(args) => self.resume_begin(&args),
+            Request::AuditResumeRecords(args) => self.resume_records(&args.records),
+            Request::AuditResumeFinish(_) => self.resume_finish(),
+            Request::AuditStart(_) => self.audit_start(),
         }
     }
 
@@ -330,7 +362,7 @@ impl Enclave {
             policy,
         };
         *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
-        self.record_admin(sentinel_audit::RecordKind::Config, "admins", signed, config_hash);
+        self.record_admin(sentinel_audit::RecordKind::Config, "admins", signed, config_hash, Vec::new());
         tracing::info!(version, config_hash = %hex::encode(config_hash), "configuration installed");
         Response::ConfigUpdated(ConfigUpdated {
             config_hash: config_hash.to_vec(),
@@ -408,7 +440,7 @@ impl Enclave {
             *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
         }
         let policy_hash: [u8; 32] = answer.policy_hash.as_slice().try_into().expect("32 bytes");
-        self.record_admin(sentinel_audit::RecordKind::Policy, "admins", &args.signed_policy, policy_hash);
+        self.record_admin(sentinel_audit::RecordKind::Policy, "admins", &args.signed_policy, policy_hash, Vec::new());
         tracing::info!(version = answer.version, policy_hash = %hex::encode(&answer.policy_hash), "policy installed");
         Response::PolicyUpdated(answer)
     }
@@ -453,6 +485,7 @@ impl Enclave {
             op: String::new(),
             body: &args.body,
             now,
+            stamp: None,
         };
         if args.body.len() > MAX_BODY_BYTES {
             let d =
@@ -486,6 +519,8 @@ impl Enclave {
         };
         match verified {
             Ok(principal) => {
+                // Its audit record says which stamp was accepted, for a restarted enclave's replay cache.
+                receipt.stamp = Some((sentinel_config::replay_key(&principal.id, &stamp.nonce), stamp.timestamp_us));
                 let decided = self.decide(&principal, operation);
                 self.answer(&installed, &receipt, decided, &principal)
             }
@@ -590,11 +625,22 @@ impl Enclave {
 
     /// Records an admin action that took effect: `signed` is what was signed (its SHA-256 is the
     /// record's request digest), `result` the hash of what is now in force.
-    pub(crate) fn record_admin(&self, kind: sentinel_audit::RecordKind, by: &str, signed: &[u8], result: [u8; 32]) {
+    pub(crate) fn record_admin(
+        &self,
+        kind: sentinel_audit::RecordKind,
+        by: &str,
+        signed: &[u8],
+        result: [u8; 32],
+        effects: Vec<sentinel_audit::record::Effect>,
+    ) {
         let now = now_us();
         let request: [u8; 32] = Sha256::digest(signed).into();
-        self.audit
-            .append(now, |seq, prev| crate::audit::admin_record(seq, prev, now, kind, by, Some(request), Some(result)));
+        self.audit.append(now, |seq, prev| {
+            crate::audit::admin_record(seq, prev, now, kind, by, Some(request), Some(result), effects)
+        });
+        // Rare, and what a resumed log must prove it ended with: checkpointed at once, so it is never
+        // in the unverified tail a restarted enclave discounts (src/resume.rs).
+        self.audit.sign_current(now);
     }
 
     /// Opens an HPKE-sealed key import bound to `principal` and the key's label, curve and purpose.
@@ -625,4 +671,6 @@ pub(crate) struct ReceiptInput<'a> {
     pub(crate) op: String,
     pub(crate) body: &'a [u8],
     pub(crate) now: u64,
+    /// The accepted stamp's replay key and timestamp (stamped requests only).
+    pub(crate) stamp: Option<([u8; 32], u64)>,
 }

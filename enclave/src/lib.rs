@@ -38,6 +38,7 @@ mod frames;
 pub mod keys;
 mod oversight;
 mod policy;
+mod resume;
 pub mod server;
 pub mod sessions;
 pub mod transport;

@@ -83,6 +83,11 @@ struct Args {
     /// enclave serving an orphaned socket.
     #[arg(long)]
     exit_with_parent: bool,
+    /// Keep the audit log closed until the host resumes the previous enclave's log
+    /// (`audit_resume_*`, which also rebuilds the kill switch and policy counters from it) or
+    /// starts a new one (`audit_start`); nothing is signed meanwhile (docs/audit.md, "Restart").
+    #[arg(long)]
+    audit_resume: bool,
 }
 
 fn at_least_one(s: &str) -> Result<usize, String> {
@@ -124,6 +129,9 @@ struct OpenedNsm {
     nsm: Arc<dyn NsmProvider>,
     module_id: String,
     dev_root: Option<PathBuf>,
+    /// The root a previous enclave's document must chain to (a resumed audit log): the
+    /// simulator's development root, or the pinned AWS Nitro root on hardware.
+    root_der: Vec<u8>,
 }
 
 fn open_nsm(args: &Args) -> Result<OpenedNsm, String> {
@@ -138,14 +146,20 @@ fn open_nsm(args: &Args) -> Result<OpenedNsm, String> {
                 .map_err(|e| e.to_string())?;
             let root = nsm.ca_dir().join("root.der");
             let module_id = nsm.module_id().to_string();
-            Ok(OpenedNsm { nsm: Arc::new(nsm), module_id, dev_root: Some(root) })
+            let root_der = nsm.root_der().to_vec();
+            Ok(OpenedNsm { nsm: Arc::new(nsm), module_id, dev_root: Some(root), root_der })
         }
         #[cfg(not(feature = "simulator"))]
         NsmKind::Simulator => Err("this build has no NSM simulator (the default `hardware` feature set); local mode needs `cargo build --release -p sentinel-enclave --no-default-features --features simulator` (scripts/build.sh)".into()),
         #[cfg(all(feature = "hardware", target_os = "linux"))]
         NsmKind::Hardware => {
             let nsm = sentinel_nsm::hardware::NitroNsm::open().map_err(|e| e.to_string())?;
-            Ok(OpenedNsm { nsm: Arc::new(nsm), module_id: "nitro".to_string(), dev_root: None })
+            Ok(OpenedNsm {
+                nsm: Arc::new(nsm),
+                module_id: "nitro".to_string(),
+                dev_root: None,
+                root_der: sentinel_attestation::AWS_NITRO_ROOT_G1_DER.to_vec(),
+            })
         }
         #[cfg(not(all(feature = "hardware", target_os = "linux")))]
         NsmKind::Hardware => Err("this build has no /dev/nsm provider (built without feature `hardware`)".into()),
@@ -165,7 +179,7 @@ fn main() -> std::process::ExitCode {
 async fn run() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
     let args = Args::parse();
-    let OpenedNsm { nsm, module_id, dev_root } = match open_nsm(&args) {
+    let OpenedNsm { nsm, module_id, dev_root, root_der } = match open_nsm(&args) {
         Ok(v) => v,
         Err(e) => {
             tracing::error!("{e}");
@@ -175,7 +189,13 @@ async fn run() -> std::process::ExitCode {
     let enclave = match Enclave::new(
         nsm,
         module_id,
-        &EnclaveConfig { max_keys: args.max_keys, audit: args.audit_policy(), ..EnclaveConfig::default() },
+        &EnclaveConfig {
+            max_keys: args.max_keys,
+            audit: args.audit_policy(),
+            audit_resume: args.audit_resume,
+            attestation_root: Some(root_der),
+            ..EnclaveConfig::default()
+        },
     ) {
         Ok(e) => Arc::new(e),
         Err(e) => {

@@ -100,6 +100,12 @@ impl OversightState {
         lock(&self.queue).set_capacity(usize::try_from(oversight.max_pending).unwrap_or(usize::MAX));
     }
 
+    /// Trip counts rebuilt from a resumed audit log (`src/resume.rs`), under the same thresholds.
+    pub(crate) fn replace_trips(&self, trips: Trips) {
+        self.trips_enabled.store(trips.enabled(), std::sync::atomic::Ordering::Relaxed);
+        *lock(&self.trips) = trips;
+    }
+
     pub(crate) fn trips_enabled(&self) -> bool {
         self.trips_enabled.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -113,7 +119,7 @@ pub(crate) fn read(l: &RwLock<KillSwitch>) -> std::sync::RwLockReadGuard<'_, Kil
     l.read().unwrap_or_else(|p| p.into_inner())
 }
 
-fn write(l: &RwLock<KillSwitch>) -> std::sync::RwLockWriteGuard<'_, KillSwitch> {
+pub(crate) fn write(l: &RwLock<KillSwitch>) -> std::sync::RwLockWriteGuard<'_, KillSwitch> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -518,6 +524,7 @@ impl Enclave {
             op: held.op.clone(),
             body: &held.payload.body,
             now,
+            stamp: None,
         };
         let mut decided = self.decide_in(&held.payload.principal, held.payload.operation.clone(), Mode::Approved);
         decided.approvals = held.approvals.clone();
@@ -539,6 +546,7 @@ impl Enclave {
             op: held.op.clone(),
             body: &held.payload.body,
             now,
+            stamp: None,
         };
         let response = match error {
             Some(e) => Response::error(e),
@@ -616,7 +624,7 @@ impl Enclave {
     /// trip's reason), the result digest is SHA-256 of `"<scope>=<level>"`, the state now in force.
     fn record_oversight(&self, kind: RecordKind, by: &str, request: &[u8], scope: &Scope, level: Level) {
         let state: [u8; 32] = Sha256::digest(format!("{scope}={level}").as_bytes()).into();
-        self.record_admin(kind, by, request, state);
+        self.record_admin(kind, by, request, state, vec![crate::audit::level_effect(scope, level)]);
     }
 
     /// Records a policy decision for the automatic trips and applies a trip (Red, by `enclave`).

@@ -38,6 +38,8 @@ pub(crate) struct PolicyStage {
     pub(crate) rules: Vec<RuleEvaluated>,
     /// The highest risk score a model gave, in basis points (automatic trips read it).
     pub(crate) risk_score_bps: Option<u32>,
+    /// The counter changes the stage committed (none in a dry run).
+    pub(crate) effects: Vec<sentinel_policy::Effect>,
 }
 
 impl PolicyStage {
@@ -47,6 +49,7 @@ impl PolicyStage {
             verdict: "denied",
             rules: Vec::new(),
             risk_score_bps: None,
+            effects: Vec::new(),
         }
     }
 
@@ -128,7 +131,7 @@ pub(crate) fn evaluate(
                         evaluation.verdict = Verdict::Allow;
                         evaluation.code = None;
                     }
-                    sentinel_policy::commit(&engine.active, request, &mut engine.state, &evaluation, now_us);
+                    sentinel_policy::commit(&engine.active, request, &mut engine.state, &mut evaluation, now_us);
                 }
             }
         }
@@ -152,6 +155,7 @@ pub(crate) fn evaluate(
         verdict: evaluation.verdict.as_str(),
         rules,
         risk_score_bps: evaluation.score_bps.map(u32::from),
+        effects: std::mem::take(&mut evaluation.effects),
     }
 }
 

@@ -211,6 +211,7 @@ impl ConnectionSessions {
             op: String::new(),
             body: &request.body,
             now,
+            stamp: None,
         };
         let decided = if request.body.len() > MAX_BODY_BYTES {
             Decided::refused(EnclaveErrorCode::PayloadTooLarge, format!("body: at most {MAX_BODY_BYTES} bytes"))

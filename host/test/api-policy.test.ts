@@ -117,6 +117,22 @@ describe('POST /v1/policy', () => {
     expect(frame.models.map((m: { onnx: Uint8Array }) => Buffer.from(m.onnx).toString('hex'))).toEqual(['0102', 'ff']);
   });
 
+  it('hands what the enclave installed to the stack (the files the next start boots with), and nothing it refused', async () => {
+    const kept: Array<{ policy: string; models: string[] }> = [];
+    const installed = {
+      policy: async (signed: Uint8Array, models: Uint8Array[]) => {
+        kept.push({ policy: Buffer.from(signed).toString('utf8'), models: models.map((m) => Buffer.from(m).toString('hex')) });
+      },
+    };
+    const ok = buildApp({ enclave: fakeEnclave(() => updated()), installed });
+    const refused = buildApp({ enclave: fakeEnclave(refuse('POLICY_ROLLBACK')), installed });
+    apps.push(ok, refused);
+    const text = JSON.stringify(ENVELOPE);
+    expect((await ok.inject({ method: 'POST', url: '/v1/policy', payload: { signedPolicy: text, models: ['0a0b'] } })).statusCode).toBe(200);
+    expect((await refused.inject({ method: 'POST', url: '/v1/policy', payload: { signedPolicy: text } })).statusCode).toBe(409);
+    expect(kept).toEqual([{ policy: text, models: ['0a0b'] }]);
+  });
+
   it('takes the envelope as a JSON object too (serialized), with no models', async () => {
     const { app, seen } = track(appWith(updated));
     const res = await app.inject({ method: 'POST', url: '/v1/policy', payload: { signedPolicy: ENVELOPE } });

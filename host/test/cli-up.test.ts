@@ -57,6 +57,8 @@ maybe('zcp up, end to end', () => {
   let banner: Record<string, string>;
   let ca: string;
   let dispatcher: Agent;
+  /** The configuration `zcp config apply` installed (0x hex), which the next start boots with. */
+  let appliedConfigHash = '';
   const printed: string[] = [];
   const stderr: string[] = [];
 
@@ -111,6 +113,8 @@ maybe('zcp up, end to end', () => {
       adminKeyPath: join(data, 'admin.key'),
       enclaveSocket: expect.stringMatching(/enclave\.sock$|\.sock$/),
       pid: child.pid,
+      // A first start: a new audit log, not one continued after a restart.
+      auditLog: { origin: expect.stringMatching(/^sentinel\/log\/[0-9a-f]{16}$/), verifierKey: banner['log key'], resumed: false, resumedSeq: null },
     });
   });
 
@@ -303,6 +307,9 @@ maybe('zcp up, end to end', () => {
     // The evidence now attests the new configuration.
     const evidence = (await (await undiciFetch(`${banner['API']}/v1/evidence`, { dispatcher })).json()) as { configHash: string; attestationHash: string };
     expect(evidence).toMatchObject({ configHash: applied.configHash, attestationHash: applied.attestationHash });
+    // And the stack keeps it: the next start boots with it (its audit log ends with it).
+    expect(readFileSync(join(data, 'config.cbor')).equals(readFileSync(file))).toBe(true);
+    appliedConfigHash = applied.configHash;
 
     // By --url and --ca.
     const replay = await zcpChild(['config', 'apply', file, '--url', banner['API']!, '--ca', ca]);
@@ -332,6 +339,7 @@ maybe('zcp up, end to end', () => {
   it('reuses the credentials and configuration on the next run', async () => {
     const data = join(dir, 'data');
     const before = ['admin.key', 'client.key', 'config.cbor', 'tls/cert.pem', 'tls/key.pem'].map((f) => readFileSync(join(data, f)));
+    // It boots with the configuration `zcp config apply` installed (above), so it continues the audit log.
     const second = spawn(process.execPath, [ZCP, 'up', '--port', '0', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const stderr: string[] = [];
@@ -350,10 +358,11 @@ maybe('zcp up, end to end', () => {
     second.kill('SIGINT');
     expect(await exited, `${lines.join('\n')}\n${stderr.join('')}`).toBe('0 null');
     expect(lines.join('\n')).not.toContain('(created)');
+    expect(lines.find((l) => l.startsWith('  log resumed'))).toMatch(/continued after a restart/);
     expect(lines.find((l) => l.startsWith('  TLS cert'))).toContain(join(data, 'tls', 'cert.pem'));
-    expect(lines.find((l) => l.startsWith('  config hash'))).toBe(`  config hash  ${banner['config hash']}`);
+    expect(lines.find((l) => l.startsWith('  config hash'))).toBe(`  config hash  ${appliedConfigHash.slice(2)}`);
     ['admin.key', 'client.key', 'config.cbor', 'tls/cert.pem', 'tls/key.pem'].forEach((f, i) => expect(readFileSync(join(data, f)).equals(before[i]!), f).toBe(true));
-  }, 30_000);
+  }, 45_000);
 });
 
 maybe('zcp up --insecure-http', () => {
@@ -401,7 +410,7 @@ maybe('zcp up --json', () => {
       const event = await ready;
       const stack = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8'));
       expect(event).toMatchObject({ ...stack, event: 'ready', nsm: 'simulator', stackPath: join(dir, 'stack.json') });
-      expect(event.killSwitch).toEqual({ bootedHalted: true, resumedWith: join(dir, 'admin.key'), level: 'green' });
+      expect(event.killSwitch).toEqual({ bootedHalted: true, fromAuditLog: false, resumedWith: join(dir, 'admin.key'), level: 'green', scopes: [] });
       expect(event.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(event.created).toEqual(expect.arrayContaining(['admin.key', 'client.key', 'config.cbor', 'policy.json', 'tls/cert.pem']));
       expect(event.policyHash).toMatch(/^0x[0-9a-f]{64}$/);

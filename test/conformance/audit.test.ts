@@ -57,9 +57,11 @@ const orNull = <T>(v: T | null, enc: (v: T) => Uint8Array) => (v === null ? cbor
 // --- the log's records ----------------------------------------------------------
 
 interface Rule { rule: string; type: string; result: string; value: string | null; limit: string | null; window: string | null }
+interface Effect { op: string; target: string; subject: string | null; value: string | null }
 interface Record {
   seq: number;
   kind: string;
+  effects: Effect[];
   time_us: number;
   principal: string | null;
   request_digest: string | null;
@@ -70,7 +72,7 @@ interface Record {
 
 const fromHex0x = (h: string) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
 
-/** The record's canonical encoding: keys `seq kind time_us decision prev_hash principal result_digest request_digest`. */
+/** The record's canonical encoding: keys `seq kind effects time_us decision prev_hash principal result_digest request_digest`. */
 function encodeRecord(r: Record): Uint8Array {
   const rule = (x: Rule) =>
     cbor.map([
@@ -88,9 +90,17 @@ function encodeRecord(r: Record): Uint8Array {
       ['outcome', cbor.text(d.outcome)],
     ]),
   );
+  const effect = (e: Effect) =>
+    cbor.map([
+      ['op', cbor.text(e.op)],
+      ['value', orNull(e.value, cbor.text)],
+      ['target', cbor.text(e.target)],
+      ['subject', orNull(e.subject, cbor.text)],
+    ]);
   return cbor.map([
     ['seq', cbor.uint(r.seq)],
     ['kind', cbor.text(r.kind)],
+    ['effects', cbor.array(r.effects.map(effect))],
     ['time_us', cbor.uint(r.time_us)],
     ['decision', decision],
     ['prev_hash', cbor.bytes(fromHex0x(r.prev_hash))],
@@ -100,7 +110,7 @@ function encodeRecord(r: Record): Uint8Array {
   ]);
 }
 
-const KINDS = ['decision', 'approval', 'config', 'policy', 'key_created', 'key_imported', 'halt', 'resume', 'heartbeat_trip'];
+const KINDS = ['decision', 'approval', 'config', 'policy', 'key_created', 'key_imported', 'halt', 'resume', 'heartbeat_trip', 'log_resumed'];
 const OUTCOMES = ['allowed', 'denied', 'pending', 'approved', 'rejected'];
 
 function makeLog(n: number): { views: Record[]; records: Uint8Array[] } {
@@ -108,9 +118,15 @@ function makeLog(n: number): { views: Record[]; records: Uint8Array[] } {
   const records: Uint8Array[] = [];
   let prev: Uint8Array = new Uint8Array(32);
   for (let seq = 0; seq < n; seq++) {
+    const effects: Effect[] = [
+      { op: 'notional', target: `r${seq % 3}`, subject: `key:k${seq % 4}`, value: String(seq * 1_000_000) },
+      { op: 'rate_take', target: 'r1', subject: `principal:p${seq % 7}`, value: null },
+      { op: 'level', target: 'global', subject: null, value: 'red' },
+    ];
     const view: Record = {
       seq,
       kind: at(KINDS, seq % KINDS.length),
+      effects: effects.slice(0, seq % 4),
       time_us: 1_765_000_000_000_000 + seq * 1000,
       principal: seq % 5 === 4 ? null : `principal-${seq % 7}`,
       request_digest: seq % 3 === 2 ? null : hex0x(sha256(utf8(`request ${seq}`))),
@@ -231,6 +247,21 @@ describe.each(implementations)('audit log [$name]', ({ core }) => {
     expect(core.auditVerifyLog([], [], KEY.vkey)).toEqual({ records: 0, root: hex0x(mth([])), checkpoints: 0, covered: 0, uncovered: 0 });
   });
 
+  it('verifies a log continued under the same origin with a new key (a key history)', () => {
+    // The first enclave signed up to 100; a restarted one (OTHER_KEY, same origin) signed 300.
+    const cps = [CP[100], checkpoint(OTHER_KEY, leaves, 300)];
+    const report = { records: 300, root: ROOT_300, checkpoints: 2, covered: 300, uncovered: 0 };
+    expect(core.auditVerifyLog(records, cps, [KEY.vkey, OTHER_KEY.vkey])).toEqual(report);
+    expect(core.auditVerifyLog(records, cps, [OTHER_KEY.vkey, KEY.vkey])).toEqual(report);
+    expect(core.auditVerifyLog(records, [CP[300]], [KEY.vkey])).toEqual({ ...report, checkpoints: 1 });
+    for (const keys of [KEY.vkey, [KEY.vkey], [OTHER_KEY.vkey], []]) {
+      expectCode(() => core.auditVerifyLog(records, cps, keys), 'AUDIT_CHECKPOINT_SIGNATURE_INVALID');
+    }
+    expectCode(() => core.auditVerifyLog(records, cps, [KEY.vkey, 'not a key']), 'AUDIT_VERIFIER_KEY_INVALID');
+    expectCode(() => core.auditVerifyLog(records, cps, [KEY.vkey, 7] as never), 'INVALID_ARGUMENT');
+    expectCode(() => core.auditVerifyLog(records, cps, 7 as never), 'INVALID_ARGUMENT');
+  });
+
   it('names each way the log was tampered with', () => {
     const cps = [CP[300]];
     expectCode(() => core.auditVerifyLog(reencoded(120, { principal: 'mallory' }), cps, KEY.vkey), 'AUDIT_RECORD_MODIFIED');
@@ -273,7 +304,7 @@ describe.each(attestationImplementations)('audit record decoding [$name]', ({ ap
     expect(api.auditDecodeRecord(rec(3))).toEqual(at(views, 3));
     expectCode(() => api.auditDecodeRecord(rec(3).subarray(0, 20)), 'AUDIT_RECORD_MALFORMED');
     // A long head where a short one fits: a valid record, not in its canonical encoding.
-    const long = concat(Uint8Array.of(0xb8, 8), rec(3).subarray(1));
+    const long = concat(Uint8Array.of(0xb8, 9), rec(3).subarray(1));
     expectCode(() => api.auditDecodeRecord(long), 'AUDIT_RECORD_NOT_CANONICAL');
   });
 });

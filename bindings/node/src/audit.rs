@@ -73,15 +73,31 @@ pub struct AuditDecision {
     pub rules: Vec<AuditRuleResult>,
 }
 
+/// One state change an audit record's action caused (docs/audit.md: `op` is
+/// `notional`, `rate_take`, `rate_cooldown` or `level` as the enclave writes them); absent values `null`.
+#[allow(dead_code)]
+#[napi(object, object_from_js = false)]
+pub struct AuditEffect {
+    pub op: String,
+    /// A rule id, or a kill-switch scope (`global`, `key:<id>`, `principal:<id>`).
+    pub target: String,
+    #[napi(ts_type = "string | null")]
+    pub subject: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub value: Option<String>,
+}
+
 /// A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`.
 #[allow(dead_code)]
 #[napi(object, object_from_js = false)]
 pub struct AuditRecord {
     pub seq: f64,
     #[napi(
-        ts_type = "'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip'"
+        ts_type = "'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip' | 'log_resumed'"
     )]
     pub kind: String,
+    /// The state changes the action caused, `[]` when none.
+    pub effects: Vec<AuditEffect>,
     /// Enclave time, µs since the Unix epoch.
     #[napi(js_name = "time_us")]
     pub time_us: f64,
@@ -129,7 +145,9 @@ fn number(env: &Env, name: &str, value: f64) -> Result<u64> {
 
 /// Verifies a whole log: `records` (their encodings, in log order) against the
 /// signed `checkpoints` (any order) with the log's verifier key (C2SP text
-/// `<origin>+<key id>+<base64>`). Throws the code naming what is wrong:
+/// `<origin>+<key id>+<base64>`), or its key history (an array: a restarted
+/// enclave continues the log under the same origin with a new key; each
+/// checkpoint must verify with one of them). Throws the code naming what is wrong:
 /// `AUDIT_RECORD_MODIFIED`, `AUDIT_RECORD_DELETED`, `AUDIT_RECORD_REORDERED`,
 /// `AUDIT_RECORD_INSERTED`, `AUDIT_TRUNCATED`, `AUDIT_CHECKPOINT_SIGNATURE_INVALID`,
 /// `AUDIT_CHECKPOINT_INCONSISTENT`, ... (crates/audit/README.md).
@@ -138,11 +156,17 @@ pub fn audit_verify_log<'env>(
     env: &'env Env,
     #[napi(ts_arg_type = "Uint8Array[]")] records: Unknown,
     #[napi(ts_arg_type = "Uint8Array[]")] checkpoints: Unknown,
-    verifier_key: String,
+    #[napi(ts_arg_type = "string | string[]")] verifier_keys: Unknown,
 ) -> Result<Unknown<'env>> {
     let records = byte_list(env, "records", records)?;
     let checkpoints = byte_list(env, "checkpoints", checkpoints)?;
-    let report = view::verify_log_request(&records, &checkpoints, &verifier_key).map_err(|e| throw(env, e))?;
+    let verifier_keys = if verifier_keys.is_array()? {
+        optional::<Vec<String>>(env, "verifierKeys", Some(verifier_keys))?
+    } else {
+        optional::<String>(env, "verifierKeys", Some(verifier_keys))?.map(|key| vec![key])
+    }
+    .unwrap_or_default();
+    let report = view::verify_log_request(&records, &checkpoints, &verifier_keys).map_err(|e| throw(env, e))?;
     env.to_js_value(&report)
 }
 

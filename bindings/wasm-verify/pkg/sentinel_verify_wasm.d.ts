@@ -20,10 +20,23 @@ export interface AuditDecision {
     code: string | null;
     rules: AuditRuleResult[];
 }
+/**
+ * One state change an audit record's action caused (docs/audit.md: `op` is
+ * `notional`, `rate_take`, `rate_cooldown` or `level` as the enclave writes them); absent values `null`.
+ */
+export interface AuditEffect {
+    op: string;
+    /** A rule id, or a kill-switch scope (`global`, `key:<id>`, `principal:<id>`). */
+    target: string;
+    subject: string | null;
+    value: string | null;
+}
 /** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
 export interface AuditRecord {
     seq: number;
-    kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip';
+    kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip' | 'log_resumed';
+    /** The state changes the action caused, `[]` when none. */
+    effects: AuditEffect[];
     /** Enclave time, µs since the Unix epoch. */
     time_us: number;
     principal: string | null;

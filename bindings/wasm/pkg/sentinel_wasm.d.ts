@@ -33,10 +33,23 @@ export interface AuditDecision {
     code: string | null;
     rules: AuditRuleResult[];
 }
+/**
+ * One state change an audit record's action caused (docs/audit.md: `op` is
+ * `notional`, `rate_take`, `rate_cooldown` or `level` as the enclave writes them); absent values `null`.
+ */
+export interface AuditEffect {
+    op: string;
+    /** A rule id, or a kill-switch scope (`global`, `key:<id>`, `principal:<id>`). */
+    target: string;
+    subject: string | null;
+    value: string | null;
+}
 /** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
 export interface AuditRecord {
     seq: number;
-    kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip';
+    kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip' | 'log_resumed';
+    /** The state changes the action caused, `[]` when none. */
+    effects: AuditEffect[];
     /** Enclave time, µs since the Unix epoch. */
     time_us: number;
     principal: string | null;
@@ -301,10 +314,12 @@ export function auditOpenCheckpoint(note: Uint8Array | number[], verifierKey: st
 /**
  * Verifies a whole log: `records` (their encodings, in log order) against the
  * signed `checkpoints` (any order) with the log's verifier key (C2SP text
- * `<origin>+<key id>+<base64>`). Throws the code naming what is wrong
- * (crates/audit/README.md).
+ * `<origin>+<key id>+<base64>`), or its key history (an array: a restarted
+ * enclave continues the log under the same origin with a new key; each
+ * checkpoint must verify with one of them). Throws the code naming what is
+ * wrong (crates/audit/README.md).
  */
-export function auditVerifyLog(records: Uint8Array[], checkpoints: Uint8Array[], verifierKey: string): AuditLogReport;
+export function auditVerifyLog(records: Uint8Array[], checkpoints: Uint8Array[], verifierKeys: string | string[]): AuditLogReport;
 
 /**
  * Verifies a `tlog-proof` for `record` with the log's verifier key; returns the checkpoint it proves against.

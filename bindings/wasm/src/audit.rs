@@ -47,10 +47,23 @@ export interface AuditDecision {
   code: string | null;
   rules: AuditRuleResult[];
 }
+/**
+ * One state change an audit record's action caused (docs/audit.md: `op` is
+ * `notional`, `rate_take`, `rate_cooldown` or `level` as the enclave writes them); absent values `null`.
+ */
+export interface AuditEffect {
+  op: string;
+  /** A rule id, or a kill-switch scope (`global`, `key:<id>`, `principal:<id>`). */
+  target: string;
+  subject: string | null;
+  value: string | null;
+}
 /** A decoded audit record (docs/audit.md): its own field names, digests as `0x` hex, absent values `null`. */
 export interface AuditRecord {
   seq: number;
-  kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip';
+  kind: 'decision' | 'approval' | 'config' | 'policy' | 'key_created' | 'key_imported' | 'halt' | 'resume' | 'heartbeat_trip' | 'log_resumed';
+  /** The state changes the action caused, `[]` when none. */
+  effects: AuditEffect[];
   /** Enclave time, µs since the Unix epoch. */
   time_us: number;
   principal: string | null;
@@ -81,19 +94,39 @@ fn number(value: f64, name: &str) -> Result<u64, JsValue> {
     js_u64(name, value).map_err(js_error)
 }
 
+/// A verifier key or an array of them (`INVALID_ARGUMENT` naming `name` otherwise).
+fn key_list(value: &JsValue, name: &str) -> Result<Vec<String>, JsValue> {
+    if let Some(key) = value.as_string() {
+        return Ok(vec![key]);
+    }
+    if !Array::is_array(value) {
+        return Err(js_error(InvalidArgument::new(name, "expected a string or an array of strings")));
+    }
+    Array::from(value)
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.as_string().ok_or_else(|| js_error(InvalidArgument::new(&format!("{name}[{i}]"), "expected a string")))
+        })
+        .collect()
+}
+
 /// Verifies a whole log: `records` (their encodings, in log order) against the
 /// signed `checkpoints` (any order) with the log's verifier key (C2SP text
-/// `<origin>+<key id>+<base64>`). Throws the code naming what is wrong
-/// (crates/audit/README.md).
+/// `<origin>+<key id>+<base64>`), or its key history (an array: a restarted
+/// enclave continues the log under the same origin with a new key; each
+/// checkpoint must verify with one of them). Throws the code naming what is
+/// wrong (crates/audit/README.md).
 #[wasm_bindgen(js_name = auditVerifyLog, unchecked_return_type = "AuditLogReport")]
 pub fn audit_verify_log(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] records: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] checkpoints: JsValue,
-    #[wasm_bindgen(js_name = verifierKey)] verifier_key: &str,
+    #[wasm_bindgen(js_name = verifierKeys, unchecked_param_type = "string | string[]")] verifier_keys: JsValue,
 ) -> Result<JsValue, JsValue> {
     let records = byte_list(&records, "records")?;
     let checkpoints = byte_list(&checkpoints, "checkpoints")?;
-    to_js(&view::verify_log_request(&records, &checkpoints, verifier_key).map_err(js_error)?)
+    let verifier_keys = key_list(&verifier_keys, "verifierKeys")?;
+    to_js(&view::verify_log_request(&records, &checkpoints, &verifier_keys).map_err(js_error)?)
 }
 
 /// Verifies a `tlog-proof` for `record` with the log's verifier key; returns the checkpoint it proves against.

@@ -4,8 +4,11 @@
 //! head is published as a C2SP `tlog-checkpoint` ([`checkpoint`]) signed as a
 //! C2SP `signed-note` with Ed25519 ([`note`]), single entries are proven with
 //! C2SP `tlog-proof` files ([`proof`]), and [`verify_log`] checks a whole
-//! log against its checkpoints and names what is wrong (modified, deleted,
-//! reordered, inserted, truncated). The log is served as C2SP `tlog-tiles`
+//! log against its checkpoints (signed with any key of the log's key history)
+//! and names what is wrong (modified, deleted, reordered, inserted,
+//! truncated); [`LogReplay`] is the streaming form a restarted enclave uses
+//! to check the log it resumes against the last checkpoint its predecessor
+//! signed ([`replay`]). The log is served as C2SP `tlog-tiles`
 //! ([`tiles`]: tile and entry-bundle paths and contents), and [`view`] is the
 //! one JavaScript face of all this that the N-API and WASM bindings share. No
 //! clock is read (times are passed in) and nothing here does I/O; the enclave,
@@ -26,15 +29,17 @@ pub mod merkle;
 pub mod note;
 pub mod proof;
 pub mod record;
+pub mod replay;
 pub mod tiles;
 pub mod verify;
 pub mod view;
 
-pub use checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint};
+pub use checkpoint::{open_checkpoint, open_checkpoint_with_keys, sign_checkpoint, Checkpoint};
 pub use error::{Error, ErrorCode};
 pub use merkle::{consistency, Frontier, Hash};
 pub use note::{Note, NoteSignature, VerifierKey};
 pub use proof::{prove, TlogProof};
-pub use record::{AuditRecord, Decision, Outcome, RecordKind, RuleResult};
+pub use record::{AuditRecord, Decision, Effect, Outcome, RecordKind, RuleResult};
+pub use replay::{Coverage, LogReplay, Replayed};
 pub use tiles::{Tile, TileKind, TileTree};
 pub use verify::{verify_log, LogReport};

@@ -1,10 +1,15 @@
 //! One entry of the audit log: an [`AuditRecord`] in canonical CBOR, the same
 //! style as receipts (crates/evidence/src/claims.rs): a map with exactly its
-//! eight text keys, in RFC 8949 §4.2.1 deterministic encoding (keys sorted by
+//! nine text keys, in RFC 8949 §4.2.1 deterministic encoding (keys sorted by
 //! their encoded bytes, definite lengths, shortest integers); absent values are
 //! CBOR `null`, never a missing key. The decision, when present, is a map of
 //! exactly `code`, `rules`, `outcome`; each rule result a map of exactly
 //! [`RULE_KEYS`] (a receipt's `rules_evaluated` entry without `detail`). The
+//! `effects` (always present, `[]` when none) are the state changes the
+//! record's action caused, each a map of exactly [`EFFECT_KEYS`]: what a
+//! restarted enclave replays to rebuild its counters and kill switch. This
+//! crate checks only their shape and limits; what an `op` means is the
+//! enclave's (docs/audit.md lists the ops it writes). The
 //! CBOR is `ciborium`'s (=0.2.2), read and written through `coset`'s
 //! `CborSerializable` for `Value` (=0.4.2), the functions that also read and
 //! write receipts, so the browser verifier carries one copy of the decoder
@@ -28,16 +33,21 @@ use crate::merkle::Hash;
 pub const MAX_RECORD_LEN: usize = 32 * 1024;
 /// Most rule results a decision may list.
 pub const MAX_RULES: usize = 64;
-/// Longest text (principal, code, rule fields), in bytes.
+/// Longest text (principal, code, rule and effect fields), in bytes.
 pub const MAX_TEXT_LEN: usize = 256;
+/// Most effects a record may list (a decision's notional and rate changes
+/// for every rule, plus kill-switch levels, fit well under it).
+pub const MAX_EFFECTS: usize = 72;
 
 /// The record's keys in canonical order (shorter first, then bytewise).
-pub const KEYS: [&str; 8] =
-    ["seq", "kind", "time_us", "decision", "prev_hash", "principal", "result_digest", "request_digest"];
+pub const KEYS: [&str; 9] =
+    ["seq", "kind", "effects", "time_us", "decision", "prev_hash", "principal", "result_digest", "request_digest"];
 /// The decision map's keys in canonical order.
 pub const DECISION_KEYS: [&str; 3] = ["code", "rules", "outcome"];
 /// A rule result's keys in canonical order.
 pub const RULE_KEYS: [&str; 6] = ["rule", "type", "limit", "value", "result", "window"];
+/// An effect's keys in canonical order.
+pub const EFFECT_KEYS: [&str; 4] = ["op", "value", "target", "subject"];
 
 macro_rules! names {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
@@ -71,6 +81,7 @@ names! {
         Halt = "halt",
         Resume = "resume",
         HeartbeatTrip = "heartbeat_trip",
+        LogResumed = "log_resumed",
     }
 }
 
@@ -86,10 +97,12 @@ names! {
 }
 
 /// One policy rule's result (a receipt's `RuleEvaluated` without `detail`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Serialized as the JS view shows it ([`crate::view`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct RuleResult {
     pub rule: String,
     /// Encoded as `type`.
+    #[serde(rename = "type")]
     pub rule_type: String,
     pub result: String,
     pub value: Option<String>,
@@ -107,6 +120,21 @@ pub struct Decision {
     pub rules: Vec<RuleResult>,
 }
 
+/// One state change a record's action caused, as the enclave names it (an
+/// opaque `op` here: the enclave writes and replays them, docs/audit.md).
+/// Serialized as the JS view shows it ([`crate::view`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Effect {
+    /// What changed, e.g. `notional`, `rate_take`, `level`: non-empty.
+    pub op: String,
+    /// What it changed: a rule id, a kill-switch scope.
+    pub target: String,
+    /// Whose state, when the target keeps one per subject.
+    pub subject: Option<String>,
+    /// The amount or new value, when the op has one.
+    pub value: Option<String>,
+}
+
 /// One audit log entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AuditRecord {
@@ -115,6 +143,9 @@ pub struct AuditRecord {
     /// Enclave time, µs since the Unix epoch (passed in; never read here).
     pub time_us: u64,
     pub kind: RecordKind,
+    /// The state changes the action caused, in the order they were made (at
+    /// most [`MAX_EFFECTS`]); empty when none.
+    pub effects: Vec<Effect>,
     pub principal: Option<String>,
     /// SHA-256 of the request body.
     pub request_digest: Option<[u8; 32]>,
@@ -182,6 +213,15 @@ impl AuditRecord {
                 }
             }
         }
+        if self.effects.len() > MAX_EFFECTS {
+            return Err(invalid(format!("over {MAX_EFFECTS} effects")));
+        }
+        for e in &self.effects {
+            let texts = [Some(&e.op), Some(&e.target), e.subject.as_ref(), e.value.as_ref()];
+            if e.op.is_empty() || texts.iter().flatten().any(|t| t.len() > MAX_TEXT_LEN) {
+                return Err(invalid(format!("an effect with an empty op or a text over {MAX_TEXT_LEN} bytes")));
+            }
+        }
         Ok(())
     }
 
@@ -206,11 +246,17 @@ impl AuditRecord {
                 .collect();
             map(&DECISION_KEYS, vec![opt_text(&d.code), Value::Array(rules), text(d.outcome.as_str())])
         });
+        let effects = self
+            .effects
+            .iter()
+            .map(|e| map(&EFFECT_KEYS, vec![text(&e.op), opt_text(&e.value), text(&e.target), opt_text(&e.subject)]))
+            .collect();
         map(
             &KEYS,
             vec![
                 Value::Integer(self.seq.into()),
                 text(self.kind.as_str()),
+                Value::Array(effects),
                 Value::Integer(self.time_us.into()),
                 decision,
                 Value::Bytes(self.prev_hash.to_vec()),
@@ -247,10 +293,11 @@ impl AuditRecord {
         let record = Self {
             seq: uint(f.take("seq"), "seq")?,
             kind: RecordKind::parse(&as_text(f.take("kind"), "kind")?).ok_or_else(|| malformed("unknown kind"))?,
+            effects: effects(f.take("effects"))?,
             time_us: uint(f.take("time_us"), "time_us")?,
             decision: optional(f.take("decision"), decision)?,
             prev_hash: hash(f.take("prev_hash"), "prev_hash")?,
-            principal: optional(f.take("principal"), |v| as_text(v, "principal"))?,
+            principal: text_or_null(f.take("principal"), "principal")?,
             result_digest: optional(f.take("result_digest"), |v| hash(v, "result_digest"))?,
             request_digest: optional(f.take("request_digest"), |v| hash(v, "request_digest"))?,
         };
@@ -306,6 +353,16 @@ fn optional<T>(v: Value, read: impl FnOnce(Value) -> Result<T, Error>) -> Result
     }
 }
 
+/// A text or `null` (one function for every such field rather than a closure
+/// each: the browser verifier carries every byte).
+fn text_or_null(v: Value, key: &str) -> Result<Option<String>, Error> {
+    if v.is_null() {
+        Ok(None)
+    } else {
+        as_text(v, key).map(Some)
+    }
+}
+
 fn uint(v: Value, key: &str) -> Result<u64, Error> {
     match v {
         Value::Integer(i) => {
@@ -331,7 +388,7 @@ fn hash(v: Value, key: &str) -> Result<[u8; 32], Error> {
 
 fn decision(v: Value) -> Result<Decision, Error> {
     let mut f = fields(v, &DECISION_KEYS, "decision")?;
-    let code = optional(f.take("code"), |v| as_text(v, "decision code"))?;
+    let code = text_or_null(f.take("code"), "decision code")?;
     let outcome =
         Outcome::parse(&as_text(f.take("outcome"), "outcome")?).ok_or_else(|| malformed("unknown outcome"))?;
     let Value::Array(items) = f.take("rules") else { return Err(malformed("rules must be an array")) };
@@ -346,13 +403,30 @@ fn decision(v: Value) -> Result<Decision, Error> {
                 rule: as_text(r.take("rule"), "rule")?,
                 rule_type: as_text(r.take("type"), "type")?,
                 result: as_text(r.take("result"), "result")?,
-                value: optional(r.take("value"), |v| as_text(v, "value"))?,
-                limit: optional(r.take("limit"), |v| as_text(v, "limit"))?,
-                window: optional(r.take("window"), |v| as_text(v, "window"))?,
+                value: text_or_null(r.take("value"), "value")?,
+                limit: text_or_null(r.take("limit"), "limit")?,
+                window: text_or_null(r.take("window"), "window")?,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Decision { outcome, code, rules })
+}
+
+fn effects(v: Value) -> Result<Vec<Effect>, Error> {
+    // Their number is checked by the re-encoding (`validate`), as the texts' lengths are.
+    let Value::Array(items) = v else { return Err(malformed("effects must be an array")) };
+    items
+        .into_iter()
+        .map(|item| {
+            let mut e = fields(item, &EFFECT_KEYS, "effect")?;
+            Ok(Effect {
+                op: as_text(e.take("op"), "effect op")?,
+                target: as_text(e.take("target"), "effect target")?,
+                subject: text_or_null(e.take("subject"), "effect subject")?,
+                value: text_or_null(e.take("value"), "effect value")?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -364,6 +438,15 @@ mod tests {
             seq: 7,
             time_us: 1_700_000_000_000_000,
             kind: RecordKind::Decision,
+            effects: vec![
+                Effect {
+                    op: "notional".into(),
+                    target: "r1".into(),
+                    subject: Some("key:k1".into()),
+                    value: Some("5".into()),
+                },
+                Effect { op: "level".into(), target: "global".into(), subject: None, value: Some("red".into()) },
+            ],
             principal: Some("alice".into()),
             request_digest: Some([1; 32]),
             decision: Some(Decision {
@@ -391,7 +474,7 @@ mod tests {
 
     #[test]
     fn keys_are_in_canonical_order() {
-        for keys in [&KEYS[..], &DECISION_KEYS[..], &RULE_KEYS[..]] {
+        for keys in [&KEYS[..], &DECISION_KEYS[..], &RULE_KEYS[..], &EFFECT_KEYS[..]] {
             let mut sorted = keys.to_vec();
             sorted.sort_by_key(|k| encoded_len(k));
             assert_eq!(sorted, keys);
@@ -403,8 +486,22 @@ mod tests {
         let r = sample();
         let bytes = r.encode().unwrap();
         assert_eq!(AuditRecord::decode(&bytes).unwrap(), r);
-        let bare = AuditRecord { kind: RecordKind::Halt, principal: None, request_digest: None, decision: None, ..r };
+        let bare = AuditRecord {
+            kind: RecordKind::Halt,
+            effects: vec![],
+            principal: None,
+            request_digest: None,
+            decision: None,
+            ..r
+        };
         assert_eq!(AuditRecord::decode(&bare.encode().unwrap()).unwrap(), bare);
+        let resumed = AuditRecord { kind: RecordKind::LogResumed, ..bare };
+        let bytes = resumed.encode().unwrap();
+        assert_eq!(AuditRecord::decode(&bytes).unwrap(), resumed);
+        // `effects` is always encoded: `[]` when there are none (0x80, right after the kind).
+        let kind = text("log_resumed").to_vec().unwrap();
+        let after = bytes.windows(kind.len()).position(|w| w == kind).unwrap() + kind.len();
+        assert_eq!(&bytes[after..after + 9], &[&text("effects").to_vec().unwrap()[..], &[0x80]].concat()[..]);
         for k in RecordKind::ALL {
             assert_eq!(RecordKind::parse(k.as_str()), Some(*k));
         }
@@ -425,7 +522,7 @@ mod tests {
         };
         assert_eq!(write(&entries), bytes);
         // Long head for the map.
-        let long_head = [&[0xb8, 0x08][..], &bytes[1..]].concat();
+        let long_head = [&[0xb8, 0x09][..], &bytes[1..]].concat();
         assert_eq!(AuditRecord::decode(&long_head).unwrap_err().code(), "AUDIT_RECORD_NOT_CANONICAL");
         // Indefinite-length map.
         let indefinite = [&[0xbf][..], &bytes[1..], &[0xff]].concat();
@@ -450,5 +547,69 @@ mod tests {
         // Limits.
         let long = AuditRecord { principal: Some("p".repeat(MAX_TEXT_LEN + 1)), ..sample() };
         assert_eq!(long.encode().unwrap_err().code(), "AUDIT_RECORD_INVALID");
+    }
+
+    /// The record with its `effects` value replaced by `effects`, written as is (no validation).
+    fn with_raw_effects(effects: Value) -> Vec<u8> {
+        let Value::Map(mut entries) = sample().to_value() else { unreachable!() };
+        entries[2] = (text("effects"), effects);
+        Value::Map(entries).to_vec().unwrap()
+    }
+
+    fn raw_effect(op: &str) -> Value {
+        map(&EFFECT_KEYS, vec![text(op), Value::Null, text("t"), Value::Null])
+    }
+
+    #[test]
+    fn effects_shape_and_limits() {
+        // At most MAX_EFFECTS, each text at most MAX_TEXT_LEN, a non-empty op; any op text is fine here.
+        let effect = Effect { op: "x".into(), target: String::new(), subject: None, value: None };
+        let full = AuditRecord { effects: vec![effect.clone(); MAX_EFFECTS], ..sample() };
+        assert_eq!(AuditRecord::decode(&full.encode().unwrap()).unwrap(), full);
+        let over = AuditRecord { effects: vec![effect.clone(); MAX_EFFECTS + 1], ..sample() };
+        assert_eq!(over.encode().unwrap_err().code(), "AUDIT_RECORD_INVALID");
+        assert_eq!(
+            AuditRecord::decode(&with_raw_effects(Value::Array(vec![raw_effect("x"); MAX_EFFECTS + 1])))
+                .unwrap_err()
+                .code(),
+            "AUDIT_RECORD_INVALID"
+        );
+        for bad in [
+            Effect { op: String::new(), ..effect.clone() },
+            Effect { op: "o".repeat(MAX_TEXT_LEN + 1), ..effect.clone() },
+            Effect { target: "t".repeat(MAX_TEXT_LEN + 1), ..effect.clone() },
+            Effect { subject: Some("s".repeat(MAX_TEXT_LEN + 1)), ..effect.clone() },
+            Effect { value: Some("1".repeat(MAX_TEXT_LEN + 1)), ..effect.clone() },
+        ] {
+            let r = AuditRecord { effects: vec![bad], ..sample() };
+            assert_eq!(r.encode().unwrap_err().code(), "AUDIT_RECORD_INVALID");
+        }
+        assert_eq!(
+            AuditRecord::decode(&with_raw_effects(Value::Array(vec![raw_effect("")]))).unwrap_err().code(),
+            "AUDIT_RECORD_INVALID"
+        );
+        // Shape: an array of maps of exactly the four keys, texts or null where allowed.
+        let Value::Map(mut entries) = raw_effect("x") else { unreachable!() };
+        let bad_shapes = [
+            Value::Null,
+            Value::Map(vec![]),
+            Value::Array(vec![Value::Null]),
+            Value::Array(vec![Value::Map(entries[..3].to_vec())]),
+            Value::Array(vec![map(&EFFECT_KEYS, vec![Value::Null, Value::Null, text("t"), Value::Null])]),
+            Value::Array(vec![map(&EFFECT_KEYS, vec![text("x"), Value::Null, Value::Null, Value::Null])]),
+            Value::Array(vec![map(&EFFECT_KEYS, vec![text("x"), Value::Integer(5.into()), text("t"), Value::Null])]),
+            Value::Array(vec![map(&EFFECT_KEYS, vec![text("x"), Value::Null, text("t"), Value::Bytes(vec![])])]),
+        ];
+        for bad in bad_shapes {
+            assert_eq!(AuditRecord::decode(&with_raw_effects(bad)).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        }
+        entries.push((text("extra"), Value::Null));
+        let extra = with_raw_effects(Value::Array(vec![Value::Map(entries.clone())]));
+        assert_eq!(AuditRecord::decode(&extra).unwrap_err().code(), "AUDIT_RECORD_MALFORMED");
+        // The effect's keys in another order.
+        entries.pop();
+        entries.swap(0, 3);
+        let swapped = with_raw_effects(Value::Array(vec![Value::Map(entries)]));
+        assert_eq!(AuditRecord::decode(&swapped).unwrap_err().code(), "AUDIT_RECORD_NOT_CANONICAL");
     }
 }

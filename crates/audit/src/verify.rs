@@ -2,9 +2,11 @@
 //! against the signed checkpoints issued for it. Checks, in this order, each
 //! failure with its own code:
 //!
-//! 1. every checkpoint note verifies with the log's key and its origin is the
-//!    key's name (`AUDIT_CHECKPOINT_SIGNATURE_INVALID`; a note that is not a
-//!    checkpoint: `AUDIT_CHECKPOINT_MALFORMED`);
+//! 1. every checkpoint note verifies with one of the log's keys and its origin
+//!    is that key's name (`AUDIT_CHECKPOINT_SIGNATURE_INVALID`; a note that is
+//!    not a checkpoint: `AUDIT_CHECKPOINT_MALFORMED`). A log has more than one
+//!    key when its enclave restarted: the new enclave continues the log under
+//!    the same origin with its own key, so the caller passes the key history;
 //! 2. checkpoints of the same size have the same root
 //!    (`AUDIT_CHECKPOINT_INCONSISTENT`);
 //! 3. every record decodes (`AUDIT_RECORD_MODIFIED`: a stored record that is
@@ -30,7 +32,7 @@
 //! counts them as not yet covered by a checkpoint (nothing vouches for them
 //! beyond their hash chain).
 
-use crate::checkpoint::{open_checkpoint, Checkpoint};
+use crate::checkpoint::{open_checkpoint_with_keys, Checkpoint};
 use crate::error::{err, Error, ErrorCode};
 use crate::merkle::{leaf_hash, Frontier, Hash};
 use crate::note::VerifierKey;
@@ -52,26 +54,18 @@ pub struct LogReport {
 }
 
 /// Verifies `records` (encodings, in log order) against `checkpoints` (signed
-/// checkpoint notes, any order) with the log's `key`. See the module doc for
-/// the checks and their codes.
+/// checkpoint notes, any order) with the log's `keys` (its key history, any
+/// order; each checkpoint needs one). See the module doc for the checks and
+/// their codes.
 pub fn verify_log<R: AsRef<[u8]>, C: AsRef<[u8]>>(
     records: &[R],
     checkpoints: &[C],
-    key: &VerifierKey,
+    keys: &[VerifierKey],
 ) -> Result<LogReport, Error> {
     // 1. Signatures.
     let mut cps: Vec<Checkpoint> = Vec::with_capacity(checkpoints.len());
     for (i, note) in checkpoints.iter().enumerate() {
-        match open_checkpoint(note.as_ref(), key) {
-            Ok(cp) => cps.push(cp),
-            Err(e) if e.kind() == ErrorCode::CheckpointMalformed => return Err(e),
-            Err(e) => {
-                return err(
-                    ErrorCode::CheckpointSignatureInvalid,
-                    format!("checkpoint {i}: not signed by the log's key ({}: {})", e.code(), e.message()),
-                )
-            }
-        }
+        cps.push(open_signed(note.as_ref(), keys).map_err(|e| at_checkpoint(i, e))?);
     }
     // 2. Same size, same root.
     cps.sort_by_key(|c| c.size);
@@ -168,6 +162,25 @@ pub fn verify_log<R: AsRef<[u8]>, C: AsRef<[u8]>>(
     Ok(LogReport { records: n, root: frontier.root(), checkpoints: cps.len(), covered, uncovered: n - covered })
 }
 
+/// Opens a signed checkpoint with the log's keys, as [`verify_log`] and
+/// [`crate::replay::LogReplay`] need it: a note that is validly signed but not
+/// a checkpoint of the log stays `AUDIT_CHECKPOINT_MALFORMED`, every other
+/// failure is `AUDIT_CHECKPOINT_SIGNATURE_INVALID` (the note's own code in the message).
+pub(crate) fn open_signed(note: &[u8], keys: &[VerifierKey]) -> Result<Checkpoint, Error> {
+    match open_checkpoint_with_keys(note, keys) {
+        Ok(cp) => Ok(cp),
+        Err(e) if e.kind() == ErrorCode::CheckpointMalformed => Err(e),
+        Err(e) => err(
+            ErrorCode::CheckpointSignatureInvalid,
+            format!("not signed by the log's key ({}: {})", e.code(), e.message()),
+        ),
+    }
+}
+
+fn at_checkpoint(i: usize, e: Error) -> Error {
+    Error::new(e.kind(), format!("checkpoint {i}: {}", e.message()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +201,7 @@ mod tests {
             seq,
             time_us: 1_000 + seq,
             kind: if seq % 2 == 0 { RecordKind::Decision } else { RecordKind::Approval },
+            effects: vec![],
             principal: Some(format!("p{seq}")),
             request_digest: Some([seq as u8; 32]),
             decision: Some(Decision { outcome: Outcome::Allowed, code: None, rules: vec![] }),
@@ -223,7 +237,7 @@ mod tests {
         }
 
         fn verify(&self, records: &[Vec<u8>], cps: &[Vec<u8>]) -> Result<LogReport, Error> {
-            verify_log(records, cps, &self.verifier())
+            verify_log(records, cps, &[self.verifier()])
         }
 
         fn code(&self, records: &[Vec<u8>], cps: &[Vec<u8>]) -> &'static str {
@@ -328,5 +342,36 @@ mod tests {
         let forked = log.checkpoint_of(&fork, 4);
         assert_eq!(log.code(&log.records, &[forked.clone(), log.checkpoint(10)]), "AUDIT_CHECKPOINT_INCONSISTENT");
         assert_eq!(log.code(&log.records, &[forked, log.checkpoint(4)]), "AUDIT_CHECKPOINT_INCONSISTENT");
+    }
+
+    #[test]
+    fn key_history_of_a_restarted_log() {
+        // The first enclave signed up to size 4; its successor continues the same origin with its own key.
+        let first = Log::new(10);
+        let second = Log { key: SigningKey::from_bytes(&[6; 32]), records: first.records.clone() };
+        let cps = [first.checkpoint(4), second.checkpoint(7), second.checkpoint(10)];
+        let keys = [first.verifier(), second.verifier()];
+        let report = verify_log(&first.records, &cps, &keys).unwrap();
+        assert_eq!((report.checkpoints, report.covered, report.uncovered), (3, 10, 0));
+        let reversed = [second.verifier(), first.verifier()];
+        assert_eq!(verify_log(&first.records, &cps, &reversed).unwrap(), report);
+        // Either key alone leaves a checkpoint unverified; no key at all, every one.
+        for keys in [&[first.verifier()][..], &[second.verifier()][..], &[][..]] {
+            let e = verify_log(&first.records, &cps, keys).unwrap_err();
+            assert_eq!(e.code(), "AUDIT_CHECKPOINT_SIGNATURE_INVALID", "{e}");
+        }
+        verify_log(&first.records, &[] as &[Vec<u8>], &[]).unwrap();
+        // A key of the history under another name does not vouch for this origin.
+        let renamed = VerifierKey::new("sentinel.example/audit/other", second.key.verifying_key()).unwrap();
+        let e = verify_log(&first.records, &cps, &[first.verifier(), renamed]).unwrap_err();
+        assert_eq!(e.code(), "AUDIT_CHECKPOINT_SIGNATURE_INVALID");
+        assert!(e.message().starts_with("checkpoint 1:"), "{e}");
+        // The checks after the signatures see one history: a fork signed by the new key is still caught.
+        let mut fork = first.records.clone();
+        fork[2] =
+            AuditRecord { principal: Some("fork".into()), ..AuditRecord::decode(&fork[2]).unwrap() }.encode().unwrap();
+        let forked = second.checkpoint_of(&fork, 4);
+        let e = verify_log(&first.records, &[first.checkpoint(4), forked], &keys).unwrap_err();
+        assert_eq!(e.code(), "AUDIT_CHECKPOINT_INCONSISTENT");
     }
 }

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorCode};
 use crate::merkle::{self, hash_from_slice, leaf_hash, Hash};
 use crate::note::VerifierKey;
 use crate::proof::{prove, TlogProof};
-use crate::record::{AuditRecord, Decision, RuleResult};
+use crate::record::{AuditRecord, Decision, Effect, RuleResult};
 use crate::tiles::{self, Tile, TileKind, TILE_WIDTH};
 use crate::verify::{verify_log, LogReport};
 use sentinel_error::InvalidArgument;
@@ -55,6 +55,17 @@ fn js_number(value: u64, code: ErrorCode, field: &str) -> Result<f64, Error> {
 
 fn verifier(text: &str) -> Result<VerifierKey, Error> {
     VerifierKey::parse(text)
+}
+
+/// A key list's texts parsed; a bad one is named by its position.
+fn verifiers<K: AsRef<str>>(texts: &[K]) -> Result<Vec<VerifierKey>, Error> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            verifier(t.as_ref()).map_err(|e| Error::new(e.kind(), format!("verifier key {i}: {}", e.message())))
+        })
+        .collect()
 }
 
 /// [`LogReport`] as JS sees it.
@@ -105,17 +116,9 @@ impl Checkpoint {
     }
 }
 
-/// One rule result of a record's decision; absent values `null`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RuleResultView {
-    pub rule: String,
-    #[serde(rename = "type")]
-    pub rule_type: String,
-    pub result: String,
-    pub value: Option<String>,
-    pub limit: Option<String>,
-    pub window: Option<String>,
-}
+/// One rule result of a record's decision: the record's own [`RuleResult`],
+/// serialized as it is (`rule_type` as `type`; absent values `null`).
+pub type RuleResultView = RuleResult;
 
 /// A record's decision.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -131,8 +134,12 @@ pub struct DecisionView {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordView {
     pub seq: f64,
-    /// `decision`, `approval`, `config`, `policy`, `key_created`, `key_imported`, `halt`, `resume` or `heartbeat_trip`.
+    /// `decision`, `approval`, `config`, `policy`, `key_created`, `key_imported`, `halt`, `resume`,
+    /// `heartbeat_trip` or `log_resumed`.
     pub kind: &'static str,
+    /// The state changes the action caused, `[]` when none: the record's own
+    /// [`Effect`]s, serialized as they are (`{op, target, subject, value}`, absent values `null`).
+    pub effects: Vec<Effect>,
     pub time_us: f64,
     pub principal: Option<String>,
     pub request_digest: Option<String>,
@@ -141,26 +148,11 @@ pub struct RecordView {
     pub prev_hash: String,
 }
 
-impl RuleResult {
-    fn view(&self) -> RuleResultView {
-        RuleResultView {
-            rule: self.rule.clone(),
-            rule_type: self.rule_type.clone(),
-            result: self.result.clone(),
-            value: self.value.clone(),
-            limit: self.limit.clone(),
-            window: self.window.clone(),
-        }
-    }
-}
-
+// The views take the record apart rather than copy it, and show rule results and effects as the
+// record holds them: `auditDecodeRecord` is in the browser verifier, which carries every byte.
 impl Decision {
-    fn view(&self) -> DecisionView {
-        DecisionView {
-            outcome: self.outcome.as_str(),
-            code: self.code.clone(),
-            rules: self.rules.iter().map(RuleResult::view).collect(),
-        }
+    fn into_view(self) -> DecisionView {
+        DecisionView { outcome: self.outcome.as_str(), code: self.code, rules: self.rules }
     }
 }
 
@@ -168,13 +160,19 @@ impl AuditRecord {
     /// The JS view. Error: `AUDIT_RECORD_INVALID` for a `seq` or `time_us`
     /// over 2^53 − 1.
     pub fn view(&self) -> Result<RecordView, Error> {
+        self.clone().into_view()
+    }
+
+    /// [`Self::view`], taking the record apart (no copies).
+    pub fn into_view(self) -> Result<RecordView, Error> {
         Ok(RecordView {
             seq: js_number(self.seq, ErrorCode::RecordInvalid, "audit record: seq")?,
             kind: self.kind.as_str(),
+            effects: self.effects,
             time_us: js_number(self.time_us, ErrorCode::RecordInvalid, "audit record: time_us")?,
-            principal: self.principal.clone(),
+            principal: self.principal,
             request_digest: self.request_digest.map(|d| hex0x(&d)),
-            decision: self.decision.as_ref().map(Decision::view),
+            decision: self.decision.map(Decision::into_view),
             result_digest: self.result_digest.map(|d| hex0x(&d)),
             prev_hash: hex0x(&self.prev_hash),
         })
@@ -209,13 +207,15 @@ fn leaves_of<R: AsRef<[u8]>>(records: &[R]) -> Vec<Hash> {
     records.iter().map(|r| leaf_hash(r.as_ref())).collect()
 }
 
-/// `auditVerifyLog`: [`verify_log`] with the key as its C2SP text.
-pub fn verify_log_request<R: AsRef<[u8]>, C: AsRef<[u8]>>(
+/// `auditVerifyLog`: [`verify_log`] with the log's keys (its key history; one
+/// for a log no enclave restart continued) as C2SP texts. Error:
+/// `AUDIT_VERIFIER_KEY_INVALID` naming the position of a bad key, then those of [`verify_log`].
+pub fn verify_log_request<R: AsRef<[u8]>, C: AsRef<[u8]>, K: AsRef<str>>(
     records: &[R],
     checkpoints: &[C],
-    verifier_key: &str,
+    verifier_keys: &[K],
 ) -> Result<LogReportView, Error> {
-    Ok(verify_log(records, checkpoints, &verifier(verifier_key)?)?.view())
+    Ok(verify_log(records, checkpoints, &verifiers(verifier_keys)?)?.view())
 }
 
 /// `auditVerifyProof`: parses a `tlog-proof` and verifies `record` against it.
@@ -240,7 +240,7 @@ pub fn consistency_request<R: AsRef<[u8]>>(records: &[R], old_size: u64, new_siz
 
 /// `auditDecodeRecord`: decodes (strictly) and views a record.
 pub fn decode_record_request(record: &[u8]) -> Result<RecordView, Error> {
-    AuditRecord::decode(record)?.view()
+    AuditRecord::decode(record)?.into_view()
 }
 
 /// `auditOpenCheckpoint`: verifies a signed checkpoint note with the log's key.
@@ -337,6 +337,12 @@ mod tests {
                     seq,
                     time_us: 1_765_000_000_000_000 + seq,
                     kind: RecordKind::Decision,
+                    effects: vec![Effect {
+                        op: "rate_take".into(),
+                        target: "r1".into(),
+                        subject: Some("alice".into()),
+                        value: None,
+                    }],
                     principal: Some("alice".into()),
                     request_digest: Some([7; 32]),
                     decision: Some(Decision {
@@ -376,13 +382,17 @@ mod tests {
         assert_eq!(json["decision"]["outcome"], "denied");
         assert_eq!(json["decision"]["rules"][0]["type"], "rate_limit");
         assert_eq!(json["decision"]["rules"][0]["limit"], serde_json::Value::Null);
+        assert_eq!(
+            json["effects"],
+            serde_json::json!([{"op": "rate_take", "target": "r1", "subject": "alice", "value": null}])
+        );
 
         let key = SigningKey::from_bytes(&[3; 32]);
         let vkey = VerifierKey::new(ORIGIN, key.verifying_key()).unwrap().to_string();
         let leaves = leaves_of(&records);
         let cp = Checkpoint { origin: ORIGIN.into(), size: 2, root: merkle::root(&leaves[..2]), extensions: vec![] };
         let note = sign_checkpoint(&cp, &key).unwrap();
-        let report = verify_log_request(&records, &[note.as_bytes()], &vkey).unwrap();
+        let report = verify_log_request(&records, &[note.as_bytes()], &[&vkey]).unwrap();
         assert_eq!(
             report,
             LogReportView {
@@ -398,9 +408,15 @@ mod tests {
         let proof = prove_request(&records, 1, note.as_bytes(), &vkey).unwrap();
         assert_eq!(verify_proof_request(&proof, &records[1], &vkey).unwrap(), opened);
         assert_eq!(verify_proof_request(&proof, &records[0], &vkey).unwrap_err().code(), "AUDIT_ROOT_MISMATCH");
+        let e = verify_log_request(&records, &[note.as_bytes()], &[vkey.as_str(), "nope"]).unwrap_err();
+        assert_eq!(e.code(), "AUDIT_VERIFIER_KEY_INVALID");
+        assert!(e.message().starts_with("verifier key 1:"), "{e}");
+        // A key history: another key first, the log's second.
+        let other = VerifierKey::new(ORIGIN, SigningKey::from_bytes(&[4; 32]).verifying_key()).unwrap().to_string();
+        assert_eq!(verify_log_request(&records, &[note.as_bytes()], &[other.clone(), vkey.clone()]).unwrap(), report);
         assert_eq!(
-            verify_log_request(&records, &[note.as_bytes()], "nope").unwrap_err().code(),
-            "AUDIT_VERIFIER_KEY_INVALID"
+            verify_log_request(&records, &[note.as_bytes()], &[other]).unwrap_err().code(),
+            "AUDIT_CHECKPOINT_SIGNATURE_INVALID"
         );
         assert_eq!(consistency_request(&records, 1, 3).unwrap().len(), 2);
         assert_eq!(leaf_hash_request(&records[0]), hex0x(&leaves[0]));

@@ -31,8 +31,8 @@ use sentinel_audit::merkle::{self, Hash};
 use sentinel_audit::record::record_hash;
 use sentinel_audit::tiles::{self, Tile, TileTree};
 use sentinel_audit::{
-    note, open_checkpoint, prove, sign_checkpoint, verify_log, AuditRecord, Checkpoint, Decision, Outcome, RecordKind,
-    TlogProof, VerifierKey,
+    note, open_checkpoint, prove, sign_checkpoint, verify_log, AuditRecord, Checkpoint, Decision, Effect, Outcome,
+    RecordKind, TlogProof, VerifierKey,
 };
 use serde_json::{json, Value};
 
@@ -82,6 +82,14 @@ impl Log {
                 seq,
                 time_us: 1_765_000_000_000_000 + seq,
                 kind: RecordKind::ALL[seq as usize % RecordKind::ALL.len()],
+                effects: (0..seq % 3)
+                    .map(|i| Effect {
+                        op: "notional".into(),
+                        target: format!("rule-{i}"),
+                        subject: Some(format!("key:{seq}")),
+                        value: Some((seq * 1000 + i).to_string()),
+                    })
+                    .collect(),
                 principal: Some(format!("principal-{seq}")),
                 request_digest: Some([seq as u8; 32]),
                 decision: Some(Decision { outcome: Outcome::Allowed, code: None, rules: vec![] }),
@@ -222,13 +230,13 @@ fn we_verify_go_signed_notes() {
     assert_eq!(v.to_string(), vkey);
     assert_eq!(open_checkpoint(note.as_bytes(), &v).unwrap(), log.checkpoint(12));
     // A whole log checked against a Go-signed checkpoint.
-    let report = verify_log(&log.records, &[note.as_bytes().to_vec()], &v).unwrap();
+    let report = verify_log(&log.records, &[note.as_bytes().to_vec()], std::slice::from_ref(&v)).unwrap();
     assert_eq!((report.covered, report.uncovered), (12, 0));
     // Tampered: refused here.
     let tampered = note.replacen("\n12\n", "\n11\n", 1);
     assert_eq!(open_checkpoint(tampered.as_bytes(), &v).unwrap_err().code(), "AUDIT_NOTE_SIGNATURE_INVALID");
     assert_eq!(
-        verify_log(&log.records, &[tampered.into_bytes()], &v).unwrap_err().code(),
+        verify_log(&log.records, &[tampered.into_bytes()], &[v]).unwrap_err().code(),
         "AUDIT_CHECKPOINT_SIGNATURE_INVALID"
     );
     // Many fresh Go keys (their base64 often contains '+', which once broke our vkey parsing).

@@ -53,6 +53,6 @@ pub use error::{codes, ConfigError, ConfigErrorCode, StampError, StampErrorCode}
 pub use json::Inspection;
 pub use keys::{Alg, KeyProblem, PublicKey, SIGNATURE_LEN};
 pub use stamp::{
-    check_nonce, checked_stamp_digest, stamp_digest, Stamp, StampVerifier, DEFAULT_REPLAY_CACHE_CAPACITY,
+    check_nonce, checked_stamp_digest, replay_key, stamp_digest, Stamp, StampVerifier, DEFAULT_REPLAY_CACHE_CAPACITY,
     MAX_NONCE_LEN, MAX_STAMP_BYTES, MIN_NONCE_LEN, STAMP_DOMAIN,
 };

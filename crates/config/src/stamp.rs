@@ -273,6 +273,28 @@ impl StampVerifier {
         Ok(principal)
     }
 
+    /// Remembers a stamp accepted elsewhere (the previous enclave, read from its audit log):
+    /// its replay key and timestamp, live until `timestamp_us + window_us`. Stamps already
+    /// expired at `now_us` are not kept (they would be refused anyway); `false` when the
+    /// cache is full (the caller then has to refuse stamps of that window some other way).
+    pub fn remember(&mut self, key: [u8; 32], timestamp_us: u64, window_us: u64, now_us: u64) -> bool {
+        self.cache.evict(now_us);
+        let deadline = timestamp_us.saturating_add(window_us);
+        if deadline < now_us || self.cache.contains(&key) {
+            return true;
+        }
+        if self.cache.is_full() {
+            return false;
+        }
+        self.cache.insert(key, timestamp_us, deadline);
+        true
+    }
+
+    /// Refuses every stamp dated before `floor_us` (what [`StampVerifier::remember`] could not keep).
+    pub fn raise_floor(&mut self, floor_us: u64) {
+        self.cache.floor_us = self.cache.floor_us.max(floor_us);
+    }
+
     /// Live nonces remembered.
     pub fn len(&self) -> usize {
         self.cache.members.len()
@@ -293,8 +315,10 @@ fn printable(s: &str) -> String {
 }
 
 /// SHA-256(u32be(len(principal)) || principal || nonce): a fixed-size key,
-/// so an entry costs the same whatever the id and nonce lengths.
-fn replay_key(principal: &str, nonce: &[u8]) -> [u8; 32] {
+/// so an entry costs the same whatever the id and nonce lengths. The enclave's
+/// audit records carry it for every accepted stamp, so a restarted enclave can
+/// remember what its predecessor accepted ([`StampVerifier::remember`]).
+pub fn replay_key(principal: &str, nonce: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update((principal.len() as u32).to_be_bytes());
     h.update(principal.as_bytes());

@@ -335,3 +335,30 @@ fn many_nonces() {
     verifier.verify(&config, "list_keys", BODY, &s, NOW + 1).unwrap();
     assert_eq!(verifier.len(), 3000 - 429 + 1);
 }
+
+#[test]
+fn stamps_another_verifier_accepted_are_remembered_by_their_replay_key() {
+    // What a restarted enclave does with its predecessor's audit log: the replay key and the
+    // timestamp of every accepted stamp still live.
+    let config = sample(1);
+    let mut before = StampVerifier::new(4);
+    let stamp = stamp_by(0, "list_keys", BODY, NOW, &nonce(1));
+    let principal = before.verify(&config, "list_keys", BODY, &stamp, NOW).unwrap().id.clone();
+
+    let mut after = StampVerifier::new(2);
+    let later = NOW + 1_000_000;
+    assert!(after.remember(sentinel_config::replay_key(&principal, &nonce(1)), NOW, WINDOW_US, later));
+    let e = after.verify(&config, "list_keys", BODY, &stamp, later).unwrap_err();
+    assert_eq!(e.kind(), Code::Replayed);
+    // Another nonce of the same principal is a new stamp.
+    let fresh = stamp_by(0, "list_keys", BODY, later, &nonce(2));
+    after.verify(&config, "list_keys", BODY, &fresh, later).unwrap();
+    // An expired stamp is not kept (it would be refused as expired anyway); a full cache says so.
+    assert!(after.remember([1; 32], NOW - 2 * WINDOW_US, WINDOW_US, later));
+    assert_eq!(after.len(), 2);
+    assert!(!after.remember([2; 32], NOW, WINDOW_US, later), "capacity 2 is full");
+    // Then the caller refuses by date instead: nothing dated before the floor is accepted.
+    after.raise_floor(later + 1);
+    let dated = stamp_by(0, "list_keys", BODY, later, &nonce(3));
+    assert_eq!(after.verify(&config, "list_keys", BODY, &dated, later).unwrap_err().kind(), Code::Expired);
+}

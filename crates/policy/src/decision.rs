@@ -6,6 +6,7 @@
 //! receipts and API answers (that allocates, off the hot path).
 use sentinel_eth::U256;
 
+use crate::effects::Effect;
 use crate::rules::Window;
 
 /// The decision on the whole request.
@@ -80,6 +81,9 @@ pub struct Evaluation {
     pub results: Vec<RuleResult>,
     /// The risk score in basis points, when a risk rule ran.
     pub score_bps: Option<u16>,
+    /// The counter changes [`commit`](crate::commit) made, in rule order (what the audit record
+    /// stores for [`replay`](crate::replay)). Empty after [`evaluate`](crate::evaluate) alone.
+    pub effects: Vec<Effect>,
 }
 
 impl Default for Evaluation {
@@ -89,6 +93,7 @@ impl Default for Evaluation {
             code: Some(crate::verdict_codes::NO_MATCH),
             results: Vec::with_capacity(crate::rules::MAX_RULES),
             score_bps: None,
+            effects: Vec::new(),
         }
     }
 }

@@ -29,14 +29,15 @@ use sentinel_eth::{Address, U256};
 
 use crate::decision::{Evaluation, Outcome, RuleRecord, RuleResult, Verdict};
 use crate::document::ParsedPolicy;
+use crate::effects::{self, Effect};
 use crate::error::{verdict_codes, PolicyError, PolicyErrorCode};
 use crate::features::RiskFeatures;
 use crate::prices::PriceTable;
 use crate::request::{Asset, CallKind, MovementKind, OpKind, PolicyRequest};
 use crate::risk::RiskModel;
 use crate::rules::{
-    AssetSelector, ChainRule, ContractList, Effect, NotionalLimit, Policy, RateLimit, RiskScore, Rule, RuleKind, Scope,
-    Subject, TimeWindow,
+    AssetSelector, ChainRule, ContractList, Effect as ListEffect, NotionalLimit, Policy, RateLimit, RiskScore, Rule,
+    RuleKind, Scope, Subject, TimeWindow,
 };
 use crate::state::{Bucket, PolicyState};
 use crate::time_window;
@@ -295,6 +296,7 @@ pub fn evaluate(
     out: &mut Evaluation,
 ) {
     out.results.clear();
+    out.effects.clear();
     out.score_bps = None;
     let t = now_us.max(state.clock_us);
     let mut features: Option<RiskFeatures> = None;
@@ -479,7 +481,7 @@ fn notional(
 }
 
 /// A bucket's level at `t` in units of `unit` per token (full for a subject never seen).
-fn bucket_level(l: &RateLimit, bucket: Option<(&Bucket, u64)>, t: u64) -> (u128, u64) {
+pub(crate) fn bucket_level(l: &RateLimit, bucket: Option<(&Bucket, u64)>, t: u64) -> (u128, u64) {
     let unit = l.per.micros();
     let capacity = u128::from(l.burst) * u128::from(unit);
     let Some((b, stored_unit)) = bucket else { return (capacity, 0) };
@@ -559,7 +561,7 @@ fn contract_list(c: &Compiled, list: &ContractList, request: &PolicyRequest, r: 
     let mut checked = false;
     let verdict = |outcome: Outcome, why: &'static str| (outcome, why);
     let result = match list.effect {
-        Effect::Allow => 'allow: {
+        ListEffect::Allow => 'allow: {
             if !c.destinations.is_empty() {
                 if let Some(d) = destination {
                     checked = true;
@@ -601,7 +603,7 @@ fn contract_list(c: &Compiled, list: &ContractList, request: &PolicyRequest, r: 
                 verdict(Outcome::NotApplicable, detail::NOTHING_TO_CHECK)
             }
         }
-        Effect::Deny => 'deny: {
+        ListEffect::Deny => 'deny: {
             if !c.destinations.is_empty() {
                 if let Some(d) = destination {
                     checked = true;
@@ -699,15 +701,19 @@ fn risk(
 /// value minus the window's total, or the value itself when no window was reported), takes a
 /// token from every rate rule's bucket, and records the request in the key's risk history. Not
 /// allowed: a rate rule that found its bucket empty starts its cooldown (the cooldown is written
-/// even though the verdict is deny); nothing else changes. Allocates only for a subject's first
-/// counter.
+/// even though the verdict is deny); nothing else changes.
+///
+/// Every counter change is listed in `evaluation.effects` (cleared first), in rule order, as
+/// [`crate::replay`] can apply it again; the risk history is not (see `effects.rs`). Allocates
+/// for a subject's first counter and for each effect listed (its rule id and subject).
 pub fn commit(
     policy: &ActivePolicy,
     request: &PolicyRequest,
     state: &mut PolicyState,
-    evaluation: &Evaluation,
+    evaluation: &mut Evaluation,
     now_us: u64,
 ) {
+    evaluation.effects.clear();
     let rules = &policy.parsed.policy.rules;
     if evaluation.results.len() != rules.len() {
         debug_assert!(false, "commit: evaluation is not of this policy");
@@ -736,32 +742,28 @@ pub fn commit(
                         .filter(|m| counts_against(&n.asset, &m.asset))
                         .fold(U256::ZERO, |sum, m| sum.saturating_add(m.amount))
                 };
-                let counters = state.notional_mut(&rule.id, n.asset, n.per, subject);
-                for w in &n.windows {
-                    counters.add(w.window, t, amount);
-                }
+                effects::add_notional(state, &rule.id, n, subject, amount, t);
+                evaluation.effects.push(Effect::Notional {
+                    rule: rule.id.clone(),
+                    subject: subject.to_string(),
+                    amount,
+                });
             }
             RuleKind::RateLimit(l) if result.outcome != Outcome::NotApplicable => {
                 let subject = subject_id(l.subject, request);
                 let (level, cooldown_until) = bucket_level(l, state.bucket(&rule.id, subject), t);
-                let unit = l.per.micros();
                 let take = allowed && result.outcome == Outcome::Allow;
-                let breach = !take && t >= cooldown_until && level < u128::from(unit);
+                let breach = !take && t >= cooldown_until && level < u128::from(l.per.micros());
                 if !take && !breach {
                     continue;
                 }
-                let bucket = state.bucket_mut(&rule.id, l.subject, unit, subject, || Bucket {
-                    level,
-                    last_us: t,
-                    cooldown_until_us: 0,
-                });
-                bucket.last_us = t;
-                if take {
-                    bucket.level = level.saturating_sub(u128::from(unit));
+                effects::apply_rate(state, &rule.id, l, subject, level, t, take);
+                let (rule, subject) = (rule.id.clone(), subject.to_string());
+                evaluation.effects.push(if take {
+                    Effect::RateTake { rule, subject }
                 } else {
-                    bucket.level = level;
-                    bucket.cooldown_until_us = t.saturating_add(l.cooldown_ms.saturating_mul(1000));
-                }
+                    Effect::RateCooldown { rule, subject }
+                });
             }
             _ => {}
         }
@@ -783,6 +785,7 @@ impl Engine {
     pub fn new(active: Arc<ActivePolicy>) -> Engine {
         Engine { active, state: PolicyState::new(), prices: None }
     }
+    /// [`evaluate`] then [`commit`]: `out.effects` lists the counter changes made.
     pub fn decide(&mut self, request: &PolicyRequest, now_us: u64, out: &mut Evaluation) {
         evaluate(&self.active, request, &self.state, self.prices.as_ref(), now_us, out);
         commit(&self.active, request, &mut self.state, out, now_us);

@@ -10,8 +10,10 @@
 //! scope allowed is denied (default deny), and a risk score in the approval
 //! band asks for a human. It trusts only the admin keys of the configuration
 //! in force (for policies), the policy's price-feed key (for prices) and
-//! model bytes whose SHA-256 the signed policy pins. docs/policy.md is the
-//! reference.
+//! model bytes whose SHA-256 the signed policy pins. [`commit`] lists the
+//! counter changes it makes ([`Effect`], in the audit log) so that a
+//! restarted enclave can rebuild its counters with [`replay`].
+//! docs/policy.md is the reference.
 // `deny`, not `forbid`: risk.rs has the crate's one `unsafe` block (clearing the AVX upper state
 // tract's kernels leave behind), allowed there by name.
 #![deny(unsafe_code)]
@@ -21,6 +23,7 @@ mod calldata;
 mod decision;
 mod dev;
 mod document;
+mod effects;
 mod engine;
 mod error;
 mod features;
@@ -43,6 +46,7 @@ pub use document::{
     canonical_json, parse_policy, policy_hash, ParsedPolicy, MAX_COOLDOWN_MS, MAX_JSON_DEPTH, MAX_JSON_INTEGER,
     MAX_NAME_BYTES, MAX_POLICY_BYTES, MAX_RULE_ID_BYTES, USD_FRACTION_DIGITS,
 };
+pub use effects::{replay, Effect};
 pub use engine::{commit, evaluate, ActivePolicy, Engine};
 pub use error::{verdict_codes, PolicyError, PolicyErrorCode};
 pub use features::{RiskFeatures, RiskHistory, FEATURE_COUNT, FEATURE_NAMES};
@@ -52,9 +56,12 @@ pub use prices::{
 };
 pub use request::{Asset, CallKind, Caller, Movement, MovementKind, OpKind, PolicyRequest, MAX_MOVEMENTS};
 pub use risk::RiskModel;
+// `ListEffect`: a `contract_list` rule's allow/deny (`rules::Effect`); the root's `Effect` is a
+// committed counter change.
 pub use rules::{
-    AssetSelector, ChainRule, ContractList, Date, Effect, NotionalLimit, Policy, PriceFeed, RateLimit, RiskScore, Rule,
-    RuleKind, Scope, Subject, TimeWindow, TimeZoneName, Window, WindowLimit, MAX_LIST_ITEMS, MAX_RULES, MAX_WINDOWS,
+    AssetSelector, ChainRule, ContractList, Date, Effect as ListEffect, NotionalLimit, Policy, PriceFeed, RateLimit,
+    RiskScore, Rule, RuleKind, Scope, Subject, TimeWindow, TimeZoneName, Window, WindowLimit, MAX_LIST_ITEMS,
+    MAX_RULES, MAX_WINDOWS,
 };
 pub use signed::{policy_signing_digest, SignedPolicy, MAX_SIGNED_POLICY_BYTES, POLICY_SIGNATURE_DOMAIN};
 pub use state::PolicyState;

@@ -29,8 +29,13 @@
 //! rate's window in microseconds), refilled at `count` units per microsecond,
 //! so refill is exact integer arithmetic.
 //!
-//! Until sealed state lands, nothing here survives an enclave restart: a
-//! restart empties every counter, bucket, cooldown and history.
+//! **Restart.** Nothing here is sealed: a restarted enclave starts empty
+//! and rebuilds the counters, buckets and cooldowns from the audit log, whose
+//! records carry the changes each commit made ([`crate::Effect`]), replayed
+//! in log order with [`crate::replay`] (and [`PolicyState::advance_clock`]
+//! for each replayed decision). Risk histories are the exception: they record
+//! the requests themselves, which the log does not carry, so after a restart
+//! every key's history starts empty.
 use std::collections::HashMap;
 
 use sentinel_eth::U256;
@@ -57,7 +62,7 @@ pub(crate) const fn bucket_width(window: Window) -> u64 {
     window.micros().div_ceil(BUCKETS_PER_WINDOW)
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     /// Absolute bucket number (`t / width`); `u64::MAX` = empty.
     bucket: u64,
@@ -65,7 +70,7 @@ struct Slot {
 }
 
 /// One window's buckets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Ring {
     slots: [Slot; RING_SLOTS],
 }
@@ -105,7 +110,7 @@ impl Ring {
 }
 
 /// One subject's window counters for one notional rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct NotionalCounters {
     windows: [Option<Box<Ring>>; 4],
 }
@@ -125,7 +130,7 @@ impl NotionalCounters {
 }
 
 /// One subject's token bucket for one rate rule.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Bucket {
     /// Tokens times the rate's window length in microseconds (`unit` units per token).
     pub(crate) level: u128,
@@ -135,7 +140,7 @@ pub(crate) struct Bucket {
     pub(crate) cooldown_until_us: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum RuleState {
     Notional {
         asset: AssetSelector,
@@ -168,6 +173,13 @@ impl PolicyState {
     /// The counters' clock: the highest `now_us` committed so far (0 when new).
     pub fn clock_us(&self) -> u64 {
         self.clock_us
+    }
+
+    /// Moves the clock to `now_us` if that is later: what [`commit`](crate::commit) does to the
+    /// clock for any request, including one that changed no counter. Replaying a log calls it
+    /// with each decision's instant so that later effects run on the clock commit saw.
+    pub fn advance_clock(&mut self, now_us: u64) {
+        self.clock_us = self.clock_us.max(now_us);
     }
 
     /// Whether rule `rule_id` has counters (a notional or rate rule that counted a request).

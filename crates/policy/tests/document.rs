@@ -6,7 +6,7 @@ use sentinel_config::{AdminKey, AdminSignature, Admins, Alg, Credential, Credent
 use sentinel_eth::{Address, U256};
 use sentinel_policy::{
     canonical_json, development_policy_json, development_signed_policy, parse_policy, policy_hash,
-    policy_signing_digest, price_signing_digest, Asset, AssetSelector, Date, Effect, PolicyError, PolicyErrorCode,
+    policy_signing_digest, price_signing_digest, Asset, AssetSelector, Date, ListEffect, PolicyError, PolicyErrorCode,
     PriceFeed, PriceTable, RuleKind, SignedPolicy, SignedPrices, Subject, TimeWindow, Window, MAX_LIST_ITEMS,
     MAX_POLICY_BYTES, MAX_RULES,
 };
@@ -487,7 +487,7 @@ fn contract_list_parses_and_refuses() {
     ))])) else {
         panic!()
     };
-    assert_eq!(c.effect, Effect::Allow);
+    assert_eq!(c.effect, ListEffect::Allow);
     assert_eq!(c.tokens, vec![usdc.parse::<Address>().unwrap()]);
     assert_eq!(c.selectors, vec![[0xa9, 0x05, 0x9c, 0xbb], [0x09, 0x5e, 0xa7, 0xb3]]);
     assert!(c.destinations.is_empty() && c.recipients.is_empty());

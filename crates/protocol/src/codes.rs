@@ -35,6 +35,19 @@ sentinel_error::error_codes! {
         AuditRangeUnavailable = "AUDIT_RANGE_UNAVAILABLE",
         /// An `audit_ack` of more records than exist, or fewer than already acknowledged.
         AuditAckInvalid = "AUDIT_ACK_INVALID",
+        /// The audit log is not open yet (an enclave started with `--audit-resume` waits for
+        /// `audit_resume_*` or `audit_start`): nothing is signed until it is.
+        AuditLogNotOpen = "AUDIT_LOG_NOT_OPEN",
+        /// A resume request out of order (no resume begun, one already finished, the log already open).
+        AuditResumeState = "AUDIT_RESUME_STATE",
+        /// The previous enclave's document does not attest the log: another image (PCR0), a debug
+        /// enclave, a chain that does not reach the trusted root, or no audit key matching the checkpoint.
+        AuditResumeAttestation = "AUDIT_RESUME_ATTESTATION",
+        /// The log resumed from was kept under another configuration or policy than the ones in force.
+        AuditResumeMismatch = "AUDIT_RESUME_MISMATCH",
+        /// The records do not verify against the checkpoint (the code's message names the audit
+        /// crate's code: modified, deleted, inserted, truncated...).
+        AuditResumeInvalid = "AUDIT_RESUME_INVALID",
         /// An internal failure (a task died); the request may be retried.
         Internal = "INTERNAL",
         /// A key's purpose does not allow this operation (or this curve), e.g. a raw digest with an `ethereum` key.

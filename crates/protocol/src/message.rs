@@ -137,6 +137,17 @@ messages! {
         /// Signs a checkpoint of the log as it is now (if it grew since the last one), e.g. before
         /// a clean shutdown, and answers like `audit_read` from `durable`.
         AuditCheckpoint(AuditCheckpointArgs) = "audit_checkpoint" => "audit_records",
+        /// Starts continuing a previous enclave's log (an enclave started with `--audit-resume`
+        /// waits for this or `audit_start`): the document that attested the previous audit key
+        /// and the latest checkpoint it signed. Then `audit_resume_records` from seq 0, then
+        /// `audit_resume_finish` (docs/audit.md, "Restart").
+        AuditResumeBegin(AuditResumeBeginArgs) = "audit_resume_begin" => "audit_resume_progress",
+        /// The next records of the log being resumed, in order.
+        AuditResumeRecords(AuditResumeRecordsArgs) = "audit_resume_records" => "audit_resume_progress",
+        /// Ends a resume: the records must cover the checkpoint; state is rebuilt and the log continues.
+        AuditResumeFinish(AuditResumeFinishArgs) = "audit_resume_finish" => "audit_resumed",
+        /// Starts a new log instead (no previous log): the kill switch stays as booted (Red).
+        AuditStart(AuditStartArgs) = "audit_start" => "audit_resumed",
     }
 }
 
@@ -193,6 +204,8 @@ messages! {
         ApprovalList(ApprovalList) = "approval_list",
         AuditRecords(AuditRecords) = "audit_records",
         AuditAcked(AuditAcked) = "audit_acked",
+        AuditResumeProgress(AuditResumeProgress) = "audit_resume_progress",
+        AuditResumed(BoxedAuditResumed) = "audit_resumed",
         Error(ErrorAnswer) = "error",
     }
 }
@@ -431,6 +444,9 @@ pub type BoxedEvidence = Box<Evidence>;
 /// `oversight_status` answers are boxed for the same reason (rare, and larger than a signature's).
 pub type BoxedOversightStatus = Box<OversightStatus>;
 
+/// `audit_resumed` answers too (once per enclave lifetime).
+pub type BoxedAuditResumed = Box<AuditResumed>;
+
 wire_struct! {
     pub struct Evidence {
         /// The boot attestation document (COSE_Sign1): binds the receipt, session and import keys and the configuration hash.
@@ -592,6 +608,72 @@ wire_struct! {
 wire_struct! {
     pub struct AuditAcked {
         pub durable: u64,
+    }
+}
+
+wire_struct! {
+    pub struct AuditResumeBeginArgs {
+        /// A boot attestation document of the enclave that signed `checkpoint` (its attested
+        /// key bundle names the audit key), as the host stored it with the log.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub attestation: Vec<u8>,
+        /// The latest checkpoint of the log (a signed note).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub checkpoint: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct AuditResumeRecordsArgs {
+        /// The next records, in order (at most `MAX_AUDIT_READ_RECORDS` and `MAX_AUDIT_READ_BYTES`).
+        #[serde(with = "crate::bytes::records")]
+        #[cfg_attr(test, ts(type = "Array<Buffer>"))]
+        pub records: Vec<Vec<u8>>,
+    }
+}
+
+wire_struct! {
+    pub struct AuditResumeFinishArgs {}
+}
+
+wire_struct! {
+    pub struct AuditStartArgs {}
+}
+
+wire_struct! {
+    pub struct AuditResumeProgress {
+        /// The sequence number of the next record expected.
+        pub next: u64,
+        /// The size of the checkpoint being resumed from.
+        pub checkpoint_size: u64,
+    }
+}
+
+wire_struct! {
+    /// The log is open: resumed from a previous enclave's log, or new.
+    pub struct AuditResumed {
+        /// Whether a previous log was continued (false: `audit_start`, a new log).
+        pub resumed: bool,
+        /// The log's origin (unchanged by a resume) and this enclave's verifier key for it.
+        pub origin: String,
+        pub verifier_key: String,
+        /// The previous enclave's verifier key (resumes only).
+        pub previous_verifier_key: Option<String>,
+        /// Records in the log before this enclave's first one.
+        pub size: u64,
+        /// Of those, covered by the checkpoint resumed from (the rest, the tail, only by their hash chain).
+        pub covered: u64,
+        /// The sequence number of this enclave's `log_resumed` record (resumes only).
+        pub resumed_seq: Option<u64>,
+        /// State changes replayed from the records, and those not applied (a rule no longer in
+        /// the policy, or a tail record that would loosen the kill switch).
+        pub effects_applied: u64,
+        pub effects_skipped: u64,
+        /// The kill switch as rebuilt: the global level and every scope not Green (`scope=level`).
+        pub global_level: String,
+        pub scopes: Vec<String>,
     }
 }
 

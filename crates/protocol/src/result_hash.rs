@@ -72,6 +72,8 @@ pub fn result_hash(answer: &Response) -> Option<[u8; 32]> {
         | Response::ApprovalList(_)
         | Response::AuditRecords(_)
         | Response::AuditAcked(_)
+        | Response::AuditResumeProgress(_)
+        | Response::AuditResumed(_)
         | Response::Error(_) => return None,
     }
     Some(h.finalize().into())

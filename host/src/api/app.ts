@@ -131,6 +131,18 @@ export interface AppDeps {
    * Without one (tests of routes alone) answers are relayed as they come.
    */
   audit?: AuditSink;
+  /**
+   * Called once the enclave installed a configuration or policy the API relayed, so the stack
+   * boots with it next time (`zcp up` writes `config.cbor` / `policy.json`): a restarted enclave
+   * resumes its audit log only under the configuration and policy the log ends with.
+   */
+  installed?: InstalledSink;
+}
+
+/** Where the stack keeps what the enclave has in force (the files it boots with). */
+export interface InstalledSink {
+  config?(signedConfig: Uint8Array): Promise<void>;
+  policy?(signedPolicy: Uint8Array, models: Uint8Array[]): Promise<void>;
 }
 
 /** What the API needs from the audit writer. */
@@ -170,6 +182,7 @@ export interface RouteContext {
   timeoutMs: number;
   /** The audit writer, when there is one (the `/v1/audit/*` routes read its log). */
   audit?: AuditSink;
+  installed?: InstalledSink;
 }
 
 /**
@@ -310,6 +323,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     devRoot: deps.devRoot,
     timeoutMs: deps.enclaveTimeoutMs ?? 10_000,
     ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.installed ? { installed: deps.installed } : {}),
   };
 
   // JSON only: a body of any other type is 415, not parsed as a string and refused by the schema.

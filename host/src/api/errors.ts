@@ -40,6 +40,13 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   // The host's own audit writer asked for records the enclave no longer holds (or not yet made).
   AUDIT_RANGE_UNAVAILABLE: e(500, 'the enclave does not hold the audit records asked for'),
   AUDIT_ACK_INVALID: e(500, 'the host acknowledged audit records that do not exist'),
+  // A restarted enclave (--audit-resume) waits for the host to continue the previous log or start a new one.
+  AUDIT_LOG_NOT_OPEN: e(503, 'the audit log is not open yet (the host has not resumed or started it); nothing is signed'),
+  // The host's audit writer resumes the log at start-up (docs/audit.md, "Restart"): these stop `zcp up`, never an API request.
+  AUDIT_RESUME_STATE: e(500, 'an audit resume step out of order (none begun, or the log already open)'),
+  AUDIT_RESUME_ATTESTATION: e(500, "the previous enclave's attestation document is not trusted (another PCR0, debug, wrong root or key)"),
+  AUDIT_RESUME_MISMATCH: e(500, "the audit log was last kept under another configuration or policy than the ones in force"),
+  AUDIT_RESUME_INVALID: e(500, 'the stored audit log does not verify against its checkpoint: the enclave refused to continue it'),
   KEY_PURPOSE_MISMATCH: e(400, "the key's purpose does not allow this operation (e.g. a raw digest with an ethereum key)"),
   INVALID_LABEL: e(400, 'key label empty, too long or with characters outside A-Z a-z 0-9 - _ . : /'),
   INVALID_BODY: e(400, 'the operation body is not a valid operation'),
@@ -195,6 +202,10 @@ const HOST_ERRORS: Record<string, ErrorInfo> = {
   AUDIT_NOT_ENABLED: e(404, 'this API has no audit log'),
   AUDIT_TILE_NOT_FOUND: e(404, 'no such tile: beyond the latest stored checkpoint, or no checkpoint yet'),
   AUDIT_RECORD_NOT_FOUND: e(404, 'no such record under the latest stored checkpoint'),
+  // Restarts (docs/audit.md, "Restart"): the host's side of a resume, and the key history readers check.
+  AUDIT_LOG_NOT_FOUND: e(500, 'the audit log to read or continue is not there (no log.json, or audit/current names none)'),
+  AUDIT_RESUME_NO_CHECKPOINT: e(500, 'the audit log in use has no stored checkpoint, so it cannot be continued'),
+  AUDIT_KEY_HISTORY_INVALID: e(500, "the audit log's key history does not match its records and checkpoints"),
 };
 
 /** The registry by where the codes come from (docs/api.md lists them in these groups). */

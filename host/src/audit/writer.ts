@@ -15,16 +15,35 @@
  * is durable (`audit_ack`), which is what lets the enclave keep signing:
  * past its backlog bound it refuses with `AUDIT_BACKLOG_FULL`.
  *
- * The records of one enclave identity form one log, stored under
- * `audit/logs/<origin id>/` with `log.json` naming its origin, verifier key
- * and the attestation document that commits to that key.
+ * A log is stored under `audit/logs/<origin id>/` with `log.json` naming its
+ * origin, its verifier keys and the attestation documents that commit to
+ * them (`log-info.ts`); `audit/current` names the log in use. A restarted
+ * enclave started with `--audit-resume` keeps its log closed until `open`
+ * hands it the log `current` names (`audit_resume_begin`, the records from
+ * seq 0, `audit_resume_finish`): the enclave checks them against the latest
+ * signed checkpoint, rebuilds its state from them and continues the same log
+ * under a new key, which `open` adds to `log.json`. A refused resume is an
+ * error, never a silent new log (docs/audit.md, "Restart").
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { EnclaveClientLike } from '../sidecar/client.ts';
+import type { AnswerOf, EnclaveClientLike } from '../sidecar/client.ts';
 import { SentinelError } from '../errors.ts';
-import { AuditStore, type AuditIo, type AuditMode } from './store.ts';
+import { logKeys, readCurrentLog, signingKey, withKey, writeCurrentLog, type LogInfo } from './log-info.ts';
+import { AuditStore, type AuditIo, type AuditMode, type AuditStoreOptions } from './store.ts';
 import { AuditTiles } from './tiles.ts';
+
+export { logKeys, signingKey, type LogInfo, type LogKey } from './log-info.ts';
+
+/** What the enclave answered when its log opened: resumed (`resumed: true`) or started anew. */
+export type AuditResumed = AnswerOf<'audit_resume_finish'>;
+
+/** Most records and record bytes one `audit_resume_records` request carries (the protocol's caps). */
+export const RESUME_BATCH_RECORDS = 1024;
+export const RESUME_BATCH_BYTES = 512 * 1024;
+/** A resume replays the whole log: its requests may take longer than a signature. */
+const RESUME_TIMEOUT_MS = 120_000;
 
 export interface AuditEntryLike {
   seq: number | bigint;
@@ -45,14 +64,11 @@ export interface AuditWriterOptions {
   io?: AuditIo;
   /** How often a failed store probes the disk again (default 250 ms). */
   retryMs?: number;
-}
-
-/** What `log.json` records about one log. */
-export interface LogInfo {
-  origin: string;
-  verifier_key: string;
-  /** The boot attestation document (base64) whose attested key bundle holds the checkpoint key. */
-  attestation: string;
+  /**
+   * The enclave's log is waiting (`--audit-resume`): start a new log (`audit_start`) instead of
+   * continuing the one `current` names (`zcp up --audit-new-log`).
+   */
+  newLog?: boolean;
 }
 
 /** The `<16 hex>` of `sentinel/log/<16 hex>`: the log's directory name. */
@@ -86,11 +102,24 @@ export class AuditWriter {
   private timer: NodeJS.Timeout | null = null;
   private acked = 0;
   private savedCheckpoint = -1;
+  /** `audit/current` names this log (written once the log has a stored checkpoint: only then can it be resumed). */
+  private isCurrent = false;
   private stopped = false;
+  /** How the log opened: null when it was open at boot, else the enclave's `audit_resumed` answer. */
+  readonly resumed: AuditResumed | null;
+  private readonly auditDir: string;
+  private readonly io: AuditIo | undefined;
   /** The last follower failure (the enclave unreachable, storage failing), for health. */
   lastError: SentinelError | null = null;
 
-  private constructor(store: AuditStore, info: LogInfo, dir: string, enclave: EnclaveClientLike, options: AuditWriterOptions) {
+  private constructor(
+    store: AuditStore,
+    info: LogInfo,
+    dir: string,
+    enclave: EnclaveClientLike,
+    options: AuditWriterOptions,
+    resumed: AuditResumed | null,
+  ) {
     this.store = store;
     this.tiles = new AuditTiles(store);
     this.info = info;
@@ -98,37 +127,92 @@ export class AuditWriter {
     this.enclave = enclave;
     this.followMs = options.followMs ?? 100;
     this.ackEvery = options.ackEvery ?? 256;
+    this.resumed = resumed;
+    this.auditDir = options.dir;
+    this.io = options.io;
   }
 
   /**
-   * Opens the store of the enclave's current log (asking the enclave which one that is) and
-   * catches up with what the enclave holds. Does not start the follower (`start`).
+   * Opens the store of the enclave's log and catches up with what the enclave holds. Does not
+   * start the follower (`start`).
+   *
+   * - The enclave's log is open (it booted without `--audit-resume`): its log, in its own
+   *   directory (created with `log.json` if new).
+   * - It is waiting (`AUDIT_LOG_NOT_OPEN`) and `audit/current` names a log: that log is resumed
+   *   (`resumeLog`) and continues in the same directory, with the new key added to `log.json`.
+   *   A refusal throws the enclave's code (`AUDIT_RESUME_INVALID`, `_ATTESTATION`, `_MISMATCH`, ...).
+   * - It is waiting and there is no log to continue (or `newLog`): `audit_start`, a new log.
    */
   static async open(enclave: EnclaveClientLike, options: AuditWriterOptions): Promise<AuditWriter> {
-    const head = await enclave.request({ op: 'audit_read', from: u64(0), max: u64(0) }).catch(() => null);
-    const described = head ?? (await enclave.request({ op: 'audit_checkpoint' }));
-    const evidence = await enclave.request({ op: 'evidence' });
-    const info: LogInfo = {
-      origin: described.origin,
-      verifier_key: described.verifier_key,
-      attestation: Buffer.from(evidence.attestation).toString('base64'),
-    };
-    const dir = join(options.dir, 'logs', logId(info.origin));
-    const store = await AuditStore.open({
+    const storeOptions = (dir: string): AuditStoreOptions => ({
       dir,
       mode: options.mode ?? 'strict',
       ...(options.segmentBytes ? { segmentBytes: options.segmentBytes } : {}),
       ...(options.io ? { io: options.io } : {}),
       ...(options.retryMs ? { retryMs: options.retryMs } : {}),
     });
-    const existing = (await store.readInfo()) as LogInfo | null;
-    if (existing === null) await store.writeInfo(info);
-    else if (existing.origin !== info.origin || existing.verifier_key !== info.verifier_key) {
-      throw new SentinelError('AUDIT_LOG_MISMATCH', `${dir}: log.json names ${existing.origin}, the enclave's log is ${info.origin}`);
+    let described: { origin: string; verifier_key: string } | null = await describeLog(enclave);
+    let resumed: AuditResumed | null = null;
+    let continued: { store: AuditStore; previous: LogInfo; dir: string } | null = null;
+    if (described === null) {
+      const id = options.newLog ? null : readCurrentLog(options.dir);
+      if (id === null) {
+        resumed = await enclave.request({ op: 'audit_start' });
+      } else {
+        const dir = join(options.dir, 'logs', id);
+        const done = await resumeLog(enclave, dir, storeOptions(dir));
+        resumed = done.answer;
+        continued = { store: done.store, previous: done.previous, dir };
+      }
+      described = resumed;
     }
-    const writer = new AuditWriter(store, info, dir, enclave, options);
+    const evidence = await enclave.request({ op: 'evidence' }).catch(async (e: unknown) => {
+      await continued?.store.close().catch(() => {});
+      throw e;
+    });
+    const attestation = Buffer.from(evidence.attestation).toString('base64');
+
+    let store: AuditStore;
+    let info: LogInfo;
+    let dir: string;
+    if (continued !== null) {
+      ({ store, dir } = continued);
+      try {
+        if (described.origin !== continued.previous.origin) {
+          throw new SentinelError('AUDIT_LOG_MISMATCH', `${dir}: log.json names ${continued.previous.origin}, the enclave resumed ${described.origin}`);
+        }
+        const fromSeq = Number(resumed?.resumed_seq ?? -1);
+        if (fromSeq !== store.size) {
+          throw new SentinelError('AUDIT_LOG_MISMATCH', `${dir}: the enclave continues the log at seq ${fromSeq}, the store holds ${store.size} records`);
+        }
+        info = withKey(continued.previous, { verifier_key: described.verifier_key, attestation, from_seq: fromSeq });
+        await store.writeInfo(info);
+      } catch (e) {
+        await store.close().catch(() => {});
+        throw e;
+      }
+    } else {
+      const origin = described.origin;
+      dir = join(options.dir, 'logs', logId(origin));
+      store = await AuditStore.open(storeOptions(dir));
+      const existing = (await store.readInfo()) as LogInfo | null;
+      if (existing === null) {
+        info = withKey({ origin, verifier_key: described.verifier_key, attestation, keys: [] }, { verifier_key: described.verifier_key, attestation, from_seq: 0 });
+        await store.writeInfo(info);
+      } else if (existing.origin !== origin || existing.verifier_key !== described.verifier_key) {
+        await store.close().catch(() => {});
+        throw new SentinelError('AUDIT_LOG_MISMATCH', `${dir}: log.json names ${existing.origin}, the enclave's log is ${origin}`);
+      } else {
+        info = existing;
+      }
+    }
+    const writer = new AuditWriter(store, info, dir, enclave, options, resumed);
     writer.savedCheckpoint = store.latestCheckpoint()?.size ?? -1;
-    await writer.follow();
+    // A resumed log is already the one `current` names.
+    writer.isCurrent = continued !== null;
+    // A checkpoint of everything so far, stored before the API serves anything: the log can be
+    // resumed from the start (`current` is written once it is stored).
+    await writer.checkpoint();
     return writer;
   }
 
@@ -238,6 +322,10 @@ export class AuditWriter {
     if (size > this.store.durable) return;
     await this.store.saveCheckpoint(size, Buffer.from(note));
     this.savedCheckpoint = size;
+    if (!this.isCurrent) {
+      await writeCurrentLog(this.auditDir, logId(this.info.origin), this.io);
+      this.isCurrent = true;
+    }
   }
 
   private async ack(): Promise<void> {
@@ -260,6 +348,12 @@ export class AuditWriter {
       this.lastError = asError(e);
       throw this.lastError;
     }
+  }
+
+  /** Asks the enclave for a checkpoint of everything it recorded and stores it (with the records it covers). */
+  async checkpoint(): Promise<void> {
+    await this.enclave.request({ op: 'audit_checkpoint' });
+    await this.follow();
   }
 
   /** Resolves once every record appended so far is durable (or the store fails). */
@@ -305,6 +399,62 @@ export class AuditWriter {
       mode: this.store.mode,
       failure: this.store.failure?.code ?? this.lastError?.code ?? null,
     };
+  }
+}
+
+/** The enclave's log (origin and key), or null while it waits for a resume (`AUDIT_LOG_NOT_OPEN`). */
+async function describeLog(enclave: EnclaveClientLike): Promise<{ origin: string; verifier_key: string } | null> {
+  try {
+    return await enclave.request({ op: 'audit_read', from: u64(0), max: u64(0) });
+  } catch (e) {
+    if ((e as { code?: unknown } | null)?.code === 'AUDIT_LOG_NOT_OPEN') return null;
+  }
+  // Records from 0 already acknowledged (a writer opened again against a running enclave).
+  return enclave.request({ op: 'audit_checkpoint' });
+}
+
+/**
+ * Hands the stored log in `dir` to a waiting enclave: its latest checkpoint with the attestation
+ * document of the key that signed it, then every durable record from seq 0, in order, one request
+ * at a time (at most RESUME_BATCH_RECORDS records and RESUME_BATCH_BYTES bytes each). Returns the
+ * store, open, to continue the log in.
+ */
+async function resumeLog(
+  enclave: EnclaveClientLike,
+  dir: string,
+  storeOptions: AuditStoreOptions,
+): Promise<{ store: AuditStore; previous: LogInfo; answer: AuditResumed }> {
+  if (!existsSync(join(dir, 'log.json'))) {
+    throw new SentinelError('AUDIT_LOG_NOT_FOUND', `${dir}: the log in use (audit/current) has no log.json here; nothing to continue`);
+  }
+  const store = await AuditStore.open(storeOptions);
+  try {
+    const previous = (await store.readInfo()) as LogInfo | null;
+    if (previous === null) throw new SentinelError('AUDIT_LOG_NOT_FOUND', `${dir}: no log.json`);
+    const checkpoint = store.latestCheckpoint();
+    if (checkpoint === null) {
+      throw new SentinelError('AUDIT_RESUME_NO_CHECKPOINT', `${dir}: no signed checkpoint is stored, so nothing vouches for its ${store.size} records`);
+    }
+    // The enclave decides whether the document and the checkpoint go together; a key of the
+    // history that does not open the checkpoint would only be refused.
+    const key = signingKey(previous, checkpoint.note) ?? logKeys(previous).at(-1)!;
+    const timeoutMs = RESUME_TIMEOUT_MS;
+    await enclave.request({ op: 'audit_resume_begin', attestation: Buffer.from(key.attestation, 'base64'), checkpoint: checkpoint.note }, { timeoutMs });
+    let next = 0;
+    let read: Buffer[] = [];
+    while (next < store.size) {
+      if (read.length === 0) read = await store.read(next, RESUME_BATCH_RECORDS);
+      let bytes = 0;
+      let n = 0;
+      while (n < read.length && (n === 0 || bytes + read[n]!.length <= RESUME_BATCH_BYTES)) bytes += read[n++]!.length;
+      await enclave.request({ op: 'audit_resume_records', records: read.splice(0, n) }, { timeoutMs });
+      next += n;
+    }
+    const answer = await enclave.request({ op: 'audit_resume_finish' }, { timeoutMs });
+    return { store, previous, answer };
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw asError(e);
   }
 }
 

@@ -2,10 +2,12 @@
  * `zcp audit verify | prove | export`: the audit log for auditors (docs/audit.md).
  *
  * - `verify` checks a stored log (`--data-dir`, read without changing anything) or a served one
- *   (`--url`, through the C2SP tlog-tiles routes): that the checkpoint key is the audit key of an
- *   attestation document (chain to the root, PCR0 if pinned), then every record, link, tree root,
- *   checkpoint signature and checkpoint consistency, through the Rust core's `verify_log`, which
- *   names what is wrong: a modified, deleted, reordered or inserted record, a truncation.
+ *   (`--url`, through the C2SP tlog-tiles routes): that each checkpoint key of the log's key history
+ *   (a restarted enclave continues the log under a new key) is the audit key of an attestation
+ *   document (chain to the root, PCR0 if pinned, the same PCR0 for all), that each key after the
+ *   first took over with a `log_resumed` record naming an earlier key, then every record, link, tree
+ *   root, checkpoint signature and checkpoint consistency, through the Rust core's `verify_log`,
+ *   which names what is wrong: a modified, deleted, reordered or inserted record, a truncation.
  * - `prove --seq N` writes a C2SP `tlog-proof` of one record against the latest checkpoint, after
  *   checking it.
  * - `export` writes records by time range as JSON lines or CSV, each with its leaf hash (and its
@@ -14,6 +16,7 @@
  *   compliance mode (`host/src/audit/s3-sink.ts`, docs/audit-s3.md); credentials come from the AWS
  *   SDK's default chain (environment, instance role), never from the command line.
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
@@ -23,7 +26,7 @@ import { core } from '../core.ts';
 import { SentinelError } from '../errors.ts';
 import { logDirs, readStoredLog, type StoredLog } from '../audit/read-log.ts';
 import { createS3Sink } from '../audit/s3-sink.ts';
-import type { LogInfo } from '../audit/writer.ts';
+import { logKeys, signingKey, type LogInfo, type LogKey } from '../audit/log-info.ts';
 import { DEV_ROOT_NOT_ALLOWED, devRootRefusal, errorCode, isDevelopmentRoot, timestampLabel } from './attestation-output.ts';
 import { readRoot } from './files.ts';
 
@@ -37,14 +40,29 @@ export interface AuditSourceOptions {
   json?: boolean;
 }
 
-/** What `verify` established about one log. */
-export interface VerifiedLog {
-  origin: string;
+/** What `verify` established about one key of a log's history. */
+export interface VerifiedKey {
   verifierKey: string;
-  source: string;
+  fromSeq: number;
   rootKind: 'aws-nitro' | 'other';
   pcr0: string;
   attestedAtMs: number;
+}
+
+/** What `verify` established about one log. */
+export interface VerifiedLog {
+  origin: string;
+  /** The current key (the last of `keys`). */
+  verifierKey: string;
+  source: string;
+  /** 'other' when any key is attested under a root other than AWS's. */
+  rootKind: 'aws-nitro' | 'other';
+  /** PCR0 of every key's attestation document (they must agree). */
+  pcr0: string;
+  /** When the current key's document was made. */
+  attestedAtMs: number;
+  /** The key history, oldest first. */
+  keys: VerifiedKey[];
   records: number;
   covered: number;
   uncovered: number;
@@ -60,21 +78,19 @@ function verifierKeyBytes(verifierKey: string): Buffer {
 }
 
 /**
- * Step 1: the log's key is the audit key an attestation document commits to. The document is
+ * Step 1 for one key: it is the audit key an attestation document commits to. The document is
  * checked at its own timestamp (archived documents have long-expired certificates), against the
- * root given (default AWS), and PCR0 when pinned.
+ * root given (default AWS), and PCR0 when pinned. Every key is named by the log's origin; the
+ * origin itself is derived from the first key (a restarted enclave keeps it).
  */
-export function checkKeyBinding(info: LogInfo, opts: AuditSourceOptions): { rootKind: 'aws-nitro' | 'other'; pcr0: string; attestedAtMs: number } {
-  const root = opts.root === undefined ? undefined : readRoot(opts.root);
-  if (isDevelopmentRoot(root) && !opts.allowDevRoot) throw new SentinelError(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!));
-  const document = Buffer.from(info.attestation, 'base64');
+function checkOneKey(origin: string, key: LogKey, root: Buffer | undefined, pcr0: string | undefined): VerifiedKey {
+  const document = Buffer.from(key.attestation, 'base64');
   const report = core.checkAttestation(document, { ...(root ? { root } : {}), atMs: Date.now() });
   const attestedAtMs = report.document?.timestampMs;
   if (attestedAtMs === undefined) {
     const failed = report.checks.find((c) => c.status === 'fail');
-    throw new SentinelError(failed?.code ?? 'ATTESTATION_MALFORMED', `log.json attestation: ${failed?.detail ?? 'not a document'}`);
+    throw new SentinelError(failed?.code ?? 'ATTESTATION_MALFORMED', `log.json attestation of ${key.verifier_key}: ${failed?.detail ?? 'not a document'}`);
   }
-  const pcr0 = opts.pcr0?.replace(/^0x/, '').toLowerCase();
   const verified = core.verifyAttestation(document, {
     ...(root ? { root } : {}),
     atMs: attestedAtMs,
@@ -82,24 +98,91 @@ export function checkKeyBinding(info: LogInfo, opts: AuditSourceOptions): { root
   });
   const keys = core.attestedKeys(Buffer.from((verified.publicKey ?? '').replace(/^0x/, ''), 'hex'));
   const auditKey = Buffer.from(keys.auditKey.replace(/^0x/, ''), 'hex');
-  if (!verifierKeyBytes(info.verifier_key).equals(auditKey)) {
-    throw new SentinelError('AUDIT_KEY_NOT_ATTESTED', `${info.verifier_key}: not the audit key ${keys.auditKey} the attestation document commits to`);
+  if (!verifierKeyBytes(key.verifier_key).equals(auditKey)) {
+    throw new SentinelError('AUDIT_KEY_NOT_ATTESTED', `${key.verifier_key}: not the audit key ${keys.auditKey} the attestation document commits to`);
   }
-  if (info.origin !== `sentinel/log/${auditKey.subarray(0, 8).toString('hex')}` || !info.verifier_key.startsWith(`${info.origin}+`)) {
-    throw new SentinelError('AUDIT_KEY_NOT_ATTESTED', `origin ${info.origin} is not the one the attested audit key names`);
+  if (!key.verifier_key.startsWith(`${origin}+`) || (key.from_seq === 0 && origin !== `sentinel/log/${auditKey.subarray(0, 8).toString('hex')}`)) {
+    throw new SentinelError('AUDIT_KEY_NOT_ATTESTED', `origin ${origin} is not the one the attested audit key names`);
   }
-  return { rootKind: verified.rootKind, pcr0: verified.pcrs['0'] ?? '', attestedAtMs };
+  return { verifierKey: key.verifier_key, fromSeq: key.from_seq, rootKind: verified.rootKind, pcr0: verified.pcrs['0'] ?? '', attestedAtMs };
+}
+
+/**
+ * Step 1: every key of the log's history is attested (`checkOneKey`), by documents of one image
+ * (the same PCR0: a resume is only accepted by the same image, so another PCR0 means the history
+ * was tampered with), and the history is ordered from record 0.
+ */
+export function checkKeyBinding(info: LogInfo, opts: AuditSourceOptions): VerifiedKey[] {
+  const root = opts.root === undefined ? undefined : readRoot(opts.root);
+  if (isDevelopmentRoot(root) && !opts.allowDevRoot) throw new SentinelError(DEV_ROOT_NOT_ALLOWED, devRootRefusal(opts.root!, root!));
+  const pcr0 = opts.pcr0?.replace(/^0x/, '').toLowerCase();
+  const history = logKeys(info);
+  history.forEach((key, i) => {
+    const ordered = i === 0 ? key.from_seq === 0 : Number.isSafeInteger(key.from_seq) && key.from_seq > history[i - 1]!.from_seq;
+    if (!ordered) throw new SentinelError('AUDIT_KEY_HISTORY_INVALID', `log.json keys: ${key.verifier_key} from record ${key.from_seq} is out of order`);
+  });
+  if (history.at(-1)!.verifier_key !== info.verifier_key) {
+    throw new SentinelError('AUDIT_KEY_HISTORY_INVALID', `log.json: verifier_key ${info.verifier_key} is not the last key of its history`);
+  }
+  const verified = history.map((key) => checkOneKey(info.origin, key, root, pcr0));
+  const other = verified.find((k) => k.pcr0 !== verified[0]!.pcr0);
+  if (other) {
+    throw new SentinelError('AUDIT_KEY_HISTORY_INVALID', `${other.verifierKey} is attested by PCR0 ${other.pcr0}, the log's first key by ${verified[0]!.pcr0}: another image`);
+  }
+  return verified;
+}
+
+/**
+ * Step 2: the records tie the keys together. The record at each later key's `from_seq` is the
+ * `log_resumed` record its enclave made: it names an earlier key of the history (the one whose
+ * checkpoint it resumed from) and carries the SHA-256 of its own audit key; no other record is a
+ * `log_resumed` one (a key missing from log.json). Each stored checkpoint is signed by the key in
+ * charge at its size. Keys whose first record is not stored (an enclave that died at once) are
+ * only attested. Then `verify_log` with every key.
+ */
+export function checkKeyHistory(info: LogInfo, records: Uint8Array[], checkpoints: Uint8Array[]): void {
+  const history = logKeys(info);
+  const starts = new Map(history.map((k, i) => [k.from_seq, i]));
+  const bad = (message: string): SentinelError => new SentinelError('AUDIT_KEY_HISTORY_INVALID', message);
+  history.forEach((key, i) => {
+    if (i === 0 || key.from_seq >= records.length) return;
+    const record = core.auditDecodeRecord(records[key.from_seq]!);
+    if (record.kind !== 'log_resumed') throw bad(`record ${key.from_seq} (${record.kind}) is not the log_resumed record of ${key.verifier_key}`);
+    const earlier = new Set(history.slice(0, i).map((k) => k.verifier_key));
+    if (!record.effects.some((e) => e.op === 'log_resumed' && earlier.has(e.target))) {
+      throw bad(`record ${key.from_seq}: the log_resumed record of ${key.verifier_key} names no earlier key of the log`);
+    }
+    const digest = `0x${createHash('sha256').update(verifierKeyBytes(key.verifier_key)).digest('hex')}`;
+    if (record.result_digest !== digest) throw bad(`record ${key.from_seq}: the log_resumed record names another audit key than ${key.verifier_key}`);
+  });
+  records.forEach((bytes, seq) => {
+    if (starts.has(seq) && seq > 0) return;
+    if (core.auditDecodeRecord(bytes).kind === 'log_resumed') throw bad(`record ${seq} is a log_resumed record, but log.json has no key from it`);
+  });
+  for (const note of checkpoints) {
+    const key = signingKey(info, note);
+    if (key === null) continue; // verify_log names it: AUDIT_CHECKPOINT_SIGNATURE_INVALID
+    const size = core.auditOpenCheckpoint(note, key.verifier_key).size;
+    const next = history[starts.get(key.from_seq)! + 1];
+    if (size <= key.from_seq && key.from_seq > 0) throw bad(`the checkpoint of size ${size} is signed by ${key.verifier_key}, whose records start at ${key.from_seq}`);
+    if (next !== undefined && size > next.from_seq) throw bad(`the checkpoint of size ${size} is signed by ${key.verifier_key}, but ${next.verifier_key} took over at ${next.from_seq}`);
+  }
 }
 
 /** Steps 1 and 2 for one log already read. */
 export function verifyStoredLog(log: Pick<StoredLog, 'info' | 'records' | 'checkpoints' | 'tornTailBytes'>, source: string, opts: AuditSourceOptions): VerifiedLog {
-  const binding = checkKeyBinding(log.info, opts);
-  const report = core.auditVerifyLog(log.records, log.checkpoints, log.info.verifier_key);
+  const keys = checkKeyBinding(log.info, opts);
+  checkKeyHistory(log.info, log.records, log.checkpoints);
+  const report = core.auditVerifyLog(log.records, log.checkpoints, keys.map((k) => k.verifierKey));
+  const current = keys.at(-1)!;
   return {
     origin: log.info.origin,
     verifierKey: log.info.verifier_key,
     source,
-    ...binding,
+    rootKind: keys.some((k) => k.rootKind === 'other') ? 'other' : 'aws-nitro',
+    pcr0: current.pcr0,
+    attestedAtMs: current.attestedAtMs,
+    keys,
     records: report.records,
     covered: report.covered,
     uncovered: report.uncovered,
@@ -107,6 +190,13 @@ export function verifyStoredLog(log: Pick<StoredLog, 'info' | 'records' | 'check
     root: report.root,
     tornTailBytes: log.tornTailBytes,
   };
+}
+
+/** The key of `log`'s history that signed `checkpoint` (AUDIT_CHECKPOINT_SIGNATURE_INVALID when none did). */
+function checkpointKey(info: LogInfo, checkpoint: Uint8Array): string {
+  const key = signingKey(info, checkpoint);
+  if (key === null) throw new SentinelError('AUDIT_CHECKPOINT_SIGNATURE_INVALID', "the latest checkpoint is signed by none of the log's keys");
+  return key.verifier_key;
 }
 
 /** A served log: its identity, the latest checkpoint and every record up to it, from the tlog-tiles routes. */
@@ -122,14 +212,21 @@ export async function fetchServedLog(url: string, ca: string | undefined): Promi
     return body;
   };
   try {
-    const served = JSON.parse((await get('log')).toString('utf8')) as { origin: string; verifierKey: string; attestation: string };
+    const served = JSON.parse((await get('log')).toString('utf8')) as {
+      origin: string;
+      verifierKey: string;
+      attestation: string;
+      keys?: Array<{ verifierKey: string; attestation: string; fromSeq: number }>;
+    };
+    const base64 = (hex: string): string => Buffer.from(hex.replace(/^0x/, ''), 'hex').toString('base64');
     const info: LogInfo = {
       origin: served.origin,
       verifier_key: served.verifierKey,
-      attestation: Buffer.from(served.attestation.replace(/^0x/, ''), 'hex').toString('base64'),
+      attestation: base64(served.attestation),
+      ...(served.keys ? { keys: served.keys.map((k) => ({ verifier_key: k.verifierKey, attestation: base64(k.attestation), from_seq: k.fromSeq })) } : {}),
     };
     const checkpoint = await get('checkpoint');
-    const size = core.auditOpenCheckpoint(checkpoint, info.verifier_key).size;
+    const size = core.auditOpenCheckpoint(checkpoint, checkpointKey(info, checkpoint)).size;
     const records: Buffer[] = [];
     for (let index = 0; index * 256 < size; index++) {
       const width = Math.min(256, size - index * 256);
@@ -189,7 +286,11 @@ export async function runAuditVerify(opts: AuditSourceOptions): Promise<number> 
     const dev = r.rootKind === 'other' ? ' (key attested under a DEVELOPMENT root, not AWS hardware)' : '';
     console.log(`VERIFIED audit log ${r.origin}${dev}`);
     console.log(`  source        ${r.source}`);
-    console.log(`  key           ${r.verifierKey}, attested by PCR0 ${r.pcr0.slice(0, 16)}… at ${timestampLabel(r.attestedAtMs)}`);
+    for (const k of r.keys) {
+      const label = r.keys.length === 1 ? 'key' : `key from ${k.fromSeq}`;
+      console.log(`  ${label.padEnd(14)}${k.verifierKey}, attested by PCR0 ${k.pcr0.slice(0, 16)}… at ${timestampLabel(k.attestedAtMs)}`);
+    }
+    if (r.keys.length > 1) console.log(`  restarts      ${r.keys.length - 1}, each continuing the log from a log_resumed record naming an earlier key`);
     console.log(`  records       ${r.records} (${r.covered} covered by a signed checkpoint, ${r.uncovered} after the last one)`);
     console.log(`  checkpoints   ${r.checkpoints}, consistent; root ${r.root}`);
     if (r.tornTailBytes > 0) console.log(`  torn tail     ${r.tornTailBytes} bytes after the last whole record (a write cut by a crash)`);
@@ -212,9 +313,10 @@ export async function runAuditProve(opts: AuditProveOptions): Promise<number> {
     verifyStoredLog(log, log.dir, opts);
     const checkpoint = log.checkpoints[log.checkpoints.length - 1];
     if (!checkpoint) throw new SentinelError('AUDIT_TILE_NOT_FOUND', 'no signed checkpoint yet');
-    const proof = core.auditProve(log.records, seq, checkpoint, log.info.verifier_key);
+    const key = checkpointKey(log.info, checkpoint);
+    const proof = core.auditProve(log.records, seq, checkpoint, key);
     // Checked as a client would check it before it is handed out.
-    const proven = core.auditVerifyProof(proof, log.records[seq]!, log.info.verifier_key);
+    const proven = core.auditVerifyProof(proof, log.records[seq]!, key);
     if (opts.out) writeFileSync(opts.out, proof);
     else process.stdout.write(proof);
     console.error(`proof of record ${seq} in ${proven.origin} at tree size ${proven.size} (root ${proven.root})${opts.out ? `: ${opts.out}` : ''}`);
@@ -259,6 +361,7 @@ export async function runAuditExport(opts: AuditExportOptions): Promise<number> 
     for (const log of logs) {
       const verified = verifyStoredLog(log, log.dir, opts);
       const checkpoint = log.checkpoints[log.checkpoints.length - 1];
+      const key = checkpoint ? checkpointKey(log.info, checkpoint) : log.info.verifier_key;
       log.records.forEach((bytes, seq) => {
         const r = core.auditDecodeRecord(bytes);
         if ((fromUs !== undefined && r.time_us < fromUs) || (toUs !== undefined && r.time_us >= toUs)) return;
@@ -272,6 +375,7 @@ export async function runAuditExport(opts: AuditExportOptions): Promise<number> 
           outcome: r.decision?.outcome ?? null,
           code: r.decision?.code ?? null,
           rules: r.decision?.rules ?? [],
+          effects: r.effects ?? [],
           request_digest: r.request_digest ?? null,
           result_digest: r.result_digest ?? null,
           prev_hash: r.prev_hash,
@@ -281,7 +385,7 @@ export async function runAuditExport(opts: AuditExportOptions): Promise<number> 
         if (format === 'csv') {
           lines.push([row.log, ...CSV_COLUMNS.map((c) => row[c])].map(csvCell).join(','));
         } else {
-          const proof = opts.proofs && checkpoint && seq < verified.covered ? core.auditProve(log.records, seq, checkpoint, log.info.verifier_key) : undefined;
+          const proof = opts.proofs && checkpoint && seq < verified.covered ? core.auditProve(log.records, seq, checkpoint, key) : undefined;
           lines.push(JSON.stringify({ ...row, record: `0x${Buffer.from(bytes).toString('hex')}`, ...(proof ? { proof } : {}) }));
         }
         exported++;

@@ -73,6 +73,10 @@ export async function main(argv: string[]): Promise<number> {
       'strict: an answer leaves only once its audit record is durable (fsync); latency: it leaves first, the fsync follows (docs/audit.md)',
       'strict',
     )
+    .option(
+      '--audit-new-log',
+      'start a new audit log instead of continuing the one in use (after the enclave refused to resume it): the kill switch and policy counters start fresh (docs/audit.md, "Restart")',
+    )
     .option('--json', 'print one JSON object per line on stdout (ready: the stack.json fields; stopping; stopped) instead of the banner')
     .action(async (opts: UpOptions) => {
       exitCode = await runUp(opts);

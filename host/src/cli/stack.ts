@@ -37,6 +37,8 @@ export interface StackInfo {
   adminKeyPath: string;
   enclaveSocket: string | null;
   pid: number;
+  /** The audit log in use: its origin, the current key, and whether this start continued it after a restart. */
+  auditLog?: { origin: string; verifierKey: string; resumed: boolean; resumedSeq: number | null };
 }
 
 /** The connection options every client command accepts. */

@@ -4,18 +4,30 @@
  * Creates (first run) or reuses the development credentials, signed
  * configuration and signed policy in the data directory (local/dev-config.ts),
  * starts the enclave binary (simulated NSM) with that configuration and
- * policy (plus the ONNX models given with --policy-model), resumes it (it
- * boots halted, kill switch Red) with the development admin key, connects the
- * sidecar to it, serves the API over HTTPS with a development certificate
+ * policy (plus the ONNX models given with --policy-model), opens the audit
+ * log, resumes the kill switch (it boots halted, Red) with the development
+ * admin key, connects the sidecar to it, serves the API over HTTPS with a
+ * development certificate
  * (local/dev-cert.ts; plain HTTP only with --insecure-http, for loopback
  * benchmarks), records where everything is in DATA_DIR/stack.json for the
  * client commands, and on SIGINT/SIGTERM stops them in dependency order: the
  * API stops accepting, the sidecar closes, the enclave gets SIGTERM and is
  * waited for. If the enclave dies on its own, so does the stack, loudly.
  * Request logs are pino JSON lines on stderr (the banner is on stdout).
+ *
+ * A restart continues the audit log in use (`DATA_DIR/audit/current`): the
+ * enclave starts with `--audit-resume`, the audit writer hands it the stored
+ * log, and the enclave rebuilds the kill switch and the policy counters from
+ * it, so the kill switch is left as the log says (a halt survives the
+ * restart) instead of being resumed with the development admin. A log the
+ * enclave refuses stops the start: `--audit-new-log` starts a new log instead,
+ * on the operator's word (docs/audit.md, "Restart"). A configuration or
+ * policy applied through the API replaces `config.cbor` / `policy.json` (and
+ * its models, `policy-models/`) once the enclave installed it, so the next
+ * start boots with what the log ends with.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,7 +36,16 @@ import { buildApp, type DevRoot } from '../api/app.ts';
 import { checkAllowedHosts } from '../api/host-allowlist.ts';
 import { ensureDevCertificate, type DevCertificate } from '../local/dev-cert.ts';
 import { ensureDevConfiguration, type DevConfiguration } from '../local/dev-config.ts';
-import { DEFAULT_ENCLAVE_BIN, startEnclave, type EnclaveExit, type EnclaveProcess } from '../local/enclave-process.ts';
+import {
+  DEFAULT_ENCLAVE_BIN,
+  resumeWithCredentials,
+  startEnclave,
+  type EnclaveExit,
+  type EnclaveProcess,
+} from '../local/enclave-process.ts';
+import { readCurrentLog } from '../audit/log-info.ts';
+import { writeFileAtomic } from '../audit/files.ts';
+import { nodeIo } from '../audit/io.ts';
 import { AuditWriter } from '../audit/writer.ts';
 import { SentinelError } from '../errors.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
@@ -51,6 +72,20 @@ export interface UpOptions {
   policyModel?: string[];
   /** `strict` (default): answers leave once their audit record is durable; `latency`: before the fsync. */
   auditMode?: string;
+  /** Start a new audit log instead of continuing the one in use (after the enclave refused to resume it). */
+  auditNewLog?: boolean;
+}
+
+/** The kill switch once the stack is up. */
+interface KillSwitchState {
+  /** Restored from the audit log the enclave continued (not resumed with the development admin). */
+  fromAuditLog: boolean;
+  /** The credential that resumed it after boot, or null. */
+  resumedWith: string | null;
+  /** The global level (green, yellow, red), or null when unknown. */
+  level: string | null;
+  /** Every other scope not green, as `scope=level`. */
+  scopes: string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -153,6 +188,19 @@ export async function runUp(opts: UpOptions): Promise<number> {
     }
   }
 
+  // The audit log in use, if any: the enclave then waits for it (--audit-resume) and the writer hands it over.
+  const auditDir = join(dataDir, 'audit');
+  let previousLog: string | null;
+  try {
+    previousLog = readCurrentLog(auditDir);
+  } catch (e) {
+    console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    return 1;
+  }
+  const auditResume = previousLog !== null;
+  const newLog = auditResume && opts.auditNewLog === true;
+  if (newLog) console.error(newLogWarning(join(auditDir, 'logs', previousLog!)));
+
   let enclave: EnclaveProcess;
   try {
     enclave = await startEnclave({
@@ -161,11 +209,13 @@ export async function runUp(opts: UpOptions): Promise<number> {
       dataDir,
       configPath: dev.configPath,
       policyPath: dev.policyPath,
-      policyModelPaths: (opts.policyModel ?? []).map((m) => resolve(m)),
+      policyModelPaths: opts.policyModel?.length ? opts.policyModel.map((m) => resolve(m)) : installedModels(dataDir),
       busyPoll: opts.busyPoll,
       onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
-      // It boots halted (kill switch Red): the development configuration's overseer, its admin, resumes it.
-      resumeWith: [dev.adminKeyPath],
+      auditResume,
+      // It boots halted (kill switch Red): the development configuration's overseer, its admin, resumes it,
+      // unless the audit log it continues says otherwise (decided once the log is open, below).
+      ...(auditResume ? {} : { resumeWith: [dev.adminKeyPath] }),
     });
   } catch (e) {
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
@@ -190,6 +240,14 @@ export async function runUp(opts: UpOptions): Promise<number> {
       failure: () => (writer ? writer.failure() : new SentinelError('AUDIT_STORE_CLOSED', 'the audit log is not open')),
       log: () => writer?.log() ?? null,
     },
+    // What the enclave has in force is what the next `zcp up` boots with: its audit log ends with it.
+    installed: {
+      config: (signed) => writeFileAtomic(nodeIo, dev.configPath, signed),
+      policy: async (signed, models) => {
+        await writeFileAtomic(nodeIo, dev.policyPath, signed);
+        await keepInstalledModels(dataDir, models);
+      },
+    },
   });
   const stackPath = join(dataDir, STACK_FILE);
 
@@ -205,10 +263,26 @@ export async function runUp(opts: UpOptions): Promise<number> {
 
   let address: string;
   let stack: StackInfo;
+  let killSwitch: KillSwitchState;
+  let openingLog = false;
   try {
     await client.connect(5_000);
-    writer = await AuditWriter.open(client, { dir: join(dataDir, 'audit'), mode: auditMode });
+    openingLog = true;
+    writer = await AuditWriter.open(client, { dir: auditDir, mode: auditMode, newLog });
+    openingLog = false;
     writer.start();
+    if (writer.resumed?.resumed) {
+      // The enclave restored the kill switch from the log: a halt survives the restart.
+      killSwitch = { fromAuditLog: true, resumedWith: null, level: writer.resumed.global_level, scopes: writer.resumed.scopes };
+    } else if (auditResume) {
+      // A new log (--audit-new-log): nothing restored, the enclave is as booted (Red).
+      const resumed = await resumeWithCredentials(client, [dev.adminKeyPath]);
+      // Under a checkpoint at once: a resume in the log's unsigned tail would not be restored by the next start.
+      await writer.checkpoint();
+      killSwitch = { fromAuditLog: false, resumedWith: dev.adminKeyPath, level: resumed.global.level, scopes: [] };
+    } else {
+      killSwitch = { fromAuditLog: false, resumedWith: dev.adminKeyPath, level: enclave.resumed?.global.level ?? null, scopes: [] };
+    }
     // The policy in force, as the enclave reports it (the file may have been refused or replaced).
     const evidence = await client.request({ op: 'evidence' });
     address = publicAddress(await app.listen({ port, host: opts.host }));
@@ -224,11 +298,18 @@ export async function runUp(opts: UpOptions): Promise<number> {
       adminKeyPath: dev.adminKeyPath,
       enclaveSocket: socketPath,
       pid: process.pid,
+      auditLog: {
+        origin: writer.info.origin,
+        verifierKey: writer.info.verifier_key,
+        resumed: writer.resumed?.resumed === true,
+        resumedSeq: writer.resumed?.resumed_seq == null ? null : Number(writer.resumed.resumed_seq),
+      },
     };
     writeStackFile(stackPath, stack);
   } catch (e) {
     await shutdown();
     console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    if (openingLog && auditResume && !newLog) console.error(resumeRefusedHint(join(auditDir, 'logs', previousLog!), dataDir, errorCode(e), devRootOf(enclave)?.path));
     return 1;
   }
 
@@ -249,13 +330,15 @@ export async function runUp(opts: UpOptions): Promise<number> {
         nsm: ready.nsm,
         configPath: dev.configPath,
         policyPath: dev.policyPath,
-        killSwitch: { bootedHalted: true, resumedWith: dev.adminKeyPath, level: enclave.resumed?.global.level ?? null },
-        audit: writer ? { dir: writer.dir, ...writer.status(), verifierKey: writer.info.verifier_key } : null,
+        killSwitch: { bootedHalted: true, ...killSwitch },
+        audit: writer
+          ? { dir: writer.dir, ...writer.status(), verifierKey: writer.info.verifier_key, keys: writer.info.keys?.length ?? 1, resumed: resumedJson(writer) }
+          : null,
         created: [...dev.created, ...(tls?.created ? ['tls/cert.pem'] : [])],
       }),
     );
   } else {
-    printBanner(address, enclave, dev, tls, stackPath, stack, writer);
+    printBanner(address, enclave, dev, tls, stackPath, stack, killSwitch, dataDir, writer, newLog ? previousLog : null);
   }
   try {
     const outcome = await Promise.race([
@@ -283,6 +366,47 @@ export async function runUp(opts: UpOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** What `zcp up --audit-new-log` prints on stderr before it abandons the log in use. */
+function newLogWarning(previousDir: string): string {
+  return [
+    `WARNING: --audit-new-log: the audit log in ${previousDir} is NOT continued. A new log starts, under a new origin:`,
+    '  the kill switch and the policy counters (rate limits, notional windows) start fresh (the enclave boots halted and',
+    '  the development admin resumes it). The old log stays where it is; zcp audit verify --data-dir still checks it.',
+  ].join('\n');
+}
+
+/** Printed when the enclave refused to continue the log in use: nothing was started. */
+function resumeRefusedHint(previousDir: string, dataDir: string, code: string, devRoot: string | undefined): string {
+  const lines = [`  the audit log in ${previousDir} was NOT continued and no new log was started (the stack is stopped).`];
+  if (code === 'AUDIT_RESUME_MISMATCH') {
+    lines.push(
+      `  The enclave continues a log only under the configuration and policy it was last kept under: boot with those`,
+      `  (${join(dataDir, 'config.cbor')}, ${join(dataDir, 'policy.json')}; what zcp config apply or zcp policy apply installed`,
+      '  lives in the enclave\'s memory only).',
+    );
+  } else {
+    lines.push(`  Check it: zcp audit verify --data-dir ${dataDir}${devRoot ? ` --root ${devRoot} --allow-dev-root` : ''}`);
+  }
+  lines.push(`  Or start a new log, leaving that one as it is: zcp up --audit-new-log --data-dir ${dataDir}`);
+  return lines.join('\n');
+}
+
+function resumedJson(writer: AuditWriter): Record<string, unknown> | null {
+  const r = writer.resumed;
+  if (!r) return null;
+  return {
+    resumed: r.resumed,
+    previousVerifierKey: r.previous_verifier_key ?? null,
+    size: Number(r.size),
+    covered: Number(r.covered),
+    resumedSeq: r.resumed_seq == null ? null : Number(r.resumed_seq),
+    effectsApplied: Number(r.effects_applied),
+    effectsSkipped: Number(r.effects_skipped),
+    globalLevel: r.global_level,
+    scopes: r.scopes,
+  };
 }
 
 function devRootOf(enclave: EnclaveProcess): DevRoot | undefined {
@@ -332,7 +456,10 @@ function printBanner(
   tls: DevCertificate | undefined,
   stackPath: string,
   stack: StackInfo,
+  killSwitch: KillSwitchState,
+  dataDir: string,
   writer?: AuditWriter,
+  abandonedLog?: string | null,
 ): void {
   const ready = enclave.ready;
   const devRoot = ready.nsm === 'simulator' ? (ready.dev_root_der ?? undefined) : undefined;
@@ -354,7 +481,15 @@ function printBanner(
   console.log(
     `  policy hash  ${stack.policyHash ? `${stack.policyHash.slice(2)} (version ${stack.policyVersion})` : '(none installed: signing is refused)'}`,
   );
-  console.log(`  kill switch  the enclave came up halted (global Red) and was resumed with the development admin key (${dev.adminKeyPath})`);
+  if (killSwitch.fromAuditLog) {
+    const scopes = killSwitch.scopes.length > 0 ? killSwitch.scopes.join(', ') : 'no other scope halted or degraded';
+    console.log(`  kill switch  as the audit log left it: global ${killSwitch.level}, ${scopes}`);
+    if (killSwitch.level === 'red') {
+      console.log(`  resume it   zcp resume --scope global --key ${dev.adminKeyPath} --data-dir ${dataDir} (the quorum of overseers)`);
+    }
+  } else {
+    console.log(`  kill switch  the enclave came up halted (global Red) and was resumed with the development admin key (${dev.adminKeyPath})`);
+  }
   console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
   console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);
   const pinConfig = ready.config_hash ? ` --config-hash ${ready.config_hash}` : '';
@@ -371,6 +506,41 @@ function printBanner(
     const how = writer.mode === 'strict' ? 'strict: an answer leaves once its record is durable' : 'LATENCY mode: answers leave before the fsync';
     console.log(`  audit log  ${writer.dir} (${how})`);
     console.log(`  log key    ${writer.info.verifier_key}`);
+    const r = writer.resumed;
+    if (r?.resumed) {
+      console.log(
+        `  log resumed  continued after a restart: ${Number(r.size)} records checked (${Number(r.covered)} under the previous key's checkpoint), ` +
+          `this enclave's from record ${Number(r.resumed_seq)}; ${Number(r.effects_applied)} state changes restored, ${Number(r.effects_skipped)} not applied`,
+      );
+    } else if (abandonedLog) {
+      console.log(`  log resumed  NO: --audit-new-log; the previous log ${abandonedLog} was not continued`);
+    }
   }
   console.log('Ctrl-C to stop.');
+}
+
+/** Where `zcp up` keeps the ONNX models of a policy applied through the API (booted with it next time). */
+const INSTALLED_MODELS_DIR = 'policy-models';
+
+/** The models of the last policy applied through the API, as `--policy-model` paths (none: none kept). */
+function installedModels(dataDir: string): string[] {
+  const dir = join(dataDir, INSTALLED_MODELS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.onnx'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/** Replaces the kept models with `models` (each as `<sha256>.onnx`), durably. */
+async function keepInstalledModels(dataDir: string, models: Uint8Array[]): Promise<void> {
+  const dir = join(dataDir, INSTALLED_MODELS_DIR);
+  mkdirSync(dir, { recursive: true });
+  const keep = new Set<string>();
+  for (const model of models) {
+    const name = `${createHash('sha256').update(model).digest('hex')}.onnx`;
+    keep.add(name);
+    await writeFileAtomic(nodeIo, join(dir, name), model);
+  }
+  for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { force: true });
 }

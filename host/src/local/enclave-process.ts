@@ -5,12 +5,16 @@
  * spawn, wait for its single `ready` JSON line on stdout, keep a tail of its
  * stderr so a crash can be explained, and stop it with SIGTERM.
  *
- * The enclave boots halted (kill switch Red, globally: it cannot know its
- * previous state; docs/oversight.md) until a quorum of overseers resumes it.
- * `resumeWith` does that right after boot for the local stack: a signed
+ * The enclave boots halted (kill switch Red, globally) until a quorum of
+ * overseers resumes it, or until the audit log it continues says otherwise.
+ * `resumeWith` resumes it right after boot for the local stack: a signed
  * `resume` (scope global, level green) over a fresh challenge, through the
  * socket, signed by the given credentials (the development admin, the
- * development configuration's only overseer).
+ * development configuration's only overseer). With `auditResume` the enclave
+ * keeps its audit log closed, and refuses oversight commands, until the host
+ * resumes the previous log or starts a new one (`AuditWriter.open`); the
+ * caller then decides about the kill switch (`resumeWithCredentials`): a
+ * resumed log restores it as the log left it (docs/audit.md, "Restart").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 import { SentinelError } from '../errors.ts';
 import { resumeEnclave, type OversightStatusAnswer } from '../oversight-core.ts';
-import { EnclaveClient } from '../sidecar/client.ts';
+import { EnclaveClient, type EnclaveClientLike } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
 
 /**
@@ -88,9 +92,16 @@ export interface StartEnclaveOptions {
   /**
    * Credential files (overseer keys, JSON) that sign a `resume` (scope global, level green) sent once the
    * enclave is ready: it boots halted. Needs a configuration (`configPath`) whose resume quorum they meet.
-   * Unset or empty: the enclave stays halted until someone resumes it (`zcp resume`).
+   * Unset or empty: the enclave stays halted until someone resumes it (`zcp resume`). Not with `auditResume`
+   * (the enclave refuses oversight until its log is open): call `resumeWithCredentials` after `AuditWriter.open`.
    */
   resumeWith?: string[];
+  /**
+   * `--audit-resume`: the audit log stays closed (nothing is signed) until the host resumes the previous log
+   * (`audit_resume_*`, which also restores the kill switch and the policy counters) or starts a new one
+   * (`audit_start`); `AuditWriter.open` does either.
+   */
+  auditResume?: boolean;
 }
 
 const TAIL_LINES = 40;
@@ -99,6 +110,12 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 export async function startEnclave(options: StartEnclaveOptions): Promise<EnclaveProcess> {
   const bin = options.bin ?? DEFAULT_ENCLAVE_BIN;
+  if (options.auditResume && (options.resumeWith?.length ?? 0) > 0) {
+    throw new SentinelError(
+      'INVALID_ARGUMENT',
+      'startEnclave: resumeWith cannot run with auditResume (oversight is refused until the audit log is open); call resumeWithCredentials after AuditWriter.open',
+    );
+  }
   if (!existsSync(bin)) {
     throw new SentinelError(
       'ENCLAVE_BINARY_NOT_FOUND',
@@ -116,6 +133,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   for (const model of options.policyModelPaths ?? []) args.push('--policy-model', model);
   if (options.busyPoll) args.push('--busy-poll');
   if (options.evidenceRefreshSecs !== undefined) args.push('--evidence-refresh-secs', String(options.evidenceRefreshSecs));
+  if (options.auditResume) args.push('--audit-resume');
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -202,6 +220,25 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
 
 /** `resumeWith`: a signed resume over a fresh challenge, on a connection of its own (closed after). */
 async function resumeAfterBoot(socketPath: string, credentialPaths: string[]): Promise<OversightStatusAnswer> {
+  const client = new EnclaveClient({ transport: unixTransport(socketPath) });
+  try {
+    try {
+      await client.connect(5_000);
+    } catch (e) {
+      throw resumeFailed(e);
+    }
+    return await resumeWithCredentials(client, credentialPaths);
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Resumes the kill switch (scope global, level green) with the credential files given (overseer keys,
+ * JSON), through `enclave`: what `resumeWith` does at boot, for a caller that opens the audit log first.
+ * Errors keep the enclave's code (ENCLAVE_RESUME_FAILED when it gave none).
+ */
+export async function resumeWithCredentials(enclave: EnclaveClientLike, credentialPaths: string[]): Promise<OversightStatusAnswer> {
   const credentials = credentialPaths.map((path) => {
     try {
       return readFileSync(path, 'utf8');
@@ -209,18 +246,18 @@ async function resumeAfterBoot(socketPath: string, credentialPaths: string[]): P
       throw new SentinelError('FILE_UNREADABLE', `resumeWith: cannot read ${path}: ${(e as Error).message}`, { cause: e });
     }
   });
-  const client = new EnclaveClient({ transport: unixTransport(socketPath) });
   try {
-    await client.connect(5_000);
-    return await resumeEnclave(client, credentials);
+    return await resumeEnclave(enclave, credentials);
   } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    throw new SentinelError(
-      typeof code === 'string' && code !== '' ? code : 'ENCLAVE_RESUME_FAILED',
-      `the enclave booted halted and could not be resumed: ${(e as Error).message}`,
-      { cause: e },
-    );
-  } finally {
-    await client.close();
+    throw resumeFailed(e);
   }
+}
+
+function resumeFailed(e: unknown): SentinelError {
+  const code = (e as { code?: unknown } | null)?.code;
+  return new SentinelError(
+    typeof code === 'string' && code !== '' ? code : 'ENCLAVE_RESUME_FAILED',
+    `the enclave booted halted and could not be resumed: ${(e as Error).message}`,
+    { cause: e },
+  );
 }

@@ -4,8 +4,9 @@
  * `tile/<L>/<N>[.p/<W>]` (hash tiles) and `tile/entries/<N>[.p/<W>]` (entry bundles: each record
  * as a big-endian u16 length and its canonical CBOR). Besides the layout: `log` (the origin, the
  * verifier key and the attestation document that commits to it, so a client can tie the key to
- * PCR0), `proof/:seq` (a C2SP `tlog-proof` of one record) and `consistency` (an RFC 6962
- * consistency proof between two stored checkpoint sizes).
+ * PCR0, and the key history of a log that restarted enclaves continued), `proof/:seq` (a C2SP
+ * `tlog-proof` of one record) and `consistency` (an RFC 6962 consistency proof between two stored
+ * checkpoint sizes).
  *
  * Everything here is read-only and proves itself: checkpoints are signed by the enclave's attested
  * audit key, tiles and proofs are checked against them. A host that serves something else is
@@ -14,6 +15,7 @@
 import { Type } from '@sinclair/typebox';
 
 import { core } from '../../core.ts';
+import { logKeys, signingKey } from '../../audit/log-info.ts';
 import { SentinelError } from '../../errors.ts';
 import type { ApiInstance, AuditLogView, RouteContext } from '../app.ts';
 import { ERROR_RESPONSES } from '../schemas.ts';
@@ -23,6 +25,17 @@ const LogInfoResponse = Type.Object(
     origin: Type.String({ description: 'the log origin, also the checkpoint key name: sentinel/log/<16 hex>' }),
     verifierKey: Type.String({ description: 'the checkpoint verifier key, Go sumdb/note text form <origin>+<id>+<base64>' }),
     attestation: Type.String({ description: "the boot attestation document (0x hex) whose public_key bytes 97..129 are the verifier key's Ed25519 key" }),
+    keys: Type.Array(
+      Type.Object(
+        {
+          verifierKey: Type.String({ description: 'a key that signed checkpoints of this log (same name: the origin)' }),
+          attestation: Type.String({ description: 'the boot attestation document (0x hex) that commits to it' }),
+          fromSeq: Type.Integer({ description: "the first record its enclave made (0, or its `log_resumed` record's seq)" }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'the key history, oldest first: a restarted enclave continues the log under a new key (docs/audit.md, "Restart")' },
+    ),
     size: Type.Integer({ description: 'records stored' }),
     durable: Type.Integer({ description: 'records known durable (fdatasync returned)' }),
     checkpointSize: Type.Union([Type.Integer(), Type.Null()], { description: 'tree size of the latest stored checkpoint' }),
@@ -69,6 +82,11 @@ export function auditRoutes(app: ApiInstance, ctx: RouteContext): void {
         origin: log.info.origin,
         verifierKey: log.info.verifier_key,
         attestation: `0x${Buffer.from(log.info.attestation, 'base64').toString('hex')}`,
+        keys: logKeys(log.info).map((k) => ({
+          verifierKey: k.verifier_key,
+          attestation: `0x${Buffer.from(k.attestation, 'base64').toString('hex')}`,
+          fromSeq: k.from_seq,
+        })),
         size: log.store.size,
         durable: log.store.durable,
         checkpointSize: log.tiles.checkpoint()?.size ?? null,
@@ -135,7 +153,9 @@ export function auditRoutes(app: ApiInstance, ctx: RouteContext): void {
         throw new SentinelError('AUDIT_RECORD_NOT_FOUND', `record ${seq}: the latest checkpoint covers records 0 to ${checkpoint.size - 1}`);
       }
       const records = await log.store.read(0, checkpoint.size);
-      const proof = core.auditProve(records, seq, checkpoint.note, log.info.verifier_key);
+      // The key that signed that checkpoint: after a restart, until the new key's first checkpoint is stored, an earlier one.
+      const key = signingKey(log.info, checkpoint.note)?.verifier_key ?? log.info.verifier_key;
+      const proof = core.auditProve(records, seq, checkpoint.note, key);
       // A Buffer: sent as is, never through the JSON serializer.
       return reply.type('text/plain; charset=utf-8').send(Buffer.from(proof, 'utf8') as never);
     },

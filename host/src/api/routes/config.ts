@@ -72,7 +72,10 @@ export function configRoutes(app: ApiInstance, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const updated = await ctx.call({ op: 'update_config', signed_config: fromHex(request.body.signedConfig) });
+      const signed = fromHex(request.body.signedConfig);
+      const updated = await ctx.call({ op: 'update_config', signed_config: signed });
+      // In force now: the stack boots with it next time (its audit log ends with it).
+      await ctx.installed?.config?.(signed);
       return { configHash: toHex(updated.config_hash), version: Number(updated.version), attestationHash: toHex(updated.attestation_hash) };
     },
   );

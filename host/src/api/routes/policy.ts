@@ -271,11 +271,11 @@ export function policyRoutes(scope: FastifyInstance, ctx: RouteContext): void {
     },
     async (request) => {
       const { signedPolicy, models } = request.body;
-      const updated = await ctx.call({
-        op: 'update_policy',
-        signed_policy: jsonBytes(signedPolicy),
-        models: (models ?? []).map((m) => ({ onnx: fromHex(m) })),
-      });
+      const signed = jsonBytes(signedPolicy);
+      const onnx = (models ?? []).map((m) => fromHex(m));
+      const updated = await ctx.call({ op: 'update_policy', signed_policy: signed, models: onnx.map((m) => ({ onnx: m })) });
+      // In force now: the stack boots with it next time (its audit log ends with it).
+      await ctx.installed?.policy?.(signed, onnx);
       return { policyHash: toHex(updated.policy_hash), version: Number(updated.version), attestationHash: toHex(updated.attestation_hash) };
     },
   );
