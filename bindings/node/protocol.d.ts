@@ -82,6 +82,20 @@ from: bigint,
  */
 max: bigint, };
 
+export type AuditWaitArgs = { 
+/**
+ * The first sequence number wanted (the host's next record to store).
+ */
+from: bigint, 
+/**
+ * At most this many records (the enclave caps it too).
+ */
+max: bigint, 
+/**
+ * How long to wait for one, in milliseconds (capped at 5000); then an empty answer.
+ */
+timeout_ms: bigint, };
+
 export type AuditAckArgs = { 
 /**
  * Records `0..durable` are stored durably by the host.
@@ -111,7 +125,7 @@ export type AuditResumeFinishArgs = Record<symbol, never>;
 
 export type AuditStartArgs = Record<symbol, never>;
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs;
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -458,6 +472,7 @@ export type AnswerTypes = {
   list_approvals: 'approval_list';
   approval_result: 'receipted';
   audit_read: 'audit_records';
+  audit_wait: 'audit_records';
   audit_ack: 'audit_acked';
   audit_checkpoint: 'audit_records';
   audit_resume_begin: 'audit_resume_progress';

@@ -28,7 +28,9 @@
 //! the records of what happens anyway (the boot configuration and policy,
 //! refusals) wait, unnumbered, to follow the resumed log's records.
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use sentinel_audit::merkle::leaf_hash;
@@ -46,11 +48,19 @@ pub struct AuditPolicy {
     pub checkpoint_interval_us: u64,
     /// Records the host may leave unacknowledged before signing stops (`--audit-backlog`).
     pub max_backlog: u64,
+    /// Hold every session answer until the host acknowledged its record as durable
+    /// (`--audit-strict-sessions`; the servers wait, `AuditLog::wait_durable`).
+    pub strict_sessions: bool,
 }
 
 impl Default for AuditPolicy {
     fn default() -> Self {
-        AuditPolicy { checkpoint_every: 1024, checkpoint_interval_us: 1_000_000, max_backlog: 16_384 }
+        AuditPolicy {
+            checkpoint_every: 1024,
+            checkpoint_interval_us: 1_000_000,
+            max_backlog: 16_384,
+            strict_sessions: false,
+        }
     }
 }
 
@@ -112,7 +122,15 @@ pub struct AuditLog {
     key: SigningKey,
     policy: AuditPolicy,
     state: Mutex<LogState>,
+    /// Signalled whenever the tree grows (`audit_wait` sleeps on it).
+    grew: Condvar,
+    /// `state.durable`, readable without the lock by the servers holding session answers.
+    durable: AtomicU64,
+    durable_changed: tokio::sync::Notify,
 }
+
+/// The longest `audit_wait`.
+pub const MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// What a receipt says about its record.
 pub(crate) struct Appended {
@@ -144,6 +162,9 @@ impl AuditLog {
                 latest: None,
                 latest_at_us: 0,
             }),
+            grew: Condvar::new(),
+            durable: AtomicU64::new(0),
+            durable_changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -187,6 +208,7 @@ impl AuditLog {
             }
             state.origin = at.origin;
             state.durable = at.frontier.size();
+            self.set_durable(state.durable);
             state.frontier = at.frontier;
             state.prev_hash = at.prev_hash;
             state.pending.clear();
@@ -222,6 +244,7 @@ impl AuditLog {
         }
         state.prev_hash = record_hash(&bytes);
         state.pending.push_back(bytes.clone());
+        self.grew.notify_all();
         Some(bytes)
     }
 
@@ -383,7 +406,52 @@ impl AuditLog {
         let forget = (durable - state.durable) as usize;
         state.pending.drain(..forget);
         state.durable = durable;
+        self.set_durable(durable);
         Response::AuditAcked(AuditAcked { durable })
+    }
+
+    fn set_durable(&self, durable: u64) {
+        self.durable.store(durable, Ordering::Release);
+        self.durable_changed.notify_waiters();
+    }
+
+    /// Records `0..durable()` are stored durably (the host's last acknowledgement).
+    pub fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    /// Whether session answers wait for their record to be durable (`--audit-strict-sessions`).
+    pub fn strict_sessions(&self) -> bool {
+        self.policy.strict_sessions
+    }
+
+    /// Resolves once records `0..size` are durable (the async server, before it writes a session
+    /// answer in strict mode); the caller bounds the wait.
+    pub async fn wait_durable(&self, size: u64) {
+        loop {
+            let changed = self.durable_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.durable() >= size {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// `audit_wait`: `audit_read` once the log holds a record at `from` or later (or after
+    /// `timeout`, at most [`MAX_WAIT`], with none). Blocks the calling thread: the async server
+    /// runs it on the blocking pool, the busy-poll server on the connection's own thread.
+    pub(crate) fn wait(&self, from: u64, max: u64, timeout: Duration) -> Response {
+        let state = self.lock();
+        let (state, _) = self
+            .grew
+            .wait_timeout_while(state, timeout.min(MAX_WAIT), |s| {
+                matches!(s.phase, Phase::Open) && s.frontier.size() <= from
+            })
+            .unwrap_or_else(|p| p.into_inner());
+        drop(state);
+        self.read(from, max)
     }
 
     /// Records made so far and records acknowledged (tests, metrics).

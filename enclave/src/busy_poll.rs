@@ -165,6 +165,8 @@ fn handle<S: SpinStream>(mut stream: S, enclave: &Enclave, gates: &Gates, idle_s
     let mut sessions = ConnectionSessions::default();
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = Vec::with_capacity(64 * 1024);
+    // The log size that must be durable before `out` is written (strict sessions), 0: none.
+    let mut hold = 0u64;
     stream.set_nonblocking(true)?;
     let mut last_input = Instant::now();
     loop {
@@ -205,11 +207,24 @@ fn handle<S: SpinStream>(mut stream: S, enclave: &Enclave, gates: &Gates, idle_s
             } else {
                 None
             };
-            out.extend(encode_response(&ResponseFrame {
-                id: frame.id,
-                response: enclave.handle_on(&mut sessions, frame.request),
-            }))
+            let response = enclave.handle_on(&mut sessions, frame.request);
+            if let Some(size) = enclave.hold_until(&response) {
+                hold = hold.max(size);
+            }
+            out.extend(encode_response(&ResponseFrame { id: frame.id, response }))
         });
+        // Strict sessions: the batch waits, spinning, for its records to be durable.
+        if hold > 0 {
+            let since = Instant::now();
+            while enclave.audit_log().durable() < hold {
+                if since.elapsed() > crate::server::DURABLE_WAIT {
+                    tracing::warn!(hold, "session answers withheld: their audit records were not acknowledged in time");
+                    return Err(ErrorKind::TimedOut.into());
+                }
+                std::hint::spin_loop();
+            }
+            hold = 0;
+        }
         write_all_spinning(&mut stream, &out)?;
         out.clear();
         if !open {

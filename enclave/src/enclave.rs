@@ -197,6 +197,18 @@ impl Enclave {
         &self.audit
     }
 
+    /// With `--audit-strict-sessions`: the log size that must be durable before `response` may be
+    /// written (a session answer whose record is not yet acknowledged); `None`: write it now.
+    pub fn hold_until(&self, response: &Response) -> Option<u64> {
+        if !self.audit.strict_sessions() {
+            return None;
+        }
+        match response {
+            Response::SessionFrame(answer) => answer.audit.as_ref().map(|a| a.seq + 1),
+            _ => None,
+        }
+    }
+
     /// The audit log's checkpoint timer (the binary calls it every few milliseconds).
     pub fn audit_tick(&self) {
         self.audit.tick(now_us());
@@ -227,6 +239,7 @@ impl Enclave {
             Request::Attest(_)
                 | Request::UpdateConfig(_)
                 | Request::UpdatePolicy(_)
+                | Request::AuditWait(_)
                 | Request::AuditResumeBegin(_)
                 | Request::AuditResumeRecords(_)
                 | Request::AuditResumeFinish(_)
@@ -291,6 +304,9 @@ impl Enclave {
             Request::ListApprovals(args) => self.list_approvals(&args),
             Request::ApprovalResult(args) => self.approval_result(&args),
             Request::AuditRead(args) => self.audit.read(args.from, args.max),
+            Request::AuditWait(args) => {
+                self.audit.wait(args.from, args.max, std::time::Duration::from_millis(args.timeout_ms))
+            }
             Request::AuditAck(args) => self.audit.ack(args.durable),
             Request::AuditCheckpoint(_) => self.audit.checkpoint(now_us()),
             Request::AuditResumeBegin(args) => self.resume_begin(&args),

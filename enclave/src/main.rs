@@ -88,6 +88,11 @@ struct Args {
     /// starts a new one (`audit_start`); nothing is signed meanwhile (docs/audit.md, "Restart").
     #[arg(long)]
     audit_resume: bool,
+    /// Write no session answer before the host has acknowledged its audit record as durable
+    /// (`audit_ack`): the strict audit mode on the session path (the host follows the log with
+    /// `audit_wait`). Without it session answers leave at once and their records follow.
+    #[arg(long)]
+    audit_strict_sessions: bool,
 }
 
 fn at_least_one(s: &str) -> Result<usize, String> {
@@ -103,6 +108,7 @@ impl Args {
             checkpoint_every: self.audit_checkpoint_every as u64,
             checkpoint_interval_us: (self.audit_checkpoint_ms as u64).saturating_mul(1000),
             max_backlog: self.audit_backlog as u64,
+            strict_sessions: self.audit_strict_sessions,
         }
     }
 

@@ -34,6 +34,9 @@ const LATE_QUEUE: usize = 64;
 const READ_BUFFER: usize = 64 * 1024;
 /// How long the refusal of a connection over the cap may take to write.
 const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_millis(50);
+/// How long a session answer waits for its audit record to be durable (`--audit-strict-sessions`)
+/// before the connection is closed instead: a signature never leaves without its record.
+pub(crate) const DURABLE_WAIT: Duration = Duration::from_secs(10);
 
 /// Caps on what the host can make the enclave hold at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +164,8 @@ async fn handle_connection(
     let mut sessions = ConnectionSessions::default();
     let mut buf = vec![0u8; READ_BUFFER];
     let mut out = Vec::with_capacity(READ_BUFFER);
+    // The log size that must be durable before `out` is written (strict sessions), 0: none.
+    let mut hold = 0u64;
     loop {
         tokio::select! {
             biased;
@@ -170,12 +175,21 @@ async fn handle_connection(
                     Ok(n) => n,
                 };
                 decoder.push(&buf[..n]);
-                if !answer_frames(&mut decoder, &mut out, |frame, out| answer(frame, &enclave, &mut sessions, &gates, &late_tx, out)) {
-                    let _ = writer.write_all(&out).await;
+                let open = answer_frames(&mut decoder, &mut out, |frame, out| {
+                    answer(frame, &enclave, &mut sessions, &gates, &late_tx, &mut hold, out)
+                });
+                if !open {
+                    if hold_for_durable(&enclave, hold).await {
+                        let _ = writer.write_all(&out).await;
+                    }
                     break;
                 }
             }
             Some(frame) = late_rx.recv() => out.extend_from_slice(&frame),
+        }
+        // Strict sessions: the batch waits for its records (answers keep their order).
+        if !hold_for_durable(&enclave, std::mem::take(&mut hold)).await {
+            break;
         }
         // One write per batch of requests. While the host does not read, this
         // waits, and so does reading from this connection: backpressure that
@@ -190,6 +204,19 @@ async fn handle_connection(
     let _ = writer.shutdown().await;
 }
 
+/// Waits until records `0..hold` are durable (at most [`DURABLE_WAIT`]); `false` when they are
+/// not by then: the connection is closed with the batch unwritten.
+async fn hold_for_durable(enclave: &Enclave, hold: u64) -> bool {
+    if hold == 0 || enclave.audit_log().durable() >= hold {
+        return true;
+    }
+    let held = tokio::time::timeout(DURABLE_WAIT, enclave.audit_log().wait_durable(hold)).await.is_ok();
+    if !held {
+        tracing::warn!(hold, "session answers withheld: their audit records were not acknowledged in time; closing");
+    }
+    held
+}
+
 /// The async server's answer to one decoded request: attestation and
 /// configuration updates (milliseconds of P-384 work) go to the blocking pool, within the in-flight cap, and
 /// comes back through `late_tx`; everything else is answered inline into `out`.
@@ -199,11 +226,16 @@ fn answer(
     sessions: &mut ConnectionSessions,
     gates: &Gates,
     late_tx: &mpsc::Sender<Vec<u8>>,
+    hold: &mut u64,
     out: &mut Vec<u8>,
 ) {
     let id = frame.id;
     if !Enclave::is_slow(&frame.request) {
-        out.extend(encode_response(&ResponseFrame { id, response: enclave.handle_on(sessions, frame.request) }));
+        let response = enclave.handle_on(sessions, frame.request);
+        if let Some(size) = enclave.hold_until(&response) {
+            *hold = (*hold).max(size);
+        }
+        out.extend(encode_response(&ResponseFrame { id, response }));
         return;
     }
     let permit = match gates.admit_attestation(id) {

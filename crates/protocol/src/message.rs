@@ -131,6 +131,10 @@ messages! {
         /// Audit records from sequence number `from` (at most `max`) that the host has not yet
         /// acknowledged as durable, with the latest signed checkpoint (docs/audit.md).
         AuditRead(AuditReadArgs) = "audit_read" => "audit_records",
+        /// `audit_read` that waits (at most `timeout_ms`, capped at 5 s) until the log holds a record
+        /// at `from` or later: how the host follows the log without polling, so a session answer an
+        /// enclave with `--audit-strict-sessions` holds until its record is durable waits for one fsync.
+        AuditWait(AuditWaitArgs) = "audit_wait" => "audit_records",
         /// The host's word that every record below `durable` is stored durably: the enclave may
         /// forget them (its backlog is bounded: `AUDIT_BACKLOG_FULL` refuses signing past it).
         AuditAck(AuditAckArgs) = "audit_ack" => "audit_acked",
@@ -569,6 +573,17 @@ wire_struct! {
         pub from: u64,
         /// At most this many records (the enclave caps it too).
         pub max: u64,
+    }
+}
+
+wire_struct! {
+    pub struct AuditWaitArgs {
+        /// The first sequence number wanted (the host's next record to store).
+        pub from: u64,
+        /// At most this many records (the enclave caps it too).
+        pub max: u64,
+        /// How long to wait for one, in milliseconds (capped at 5000); then an empty answer.
+        pub timeout_ms: u64,
     }
 }
 

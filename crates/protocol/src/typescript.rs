@@ -39,6 +39,7 @@ fn render() -> String {
         OversightChallengeArgs::decl(&cfg),
         ApprovalResultArgs::decl(&cfg),
         AuditReadArgs::decl(&cfg),
+        AuditWaitArgs::decl(&cfg),
         AuditAckArgs::decl(&cfg),
         AuditCheckpointArgs::decl(&cfg),
         AuditResumeBeginArgs::decl(&cfg),

@@ -69,7 +69,17 @@ export interface AuditWriterOptions {
    * continuing the one `current` names (`zcp up --audit-new-log`).
    */
   newLog?: boolean;
+  /**
+   * A connection of its own (it carries no session and nothing the API waits on) on which the
+   * writer follows the log with `audit_wait`: every new record is stored and acknowledged as soon
+   * as the enclave makes it, which is what releases the session answers an enclave started with
+   * `--audit-strict-sessions` holds. Without one, the follower polls every `followMs`.
+   */
+  watch?: EnclaveClientLike;
 }
+
+/** How long one `audit_wait` may wait for a record before it answers empty. */
+const WATCH_WAIT_MS = 1000;
 
 /** The `<16 hex>` of `sentinel/log/<16 hex>`: the log's directory name. */
 export function logId(origin: string): string {
@@ -109,6 +119,8 @@ export class AuditWriter {
   readonly resumed: AuditResumed | null;
   private readonly auditDir: string;
   private readonly io: AuditIo | undefined;
+  private readonly watchClient: EnclaveClientLike | null;
+  private watching: Promise<void> | null = null;
   /** The last follower failure (the enclave unreachable, storage failing), for health. */
   lastError: SentinelError | null = null;
 
@@ -130,6 +142,7 @@ export class AuditWriter {
     this.resumed = resumed;
     this.auditDir = options.dir;
     this.io = options.io;
+    this.watchClient = options.watch ?? null;
   }
 
   /**
@@ -220,13 +233,39 @@ export class AuditWriter {
     return this.store.mode;
   }
 
-  /** Starts the follower timer. */
+  /** Starts the follower timer, and the `audit_wait` loop when the writer has a connection for it. */
   start(): void {
     if (this.timer || this.stopped) return;
     this.timer = setInterval(() => {
       this.follow().catch(() => {});
     }, this.followMs);
     this.timer.unref();
+    if (this.watchClient && !this.watching) this.watching = this.watchLoop(this.watchClient);
+  }
+
+  /**
+   * Follows the log as it grows: `audit_wait` from the store's size, store what comes (group
+   * commit), acknowledge at once. One fsync after a record is made, the enclave knows it is
+   * durable: what a session answer held for its record (strict sessions) waits for.
+   */
+  private async watchLoop(client: EnclaveClientLike): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const read = await client.request({
+          op: 'audit_wait',
+          from: u64(this.store.size),
+          max: u64(1024),
+          timeout_ms: u64(WATCH_WAIT_MS),
+        });
+        if (this.stopped) return;
+        await this.storeRead(read);
+        await this.ack();
+      } catch (e) {
+        if (this.stopped) return;
+        this.lastError = asError(e);
+        await new Promise((r) => setTimeout(r, this.followMs));
+      }
+    }
   }
 
   /**
@@ -292,25 +331,32 @@ export class AuditWriter {
       this.drainEarly();
       const from = this.store.size;
       const read = await this.enclave.request({ op: 'audit_read', from: u64(from), max: u64(1024) });
-      const at = Number(read.from);
-      const appends: Promise<void>[] = [];
-      read.records.forEach((record: Uint8Array, i: number) => {
-        const seq = at + i;
-        if (seq >= this.store.size) {
-          const waiting = this.early.get(seq);
-          this.early.delete(seq);
-          const done = this.store.append(seq, record, { busy: true });
-          appends.push(done);
-          for (const w of waiting?.waiters ?? []) done.then(w.resolve, w.reject);
-        }
-      });
-      await this.saveCheckpoint(read.checkpoint);
-      if (appends.length > 0) await Promise.all(appends);
+      await this.storeRead(read);
       if (read.records.length === 0 || this.store.size >= Number(read.size)) {
         this.drainEarly();
         return;
       }
     }
+  }
+
+  /** Stores the records of one `audit_read` / `audit_wait` answer (those the store lacks) and its checkpoint. */
+  private async storeRead(read: { from: bigint | number; records: Uint8Array[]; checkpoint: Uint8Array | null }): Promise<void> {
+    const at = Number(read.from);
+    const appends: Promise<void>[] = [];
+    read.records.forEach((record: Uint8Array, i: number) => {
+      const seq = at + i;
+      if (seq >= this.store.size) {
+        const waiting = this.early.get(seq);
+        this.early.delete(seq);
+        const done = this.store.append(seq, record, { busy: true });
+        appends.push(done);
+        for (const w of waiting?.waiters ?? []) done.then(w.resolve, w.reject);
+      }
+    });
+    await this.saveCheckpoint(read.checkpoint);
+    if (appends.length > 0) await Promise.all(appends);
+    // The checkpoint may cover records that only now became durable.
+    await this.saveCheckpoint(read.checkpoint);
   }
 
   private async saveCheckpoint(note: Uint8Array | null | undefined): Promise<void> {

@@ -213,6 +213,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
       busyPoll: opts.busyPoll,
       onStderr: opts.enclaveLogs ? (line) => console.error(`[enclave] ${line}`) : undefined,
       auditResume,
+      // Strict mode covers the session path too: session answers wait for their record to be durable.
+      auditStrictSessions: auditMode === 'strict',
       // It boots halted (kill switch Red): the development configuration's overseer, its admin, resumes it,
       // unless the audit log it continues says otherwise (decided once the log is open, below).
       ...(auditResume ? {} : { resumeWith: [dev.adminKeyPath] }),
@@ -223,6 +225,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
   }
 
   const client = new EnclaveClient({ transport: unixTransport(socketPath) });
+  // The audit writer's own connection, on which it follows the log (`audit_wait`): nothing else waits on it.
+  const watch = new EnclaveClient({ transport: unixTransport(socketPath) });
   let stopping = false;
   client.on('disconnect', (cause?: Error) => {
     if (!stopping) console.error(`warning: lost the connection to the enclave${cause ? ` (${cause.message})` : ''}; reconnecting`);
@@ -257,6 +261,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     await app.close();
     // A clean stop: the enclave signs a checkpoint of everything it recorded, and it is stored.
     if (writer) await writer.stop().catch((e) => console.error(`warning ${errorCode(e)}: audit log not closed cleanly: ${(e as Error).message}`));
+    await watch.close();
     await client.close();
     return enclave.stop();
   };
@@ -267,8 +272,9 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let openingLog = false;
   try {
     await client.connect(5_000);
+    await watch.connect(5_000);
     openingLog = true;
-    writer = await AuditWriter.open(client, { dir: auditDir, mode: auditMode, newLog });
+    writer = await AuditWriter.open(client, { dir: auditDir, mode: auditMode, newLog, watch });
     openingLog = false;
     writer.start();
     if (writer.resumed?.resumed) {
@@ -350,6 +356,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       removeStackFile(stackPath);
       await app.close();
       await writer?.store.close().catch(() => {});
+      await watch.close();
       await client.close();
       console.error(`error ENCLAVE_EXITED: the enclave exited unexpectedly (${describeExit(outcome.exit)})`);
       console.error(`--- enclave stderr (tail) ---\n${enclave.stderrTail()}`);

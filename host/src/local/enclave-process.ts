@@ -102,6 +102,11 @@ export interface StartEnclaveOptions {
    * (`audit_start`); `AuditWriter.open` does either.
    */
   auditResume?: boolean;
+  /**
+   * `--audit-strict-sessions`: a session answer is written only once its audit record is durable (the
+   * audit writer acknowledges it; give it a `watch` connection so that takes one fsync, not a poll).
+   */
+  auditStrictSessions?: boolean;
 }
 
 const TAIL_LINES = 40;
@@ -134,6 +139,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   if (options.busyPoll) args.push('--busy-poll');
   if (options.evidenceRefreshSecs !== undefined) args.push('--evidence-refresh-secs', String(options.evidenceRefreshSecs));
   if (options.auditResume) args.push('--audit-resume');
+  if (options.auditStrictSessions) args.push('--audit-strict-sessions');
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
