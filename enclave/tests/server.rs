@@ -364,15 +364,7 @@ fn busy_poll_mode_answers_like_the_async_server() {
     let (enclave, _) = common::simulated_enclave_with(dir.path(), b"busy", "busy", &EnclaveConfig::default());
     common::install_dev_config(&enclave);
     let path = dir.path().join("busy.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        sentinel_enclave::busy_poll::serve_busy_poll(
-            listener.into(),
-            enclave,
-            Duration::from_millis(5),
-            Default::default(),
-        )
-    });
+    common::serve_busy_poll(enclave, &path);
     let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
     let read_frame = |s: &mut std::os::unix::net::UnixStream| {
         let mut header = [0u8; 4];

@@ -37,15 +37,7 @@ fn serve_async(enclave: Arc<Enclave>, path: std::path::PathBuf) {
 }
 
 fn serve_busy_poll(enclave: Arc<Enclave>, path: std::path::PathBuf) {
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        sentinel_enclave::busy_poll::serve_busy_poll(
-            listener.into(),
-            enclave,
-            Duration::from_millis(5),
-            Default::default(),
-        )
-    });
+    common::serve_busy_poll(enclave, &path);
 }
 
 fn connect(path: &std::path::Path) -> UnixStream {

@@ -180,3 +180,17 @@ pub fn resume_with(enclave: &Enclave, signers: &[&Credential]) {
     let answer = sentinel_client::resume_global(|r| enclave.handle(r), signers, now_us(), fresh_nonce());
     assert!(matches!(answer, Response::OversightStatus(_)), "{answer:?}");
 }
+
+/// Serves `enclave` with the busy-poll server on a new Unix socket at `path` (its own thread;
+/// 5 ms of idle spinning, default limits).
+pub fn serve_busy_poll(enclave: Arc<Enclave>, path: &std::path::Path) {
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        sentinel_enclave::busy_poll::serve_busy_poll(
+            listener.into(),
+            enclave,
+            std::time::Duration::from_millis(5),
+            Default::default(),
+        )
+    });
+}
