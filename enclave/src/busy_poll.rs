@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use sentinel_protocol::{encode_response, FrameDecoder, ResponseFrame};
 
 use crate::enclave::Enclave;
-use crate::frames::answer_frames;
+use crate::frames::{answer_frames, Batch};
 use crate::server::{Gates, Limits};
 use crate::sessions::ConnectionSessions;
 use crate::transport::Backoff;
@@ -193,42 +193,49 @@ fn handle<S: SpinStream>(mut stream: S, enclave: &Enclave, gates: &Gates, idle_s
         };
         last_input = Instant::now();
         decoder.push(&buf[..n]);
-        // Attestation too is answered inline (this thread owns a core anyway),
-        // within the same in-flight cap as the async server.
-        let open = answer_frames(&mut decoder, &mut out, |frame, out| {
-            let _permit = if Enclave::is_slow(&frame.request) {
-                match gates.admit_attestation(frame.id) {
-                    Ok(permit) => Some(permit),
-                    Err(busy) => {
-                        out.extend(busy);
-                        return;
+        loop {
+            // Attestation too is answered inline (this thread owns a core anyway),
+            // within the same in-flight cap as the async server.
+            let batch = answer_frames(&mut decoder, &mut out, |frame, out| {
+                let _permit = if Enclave::is_slow(&frame.request) {
+                    match gates.admit_attestation(frame.id) {
+                        Ok(permit) => Some(permit),
+                        Err(busy) => {
+                            out.extend(busy);
+                            return;
+                        }
                     }
+                } else {
+                    None
+                };
+                let response = enclave.handle_on(&mut sessions, frame.request);
+                if let Some(size) = enclave.hold_until(&response) {
+                    hold = hold.max(size);
                 }
-            } else {
-                None
-            };
-            let response = enclave.handle_on(&mut sessions, frame.request);
-            if let Some(size) = enclave.hold_until(&response) {
-                hold = hold.max(size);
-            }
-            out.extend(encode_response(&ResponseFrame { id: frame.id, response }))
-        });
-        // Strict sessions: the batch waits, spinning, for its records to be durable.
-        if hold > 0 {
-            let since = Instant::now();
-            while enclave.audit_log().durable() < hold {
-                if since.elapsed() > crate::server::DURABLE_WAIT {
-                    tracing::warn!(hold, "session answers withheld: their audit records were not acknowledged in time");
-                    return Err(ErrorKind::TimedOut.into());
+                out.extend(encode_response(&ResponseFrame { id: frame.id, response }))
+            });
+            // Strict sessions: the answers wait, spinning, for their records to be durable.
+            if hold > 0 {
+                let since = Instant::now();
+                while enclave.audit_log().durable() < hold {
+                    if since.elapsed() > crate::server::DURABLE_WAIT {
+                        tracing::warn!(
+                            hold,
+                            "session answers withheld: their audit records were not acknowledged in time"
+                        );
+                        return Err(ErrorKind::TimedOut.into());
+                    }
+                    std::hint::spin_loop();
                 }
-                std::hint::spin_loop();
+                hold = 0;
             }
-            hold = 0;
-        }
-        write_all_spinning(&mut stream, &out)?;
-        out.clear();
-        if !open {
-            return Ok(());
+            write_all_spinning(&mut stream, &out)?;
+            out.clear();
+            match batch {
+                Batch::Drained => break,
+                Batch::Yield => continue,
+                Batch::Close => return Ok(()),
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Serving connections: frames in, responses out, one task pair per connection.
 //!
 //! Each connection is one task that reads a batch of frames, answers them in
-//! arrival order and writes the answers in one go: no per-request task
+//! arrival order and writes the answers in one go (or every `WRITE_AFTER`
+//! while a batch of slow requests is answered): no per-request task
 //! hand-off, which is what keeps a round trip close to the cost of the
 //! signature itself. A slow or dead host connection blocks only its own task
 //! (while its answers cannot be written, it is not read either); other
@@ -25,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::enclave::Enclave;
-use crate::frames::{answer_frames, error_frame};
+use crate::frames::{answer_frames, error_frame, Batch};
 use crate::sessions::ConnectionSessions;
 use crate::transport::{accept_loop, Connection, Listener};
 
@@ -166,7 +167,7 @@ async fn handle_connection(
     let mut out = Vec::with_capacity(READ_BUFFER);
     // The log size that must be durable before `out` is written (strict sessions), 0: none.
     let mut hold = 0u64;
-    loop {
+    'serve: loop {
         tokio::select! {
             biased;
             read = reader.read(&mut buf) => {
@@ -175,14 +176,21 @@ async fn handle_connection(
                     Ok(n) => n,
                 };
                 decoder.push(&buf[..n]);
-                let open = answer_frames(&mut decoder, &mut out, |frame, out| {
-                    answer(frame, &enclave, &mut sessions, &gates, &late_tx, &mut hold, out)
-                });
-                if !open {
-                    if hold_for_durable(&enclave, hold).await {
-                        let _ = writer.write_all(&out).await;
+                loop {
+                    let batch = answer_frames(&mut decoder, &mut out, |frame, out| {
+                        answer(frame, &enclave, &mut sessions, &gates, &late_tx, &mut hold, out)
+                    });
+                    if batch == Batch::Drained {
+                        break;
                     }
-                    break;
+                    // Part of a batch (or its end before closing) goes out now.
+                    if !hold_for_durable(&enclave, std::mem::take(&mut hold)).await
+                        || writer.write_all(&out).await.is_err()
+                        || batch == Batch::Close
+                    {
+                        break 'serve;
+                    }
+                    out.clear();
                 }
             }
             Some(frame) = late_rx.recv() => out.extend_from_slice(&frame),
@@ -191,8 +199,8 @@ async fn handle_connection(
         if !hold_for_durable(&enclave, std::mem::take(&mut hold)).await {
             break;
         }
-        // One write per batch of requests. While the host does not read, this
-        // waits, and so does reading from this connection: backpressure that
+        // One write per batch of requests (or per WRITE_AFTER of answers). While the host does
+        // not read, this waits, and so does reading from this connection: backpressure that
         // stays on this connection.
         if !out.is_empty() {
             if writer.write_all(&out).await.is_err() {

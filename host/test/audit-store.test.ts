@@ -16,7 +16,10 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   AuditStore,
   AuditStoreError,
+  GROUP_DIVISOR,
+  GROUP_WAIT_MS,
   LATENCY_MAX_UNDURABLE_BYTES,
+  PREALLOCATE_BYTES,
   nodeIo,
   readSealedMarker,
   type AuditStoreOptions,
@@ -51,12 +54,12 @@ const segDir = () => path.join(dir, 'segments');
 const segFile = (first: number) => path.join(segDir(), String(first).padStart(20, '0') + '.seg');
 const segments = () => readdirSync(segDir()).filter((n) => n.endsWith('.seg')).sort();
 
-/** Parses a segment file by the documented layout, not by the store's code. */
+/** Parses a segment file by the documented layout, not by the store's code: entries, then maybe the active segment's zero tail. */
 function parseSegment(file: string): Array<{ seq: number; record: Buffer }> {
   const buf = readFileSync(file);
   const out: Array<{ seq: number; record: Buffer }> = [];
   let pos = 0;
-  while (pos < buf.length) {
+  while (pos < buf.length && !buf.subarray(pos).every((b) => b === 0)) {
     expect(buf.length - pos).toBeGreaterThanOrEqual(16);
     const seq = Number(buf.readBigUInt64BE(pos));
     const len = buf.readUInt32BE(pos + 8);
@@ -68,6 +71,17 @@ function parseSegment(file: string): Array<{ seq: number; record: Buffer }> {
     pos += 16 + len;
   }
   return out;
+}
+
+/** The bytes of a segment's entries, without the zero tail the store preallocates. */
+function dataBytes(file: string): number {
+  const buf = readFileSync(file);
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  // The last entry's record may end in zero bytes: the entries' own framing says where they end.
+  let pos = 0;
+  while (pos < end) pos += 16 + buf.readUInt32BE(pos + 8);
+  return pos;
 }
 
 function entry(seq: number, record: Buffer, crc = crc32(record)): Buffer {
@@ -184,6 +198,40 @@ describe('group commit', () => {
     }
     expect(io.maxSyncsInFlight).toBe(1);
     expect(store.durable).toBe(64 + 20 * 16);
+  });
+
+  test('strict under load: records wait for a group (pending / GROUP_DIVISOR) or GROUP_WAIT_MS, written in one writev just before its fdatasync', async () => {
+    const io = new FaultyIo();
+    const store = await open({ io });
+    const pending = 4 * GROUP_DIVISOR; // a group is 4 records
+    const writes = () => io.calls.writev ?? 0;
+    const syncs = () => io.calls.fdatasync ?? 0;
+    const [w0, s0] = [writes(), syncs()];
+    // Three records: not a group yet, so the flush (next tick, before any timer can run) writes and syncs nothing.
+    const first = [0, 1, 2].map((i) => store.append(i, rec(i), { busy: true, pending }));
+    await new Promise((r) => process.nextTick(r));
+    expect([writes() - w0, syncs() - s0, store.durable]).toEqual([0, 0, 0]);
+    // The fourth makes the group: one writev, one fdatasync, all four durable.
+    await Promise.all([...first, store.append(3, rec(3), { busy: true, pending })]);
+    expect([writes() - w0, syncs() - s0, store.durable]).toEqual([1, 1, 4]);
+    // A group that never fills still commits, after GROUP_WAIT_MS.
+    const t = performance.now();
+    await store.append(4, rec(4), { busy: true, pending });
+    expect(performance.now() - t).toBeGreaterThanOrEqual(GROUP_WAIT_MS * 0.9);
+    expect(store.durable).toBe(5);
+    expect(io.maxSyncsInFlight).toBe(1);
+  });
+
+  test('latency: the fdatasync after a release waits LATENCY_SYNC_MS for company', async () => {
+    const io = new FaultyIo();
+    const store = await open({ io, mode: 'latency' });
+    const s0 = io.calls.fdatasync ?? 0;
+    // Released once written (no timer can run between the write and this check).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(i, rec(i))));
+    expect(store.durable).toBe(0);
+    await until(() => store.durable === 20);
+    expect((io.calls.fdatasync ?? 0) - s0).toBe(1);
+    await store.close();
   });
 
   test('strict: a lone record takes the synchronous fast path, unless it is switched off', async () => {
@@ -328,7 +376,7 @@ describe('torn tails and corruption on open', () => {
     ['an incomplete header', () => Buffer.from([0, 0, 0, 0, 0, 0, 0, 10, 0, 0])],
     ['an incomplete record', () => entry(10, rec(10)).subarray(0, 16 + 5)],
     ['a bad CRC on the very last entry', () => entry(10, rec(10), 12345)],
-    ['bytes with no valid entry in them', () => Buffer.alloc(700, 0)],
+    ['bytes with no valid entry in them', () => Buffer.alloc(700, 0xa5)],
   ])('%s is cut and reported; every record before it stays', async (_name, tail) => {
     const good = await logOf(10);
     const torn = tail();
@@ -339,6 +387,34 @@ describe('torn tails and corruption on open', () => {
     expect(statSync(segFile(0)).size).toBe(good);
     await store.append(10, rec(10));
     expect(parseSegment(segFile(0))).toHaveLength(11);
+  });
+
+  test('a zero tail (the preallocated space a crash leaves) is cut without being called torn', async () => {
+    const good = await logOf(10);
+    appendFileSync(segFile(0), Buffer.alloc(PREALLOCATE_BYTES, 0));
+    const store = await open();
+    expect(store.recovered.truncatedBytes).toBe(0);
+    expect(store.size).toBe(10);
+    expect(statSync(segFile(0)).size).toBe(good);
+    await store.append(10, rec(10));
+    // The active segment grows ahead of its writes, and a clean close cuts the zero tail again.
+    expect(statSync(segFile(0)).size).toBeGreaterThan(dataBytes(segFile(0)));
+    await store.close();
+    expect(statSync(segFile(0)).size).toBe(dataBytes(segFile(0)));
+    expect(parseSegment(segFile(0))).toHaveLength(11);
+  });
+
+  test('a preallocation that fails costs only speed: the writes grow the file themselves', async () => {
+    const io = new FaultyIo();
+    io.inject({ op: 'extend', code: 'EIO' });
+    const store = await open({ io });
+    await appendRange(store, 0, 10);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.append(10 + i, rec(10 + i), { busy: true })));
+    expect([store.durable, store.failure]).toEqual([20, null]);
+    expect(io.calls.extend).toBeGreaterThan(0);
+    expect(statSync(segFile(0)).size).toBe(dataBytes(segFile(0)));
+    await store.close();
+    expect((await open()).size).toBe(20);
   });
 
   test('an invalid entry followed by a valid one is corruption, not a tail', async () => {
@@ -424,7 +500,7 @@ describe('fail-closed storage', () => {
     const io = new FaultyIo();
     const store = await open({ io, retryMs: 10 });
     await appendRange(store, 0, 10);
-    const durableBytes = statSync(segFile(0)).size;
+    const durableBytes = dataBytes(segFile(0));
 
     io.inject({ op, code, path: '.seg', partial: op === 'writev' && code === 'ENOSPC' });
     const attempts = shape === 'lone' ? [store.append(10, rec(10))] : Array.from({ length: 6 }, (_, i) => store.append(10 + i, rec(10 + i)));

@@ -20,6 +20,8 @@ export interface AuditIo {
   fdatasyncSync(fd: number): void;
   fsync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;
+  /** Grows the file to `length` bytes (a sparse zero tail) on the event loop: only ever called with a larger length. */
+  extendSync(fd: number, length: number): void;
   fileSize(fd: number): Promise<number>;
   readdir(path: string): Promise<string[]>;
   mkdirp(path: string): Promise<void>;
@@ -41,6 +43,7 @@ export const nodeIo: AuditIo = {
   fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
   fsync: (fd) => call((cb) => fs.fsync(fd, (err) => cb(err, undefined))),
   ftruncate: (fd, length) => call((cb) => fs.ftruncate(fd, length, (err) => cb(err, undefined))),
+  extendSync: (fd, length) => fs.ftruncateSync(fd, length),
   fileSize: (fd) => call<fs.Stats>((cb) => fs.fstat(fd, cb)).then((s) => s.size),
   readdir: (path) => call<string[]>((cb) => fs.readdir(path, cb)),
   mkdirp: (path) => call((cb) => fs.mkdir(path, { recursive: true }, (err) => cb(err, undefined))),

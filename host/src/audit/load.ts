@@ -2,7 +2,8 @@
  * Opening the store's directory: removes leftovers of interrupted atomic writes,
  * verifies every segment in order (`scanSegment`: headers, CRCs, seq continuity
  * across segments from 0, sealed markers), cuts a torn tail off the last segment
- * (ftruncate + fdatasync) and reports it, writes a missing marker of a full,
+ * (ftruncate + fdatasync) and reports it (a zero tail, the store's preallocation, is
+ * cut without being reported), writes a missing marker of a full,
  * verified segment, and loads the latest checkpoint. What it cannot explain as an
  * interrupted append is AUDIT_SEGMENT_CORRUPT: the store refuses to open rather
  * than lose or rewrite acknowledged history.
@@ -156,10 +157,11 @@ export async function loadLog(io: AuditIo, dirs: StoreDirs): Promise<LoadedLog> 
         throw new AuditStoreError('AUDIT_SEGMENT_CORRUPT', `audit segment ${file} is empty but is not the last segment`);
       }
       if (torn > 0) {
-        // An append the crash interrupted: never acknowledged, so cutting it loses nothing.
+        // An append the crash interrupted: never acknowledged, so cutting it loses nothing. A
+        // zero tail is the store's preallocation (left by a crash): cut, but nothing was torn.
         await attempt('ftruncate', file, () => io.ftruncate(fd, scan.validBytes));
         await attempt('fdatasync', file, () => io.fdatasync(fd));
-        truncatedBytes += torn;
+        if (!scan.zeroTail) truncatedBytes += torn;
       }
       const marker = markerFor(firstSeq, scan);
       if (sealed) {

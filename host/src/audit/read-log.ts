@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 import { SentinelError } from '../errors.ts';
 import { CHECKPOINT_SUFFIX } from './checkpoint-files.ts';
-import { HEADER_BYTES, parseNumberedName, SEGMENT_SUFFIX } from './segment.ts';
+import { HEADER_BYTES, isZero, parseNumberedName, SEGMENT_SUFFIX } from './segment.ts';
 import type { LogInfo } from './writer.ts';
 
 export interface StoredLog {
@@ -55,7 +55,11 @@ export function readStoredLog(dir: string): StoredLog {
     const file = join(segmentsDir, name);
     const bytes = readFileSync(file);
     let at = 0;
+    const last = i === segments.length - 1;
     while (at < bytes.length) {
+      // The active segment's preallocated zero tail (store.ts PREALLOCATE_BYTES): no entry is
+      // empty, so a zero header is where the written entries end.
+      if (last && isZero(bytes.subarray(at))) break;
       const whole = at + HEADER_BYTES <= bytes.length && at + HEADER_BYTES + bytes.readUInt32BE(at + 8) <= bytes.length;
       if (!whole) {
         if (i === segments.length - 1) {

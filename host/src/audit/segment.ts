@@ -126,6 +126,8 @@ export interface SegmentScan {
   /** End of the last valid entry; bytes after it are a torn tail. */
   validBytes: number;
   fileBytes: number;
+  /** The bytes after the last valid entry are all zero: the store's preallocated tail, not a torn write. */
+  zeroTail: boolean;
   /** Offsets of entries firstSeq + k * INDEX_STRIDE. */
   index: number[];
   /** SHA-256 over [0, validBytes). */
@@ -152,8 +154,11 @@ export async function scanSegment(io: AuditIo, fd: number, file: string, firstSe
     pos += frame.length;
     seq++;
   }
+  let zeroTail = false;
   if (pos < fileBytes) {
-    const found = findValidEntry(await readRange(io, fd, pos, fileBytes - pos));
+    const tail = await readRange(io, fd, pos, fileBytes - pos);
+    zeroTail = isZero(tail);
+    const found = zeroTail ? null : findValidEntry(tail);
     if (found !== null) {
       const what =
         found.at === 0
@@ -162,7 +167,13 @@ export async function scanSegment(io: AuditIo, fd: number, file: string, firstSe
       throw new AuditStoreError('AUDIT_SEGMENT_CORRUPT', `audit segment ${file}: ${what}`);
     }
   }
-  return { records: seq - firstSeq, validBytes: pos, fileBytes, index, hash };
+  return { records: seq - firstSeq, validBytes: pos, fileBytes, index, hash, zeroTail };
+}
+
+/** Every byte is zero (the preallocated tail of an active segment, store.ts PREALLOCATE_BYTES). */
+export function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 export interface SealedMarker {

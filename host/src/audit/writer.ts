@@ -287,11 +287,11 @@ export class AuditWriter {
     if (seq <= this.store.size) {
       // Other requests still in flight: their records follow at once, so group-commit them
       // instead of an fdatasync on the event loop per record.
-      const busy = ((this.enclave as { inFlight?: number }).inFlight ?? 0) > 0;
+      const pending = (this.enclave as { inFlight?: number }).inFlight ?? 0;
       // No promise chained per record (this is the sign path): the acknowledgement is sent here,
       // once enough is durable, and by the follower.
       if (this.store.durable - this.acked >= this.ackEvery) void this.ack().catch(() => {});
-      return this.store.append(seq, record, { busy });
+      return this.store.append(seq, record, { busy: pending > 0, pending });
     }
     // Ahead of the store: wait for the records before it (in flight on other answers, or
     // only in the enclave), and fetch them now rather than on the next tick.
