@@ -397,12 +397,16 @@ export class AuditStore {
   }
 
   private armGroupTimer(): void {
-    this.groupTimer ??= setTimeout(() => {
-      this.groupTimer = null;
-      this.groupDue = true;
-      this.flush();
-      if (this.mode === 'latency' && this.failureError === null && this.fd !== null && this.sealing === null) this.syncWhenGrouped();
-    }, this.mode === 'latency' ? LATENCY_SYNC_MS : GROUP_WAIT_MS);
+    this.groupTimer ??= setTimeout(() => this.commitGroup(), this.mode === 'latency' ? LATENCY_SYNC_MS : GROUP_WAIT_MS);
+  }
+
+  /** The group waited long enough (or nothing more is coming): what waits is written and synced now. */
+  private commitGroup(): void {
+    if (this.groupTimer !== null) clearTimeout(this.groupTimer);
+    this.groupTimer = null;
+    this.groupDue = true;
+    this.flush();
+    if (this.mode === 'latency' && this.failureError === null && this.fd !== null && this.sealing === null) this.syncWhenGrouped();
   }
 
   /** Grows the active segment past `end` (up to its sealing size) before a write reaches past its zero tail. */
@@ -747,13 +751,7 @@ export class AuditStore {
 
   private async shutdown(): Promise<void> {
     // Nothing more is coming: a group still gathering is committed now.
-    if (this.groupTimer !== null) {
-      clearTimeout(this.groupTimer);
-      this.groupTimer = null;
-      this.groupDue = true;
-      this.flush();
-      if (this.mode === 'latency' && this.fd !== null && this.failureError === null && this.sealing === null) this.syncWhenGrouped();
-    }
+    if (this.groupTimer !== null) this.commitGroup();
     const last = this.queue.at(-1);
     if (last !== undefined) {
       await new Promise<void>((settle) => (last.extra ??= []).push({ resolve: settle, reject: () => settle() }));
