@@ -14,11 +14,11 @@ import { existsSync, readFileSync } from 'node:fs';
 
 /** Each cargo log scripts/test.sh writes, and the test targets that must have passed tests in it. */
 const CARGO_LOGS = [
-  { log: '.build-stamps/cargo-test-default.log', what: 'cargo test, default features (enclave: hardware)', targets: ['tests/proxy.rs', 'tests/interop_go.rs', 'tests/interop.rs', 'tests/rules.rs', 'tests/concurrency.rs', 'tests/risk.rs', 'tests/request.rs', 'tests/document.rs', 'tests/report.rs', 'tests/pcr.rs', 'tests/ramdisk.rs', 'tests/rfc6962.rs', 'tests/seal.rs'] },
+  { log: '.build-stamps/cargo-test-default.log', what: 'cargo test, default features (enclave: hardware)', targets: ['tests/proxy.rs', 'tests/interop_go.rs', 'tests/interop.rs', 'tests/rules.rs', 'tests/concurrency.rs', 'tests/risk.rs', 'tests/request.rs', 'tests/document.rs', 'tests/report.rs', 'tests/pcr.rs', 'tests/ramdisk.rs', 'tests/rfc6962.rs', 'tests/seal.rs', 'tests/moto.rs'] },
   {
     log: '.build-stamps/cargo-test-enclave-simulator.log',
     what: 'cargo test -p sentinel-enclave, feature set simulator',
-    targets: ['tests/server.rs', 'tests/limits.rs', 'tests/hostile_host.rs', 'tests/policy.rs', 'tests/oversight.rs', 'tests/audit.rs', 'tests/audit_resume.rs', 'tests/strict_sessions.rs'],
+    targets: ['tests/server.rs', 'tests/limits.rs', 'tests/hostile_host.rs', 'tests/policy.rs', 'tests/oversight.rs', 'tests/audit.rs', 'tests/audit_resume.rs', 'tests/strict_sessions.rs', 'tests/sealing.rs', 'tests/forwarding.rs'],
   },
   { log: '.build-stamps/cargo-test-nsm-simulator.log', what: 'cargo test -p sentinel-nsm, feature simulator', targets: [] },
 ];

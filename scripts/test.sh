@@ -12,6 +12,10 @@ rm -f .build-stamps/cargo-test*.log test/.vitest-report.json host/.vitest-report
 
 bash scripts/build.sh
 
+# moto_server before the first cargo test: crates/kms/tests/moto.rs and the S3 WORM sink's test
+# (host/test/audit-s3.test.ts) start it and must not skip.
+bash scripts/install-moto.sh >/dev/null; export SENTINEL_REQUIRE_MOTO=1
+
 # Feature sets are tested one at a time, never with --all-features: the
 # enclave's `hardware` and `simulator` are exclusive (a compile_error!).
 log "cargo test: the workspace with default features (enclave: hardware, its unit tests; proxy)"
@@ -33,7 +37,6 @@ log "conformance suite (vitest: native + wasm)"
 
 log "host tests (vitest)"
 bash scripts/install-chromium.sh; export SENTINEL_REQUIRE_BROWSER=1  # the checker page's e2e test (host/test/checker-e2e.test.ts) must not skip
-bash scripts/install-moto.sh >/dev/null; export SENTINEL_REQUIRE_MOTO=1  # the S3 WORM sink's test (host/test/audit-s3.test.ts) must not skip
 (cd host && npx vitest run)
 
 log "all suites ran"

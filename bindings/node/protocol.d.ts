@@ -125,7 +125,35 @@ export type AuditResumeFinishArgs = Record<symbol, never>;
 
 export type AuditStartArgs = Record<symbol, never>;
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs;
+export type SealedLoadArgs = { 
+/**
+ * Sealed records, at most `MAX_AUDIT_READ_RECORDS` and `MAX_AUDIT_READ_BYTES` per request.
+ */
+records: Array<Buffer>, };
+
+export type SealedStateArgs = Record<symbol, never>;
+
+export type ForwardSendArgs = { 
+/**
+ * The receiving enclave's boot attestation document (its `evidence`).
+ */
+peer_attestation: Buffer, 
+/**
+ * A signed upgrade approval (docs/sealed-state.md), needed when the peer's PCR0 differs.
+ */
+upgrade_approval: Buffer | null, };
+
+export type ForwardAcceptArgs = { 
+/**
+ * What `forward_send` answered.
+ */
+sender_attestation: Buffer, enc: Buffer, ciphertext: Buffer, 
+/**
+ * The same upgrade approval, when the sender's PCR0 differs from this enclave's.
+ */
+upgrade_approval: Buffer | null, };
+
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs | { "op": "sealed_load" } & SealedLoadArgs | { "op": "sealed_state" } & SealedStateArgs | { "op": "forward_send" } & ForwardSendArgs | { "op": "forward_accept" } & ForwardAcceptArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -140,6 +168,8 @@ export type ImportKeyArgs = { curve: Curve, purpose: KeyPurpose, label: string,
 enc: Uint8Array, ciphertext: Uint8Array, };
 
 export type ListKeysArgs = Record<symbol, never>;
+
+export type DeleteKeyArgs = { key_id: string, };
 
 export type SignDigestArgs = { key_id: string, digest: Uint8Array, };
 
@@ -159,7 +189,7 @@ export type SignEd25519Args = { key_id: string,
  */
 message: Uint8Array, };
 
-export type Operation = { "op": "generate_key" } & GenerateKeyArgs | { "op": "import_key" } & ImportKeyArgs | { "op": "list_keys" } & ListKeysArgs | { "op": "sign_digest" } & SignDigestArgs | { "op": "sign_ethereum_transaction" } & SignEthereumTransactionArgs | { "op": "sign_personal_message" } & SignPersonalMessageArgs | { "op": "sign_typed_data" } & SignTypedDataArgs | { "op": "sign_ed25519" } & SignEd25519Args;
+export type Operation = { "op": "generate_key" } & GenerateKeyArgs | { "op": "import_key" } & ImportKeyArgs | { "op": "list_keys" } & ListKeysArgs | { "op": "delete_key" } & DeleteKeyArgs | { "op": "sign_digest" } & SignDigestArgs | { "op": "sign_ethereum_transaction" } & SignEthereumTransactionArgs | { "op": "sign_personal_message" } & SignPersonalMessageArgs | { "op": "sign_typed_data" } & SignTypedDataArgs | { "op": "sign_ed25519" } & SignEd25519Args;
 
 export type SessionRequest = { 
 /**
@@ -188,7 +218,12 @@ attested_keys: Buffer,
 /**
  * PCR0, PCR1, PCR2 (48 bytes each).
  */
-pcrs: Array<Buffer>, };
+pcrs: Array<Buffer>, 
+/**
+ * Where keys survive a restart: `aws-kms`, `development` (a key file on the host's disk:
+ * never production) or `none` (memory only: every key is ephemeral).
+ */
+sealing: string, };
 
 export type Attestation = { 
 /**
@@ -249,7 +284,13 @@ receipt: Buffer,
  * This answer's audit record (its `seq` is the receipt's `audit_seq`): in strict mode the
  * host stores it durably before it releases the answer (docs/audit.md).
  */
-audit: AuditEntry | null, };
+audit: AuditEntry | null, 
+/**
+ * A key this answer created, sealed (docs/sealed-state.md): the host stores it durably
+ * (atomic replace) before it releases the answer, so no key id reaches a client that a
+ * restart would lose. `None` for every other answer, and when sealing is `none`.
+ */
+sealed: SealedRecord | null, };
 
 export type AuditEntry = { seq: bigint, record: Buffer, };
 
@@ -320,7 +361,79 @@ effects_applied: bigint, effects_skipped: bigint,
 /**
  * The kill switch as rebuilt: the global level and every scope not Green (`scope=level`).
  */
-global_level: string, scopes: Array<string>, };
+global_level: string, scopes: Array<string>, 
+/**
+ * Keys the log deleted that sealed records had brought back: wiped again (at most 256 ids listed).
+ */
+keys_wiped: bigint, keys_wiped_ids: Array<string>, 
+/**
+ * Keys the log created that no sealed record brought back: unavailable (at most 256 ids listed).
+ */
+keys_missing: bigint, keys_missing_ids: Array<string>, };
+
+export type SealedRecord = { kind: string, name: string, version: bigint, record: Buffer, };
+
+export type SealedLoaded = { 
+/**
+ * Records opened and in force (keys held, configuration lineage adopted).
+ */
+loaded: bigint, 
+/**
+ * Records refused: each stays unusable (a key is not held; it is never re-created).
+ */
+refused: Array<SealedRefusal>, 
+/**
+ * Keys the enclave holds now.
+ */
+keys: bigint, 
+/**
+ * The configuration lineage in force (hex), once a configuration is installed.
+ */
+lineage: string | null, };
+
+export type SealedRefusal = { 
+/**
+ * The record's position in the request.
+ */
+index: bigint, 
+/**
+ * The kind and name its clear header claims (empty when the header does not parse).
+ */
+kind: string, name: string, code: string, message: string, };
+
+export type SealedStateAnswer = { 
+/**
+ * `aws-kms`, `development` or `none` (keys live in memory only: ephemeral).
+ */
+sealing: string, 
+/**
+ * The configuration lineage in force (hex), once a configuration is installed.
+ */
+lineage: string | null, 
+/**
+ * The configuration record (sealed now; `None` when not configured or sealing is `none`).
+ */
+configuration: SealedRecord | null, };
+
+export type ForwardSent = { 
+/**
+ * The sender's boot attestation document (the receiver checks it).
+ */
+attestation: Buffer, 
+/**
+ * HPKE `enc` and ciphertext of the master key and lineage, to the receiver's import key.
+ */
+enc: Buffer, ciphertext: Buffer, };
+
+export type ForwardAccepted = { 
+/**
+ * The lineage this enclave now seals under (hex): the sender's.
+ */
+lineage: string, 
+/**
+ * The sender's PCR0 (hex), as its document attested it.
+ */
+sender_pcr0: string, };
 
 export type SessionOpened = { session_id: Buffer, handshake: Buffer, };
 
@@ -329,7 +442,11 @@ export type SessionFrameAnswer = { session_id: Buffer, frame: Buffer,
  * The audit record of the request this frame answers, in clear for the host to store
  * (records hold digests, names and decisions, never request contents or secrets).
  */
-audit: AuditEntry | null, };
+audit: AuditEntry | null, 
+/**
+ * A key this frame's answer created, sealed: stored by the host before it relays the frame.
+ */
+sealed: SealedRecord | null, };
 
 export type SessionClosed = { session_id: Buffer, };
 
@@ -343,11 +460,19 @@ owner: string, public_key: Buffer, };
 
 export type KeyList = { keys: Array<KeyInfo>, };
 
+export type KeyDeleted = { key_id: string, };
+
 export type KeyGenerated = { key_id: string, curve: Curve, purpose: KeyPurpose, label: string, 
 /**
  * SEC1 compressed (secp256k1) or the 32-byte Ed25519 key.
  */
-public_key: Buffer, };
+public_key: Buffer, 
+/**
+ * How the key survives a restart: `sealed:aws-kms`, `sealed:development` (DEVELOPMENT
+ * sealing: the master key is a file on the host), or `ephemeral` (sealing `none`: lost on
+ * restart). The receipt's `result_hash` covers the public key only (docs/receipts.md), not this.
+ */
+storage: string, };
 
 export type Signature = { 
 /**
@@ -429,7 +554,7 @@ export type ApprovalList = { entries: Array<HeldRequestInfo>, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "key_deleted" } & KeyDeleted | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "sealed_loaded" } & SealedLoaded | { "type": "sealed_state" } & SealedStateAnswer | { "type": "forward_sent" } & ForwardSent | { "type": "forward_accepted" } & ForwardAccepted | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -442,6 +567,7 @@ export type OperationAnswerTypes = {
   generate_key: 'key_generated';
   import_key: 'key_generated';
   list_keys: 'key_list';
+  delete_key: 'key_deleted';
   sign_digest: 'signature';
   sign_ethereum_transaction: 'signed_transaction';
   sign_personal_message: 'signature';
@@ -479,6 +605,10 @@ export type AnswerTypes = {
   audit_resume_records: 'audit_resume_progress';
   audit_resume_finish: 'audit_resumed';
   audit_start: 'audit_resumed';
+  sealed_load: 'sealed_loaded';
+  sealed_state: 'sealed_state';
+  forward_send: 'forward_sent';
+  forward_accept: 'forward_accepted';
 };
 
 /** The request of operation `O`. */
@@ -488,7 +618,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING' | 'SEAL_LOAD_CLOSED' | 'SEAL_CONFIG_CONFLICT' | 'SEAL_RECORD_DUPLICATE' | 'SEAL_RECORD_UNSUPPORTED' | 'SEALING_DISABLED' | 'SEALING_KEY_ABSENT' | 'FORWARD_ATTESTATION_INVALID' | 'FORWARD_CONFIG_MISMATCH' | 'FORWARD_PEER_NOT_APPROVED' | 'FORWARD_APPROVAL_INVALID' | 'FORWARD_STATE' | 'FORWARD_DECRYPTION_FAILED';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

@@ -530,6 +530,7 @@ pub(crate) fn decision_record(
             .stamp
             .map(|(key, timestamp_us)| stamp_effect(&key, timestamp_us))
             .into_iter()
+            .chain(key_effect(outcome, &input.op, decided.key_id.as_deref()))
             .chain(decided.effects.iter().map(policy_effect))
             .take(sentinel_audit::record::MAX_EFFECTS)
             .collect(),
@@ -544,6 +545,26 @@ fn stamp_effect(key: &[u8; 32], timestamp_us: u64) -> Effect {
 
 /// The effect op of an accepted stamp.
 pub(crate) const STAMP_OP: &str = "stamp";
+/// The effect ops of a key's life: what a restarted enclave checks its sealed keys against
+/// (`src/resume.rs`: a key the log deleted is wiped again; one it created but nobody loaded is reported).
+pub(crate) const KEY_CREATED_OP: &str = "key_created";
+pub(crate) const KEY_DELETED_OP: &str = "key_deleted";
+
+/// `key_created` / `key_deleted` with the key id, for an allowed key creation or deletion.
+fn key_effect(outcome: sentinel_audit::Outcome, op: &str, key_id: Option<&str>) -> Option<Effect> {
+    let effect_op = match (outcome, op) {
+        (sentinel_audit::Outcome::Allowed, "generate_key" | "import_key") => KEY_CREATED_OP,
+        (sentinel_audit::Outcome::Allowed, "delete_key") => KEY_DELETED_OP,
+        _ => return None,
+    };
+    let key_id = key_id?;
+    Some(Effect {
+        op: effect_op.to_string(),
+        target: truncate(key_id, sentinel_audit::record::MAX_TEXT_LEN).to_string(),
+        subject: None,
+        value: None,
+    })
+}
 
 /// A policy counter change as a record's effect (`src/resume.rs` replays it).
 pub(crate) fn policy_effect(e: &sentinel_policy::Effect) -> Effect {

@@ -42,6 +42,9 @@ pub struct Decided {
     pub(crate) hold: Option<HoldReason>,
     /// The operation, handed back when it is to be held.
     pub(crate) held_operation: Option<Box<Operation>>,
+    /// The sealed record of a key this decision created, for the host to store before it
+    /// releases the answer (`src/sealing.rs`).
+    pub sealed: Option<Box<sentinel_protocol::SealedRecord>>,
 }
 
 impl Decided {
@@ -60,6 +63,7 @@ impl Decided {
             effects: Vec::new(),
             hold: None,
             held_operation: None,
+            sealed: None,
         }
     }
 
@@ -98,14 +102,19 @@ impl Enclave {
 
     pub(crate) fn decide_in(&self, principal: &Principal, operation: Operation, mode: Mode) -> Decided {
         let op = operation.wire_name();
-        if !principal.may(op) {
+        // Deleting is the owner's right over its own key (checked below); the configuration's
+        // operation list does not name it, so no permission can grant it over another's key.
+        if !principal.may(op) && !matches!(operation, Operation::DeleteKey(_)) {
             return Decided::refused(
                 EnclaveErrorCode::OperationNotPermitted,
                 format!("op: principal `{}` may not `{op}`", principal.id),
             );
         }
         if mode == Mode::DryRun
-            && matches!(operation, Operation::GenerateKey(_) | Operation::ImportKey(_) | Operation::ListKeys(_))
+            && matches!(
+                operation,
+                Operation::GenerateKey(_) | Operation::ImportKey(_) | Operation::ListKeys(_) | Operation::DeleteKey(_)
+            )
         {
             // Key management is the configuration's (checked above); the policy has no say.
             return Decided::answer(Response::PolicyEvaluation(PolicyEvaluation {
@@ -114,6 +123,10 @@ impl Enclave {
                 policy_hash: self.installed().and_then(|i| i.policy.as_ref().map(|p| p.hash.to_vec())),
                 rules_evaluated: Vec::new(),
             }));
+        }
+        if mode != Mode::DryRun {
+            // From the first key operation on, no sealed record is loaded (src/sealing.rs).
+            self.sealing.close_load();
         }
         // Nothing is signed or created while the host leaves too many audit records unstored.
         if mode != Mode::DryRun && !matches!(operation, Operation::ListKeys(_)) {
@@ -125,7 +138,7 @@ impl Enclave {
             Operation::GenerateKey(args) => {
                 let new = new_key(principal, args.purpose, &args.label);
                 match self.keys.generate(args.curve, &new) {
-                    Ok(info) => answer_key(info),
+                    Ok(info) => self.sealed_key_answer(info),
                     Err(e) => refused(e),
                 }
             }
@@ -136,12 +149,13 @@ impl Enclave {
                 }
                 match self.open_import(&principal.id, args) {
                     Ok(key) => match self.keys.insert(key, &new) {
-                        Ok(info) => answer_key(info),
+                        Ok(info) => self.sealed_key_answer(info),
                         Err(e) => refused(e),
                     },
                     Err(response) => Decided::answer(response),
                 }
             }
+            Operation::DeleteKey(args) => self.delete_key(principal, &args.key_id),
             Operation::ListKeys(_) => Decided::answer(Response::KeyList(KeyList {
                 keys: self.keys.list(|k| principal.may_use_key(&k.label, &k.owner)),
             })),
@@ -326,7 +340,66 @@ fn new_key<'a>(principal: &'a Principal, purpose: KeyPurpose, label: &'a str) ->
     }
 }
 
-fn answer_key(info: sentinel_protocol::KeyInfo) -> Decided {
+impl Enclave {
+    /// Deletes a key its owner names: refused under a Red kill switch (a halted principal must
+    /// not be able to destroy keys either); the secret is wiped when the key is dropped.
+    fn delete_key(&self, principal: &Principal, key_id: &str) -> Decided {
+        if key_id.len() > MAX_KEY_ID_BYTES {
+            return Decided::refused(
+                EnclaveErrorCode::InvalidKeyId,
+                format!("key_id: at most {MAX_KEY_ID_BYTES} bytes"),
+            );
+        }
+        let owner = self.keys.with_key(key_id, |k| k.owner.clone());
+        let decided = match owner {
+            None => {
+                Decided::refused(EnclaveErrorCode::UnknownKey, format!("key_id: no key `{key_id}` in this enclave"))
+            }
+            Some(owner) if owner != principal.id => Decided::refused(
+                EnclaveErrorCode::KeyNotPermitted,
+                format!("key_id: only its owner may delete `{key_id}`; principal `{}` is not", principal.id),
+            ),
+            Some(_) => {
+                let switch = crate::oversight::read(&self.oversight.switch);
+                let effective = switch.effective(Some(key_id), &principal.id, crate::enclave::now_us());
+                if effective.level == Level::Red {
+                    let message = crate::oversight::halted_message(&switch, &effective);
+                    Decided {
+                        oversight: Some(effective),
+                        ..Decided::refused(EnclaveErrorCode::KillSwitchHalted, message)
+                    }
+                } else if self.keys.remove(key_id) {
+                    Decided {
+                        oversight: Some(effective),
+                        ..Decided::answer(Response::KeyDeleted(sentinel_protocol::KeyDeleted { key_id: key_id.into() }))
+                    }
+                } else {
+                    // Deleted by a concurrent request of the same owner between the two lookups.
+                    Decided::refused(EnclaveErrorCode::UnknownKey, format!("key_id: no key `{key_id}` in this enclave"))
+                }
+            }
+        };
+        decided.with_key_id(key_id)
+    }
+
+    /// The answer for a key just created, with its sealed record. A key that cannot be sealed
+    /// is not kept: a key id must never reach a client that a restart would silently lose.
+    fn sealed_key_answer(&self, info: sentinel_protocol::KeyInfo) -> Decided {
+        let sealed = self.keys.with_key(&info.key_id, |k| self.sealing.seal_key(&info.key_id, k));
+        match sealed {
+            Some(Ok(sealed)) => {
+                Decided { sealed: sealed.map(Box::new), ..answer_key(info, self.sealing.kind().key_storage()) }
+            }
+            Some(Err(e)) => {
+                self.keys.remove(&info.key_id);
+                refused(e)
+            }
+            None => refused(EnclaveError::new(EnclaveErrorCode::Internal, "key: not held after it was created")),
+        }
+    }
+}
+
+fn answer_key(info: sentinel_protocol::KeyInfo, storage: &str) -> Decided {
     let key_id = info.key_id.clone();
     Decided {
         key_id: Some(key_id),
@@ -336,6 +409,7 @@ fn answer_key(info: sentinel_protocol::KeyInfo) -> Decided {
             purpose: info.purpose,
             label: info.label,
             public_key: info.public_key,
+            storage: storage.to_string(),
         }))
     }
 }

@@ -90,7 +90,7 @@ pub struct Enclave {
     installed: RwLock<Option<Arc<Installed>>>,
     pub(crate) stamps: Mutex<StampVerifier>,
     /// Serialises configuration and policy updates and evidence refreshes.
-    updating: Mutex<()>,
+    pub(crate) updating: Mutex<()>,
     /// The active policy with its counters and prices (`src/policy.rs`); `None` until one is installed.
     pub(crate) policy: Mutex<Option<sentinel_policy::Engine>>,
     /// Benchmarks only (simulator builds): sign without the policy stage, to measure what it adds.
@@ -105,6 +105,8 @@ pub struct Enclave {
     /// A resume of the previous enclave's log in progress (`src/resume.rs`).
     pub(crate) resuming: Mutex<Option<crate::resume::Resuming>>,
     pub(crate) attestation_root: Option<Vec<u8>>,
+    /// Sealed state (`src/sealing.rs`): the master key and the configuration lineage.
+    pub(crate) sealing: crate::sealing::Sealing,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -122,10 +124,21 @@ pub fn now_us() -> u64 {
 }
 
 impl Enclave {
+    /// An enclave without sealing (keys in memory only: `--sealing none`).
     pub fn new(
         nsm: Arc<dyn NsmProvider>,
         module_id: String,
         config: &EnclaveConfig,
+    ) -> Result<Self, sentinel_nsm::Error> {
+        Self::with_sealing(nsm, module_id, config, crate::sealing::Sealing::none())
+    }
+
+    /// An enclave whose keys are sealed as `sealing` says (`src/sealing.rs`).
+    pub fn with_sealing(
+        nsm: Arc<dyn NsmProvider>,
+        module_id: String,
+        config: &EnclaveConfig,
+        sealing: crate::sealing::Sealing,
     ) -> Result<Self, sentinel_nsm::Error> {
         // The protocol's limits are the NSM's and the decoder's; if they ever differ, one is wrong.
         const { assert!(MAX_NONCE_BYTES == sentinel_nsm::MAX_NONCE_LEN) };
@@ -171,6 +184,7 @@ impl Enclave {
             audit,
             resuming: Mutex::new(None),
             attestation_root: config.attestation_root.clone(),
+            sealing,
         })
     }
 
@@ -214,6 +228,11 @@ impl Enclave {
         self.audit.tick(now_us());
     }
 
+    /// Where keys survive a restart (`--sealing`).
+    pub fn sealing_kind(&self) -> sentinel_seal::SealingKind {
+        self.sealing.kind()
+    }
+
     /// The configuration hash in force, if any.
     pub fn config_hash(&self) -> Option<[u8; 32]> {
         self.installed().map(|i| i.config_hash)
@@ -243,6 +262,9 @@ impl Enclave {
                 | Request::AuditResumeBegin(_)
                 | Request::AuditResumeRecords(_)
                 | Request::AuditResumeFinish(_)
+                | Request::SealedLoad(_)
+                | Request::ForwardSend(_)
+                | Request::ForwardAccept(_)
         )
     }
 
@@ -268,6 +290,7 @@ impl Enclave {
                 module_id: self.module_id.clone(),
                 attested_keys: self.attested_keys.clone(),
                 pcrs: self.pcrs[..3].iter().map(|p| p.to_vec()).collect(),
+                sealing: self.sealing.kind().as_str().to_string(),
             }),
             Request::Attest(args) => match self.installed() {
                 Some(installed) => self.attest(args.nonce, &installed),
@@ -313,6 +336,10 @@ impl Enclave {
             Request::AuditResumeRecords(args) => self.resume_records(&args.records),
             Request::AuditResumeFinish(_) => self.resume_finish(),
             Request::AuditStart(_) => self.audit_start(),
+            Request::SealedLoad(args) => self.sealed_load(&args.records),
+            Request::SealedState(_) => self.sealed_state(),
+            Request::ForwardSend(args) => self.forward_send(&args),
+            Request::ForwardAccept(args) => self.forward_accept(&args),
         }
     }
 
@@ -359,6 +386,7 @@ impl Enclave {
             Err(e) => return Response::error(&e),
         };
         let config_hash = config.config_hash();
+        let first = self.installed().is_none();
         // The policy stays in force across configuration updates (the new admins sign the next one).
         let policy = self.installed().and_then(|i| i.policy.clone());
         let attestation = match self.attestation_document(None, &config_hash, policy.as_ref()) {
@@ -378,6 +406,11 @@ impl Enclave {
             policy,
         };
         *self.installed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(installed));
+        if first {
+            // Trusted on first use: it starts a lineage (a sealed configuration record may then
+            // name the one it belongs to: src/sealing.rs). Updates keep the lineage.
+            self.sealing.set_lineage(sentinel_seal::Lineage::of_first_configuration(&config_hash));
+        }
         self.record_admin(sentinel_audit::RecordKind::Config, "admins", signed, config_hash, Vec::new());
         tracing::info!(version, config_hash = %hex::encode(config_hash), "configuration installed");
         Response::ConfigUpdated(ConfigUpdated {
@@ -561,7 +594,7 @@ impl Enclave {
 
     pub(crate) fn receipted(&self, installed: &Installed, input: &ReceiptInput<'_>, decided: Decided) -> Response {
         let (receipt, audit) = self.record_and_receipt(installed, input, &decided);
-        Response::Receipted(Receipted { answer: Box::new(decided.response), receipt, audit })
+        Response::Receipted(Receipted { answer: Box::new(decided.response), receipt, audit, sealed: decided.sealed })
     }
 
     /// Records one decision in the audit log and signs its receipt, which names the record.
@@ -657,6 +690,16 @@ impl Enclave {
         // Rare, and what a resumed log must prove it ended with: checkpointed at once, so it is never
         // in the unverified tail a restarted enclave discounts (src/resume.rs).
         self.audit.sign_current(now);
+    }
+
+    /// Opens a master key a peer enclave sealed to this enclave's attested import key (`src/forwarding.rs`).
+    pub(crate) fn open_forwarded(
+        &self,
+        info: &[u8],
+        enc: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<[u8; sentinel_import::FORWARD_PAYLOAD_LEN]>, sentinel_import::ImportError> {
+        sentinel_import::open_forward(&self.import_secret, info, enc, ciphertext)
     }
 
     /// Opens an HPKE-sealed key import bound to `principal` and the key's label, curve and purpose.

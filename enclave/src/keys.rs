@@ -197,6 +197,23 @@ impl KeyStore {
         Ok(info)
     }
 
+    /// Puts back a key opened from its sealed record, under its own id. Quotas were checked when
+    /// it was created; the enclave's cap still holds, and an id already held is refused.
+    pub fn restore(&self, id: &str, stored: StoredKey) -> Result<(), EnclaveError> {
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.contains_key(id) {
+            return Err(refusal(EnclaveErrorCode::SealRecordDuplicate, format!("key `{id}`: already held")));
+        }
+        if keys.len() >= self.max_keys {
+            return Err(refusal(
+                EnclaveErrorCode::KeyLimitReached,
+                format!("keys: this enclave already holds its maximum of {} keys", self.max_keys),
+            ));
+        }
+        keys.insert(id.to_string(), stored);
+        Ok(())
+    }
+
     fn check_room(&self, keys: &HashMap<String, StoredKey>, new: &NewKey<'_>) -> Result<(), EnclaveError> {
         if keys.len() >= self.max_keys {
             return Err(refusal(
@@ -212,6 +229,11 @@ impl KeyStore {
             ));
         }
         Ok(())
+    }
+
+    /// Drops a key (its secret is wiped with it).
+    pub fn remove(&self, id: &str) -> bool {
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).remove(id).is_some()
     }
 
     pub fn len(&self) -> usize {

@@ -34,11 +34,14 @@ pub mod audit;
 pub mod busy_poll;
 pub mod decide;
 pub mod enclave;
+mod forwarding;
 mod frames;
 pub mod keys;
+pub mod master_key;
 mod oversight;
 mod policy;
 mod resume;
+pub mod sealing;
 pub mod server;
 pub mod sessions;
 pub mod transport;
@@ -54,6 +57,25 @@ pub use transport::{Backoff, Connection, Listener};
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build()
 }
+
+/// The OS random source as a `rand_core` RNG (what HPKE sealing takes: `src/forwarding.rs`).
+pub(crate) struct Entropy;
+
+impl sentinel_import::rand_core::TryRng for Entropy {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from_le_bytes(random_bytes::<4>()))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from_le_bytes(random_bytes::<8>()))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        getrandom::fill(dst).expect("the OS random source is available");
+        Ok(())
+    }
+}
+
+impl sentinel_import::rand_core::TryCryptoRng for Entropy {}
 
 /// Fills a buffer from the OS random source (in an enclave: the NSM-seeded kernel RNG).
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {

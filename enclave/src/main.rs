@@ -21,6 +21,16 @@ enum NsmKind {
     Simulator,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SealingArg {
+    /// A master-key file in the data directory (mode 0600; local stack only: DEVELOPMENT).
+    Development,
+    /// No sealing: keys live in memory only and a restart loses them (every key is `ephemeral`).
+    None,
+    /// AWS KMS with an attestation `Recipient` (production; crates/kms, not yet wired: refused).
+    AwsKms,
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "sentinel-enclave", version, about = "Sentinel enclave program")]
 struct Args {
@@ -93,6 +103,17 @@ struct Args {
     /// `audit_wait`). Without it session answers leave at once and their records follow.
     #[arg(long)]
     audit_strict_sessions: bool,
+    /// Where keys survive a restart (docs/sealed-state.md): the master key's provider.
+    #[arg(long, value_enum, default_value_t = SealingArg::None)]
+    sealing: SealingArg,
+    /// The development sealing key file (default: DATA_DIR/sealing/master.key; made on first use).
+    #[arg(long)]
+    sealing_key_file: Option<PathBuf>,
+    /// Take the master key from a running enclave instead of the provider (attested forwarding,
+    /// `forward_send` / `forward_accept`): a replica, or a new image after an approved upgrade.
+    /// Until it arrives no key is created or loaded (`SEALING_KEY_ABSENT`).
+    #[arg(long)]
+    sealing_from_peer: bool,
 }
 
 fn at_least_one(s: &str) -> Result<usize, String> {
@@ -192,7 +213,14 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let enclave = match Enclave::new(
+    let sealing = match open_sealing(&args) {
+        Ok(sealing) => sealing,
+        Err(e) => {
+            tracing::error!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let enclave = match Enclave::with_sealing(
         nsm,
         module_id,
         &EnclaveConfig {
@@ -202,6 +230,7 @@ async fn run() -> std::process::ExitCode {
             attestation_root: Some(root_der),
             ..EnclaveConfig::default()
         },
+        sealing,
     ) {
         Ok(e) => Arc::new(e),
         Err(e) => {
@@ -279,6 +308,37 @@ fn spawn_evidence_refresh(enclave: Arc<Enclave>, every: std::time::Duration) {
     });
 }
 
+/// The master key from the provider `--sealing` names, asked once, before anything is served.
+fn open_sealing(args: &Args) -> Result<sentinel_enclave::sealing::Sealing, String> {
+    use sentinel_enclave::master_key::{DevelopmentKeyFile, NoSealing};
+    use sentinel_enclave::sealing::Sealing;
+    if args.sealing_from_peer {
+        let kind = match args.sealing {
+            SealingArg::Development => sentinel_seal::SealingKind::Development,
+            SealingArg::AwsKms => sentinel_seal::SealingKind::AwsKms,
+            SealingArg::None => return Err("--sealing-from-peer needs a sealing provider other than none".into()),
+        };
+        tracing::warn!("sealing: waiting for the master key from a running enclave (forward_accept)");
+        return Ok(Sealing::awaiting_forward(kind));
+    }
+    let opened = match args.sealing {
+        SealingArg::Development => {
+            let path = args.sealing_key_file.clone().unwrap_or_else(|| args.data_dir.join("sealing/master.key"));
+            Sealing::from_provider(&DevelopmentKeyFile { path })
+        }
+        SealingArg::None => {
+            tracing::warn!("sealing: none: keys live in memory only; a restart loses every key (each is `ephemeral`)");
+            Sealing::from_provider(&NoSealing)
+        }
+        SealingArg::AwsKms => {
+            return Err("SEAL_MASTER_KEY_UNAVAILABLE: --sealing aws-kms: the KMS provider (crates/kms) is not wired \
+                        into the enclave yet (docs/sealed-state.md); use development (local) or none"
+                .into())
+        }
+    };
+    opened.map_err(|e| format!("{}: {}", e.code(), e.message()))
+}
+
 fn install_config(enclave: &Enclave, path: &std::path::Path) -> Result<(), String> {
     let signed = std::fs::read(path).map_err(|e| format!("config {}: {e}", path.display()))?;
     let request =
@@ -353,6 +413,7 @@ fn print_ready(args: &Args, enclave: &Enclave, listen: &str, dev_root: Option<Pa
         "policy_hash": enclave.policy().map(|(hash, _)| hex::encode(hash)),
         "policy_version": enclave.policy().map(|(_, version)| version),
         "dev_root_der": dev_root.map(|p| p.display().to_string()),
+        "sealing": enclave.sealing_kind().as_str(),
     });
     println!("{ready}");
 }

@@ -489,7 +489,7 @@ impl Enclave {
             ..decided
         };
         let (receipt, audit) = self.record_and_receipt(installed, input, &pending);
-        let answer = Response::Receipted(Receipted { answer: Box::new(pending_answer), receipt, audit });
+        let answer = Response::Receipted(Receipted { answer: Box::new(pending_answer), receipt, audit, sealed: None });
         let held = HeldRequest {
             request_id: input.request_id,
             request_digest,

@@ -93,7 +93,7 @@ pub(crate) fn policy_request(
         Op::SignPersonalMessage(_) => Ok(PolicyRequest::personal_message(caller)),
         Op::SignDigest(_) => Ok(PolicyRequest::bare(OpKind::Digest, caller)),
         Op::SignEd25519(_) => Ok(PolicyRequest::bare(OpKind::Ed25519Message, caller)),
-        Op::GenerateKey(_) | Op::ImportKey(_) | Op::ListKeys(_) => {
+        Op::GenerateKey(_) | Op::ImportKey(_) | Op::ListKeys(_) | Op::DeleteKey(_) => {
             Err(Response::error(&EnclaveError::new(EnclaveErrorCode::Internal, "policy: not a signing operation")))
         }
     }

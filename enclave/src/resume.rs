@@ -42,7 +42,7 @@ use sentinel_protocol::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::audit::{Continue, LEVEL_OP, STAMP_OP};
+use crate::audit::{Continue, KEY_CREATED_OP, KEY_DELETED_OP, LEVEL_OP, STAMP_OP};
 use crate::enclave::{not_configured, now_us, Enclave};
 
 /// The effect op of the `log_resumed` record: target the previous verifier key, value `covered/size`.
@@ -72,6 +72,20 @@ pub(crate) struct Resuming {
     stamps: VecDeque<([u8; 32], u64)>,
     last_time_us: u64,
     stamp_window_us: u64,
+    /// Each key the log names, and whether its last word on it was "created" (true) or "deleted".
+    keys: BTreeMap<String, bool>,
+}
+
+/// Most key ids an `audit_resumed` answer lists as wiped or missing (the counts are exact).
+const MAX_LISTED_KEYS: usize = 256;
+
+/// What the log said about keys, against what the sealed records brought back.
+#[derive(Default)]
+struct KeyCheck {
+    wiped: u64,
+    wiped_ids: Vec<String>,
+    missing: u64,
+    missing_ids: Vec<String>,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -116,6 +130,7 @@ impl Enclave {
             stamps: VecDeque::new(),
             last_time_us: 0,
             stamp_window_us: installed.config.stamp_window_ms.saturating_mul(1000),
+            keys: BTreeMap::new(),
         };
         let progress = progress(&resuming);
         *lock(&self.resuming) = Some(resuming);
@@ -206,6 +221,7 @@ impl Enclave {
             stamps,
             last_time_us: _,
             stamp_window_us,
+            keys,
         } = resuming;
         let replayed = match replay.finish() {
             Ok(replayed) => replayed,
@@ -250,6 +266,7 @@ impl Enclave {
         }
         self.restore_oversight(&levels, trips, now);
         self.remember_stamps(&stamps, stamp_window_us, now);
+        let key_check = self.check_keys_against_log(&keys);
         let first = resumed_record(now, &previous_key, replayed.covered, replayed.size, self.attested_audit_key());
         let at = Continue {
             origin: replayed.checkpoint.origin.clone(),
@@ -276,7 +293,39 @@ impl Enclave {
             Some(resumed_seq),
             applied,
             skipped,
+            key_check,
         )
+    }
+
+    /// Rollback of deletions and withheld keys: a key the log deleted but the host served back
+    /// (an old sealed record) is wiped again; a key the log created that no sealed record brought
+    /// back is reported missing. A tail the host wrote could only make it wipe a key it could as
+    /// well have withheld, so tail records count too.
+    fn check_keys_against_log(&self, keys: &BTreeMap<String, bool>) -> KeyCheck {
+        let mut check = KeyCheck::default();
+        for (id, alive) in keys {
+            if !alive {
+                if self.keys.remove(id) {
+                    tracing::warn!(key_id = %id, "a key the audit log deleted was served back; wiped");
+                    check.wiped += 1;
+                    if check.wiped_ids.len() < MAX_LISTED_KEYS {
+                        check.wiped_ids.push(id.clone());
+                    }
+                }
+            } else if self.keys.with_key(id, |_| ()).is_none() {
+                check.missing += 1;
+                if check.missing_ids.len() < MAX_LISTED_KEYS {
+                    check.missing_ids.push(id.clone());
+                }
+            }
+        }
+        if check.missing > 0 {
+            tracing::warn!(
+                missing = check.missing,
+                "keys the audit log created are not held (sealed records withheld or lost)"
+            );
+        }
+        check
     }
 
     /// `audit_start`: a new log (nothing to resume). The kill switch stays as booted.
@@ -285,7 +334,7 @@ impl Enclave {
         if let Err(e) = self.audit.open(now_us(), None) {
             return Response::error(&e);
         }
-        self.resumed_answer(false, None, 0, 0, None, 0, 0)
+        self.resumed_answer(false, None, 0, 0, None, 0, 0, KeyCheck::default())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -298,6 +347,7 @@ impl Enclave {
         resumed_seq: Option<u64>,
         effects_applied: u64,
         effects_skipped: u64,
+        keys: KeyCheck,
     ) -> Response {
         let status = crate::oversight::read(&self.oversight.switch).status();
         Response::AuditResumed(Box::new(AuditResumed {
@@ -312,6 +362,10 @@ impl Enclave {
             effects_skipped,
             global_level: status.global.level.as_str().to_string(),
             scopes: status.scopes.iter().map(|s| format!("{}={}", s.scope, s.level)).collect(),
+            keys_wiped: keys.wiped,
+            keys_wiped_ids: keys.wiped_ids,
+            keys_missing: keys.missing,
+            keys_missing_ids: keys.missing_ids,
         }))
     }
 
@@ -393,6 +447,9 @@ impl Resuming {
                 self.keep_stamp(effect)
             } else if effect.op == RESUMED_OP {
                 continue;
+            } else if effect.op == KEY_CREATED_OP || effect.op == KEY_DELETED_OP {
+                self.keys.insert(effect.target.clone(), effect.op == KEY_CREATED_OP);
+                true
             } else {
                 self.apply_policy(effect, record.time_us)
             };

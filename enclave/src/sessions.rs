@@ -13,7 +13,7 @@ use sentinel_config::Principal;
 use sentinel_protocol::limits::{MAX_BODY_BYTES, MAX_SESSIONS_PER_CONNECTION};
 use sentinel_protocol::{
     decode_body, decode_session_request, encode_cbor, AuditEntry, Authenticated, EnclaveError, EnclaveErrorCode,
-    Response, SessionAnswer, SessionClosed, SessionFrameAnswer, SessionOpened,
+    Response, SealedRecord, SessionAnswer, SessionClosed, SessionFrameAnswer, SessionOpened,
 };
 use sentinel_session::{ServerHandshake, ServerSession};
 
@@ -148,7 +148,12 @@ impl ConnectionSessions {
                 match reply {
                     Ok(frame) => {
                         self.slots.insert(id, Slot::Open { session, principal, version: installed.config.version });
-                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame, audit: None })
+                        Response::SessionFrame(SessionFrameAnswer {
+                            session_id: id.to_vec(),
+                            frame,
+                            audit: None,
+                            sealed: None,
+                        })
                     }
                     Err(refusal) => refusal,
                 }
@@ -176,11 +181,11 @@ impl ConnectionSessions {
                     };
                     return refuse(code, format!("{}; the session is closed", sentinel_error::CodedError::message(&e)));
                 }
-                let (answer, audit) = self.answer_request(enclave, &installed, &principal, now);
+                let (answer, audit, sealed) = self.answer_request(enclave, &installed, &principal, now);
                 match self.seal(&mut session, &answer) {
                     Ok(frame) => {
                         self.slots.insert(id, Slot::Open { session, principal, version: installed.config.version });
-                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame, audit })
+                        Response::SessionFrame(SessionFrameAnswer { session_id: id.to_vec(), frame, audit, sealed })
                     }
                     Err(refusal) => refusal,
                 }
@@ -196,13 +201,13 @@ impl ConnectionSessions {
         installed: &crate::enclave::Installed,
         principal: &Principal,
         now: u64,
-    ) -> (SessionAnswer, Option<AuditEntry>) {
+    ) -> (SessionAnswer, Option<AuditEntry>, Option<Box<SealedRecord>>) {
         let request = match decode_session_request(&self.plaintext) {
             Ok(request) => request,
             Err(e) => {
                 // Not a request at all (no id to answer, no body to digest): nothing was decided.
                 let d = Decided::refused(EnclaveErrorCode::InvalidBody, format!("{}: {}", e.code(), e.message));
-                return (SessionAnswer { id: 0, answer: d.response, receipt: None }, None);
+                return (SessionAnswer { id: 0, answer: d.response, receipt: None }, None, None);
             }
         };
         let mut input = ReceiptInput {
@@ -229,15 +234,15 @@ impl ConnectionSessions {
             // request id is how the client follows it up with `approval_result`).
             return match enclave.answer(installed, &input, decided, principal) {
                 Response::Receipted(r) => {
-                    (SessionAnswer { id: request.id, answer: *r.answer, receipt: Some(r.receipt) }, r.audit)
+                    (SessionAnswer { id: request.id, answer: *r.answer, receipt: Some(r.receipt) }, r.audit, None)
                 }
-                other => (SessionAnswer { id: request.id, answer: other, receipt: None }, None),
+                other => (SessionAnswer { id: request.id, answer: other, receipt: None }, None, None),
             };
         }
         // Every decision is recorded; the receipt is made only when asked for.
         let appended = enclave.record_decision(&input, &decided);
         let receipt = request.receipt.then(|| enclave.receipt(installed, &input, &decided, appended.as_ref()));
-        (SessionAnswer { id: request.id, answer: decided.response, receipt }, appended.map(|a| a.entry))
+        (SessionAnswer { id: request.id, answer: decided.response, receipt }, appended.map(|a| a.entry), decided.sealed)
     }
 
     fn seal(&mut self, session: &mut ServerSession, answer: &SessionAnswer) -> Result<Vec<u8>, Response> {

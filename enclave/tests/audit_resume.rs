@@ -15,7 +15,10 @@ use sentinel_enclave::{Enclave, EnclaveConfig};
 use sentinel_oversight::{Action, Command, Level, Scope};
 use sentinel_protocol::*;
 
-use common::{error_code, fresh_nonce, now_us, stamped};
+use common::{
+    audit_records as records, boot_document as evidence, error_code, fresh_nonce, now_us, resume_audit_log as resume,
+    stamped,
+};
 
 const IMAGE: &[u8] = b"audit resume test image";
 
@@ -106,45 +109,6 @@ fn set_level(enclave: &Enclave, scope: Scope, level: Level) {
     };
     let r = oversight(enclave, &command);
     assert!(matches!(r, Response::OversightStatus(_)), "{r:?}");
-}
-
-/// Every record the enclave holds (none acknowledged in these tests) and its latest checkpoint;
-/// `checkpoint`: sign one of the current tree first.
-fn records(enclave: &Enclave, checkpoint: bool) -> AuditRecords {
-    let request = if checkpoint {
-        Request::AuditCheckpoint(AuditCheckpointArgs {})
-    } else {
-        Request::AuditRead(AuditReadArgs { from: 0, max: 1024 })
-    };
-    match enclave.handle(request) {
-        Response::AuditRecords(r) => r,
-        other => panic!("{other:?}"),
-    }
-}
-
-fn evidence(enclave: &Enclave) -> Vec<u8> {
-    match enclave.handle(Request::Evidence(EvidenceArgs {})) {
-        Response::Evidence(e) => e.attestation.clone(),
-        other => panic!("{other:?}"),
-    }
-}
-
-/// Hands `records` (with the previous enclave's document and checkpoint) to `enclave`, two at a time.
-fn resume(enclave: &Enclave, attestation: &[u8], checkpoint: &[u8], records: &[Vec<u8>]) -> Response {
-    let r = enclave.handle(Request::AuditResumeBegin(AuditResumeBeginArgs {
-        attestation: attestation.to_vec(),
-        checkpoint: checkpoint.to_vec(),
-    }));
-    if !matches!(r, Response::AuditResumeProgress(_)) {
-        return r;
-    }
-    for chunk in records.chunks(2) {
-        let r = enclave.handle(Request::AuditResumeRecords(AuditResumeRecordsArgs { records: chunk.to_vec() }));
-        if !matches!(r, Response::AuditResumeProgress(_)) {
-            return r;
-        }
-    }
-    enclave.handle(Request::AuditResumeFinish(AuditResumeFinishArgs {}))
 }
 
 fn code(response: &Response) -> &str {

@@ -97,12 +97,13 @@ async fn every_operation_round_trips() {
         call(&mut s, 1, Request::Ping(PingArgs { payload: b"hi".to_vec() })).await,
         Response::Pong(Pong { payload: b"hi".to_vec() })
     );
-    let Response::Description(Description { protocol_version, module_id, attested_keys, pcrs }) =
+    let Response::Description(Description { protocol_version, module_id, attested_keys, pcrs, sealing }) =
         call(&mut s, 2, Request::Describe(DescribeArgs {})).await
     else {
         panic!("describe")
     };
     assert_eq!((protocol_version, module_id.as_str()), (PROTOCOL_VERSION, "test-module"));
+    assert_eq!(sealing, "none");
     assert_eq!(attested_keys, enclave.enclave.attested_keys());
     assert_eq!(pcrs.len(), 3);
     assert_eq!(pcrs[0].as_slice(), &enclave.enclave.pcrs()[0][..]);

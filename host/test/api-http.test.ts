@@ -20,6 +20,7 @@ const describingEnclave = fakeEnclave(() => ({
   module_id: 'fake',
   attested_keys: Buffer.alloc(97),
   pcrs: [Buffer.alloc(48, 1)],
+  sealing: 'development',
 }));
 
 const apps: FastifyInstance[] = [];

@@ -82,6 +82,9 @@ names! {
         Resume = "resume",
         HeartbeatTrip = "heartbeat_trip",
         LogResumed = "log_resumed",
+        // Attested forwarding of the sealing master key: sent to / received from a verified peer.
+        KeyForwarded = "key_forwarded",
+        KeyReceived = "key_received",
     }
 }
 

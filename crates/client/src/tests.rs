@@ -105,6 +105,7 @@ fn stamped_returns_the_inner_answer_and_outer_errors_are_refusals() {
         answer: Box::new(inner.clone()),
         receipt: vec![1, 2],
         audit: None,
+        sealed: None,
     });
     let outer = Response::Error(ErrorAnswer { code: "NOT_CONFIGURED".into(), message: "m".into() });
     let mut client = scripted(&[(1, receipted), (2, outer)]);

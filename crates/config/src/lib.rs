@@ -32,6 +32,7 @@ mod error;
 mod json;
 mod keys;
 mod stamp;
+mod upgrade;
 
 pub use credential::{Credential, CredentialKind};
 pub use dev::{
@@ -55,4 +56,7 @@ pub use keys::{Alg, KeyProblem, PublicKey, SIGNATURE_LEN};
 pub use stamp::{
     check_nonce, checked_stamp_digest, replay_key, stamp_digest, Stamp, StampVerifier, DEFAULT_REPLAY_CACHE_CAPACITY,
     MAX_NONCE_LEN, MAX_STAMP_BYTES, MIN_NONCE_LEN, STAMP_DOMAIN,
+};
+pub use upgrade::{
+    SignedUpgradeApproval, UpgradeApproval, MAX_SIGNED_APPROVAL_BYTES, UPGRADE_APPROVAL_TYPE, UPGRADE_SIGNATURE_DOMAIN,
 };

@@ -242,5 +242,107 @@ fn seal_in_place(
     Ok((enc, tag_bytes))
 }
 
+/// Length of a forwarded sealing state: the 32-byte master key and the 32-byte lineage.
+pub const FORWARD_PAYLOAD_LEN: usize = 64;
+/// Length of a forwarded ciphertext: the payload and the tag.
+pub const FORWARD_CIPHERTEXT_LEN: usize = FORWARD_PAYLOAD_LEN + TAG_LEN;
+/// The `info` prefix of attested key forwarding (enclave to enclave, docs/sealed-state.md).
+pub const FORWARD_INFO_TAG: &[u8] = b"sentinel/forward/v1\0";
+
+/// The `info` of one forwarding: the tag, then SHA-256 of the sender's and the receiver's
+/// attestation documents, so a sealed key opens only for the exchange both attested.
+pub fn forward_info(sender_attestation_hash: &[u8; 32], receiver_attestation_hash: &[u8; 32]) -> Vec<u8> {
+    [FORWARD_INFO_TAG, &sender_attestation_hash[..], &receiver_attestation_hash[..]].concat()
+}
+
+/// Seals a sealing state (master key ‖ lineage) to a peer enclave's attested import key, with the
+/// same HPKE suite as key import. Returns `(enc, ciphertext)`; the ephemeral key comes from `rng`.
+pub fn seal_forward(
+    recipient_public: &[u8; 32],
+    info: &[u8],
+    payload: &[u8; FORWARD_PAYLOAD_LEN],
+    rng: &mut impl CryptoRng,
+) -> Result<([u8; ENC_LEN], [u8; FORWARD_CIPHERTEXT_LEN]), ImportError> {
+    let mut ciphertext = [0u8; FORWARD_CIPHERTEXT_LEN];
+    let (buffer, tag_out) = ciphertext.split_at_mut(FORWARD_PAYLOAD_LEN);
+    buffer.copy_from_slice(payload);
+    match seal_in_place(recipient_public, info, AAD, buffer, rng) {
+        Ok((enc, tag)) => {
+            tag_out.copy_from_slice(&tag);
+            Ok((enc, ciphertext))
+        }
+        Err(_) => {
+            ciphertext.zeroize();
+            Err(ImportError::Malformed("recipient_public: not a usable X25519 public key"))
+        }
+    }
+}
+
+/// Opens a forwarded sealing state inside the receiving enclave (wiped on drop).
+pub fn open_forward(
+    secret: &ImportSecret,
+    info: &[u8],
+    enc: &[u8],
+    ciphertext: &[u8],
+) -> Result<zeroize::Zeroizing<[u8; FORWARD_PAYLOAD_LEN]>, ImportError> {
+    if enc.len() != ENC_LEN {
+        return Err(ImportError::Malformed("enc: must be 32 bytes (an X25519 public key)"));
+    }
+    if ciphertext.len() != FORWARD_CIPHERTEXT_LEN {
+        return Err(ImportError::Malformed("ciphertext: must be 80 bytes (a 64-byte payload and a 16-byte tag)"));
+    }
+    let (sealed, tag) = ciphertext.split_at(FORWARD_PAYLOAD_LEN);
+    let mut payload = zeroize::Zeroizing::new([0u8; FORWARD_PAYLOAD_LEN]);
+    payload.copy_from_slice(sealed);
+    open_in_place(secret, info, enc, AAD, &mut payload[..], tag).map_err(|_| ImportError::DecryptionFailed)?;
+    Ok(payload)
+}
+
+#[cfg(test)]
+mod forward_tests {
+    use super::*;
+
+    struct Counter(u8);
+    impl rand_core::TryRng for Counter {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(u32::from(self.next()))
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(u64::from(self.next()))
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            for b in dst {
+                *b = self.next();
+            }
+            Ok(())
+        }
+    }
+    impl Counter {
+        fn next(&mut self) -> u8 {
+            self.0 = self.0.wrapping_add(1);
+            self.0
+        }
+    }
+    impl rand_core::TryCryptoRng for Counter {}
+
+    #[test]
+    fn a_forwarded_state_opens_only_for_its_receiver_and_exchange() {
+        let receiver = ImportSecret::from_bytes(&[5; 32]);
+        let info = forward_info(&[1; 32], &[2; 32]);
+        let (enc, ct) = seal_forward(&receiver.public(), &info, &[7; 64], &mut Counter(0)).unwrap();
+        assert_eq!(*open_forward(&receiver, &info, &enc, &ct).unwrap(), [7; 64]);
+        // Another exchange (other documents), another receiver, a flipped bit: one refusal.
+        let other_info = forward_info(&[1; 32], &[3; 32]);
+        assert!(matches!(open_forward(&receiver, &other_info, &enc, &ct), Err(ImportError::DecryptionFailed)));
+        let other = ImportSecret::from_bytes(&[6; 32]);
+        assert!(matches!(open_forward(&other, &info, &enc, &ct), Err(ImportError::DecryptionFailed)));
+        let mut flipped = ct;
+        flipped[3] ^= 1;
+        assert!(matches!(open_forward(&receiver, &info, &enc, &flipped), Err(ImportError::DecryptionFailed)));
+        assert!(matches!(open_forward(&receiver, &info, &enc, &ct[..79]), Err(ImportError::Malformed(_))));
+    }
+}
+
 #[cfg(test)]
 mod rfc9180;

@@ -114,6 +114,38 @@ sentinel_error::error_codes! {
         /// The request is held for human approval (policy verdict or Yellow state); its answer is
         /// `approval_pending` and `approval_result` gives the outcome.
         ApprovalPending = "APPROVAL_PENDING",
+        /// `sealed_load` after the enclave served its first key operation: sealed records are
+        /// loaded at boot only, so a host cannot bring back a record later (a deleted key).
+        SealLoadClosed = "SEAL_LOAD_CLOSED",
+        /// A sealed configuration record that is not the configuration in force nor one it
+        /// updates (signed by that configuration's admin quorum), or that would change the
+        /// lineage after keys were loaded or created.
+        SealConfigConflict = "SEAL_CONFIG_CONFLICT",
+        /// A sealed key record for a key id the enclave already holds.
+        SealRecordDuplicate = "SEAL_RECORD_DUPLICATE",
+        /// A sealed record of a kind `sealed_load` does not take, or whose plaintext does not decode.
+        SealRecordUnsupported = "SEAL_RECORD_UNSUPPORTED",
+        /// Sealing is `none` (keys live in memory only): there is nothing to seal or load.
+        SealingDisabled = "SEALING_DISABLED",
+        /// The enclave waits for its master key from a running enclave (attested forwarding):
+        /// no key is created or loaded until `forward_accept` brings it.
+        SealingKeyAbsent = "SEALING_KEY_ABSENT",
+        /// A peer's attestation document does not verify: chain to the trusted root, signature,
+        /// validity now, debug mode, or no key bundle / configuration in it.
+        ForwardAttestationInvalid = "FORWARD_ATTESTATION_INVALID",
+        /// The peer runs another configuration than this enclave.
+        ForwardConfigMismatch = "FORWARD_CONFIG_MISMATCH",
+        /// The peer's image (PCR0) is not this enclave's, and no valid upgrade approval names the pair.
+        ForwardPeerNotApproved = "FORWARD_PEER_NOT_APPROVED",
+        /// The upgrade approval does not verify (not signed by the admin quorum, expired, malformed)
+        /// or names other images or another configuration.
+        ForwardApprovalInvalid = "FORWARD_APPROVAL_INVALID",
+        /// Forwarding out of order: the sender holds no master key, or the receiver already holds
+        /// one or already holds keys.
+        ForwardState = "FORWARD_STATE",
+        /// The forwarded key does not open here (not sealed to this enclave's attested key for
+        /// this exchange, or modified).
+        ForwardDecryptionFailed = "FORWARD_DECRYPTION_FAILED",
     }
 }
 

@@ -152,6 +152,21 @@ messages! {
         AuditResumeFinish(AuditResumeFinishArgs) = "audit_resume_finish" => "audit_resumed",
         /// Starts a new log instead (no previous log): the kill switch stays as booted (Red).
         AuditStart(AuditStartArgs) = "audit_start" => "audit_resumed",
+        /// Sealed records the host stored (docs/sealed-state.md), handed back at boot: the
+        /// configuration record first (it names the lineage), then key records. Each is opened
+        /// and checked inside the enclave; what fails is listed with its code and stays unusable.
+        /// Accepted only before the enclave serves its first key operation (`SEAL_LOAD_CLOSED`).
+        SealedLoad(SealedLoadArgs) = "sealed_load" => "sealed_loaded",
+        /// The enclave's sealing provider and its current configuration record, sealed now, for
+        /// the host to store (after boot and after every configuration update).
+        SealedState(SealedStateArgs) = "sealed_state" => "sealed_state",
+        /// On a running enclave: seal its master key to a peer enclave whose attestation document
+        /// this enclave verified (same configuration; same PCR0, or an upgrade approval signed by
+        /// the admin quorum naming both images). Answers the sealed key and this enclave's document.
+        ForwardSend(ForwardSendArgs) = "forward_send" => "forward_sent",
+        /// On a new enclave started to receive its master key (`--sealing-from-peer`): verify the
+        /// sender's document the same way, then open the key sealed to this enclave's attested key.
+        ForwardAccept(ForwardAcceptArgs) = "forward_accept" => "forward_accepted",
     }
 }
 
@@ -166,6 +181,10 @@ messages! {
         ImportKey(ImportKeyArgs) = "import_key" => "key_generated",
         /// The keys this principal may use.
         ListKeys(ListKeysArgs) = "list_keys" => "key_list",
+        /// Deletes a key this principal owns: the secret is wiped in the enclave and the host drops
+        /// its sealed record; the audit log records it, so a restart that is served the old record
+        /// wipes the key again. There is no export, ever.
+        DeleteKey(DeleteKeyArgs) = "delete_key" => "key_deleted",
         /// Signs a 32-byte digest (`raw` keys only; secp256k1: RFC 6979, low-S, recovery id; Ed25519: the digest as message).
         SignDigest(SignDigestArgs) = "sign_digest" => "signature",
         /// Decodes an unsigned Ethereum transaction and signs it (`ethereum` keys).
@@ -198,6 +217,7 @@ messages! {
         Authenticated(Authenticated) = "authenticated",
         KeyGenerated(KeyGenerated) = "key_generated",
         KeyList(KeyList) = "key_list",
+        KeyDeleted(KeyDeleted) = "key_deleted",
         Signature(Signature) = "signature",
         SignedTransaction(SignedTransaction) = "signed_transaction",
         OversightStatus(BoxedOversightStatus) = "oversight_status",
@@ -210,6 +230,10 @@ messages! {
         AuditAcked(AuditAcked) = "audit_acked",
         AuditResumeProgress(AuditResumeProgress) = "audit_resume_progress",
         AuditResumed(BoxedAuditResumed) = "audit_resumed",
+        SealedLoaded(SealedLoaded) = "sealed_loaded",
+        SealedState(SealedStateAnswer) = "sealed_state",
+        ForwardSent(ForwardSent) = "forward_sent",
+        ForwardAccepted(ForwardAccepted) = "forward_accepted",
         Error(ErrorAnswer) = "error",
     }
 }
@@ -553,6 +577,130 @@ wire_struct! {
         /// This answer's audit record (its `seq` is the receipt's `audit_seq`): in strict mode the
         /// host stores it durably before it releases the answer (docs/audit.md).
         pub audit: Option<AuditEntry>,
+        /// A key this answer created, sealed (docs/sealed-state.md): the host stores it durably
+        /// (atomic replace) before it releases the answer, so no key id reaches a client that a
+        /// restart would lose. `None` for every other answer, and when sealing is `none`.
+        pub sealed: Option<Box<SealedRecord>>,
+    }
+}
+
+wire_struct! {
+    /// One sealed record as the host stores it: ciphertext under the enclave's master key. The
+    /// kind, name and version repeat the record's clear header, so the host can name its file.
+    pub struct SealedRecord {
+        pub kind: String,
+        pub name: String,
+        pub version: u64,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub record: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct SealedLoadArgs {
+        /// Sealed records, at most `MAX_AUDIT_READ_RECORDS` and `MAX_AUDIT_READ_BYTES` per request.
+        #[serde(with = "crate::bytes::records")]
+        #[cfg_attr(test, ts(type = "Array<Buffer>"))]
+        pub records: Vec<Vec<u8>>,
+    }
+}
+
+wire_struct! {
+    /// What `sealed_load` made of the records.
+    pub struct SealedLoaded {
+        /// Records opened and in force (keys held, configuration lineage adopted).
+        pub loaded: u64,
+        /// Records refused: each stays unusable (a key is not held; it is never re-created).
+        pub refused: Vec<SealedRefusal>,
+        /// Keys the enclave holds now.
+        pub keys: u64,
+        /// The configuration lineage in force (hex), once a configuration is installed.
+        pub lineage: Option<String>,
+    }
+}
+
+wire_struct! {
+    pub struct SealedRefusal {
+        /// The record's position in the request.
+        pub index: u64,
+        /// The kind and name its clear header claims (empty when the header does not parse).
+        pub kind: String,
+        pub name: String,
+        pub code: String,
+        pub message: String,
+    }
+}
+
+wire_struct! {
+    pub struct SealedStateArgs {}
+}
+
+wire_struct! {
+    pub struct ForwardSendArgs {
+        /// The receiving enclave's boot attestation document (its `evidence`).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub peer_attestation: Vec<u8>,
+        /// A signed upgrade approval (docs/sealed-state.md), needed when the peer's PCR0 differs.
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub upgrade_approval: Option<Vec<u8>>,
+    }
+}
+
+wire_struct! {
+    pub struct ForwardSent {
+        /// The sender's boot attestation document (the receiver checks it).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub attestation: Vec<u8>,
+        /// HPKE `enc` and ciphertext of the master key and lineage, to the receiver's import key.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub enc: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub ciphertext: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct ForwardAcceptArgs {
+        /// What `forward_send` answered.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub sender_attestation: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub enc: Vec<u8>,
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub ciphertext: Vec<u8>,
+        /// The same upgrade approval, when the sender's PCR0 differs from this enclave's.
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub upgrade_approval: Option<Vec<u8>>,
+    }
+}
+
+wire_struct! {
+    pub struct ForwardAccepted {
+        /// The lineage this enclave now seals under (hex): the sender's.
+        pub lineage: String,
+        /// The sender's PCR0 (hex), as its document attested it.
+        pub sender_pcr0: String,
+    }
+}
+
+wire_struct! {
+    pub struct SealedStateAnswer {
+        /// `aws-kms`, `development` or `none` (keys live in memory only: ephemeral).
+        pub sealing: String,
+        /// The configuration lineage in force (hex), once a configuration is installed.
+        pub lineage: Option<String>,
+        /// The configuration record (sealed now; `None` when not configured or sealing is `none`).
+        pub configuration: Option<Box<SealedRecord>>,
     }
 }
 
@@ -689,6 +837,12 @@ wire_struct! {
         /// The kill switch as rebuilt: the global level and every scope not Green (`scope=level`).
         pub global_level: String,
         pub scopes: Vec<String>,
+        /// Keys the log deleted that sealed records had brought back: wiped again (at most 256 ids listed).
+        pub keys_wiped: u64,
+        pub keys_wiped_ids: Vec<String>,
+        /// Keys the log created that no sealed record brought back: unavailable (at most 256 ids listed).
+        pub keys_missing: u64,
+        pub keys_missing_ids: Vec<String>,
     }
 }
 
@@ -714,6 +868,8 @@ wire_struct! {
         /// The audit record of the request this frame answers, in clear for the host to store
         /// (records hold digests, names and decisions, never request contents or secrets).
         pub audit: Option<AuditEntry>,
+        /// A key this frame's answer created, sealed: stored by the host before it relays the frame.
+        pub sealed: Option<Box<SealedRecord>>,
     }
 }
 
@@ -743,6 +899,18 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub public_key: Vec<u8>,
+    }
+}
+
+wire_struct! {
+    pub struct DeleteKeyArgs {
+        pub key_id: String,
+    }
+}
+
+wire_struct! {
+    pub struct KeyDeleted {
+        pub key_id: String,
     }
 }
 
@@ -820,6 +988,9 @@ wire_struct! {
         #[serde(with = "crate::bytes::list")]
         #[cfg_attr(test, ts(type = "Array<Buffer>"))]
         pub pcrs: Vec<Vec<u8>>,
+        /// Where keys survive a restart: `aws-kms`, `development` (a key file on the host's disk:
+        /// never production) or `none` (memory only: every key is ephemeral).
+        pub sealing: String,
     }
 }
 
@@ -842,6 +1013,10 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub public_key: Vec<u8>,
+        /// How the key survives a restart: `sealed:aws-kms`, `sealed:development` (DEVELOPMENT
+        /// sealing: the master key is a file on the host), or `ephemeral` (sealing `none`: lost on
+        /// restart). The receipt's `result_hash` covers the public key only (docs/receipts.md), not this.
+        pub storage: String,
     }
 }
 

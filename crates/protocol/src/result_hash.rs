@@ -74,6 +74,11 @@ pub fn result_hash(answer: &Response) -> Option<[u8; 32]> {
         | Response::AuditAcked(_)
         | Response::AuditResumeProgress(_)
         | Response::AuditResumed(_)
+        | Response::KeyDeleted(_)
+        | Response::SealedLoaded(_)
+        | Response::SealedState(_)
+        | Response::ForwardSent(_)
+        | Response::ForwardAccepted(_)
         | Response::Error(_) => return None,
     }
     Some(h.finalize().into())
@@ -129,6 +134,7 @@ mod tests {
                 purpose: KeyPurpose::Raw,
                 label: "l".into(),
                 public_key: vec![7; 32],
+                storage: "sealed:development".into(),
             }),
             Response::KeyList(KeyList { keys: vec![key("k1", 2), key("k2", 3)] }),
             Response::KeyList(KeyList { keys: vec![] }),
@@ -310,6 +316,7 @@ mod tests {
                 answer: Box::new(answers()[0].clone()),
                 receipt: vec![1],
                 audit: None,
+                sealed: None,
             }),
         });
         let mut value: Value = ciborium::from_reader(&receipted[FRAME_HEADER_BYTES..]).unwrap();

@@ -46,6 +46,18 @@ fn all_requests() -> Vec<Request> {
         Request::AuditRead(AuditReadArgs { from: 4, max: 100 }),
         Request::AuditAck(AuditAckArgs { durable: 4 }),
         Request::AuditCheckpoint(AuditCheckpointArgs {}),
+        Request::SealedLoad(SealedLoadArgs { records: vec![vec![0x53; 70], vec![0x53; 80]] }),
+        Request::SealedState(SealedStateArgs {}),
+        Request::ForwardSend(ForwardSendArgs {
+            peer_attestation: vec![0xd2; 60],
+            upgrade_approval: Some(vec![0xa2; 9]),
+        }),
+        Request::ForwardAccept(ForwardAcceptArgs {
+            sender_attestation: vec![0xd2; 60],
+            enc: vec![1; 32],
+            ciphertext: vec![2; 80],
+            upgrade_approval: None,
+        }),
     ]
 }
 
@@ -65,6 +77,7 @@ fn all_operations() -> Vec<Operation> {
             ciphertext: vec![2; 48],
         }),
         Operation::ListKeys(ListKeysArgs {}),
+        Operation::DeleteKey(DeleteKeyArgs { key_id: "k-0123".into() }),
         Operation::SignDigest(SignDigestArgs { key_id: "k1".into(), digest: vec![7; 32] }),
         Operation::SignEthereumTransaction(SignEthereumTransactionArgs {
             key_id: "k1".into(),
@@ -118,6 +131,7 @@ fn all_responses() -> Vec<Response> {
             module_id: "i-0-enc".into(),
             attested_keys: vec![4; 97],
             pcrs: vec![vec![0u8; 48]; 3],
+            sealing: "development".into(),
         }),
         Response::Attestation(Attestation { document: vec![0xd2; 100] }),
         Response::KeyGenerated(KeyGenerated {
@@ -126,6 +140,7 @@ fn all_responses() -> Vec<Response> {
             purpose: KeyPurpose::Ethereum,
             label: "hot".into(),
             public_key: vec![2; 33],
+            storage: "ephemeral".into(),
         }),
         Response::Evidence(Box::new(Evidence {
             attestation: vec![1; 10],
@@ -158,7 +173,29 @@ fn all_responses() -> Vec<Response> {
             answer: Box::new(Response::Signature(Signature { signature: vec![1; 64], recovery_id: Some(0) })),
             receipt: vec![0xd2; 90],
             audit: Some(AuditEntry { seq: 7, record: vec![0xa8; 40] }),
+            sealed: Some(Box::new(SealedRecord {
+                kind: "key".into(),
+                name: "k-01".into(),
+                version: 1,
+                record: vec![0x53; 90],
+            })),
         }),
+        Response::SealedLoaded(SealedLoaded {
+            loaded: 2,
+            refused: vec![SealedRefusal {
+                index: 2,
+                kind: "key".into(),
+                name: "k-02".into(),
+                code: "SEAL_LINEAGE_MISMATCH".into(),
+                message: "m".into(),
+            }],
+            keys: 1,
+            lineage: Some("ab".repeat(32)),
+        }),
+        Response::KeyDeleted(KeyDeleted { key_id: "k1".into() }),
+        Response::ForwardSent(ForwardSent { attestation: vec![0xd2; 60], enc: vec![1; 32], ciphertext: vec![2; 80] }),
+        Response::ForwardAccepted(ForwardAccepted { lineage: "ab".repeat(32), sender_pcr0: "cd".repeat(48) }),
+        Response::SealedState(SealedStateAnswer { sealing: "none".into(), lineage: None, configuration: None }),
         Response::AuditRecords(AuditRecords {
             from: 3,
             records: vec![vec![0xa8; 10], vec![0xa8; 12]],
@@ -170,7 +207,12 @@ fn all_responses() -> Vec<Response> {
         }),
         Response::AuditAcked(AuditAcked { durable: 5 }),
         Response::SessionOpened(SessionOpened { session_id: vec![6; 16], handshake: vec![1; 48] }),
-        Response::SessionFrame(SessionFrameAnswer { session_id: vec![6; 16], frame: vec![1; 48], audit: None }),
+        Response::SessionFrame(SessionFrameAnswer {
+            session_id: vec![6; 16],
+            frame: vec![1; 48],
+            audit: None,
+            sealed: None,
+        }),
         Response::SessionClosed(SessionClosed { session_id: vec![6; 16] }),
         Response::Authenticated(Authenticated { principal: "desk".into(), expires_at_us: 5 }),
         Response::KeyList(KeyList {

@@ -18,6 +18,9 @@ sentinel_error::error_codes! {
         Modified = "SEAL_RECORD_MODIFIED",
         /// An argument is out of range (an empty or oversized name, an oversized plaintext).
         Invalid = "SEAL_ARGUMENT_INVALID",
+        /// The master-key provider could not give the key (a development key file that is not
+        /// 32 bytes or is readable by others, KMS refusing): the enclave does not start.
+        MasterKeyUnavailable = "SEAL_MASTER_KEY_UNAVAILABLE",
     }
 }
 

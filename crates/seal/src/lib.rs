@@ -17,6 +17,7 @@ extern crate alloc;
 mod error;
 mod format;
 mod key;
+mod provider;
 
 pub use error::{SealError, SealErrorCode};
 pub use format::{
@@ -24,3 +25,4 @@ pub use format::{
     SEAL_VERSION,
 };
 pub use key::MasterKey;
+pub use provider::{MasterKeyProvider, SealingKind};

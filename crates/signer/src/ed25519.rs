@@ -26,6 +26,12 @@ impl SecretKey {
         self.0.verifying_key().to_bytes()
     }
 
+    /// The 32-byte seed, wiped when dropped: for sealing the key inside the enclave (encrypted
+    /// under the master key before it leaves; docs/sealed-state.md) and nothing else.
+    pub fn hazmat_sealing_bytes(&self) -> zeroize::Zeroizing<[u8; SECRET_KEY_LENGTH]> {
+        zeroize::Zeroizing::new(self.0.to_bytes())
+    }
+
     pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LENGTH] {
         self.0.sign(message).to_bytes()
     }

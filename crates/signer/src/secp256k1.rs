@@ -71,6 +71,12 @@ impl SecretKey {
     pub(crate) fn hazmat_secret_bytes(&self) -> [u8; 32] {
         self.0.secret_bytes()
     }
+
+    /// The raw scalar, wiped when dropped: for sealing the key inside the enclave (encrypted
+    /// under the master key before it leaves; docs/sealed-state.md) and nothing else.
+    pub fn hazmat_sealing_bytes(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        zeroize::Zeroizing::new(self.0.secret_bytes())
+    }
 }
 
 impl Drop for SecretKey {

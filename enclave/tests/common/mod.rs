@@ -11,7 +11,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sentinel_config::{Alg, Credential, CredentialKind};
 use sentinel_enclave::{Enclave, EnclaveConfig};
 use sentinel_nsm::simulator::SimulatedNsm;
-use sentinel_protocol::{decode_response, ErrorAnswer, Operation, Request, Response, ResponseFrame, UpdateConfigArgs};
+use sentinel_protocol::{
+    decode_response, AuditCheckpointArgs, AuditReadArgs, AuditRecords, AuditResumeBeginArgs, AuditResumeFinishArgs,
+    AuditResumeRecordsArgs, ErrorAnswer, EvidenceArgs, Operation, Request, Response, ResponseFrame, UpdateConfigArgs,
+};
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
 
@@ -193,4 +196,43 @@ pub fn serve_busy_poll(enclave: Arc<Enclave>, path: &std::path::Path) {
             Default::default(),
         )
     });
+}
+
+/// Every record the enclave holds (none acknowledged in these tests) and its latest checkpoint;
+/// `checkpoint`: sign one of the current tree first.
+pub fn audit_records(enclave: &Enclave, checkpoint: bool) -> AuditRecords {
+    let request = if checkpoint {
+        Request::AuditCheckpoint(AuditCheckpointArgs {})
+    } else {
+        Request::AuditRead(AuditReadArgs { from: 0, max: 1024 })
+    };
+    match enclave.handle(request) {
+        Response::AuditRecords(r) => r,
+        other => panic!("{other:?}"),
+    }
+}
+
+pub fn boot_document(enclave: &Enclave) -> Vec<u8> {
+    match enclave.handle(Request::Evidence(EvidenceArgs {})) {
+        Response::Evidence(e) => e.attestation.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Hands `records` (with the previous enclave's document and checkpoint) to `enclave`, two at a time.
+pub fn resume_audit_log(enclave: &Enclave, attestation: &[u8], checkpoint: &[u8], records: &[Vec<u8>]) -> Response {
+    let r = enclave.handle(Request::AuditResumeBegin(AuditResumeBeginArgs {
+        attestation: attestation.to_vec(),
+        checkpoint: checkpoint.to_vec(),
+    }));
+    if !matches!(r, Response::AuditResumeProgress(_)) {
+        return r;
+    }
+    for chunk in records.chunks(2) {
+        let r = enclave.handle(Request::AuditResumeRecords(AuditResumeRecordsArgs { records: chunk.to_vec() }));
+        if !matches!(r, Response::AuditResumeProgress(_)) {
+            return r;
+        }
+    }
+    enclave.handle(Request::AuditResumeFinish(AuditResumeFinishArgs {}))
 }

@@ -80,6 +80,8 @@ export interface SentinelClient {
   /** Seals `secretKey` to the attested import key; the host sees only the HPKE ciphertext. The caller wipes `secretKey`. */
   importKey(args: { curve: Curve; purpose: KeyPurpose; label: string; secretKey: Uint8Array }): Promise<Key & Receipted>;
   listKeys(): Promise<{ keys: Key[] } & Receipted>;
+  /** Deletes a key this principal owns: the enclave wipes it; there is no undo and no export. */
+  deleteKey(keyId: string): Promise<{ keyId: string } & Receipted>;
   /** An unsigned legacy/EIP-155/EIP-2930/EIP-1559 transaction: RLP bytes, 0x-hex, or a JSON transaction object. */
   signTransaction(keyId: string, tx: Uint8Array | Hex | TransactionObject): Promise<{ raw: Hex; hash: Hex; from: Hex } & Receipted>;
   /** EIP-191 personal message: a UTF-8 string, bytes, or `{ raw }` bytes/hex (viem's form). */
@@ -272,6 +274,7 @@ function keyOf(a: WireAnswer): Key {
     ...(typeof a.owner === 'string' ? { owner: a.owner } : {}),
     publicKey: hex0x(publicKey),
     address,
+    ...(typeof a.storage === 'string' ? { storage: a.storage } : {}),
   };
 }
 
@@ -774,6 +777,11 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
       const r = await call({ op: 'list_keys' } as Operation);
       if (!Array.isArray(r.answer.keys)) throw new SentinelClientError('UNEXPECTED_RESPONSE', 'key_list: no `keys` array');
       return { keys: (r.answer.keys as WireAnswer[]).map(keyOf), ...receiptOf(r) };
+    },
+
+    async deleteKey(keyId) {
+      const r = await call({ op: 'delete_key', key_id: keyId } as Operation);
+      return { keyId: String(r.answer.key_id), ...receiptOf(r) };
     },
 
     async signTransaction(keyId, tx) {

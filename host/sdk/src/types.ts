@@ -53,6 +53,11 @@ export interface Key {
   publicKey: Hex;
   /** EIP-55 address of a secp256k1 key; null for Ed25519. */
   address: Hex | null;
+  /**
+   * How the key survives a restart (generate/import answers only): `sealed:aws-kms`, `sealed:development`
+   * (DEVELOPMENT: the master key is a file on the host) or `ephemeral` (memory only: lost on restart).
+   */
+  storage?: string;
 }
 
 export interface EthSignature {

@@ -137,6 +137,19 @@ export interface AppDeps {
    * resumes its audit log only under the configuration and policy the log ends with.
    */
   installed?: InstalledSink;
+  /**
+   * Where a new key's sealed record goes (`zcp up`: `DATA_DIR/sealed/`, host/src/seal/store.ts). An
+   * answer carrying one is released only after `persist` resolves: no key id reaches a client that
+   * a restart would lose. Without one, sealed records are dropped (tests of routes alone).
+   */
+  sealed?: SealedSink;
+}
+
+/** What the API needs from the sealed store. */
+export interface SealedSink {
+  persist(record: { kind: string; name: string; version: number | bigint; record: Uint8Array }): Promise<void>;
+  /** Drops a deleted key's record (the enclave wiped the key; the audit log records the deletion). */
+  remove(keyId: string): Promise<void>;
 }
 
 /** Where the stack keeps what the enclave has in force (the files it boots with). */
@@ -240,7 +253,7 @@ const NO_ROUND_TRIP = new Set(['ENCLAVE_UNAVAILABLE', 'ENCLAVE_TIMEOUT', 'ENCLAV
 /** Frame operations whose answers can carry a signature (and so an audit record). */
 const AUDITED_OPS = new Set(['stamped', 'approval_result']);
 
-function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs: number, audit?: AuditSink): RouteContext['call'] {
+function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs: number, audit?: AuditSink, sealed?: SealedSink): RouteContext['call'] {
   return async function call<R extends Request>(request: R, op: string = request.op): Promise<Answer<R>> {
     if (audit && AUDITED_OPS.has(request.op)) {
       // Fail closed before anything is signed: the record of this request could not be stored.
@@ -274,6 +287,21 @@ function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs
         // keeps the record until it is stored, so nothing is lost; the client may retry.
         const message = (e as Error)?.message ?? String(e);
         throw new SentinelError('AUDIT_STORAGE_UNAVAILABLE', `the answer is withheld: its audit record could not be stored (${message})`, { cause: e });
+      }
+    }
+    const deleted = (answer as { answer?: { type?: string; key_id?: string } }).answer;
+    if (sealed && deleted?.type === 'key_deleted' && typeof deleted.key_id === 'string') {
+      // Best effort: a record left behind is wiped again at the next start (the log says deleted).
+      await sealed.remove(deleted.key_id).catch(() => undefined);
+    }
+    const record = (answer as { sealed?: { kind: string; name: string; version: number | bigint; record: Uint8Array } | null }).sealed;
+    if (sealed && record) {
+      try {
+        await sealed.persist(record);
+      } catch (e) {
+        // The key exists in the enclave but would not survive a restart: its id is not released.
+        const message = (e as Error)?.message ?? String(e);
+        throw new SentinelError('SEALED_STORAGE_UNAVAILABLE', `the answer is withheld: the new key's sealed record could not be stored (${message})`, { cause: e });
       }
     }
     return answer;
@@ -317,7 +345,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify(options as never) as unknown as FastifyInstance;
   const metrics = apiMetrics(deps.metrics);
   const context: RouteContext = {
-    call: measuredCall(deps.enclave, metrics, deps.enclaveTimeoutMs ?? 10_000, deps.audit),
+    call: measuredCall(deps.enclave, metrics, deps.enclaveTimeoutMs ?? 10_000, deps.audit, deps.sealed),
     receipts: new ReceiptCache(deps.receiptCache ?? DEFAULT_RECEIPT_CACHE),
     metrics,
     devRoot: deps.devRoot,

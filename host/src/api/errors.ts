@@ -93,6 +93,18 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   // Not a refusal: the request is held for human approval (policy verdict or Yellow state). The signing routes
   // answer 202 { status: "pending", request_id, ... } with the receipt; GET /v1/requests/:requestId gives the outcome.
   APPROVAL_PENDING: e(202, 'the request is held for human approval; GET /v1/requests/:requestId gives the outcome'),
+  SEAL_LOAD_CLOSED: e(409, 'sealed records load at boot only, before the first key operation'),
+  SEAL_CONFIG_CONFLICT: e(409, 'the sealed configuration is neither the one in force nor one it updates'),
+  SEAL_RECORD_DUPLICATE: e(409, 'a sealed key record for a key the enclave already holds'),
+  SEAL_RECORD_UNSUPPORTED: e(400, 'a sealed record of a kind sealed_load does not take, or whose content does not decode'),
+  SEALING_DISABLED: e(409, 'sealing is none: keys live in enclave memory only'),
+  SEALING_KEY_ABSENT: e(503, 'the enclave waits for its master key from a running enclave (attested forwarding)'),
+  FORWARD_ATTESTATION_INVALID: e(400, "a peer enclave's attestation document does not verify"),
+  FORWARD_CONFIG_MISMATCH: e(409, 'the peer enclave runs another configuration'),
+  FORWARD_PEER_NOT_APPROVED: e(403, "the peer enclave's image (PCR0) differs and no upgrade approval names it"),
+  FORWARD_APPROVAL_INVALID: e(403, 'the upgrade approval is not signed by the admin quorum, has expired, or names other images'),
+  FORWARD_STATE: e(409, 'forwarding out of order: no master key to send, or the receiver already holds one'),
+  FORWARD_DECRYPTION_FAILED: e(400, 'the forwarded key does not open in this enclave'),
 };
 
 /** Frames the enclave could not decode: the API built them, so they mean a broken host. */
@@ -168,6 +180,13 @@ const CORE_ERRORS: Record<string, ErrorInfo> = {
   APPROVAL_REJECTED: e(403, 'an approver rejected the held request'),
   APPROVAL_DIGEST_MISMATCH: e(409, "the approval names another request digest than the held request's"),
   APPROVAL_QUEUE_FULL: e(503, 'as many requests are held for approval as the configuration allows (max_pending)'),
+  // Sealed state (crates/seal, enclave/src/sealing.rs, docs/sealed-state.md): what sealed_load refuses.
+  SEAL_RECORD_MALFORMED: e(400, 'not a sealed record of a version this build reads (magic, version, header, lengths: a truncated file)'),
+  SEAL_RECORD_SWAPPED: e(409, 'the sealed record names another record than the one asked for'),
+  SEAL_LINEAGE_MISMATCH: e(403, 'the sealed record belongs to another configuration lineage: this configuration cannot open it'),
+  SEAL_RECORD_MODIFIED: e(400, 'the sealed record does not authenticate (modified bytes, or another master key)'),
+  SEAL_ARGUMENT_INVALID: e(500, 'sealing was called with an invalid argument'),
+  SEAL_MASTER_KEY_UNAVAILABLE: e(503, 'the master-key provider could not give the sealing key'),
 };
 
 /** Codes the host decides itself: the HTTP layer and the sidecar. */
@@ -190,6 +209,9 @@ const HOST_ERRORS: Record<string, ErrorInfo> = {
   ENCLAVE_TIMEOUT: e(504, 'the enclave did not answer in time'),
   // The audit log (docs/audit.md): in strict mode no answer leaves before its record is durable.
   AUDIT_STORAGE_UNAVAILABLE: e(503, 'the audit log cannot be written (disk full, permissions, I/O error); signing is stopped until it can'),
+  // Sealed state (docs/sealed-state.md): a key id is released only once its sealed record is stored.
+  SEALED_STORAGE_UNAVAILABLE: e(503, "a new key's sealed record could not be stored; its answer is withheld"),
+  SEALED_STORE_INVALID: e(500, 'the sealed store holds a file it cannot name or read'),
   AUDIT_SEQUENCE_GAP: e(500, 'an audit record arrived before the records preceding it'),
   AUDIT_SEQUENCE_CONFLICT: e(500, 'an audit record differs from the one stored with its sequence number'),
   AUDIT_SEGMENT_CORRUPT: e(500, 'a stored audit segment fails verification (not a torn tail)'),

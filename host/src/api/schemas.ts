@@ -54,6 +54,17 @@ export const KeyGeneratedAnswer = Type.Object(
     purpose: Purpose,
     label: Type.String(),
     public_key: hexOut('SEC1 compressed secp256k1 key or 32-byte Ed25519 key'),
+    storage: Type.Union([Type.Literal('sealed:aws-kms'), Type.Literal('sealed:development'), Type.Literal('ephemeral')], {
+      description: 'how the key survives a restart: sealed (AWS KMS, or a DEVELOPMENT key file on the host), or ephemeral (memory only)',
+    }),
+  },
+  { additionalProperties: true },
+);
+
+export const KeyDeletedAnswer = Type.Object(
+  {
+    type: Type.Literal('key_deleted'),
+    key_id: Type.String(),
   },
   { additionalProperties: true },
 );

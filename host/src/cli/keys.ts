@@ -141,7 +141,14 @@ function keyLines(key: Key): Array<[string, string]> {
   ];
   if (key.address) lines.push(['address', key.address]);
   lines.push(['public key', key.publicKey]);
+  if (key.storage) lines.push(['storage', storageText(key.storage)]);
   return lines;
+}
+
+function storageText(storage: string): string {
+  if (storage === 'sealed:development') return 'sealed (DEVELOPMENT sealing key on the host: survives restarts, not for real funds)';
+  if (storage === 'ephemeral') return 'EPHEMERAL: enclave memory only, lost when the enclave restarts';
+  return storage;
 }
 
 function keyJson(key: Key): Record<string, unknown> {
@@ -153,6 +160,7 @@ function keyJson(key: Key): Record<string, unknown> {
     ...(key.owner !== undefined ? { owner: key.owner } : {}),
     publicKey: key.publicKey,
     address: key.address ?? null,
+    ...(key.storage !== undefined ? { storage: key.storage } : {}),
   };
 }
 
@@ -201,9 +209,21 @@ export function runKeysList(opts: CommonOptions): Promise<number> {
   );
 }
 
+/** `zcp keys delete`. */
+export function runKeysDelete(opts: CommonOptions & { keyId: string }): Promise<number> {
+  return runClientCommand(
+    opts,
+    () => opts.keyId,
+    async (client, keyId) => {
+      const deleted = await client.deleteKey(keyId);
+      return printResult(opts, 'key deleted (wiped in the enclave; no copy remains)', { keyId: deleted.keyId }, [['key id', deleted.keyId]], deleted as Receipted);
+    },
+  );
+}
+
 /** Registers `zcp keys ...` on the program. `set` receives each command's exit code. */
 export function registerKeys(program: import('commander').Command, set: (code: number) => void): void {
-  const keys = program.command('keys').description('keys in the enclave: generate, import (HPKE), list');
+  const keys = program.command('keys').description('keys in the enclave: generate, import (HPKE), list, delete');
   addReceiptOut(
     addConnectionOptions(
       keys
@@ -230,4 +250,13 @@ export function registerKeys(program: import('commander').Command, set: (code: n
   addReceiptOut(addConnectionOptions(keys.command('list').description('list the keys this principal may use'))).action(
     async (opts: CommonOptions) => set(await runKeysList(opts)),
   );
+
+  addReceiptOut(
+    addConnectionOptions(
+      keys
+        .command('delete')
+        .description('delete a key you own: the enclave wipes it and the host drops its sealed record (no undo, no export)')
+        .requiredOption('--key-id <id>', 'the key to delete'),
+    ),
+  ).action(async (opts: CommonOptions & { keyId: string }) => set(await runKeysDelete(opts)));
 }

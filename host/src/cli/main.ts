@@ -77,6 +77,11 @@ export async function main(argv: string[]): Promise<number> {
       '--audit-new-log',
       'start a new audit log instead of continuing the one in use (after the enclave refused to resume it): the kill switch and policy counters start fresh (docs/audit.md, "Restart")',
     )
+    .option(
+      '--sealing <provider>',
+      'development: keys survive restarts, sealed under DATA_DIR/sealing/master.key (DEVELOPMENT: a file on this host); none: keys live in enclave memory only (docs/sealed-state.md)',
+      'development',
+    )
     .option('--json', 'print one JSON object per line on stdout (ready: the stack.json fields; stopping; stopped) instead of the banner')
     .action(async (opts: UpOptions) => {
       exitCode = await runUp(opts);

@@ -25,6 +25,11 @@
  * policy applied through the API replaces `config.cbor` / `policy.json` (and
  * its models, `policy-models/`) once the enclave installed it, so the next
  * start boots with what the log ends with.
+ *
+ * Keys survive restarts (docs/sealed-state.md): with `--sealing development` (the default) the enclave
+ * seals each key it creates under a master key in DATA_DIR/sealing/master.key, the API stores the
+ * sealed record in DATA_DIR/sealed/ before it releases the key id, and the next start hands every
+ * stored record back before anything else (`sealed_load`). `--sealing none` keeps keys in memory only.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +50,8 @@ import {
 } from '../local/enclave-process.ts';
 import { readCurrentLog } from '../audit/log-info.ts';
 import { writeFileAtomic } from '../audit/files.ts';
+import { describeRefusals, loadSealedState, sealingLabel, storeSealedState, type SealedLoadSummary } from '../seal/boot.ts';
+import { SealedStore } from '../seal/store.ts';
 import { nodeIo } from '../audit/io.ts';
 import { AuditWriter } from '../audit/writer.ts';
 import { SentinelError } from '../errors.ts';
@@ -74,6 +81,8 @@ export interface UpOptions {
   auditMode?: string;
   /** Start a new audit log instead of continuing the one in use (after the enclave refused to resume it). */
   auditNewLog?: boolean;
+  /** `development` (default): keys are sealed under DATA_DIR/sealing/master.key; `none`: memory only. */
+  sealing?: string;
 }
 
 /** The kill switch once the stack is up. */
@@ -164,6 +173,11 @@ export async function runUp(opts: UpOptions): Promise<number> {
     console.error(`error INVALID_ARGUMENT: --audit-mode ${auditMode}: expected strict or latency`);
     return 2;
   }
+  const sealing = opts.sealing ?? 'development';
+  if (sealing !== 'development' && sealing !== 'none') {
+    console.error(`error INVALID_ARGUMENT: --sealing ${sealing}: expected development or none (aws-kms runs only inside a Nitro Enclave)`);
+    return 2;
+  }
   const warning = nonLoopbackWarning(opts.host, opts.insecureHttp);
   if (warning !== undefined) console.error(warning);
   const dataDir = resolve(opts.dataDir);
@@ -215,6 +229,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       auditResume,
       // Strict mode covers the session path too: session answers wait for their record to be durable.
       auditStrictSessions: auditMode === 'strict',
+      sealing,
       // It boots halted (kill switch Red): the development configuration's overseer, its admin, resumes it,
       // unless the audit log it continues says otherwise (decided once the log is open, below).
       ...(auditResume ? {} : { resumeWith: [dev.adminKeyPath] }),
@@ -224,6 +239,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     return 1;
   }
 
+  const sealedStore = sealing === 'none' ? null : new SealedStore(join(dataDir, 'sealed'));
   const client = new EnclaveClient({ transport: unixTransport(socketPath) });
   // The audit writer's own connection, on which it follows the log (`audit_wait`): nothing else waits on it.
   const watch = new EnclaveClient({ transport: unixTransport(socketPath) });
@@ -245,8 +261,14 @@ export async function runUp(opts: UpOptions): Promise<number> {
       log: () => writer?.log() ?? null,
     },
     // What the enclave has in force is what the next `zcp up` boots with: its audit log ends with it.
+    // A new key's sealed record is durable before its id leaves (docs/sealed-state.md).
+    ...(sealedStore ? { sealed: { persist: (record) => sealedStore.write(record), remove: (keyId) => sealedStore.remove(keyId) } } : {}),
     installed: {
-      config: (signed) => writeFileAtomic(nodeIo, dev.configPath, signed),
+      config: async (signed) => {
+        await writeFileAtomic(nodeIo, dev.configPath, signed);
+        // The lineage the next start must adopt: the record of the configuration now in force.
+        if (sealedStore) await storeSealedState(client, sealedStore);
+      },
       policy: async (signed, models) => {
         await writeFileAtomic(nodeIo, dev.policyPath, signed);
         await keepInstalledModels(dataDir, models);
@@ -269,14 +291,24 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let address: string;
   let stack: StackInfo;
   let killSwitch: KillSwitchState;
+  let sealed: SealedLoadSummary | null = null;
   let openingLog = false;
   try {
     await client.connect(5_000);
     await watch.connect(5_000);
+    // Before anything else: the keys of previous runs (no key operation may precede them).
+    if (sealedStore) {
+      sealed = await loadSealedState(client, sealedStore);
+      if (sealed.refused.length > 0) console.error(describeRefusals(sealed.refused, sealedStore.dir));
+    }
     openingLog = true;
     writer = await AuditWriter.open(client, { dir: auditDir, mode: auditMode, newLog, watch });
     openingLog = false;
     writer.start();
+    const keyCheck = writer.resumed ? keyCheckWarning(writer.resumed) : null;
+    if (keyCheck) console.error(keyCheck);
+    // Stale records of keys the log deleted (the enclave wiped them again): drop them too.
+    for (const id of writer.resumed?.keys_wiped_ids ?? []) await sealedStore?.remove(id);
     if (writer.resumed?.resumed) {
       // The enclave restored the kill switch from the log: a halt survives the restart.
       killSwitch = { fromAuditLog: true, resumedWith: null, level: writer.resumed.global_level, scopes: writer.resumed.scopes };
@@ -337,6 +369,9 @@ export async function runUp(opts: UpOptions): Promise<number> {
         configPath: dev.configPath,
         policyPath: dev.policyPath,
         killSwitch: { bootedHalted: true, ...killSwitch },
+        sealing: sealed
+          ? { provider: sealed.sealing, label: sealingLabel(sealed.sealing), dir: sealedStore!.dir, stored: sealed.stored, loaded: sealed.loaded, keys: sealed.keys, refused: sealed.refused, lineage: sealed.lineage }
+          : { provider: 'none', label: sealingLabel('none'), dir: null, stored: 0, loaded: 0, keys: 0, refused: [], lineage: null },
         audit: writer
           ? { dir: writer.dir, ...writer.status(), verifierKey: writer.info.verifier_key, keys: writer.info.keys?.length ?? 1, resumed: resumedJson(writer) }
           : null,
@@ -344,7 +379,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       }),
     );
   } else {
-    printBanner(address, enclave, dev, tls, stackPath, stack, killSwitch, dataDir, writer, newLog ? previousLog : null);
+    printBanner(address, enclave, dev, tls, stackPath, stack, killSwitch, dataDir, writer, newLog ? previousLog : null, sealed, sealedStore?.dir ?? null);
   }
   try {
     const outcome = await Promise.race([
@@ -413,7 +448,26 @@ function resumedJson(writer: AuditWriter): Record<string, unknown> | null {
     effectsSkipped: Number(r.effects_skipped),
     globalLevel: r.global_level,
     scopes: r.scopes,
+    keysWiped: Number(r.keys_wiped),
+    keysWipedIds: r.keys_wiped_ids,
+    keysMissing: Number(r.keys_missing),
+    keysMissingIds: r.keys_missing_ids,
   };
+}
+
+/** What the resumed audit log said about the sealed keys: deleted ones served back, created ones not restored. */
+function keyCheckWarning(r: NonNullable<AuditWriter['resumed']>): string | null {
+  const lines: string[] = [];
+  if (Number(r.keys_missing) > 0) {
+    lines.push(
+      `WARNING: ${Number(r.keys_missing)} key(s) the audit log created were not restored (sealed records missing or refused): ` +
+        `${r.keys_missing_ids.join(', ')}. They are unavailable and are never re-created.`,
+    );
+  }
+  if (Number(r.keys_wiped) > 0) {
+    lines.push(`note: ${Number(r.keys_wiped)} key(s) the audit log deleted were served back by stale sealed records and wiped again: ${r.keys_wiped_ids.join(', ')}`);
+  }
+  return lines.length > 0 ? lines.join('\n') : null;
 }
 
 function devRootOf(enclave: EnclaveProcess): DevRoot | undefined {
@@ -467,6 +521,8 @@ function printBanner(
   dataDir: string,
   writer?: AuditWriter,
   abandonedLog?: string | null,
+  sealed?: SealedLoadSummary | null,
+  sealedDir?: string | null,
 ): void {
   const ready = enclave.ready;
   const devRoot = ready.nsm === 'simulator' ? (ready.dev_root_der ?? undefined) : undefined;
@@ -496,6 +552,13 @@ function printBanner(
     }
   } else {
     console.log(`  kill switch  the enclave came up halted (global Red) and was resumed with the development admin key (${dev.adminKeyPath})`);
+  }
+  if (sealed && sealedDir) {
+    console.log(`  sealing    ${sealingLabel(sealed.sealing)}`);
+    const refused = sealed.refused.length ? `, ${sealed.refused.length} REFUSED (see above)` : '';
+    console.log(`  sealed     ${sealedDir}: ${sealed.loaded} of ${sealed.stored} stored record(s) opened, ${sealed.keys} key(s) restored${refused}`);
+  } else {
+    console.log(`  sealing    ${sealingLabel('none')}`);
   }
   console.log(`  admin key   ${dev.adminKeyPath}${made('admin.key')} (secret, mode 0600)`);
   console.log(`  client key  ${dev.clientKeyPath}${made('client.key')} (secret, mode 0600)`);

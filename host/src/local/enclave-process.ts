@@ -51,6 +51,8 @@ export interface EnclaveReady {
   policy_version?: number | null;
   max_keys?: number;
   dev_root_der?: string | null;
+  /** Where keys survive a restart: `development`, `none` or `aws-kms` (docs/sealed-state.md). */
+  sealing?: string;
 }
 
 export interface EnclaveExit {
@@ -107,6 +109,8 @@ export interface StartEnclaveOptions {
    * audit writer acknowledges it; give it a `watch` connection so that takes one fsync, not a poll).
    */
   auditStrictSessions?: boolean;
+  /** `--sealing`: `development` seals keys under DATA_DIR/sealing/master.key; default (unset): the enclave's, `none`. */
+  sealing?: 'development' | 'none';
 }
 
 const TAIL_LINES = 40;
@@ -140,6 +144,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   if (options.evidenceRefreshSecs !== undefined) args.push('--evidence-refresh-secs', String(options.evidenceRefreshSecs));
   if (options.auditResume) args.push('--audit-resume');
   if (options.auditStrictSessions) args.push('--audit-strict-sessions');
+  if (options.sealing !== undefined) args.push('--sealing', options.sealing);
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -24,6 +24,12 @@ const HealthResponse = Type.Object(
         pcr0: Type.Union([hexOut('PCR0 (SHA-384 of the enclave image)'), Type.Null()]),
         pcrs: Type.Array(hexOut('PCR')),
         attestedKeys: hexOut('the attested key bundle: 0x01 || receipt key || session key || import key'),
+        sealing: Type.Union([Type.Literal('aws-kms'), Type.Literal('development'), Type.Literal('none')], {
+          description: 'where keys survive a restart (docs/sealed-state.md)',
+        }),
+        sealingWarning: Type.Union([Type.String(), Type.Null()], {
+          description: 'DEVELOPMENT sealing or none (ephemeral keys): what that means; null for aws-kms',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -50,6 +56,13 @@ const ReadyResponse = Type.Object(
   { additionalProperties: false },
 );
 
+/** What health says about a sealing provider that is not production's. */
+export function sealingWarning(sealing: string): string | null {
+  if (sealing === 'development') return 'DEVELOPMENT sealing: the master key is a file on the host; anyone who reads it can open every sealed key';
+  if (sealing === 'none') return 'no sealing: keys live in enclave memory only and a restart loses every key (each is ephemeral)';
+  return null;
+}
+
 export function healthRoutes(app: ApiInstance, ctx: RouteContext): void {
   app.get(
     '/v1/health',
@@ -71,6 +84,8 @@ export function healthRoutes(app: ApiInstance, ctx: RouteContext): void {
           pcr0: described.pcrs[0] ? toHex(described.pcrs[0]) : null,
           pcrs: described.pcrs.map(toHex),
           attestedKeys: toHex(described.attested_keys),
+          sealing: described.sealing as 'aws-kms' | 'development' | 'none',
+          sealingWarning: sealingWarning(described.sealing),
         },
         ...(ctx.devRoot ? { attestationRoot: { kind: 'development' as const, path: ctx.devRoot.path, sha256: `0x${ctx.devRoot.sha256.replace(/^0x/, '')}` } } : {}),
       };

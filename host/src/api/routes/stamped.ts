@@ -30,6 +30,7 @@ import {
   AnyAnswer,
   ApprovalPendingResponse,
   ERROR_RESPONSES,
+  KeyDeletedAnswer,
   KeyGeneratedAnswer,
   KeyListAnswer,
   receipted,
@@ -91,6 +92,15 @@ export const STAMPED_ROUTES: readonly StampedRouteSpec[] = [
     summary: 'Import a key (HPKE-encrypted to the attested import key)',
     description: 'Body `{op: "import_key", curve, purpose, label, enc, ciphertext}` (docs/key-import.md). Answers `key_generated`.',
     answer: KeyGeneratedAnswer,
+  },
+  {
+    url: '/v1/keys/delete',
+    op: 'delete_key',
+    summary: 'Delete a key (its owner only)',
+    description:
+      'Body `{op: "delete_key", key_id}`. The enclave wipes the key and the host drops its sealed record; the audit log records it. ' +
+      'Answers `key_deleted`. There is no export.',
+    answer: KeyDeletedAnswer,
   },
   {
     url: '/v1/keys/list',
