@@ -389,6 +389,12 @@ export declare function importInfo(context: ImportContextArgs): Buffer
 /** Keccak-256 of bytes. */
 export declare function keccak256(data: Uint8Array): Buffer
 
+/**
+ * A key deletion order (docs/sealed-state.md) signed by the given admin credentials: the
+ * `order` bytes of `admin_delete_key`.
+ */
+export declare function keyDeletionOrder(keyId: string, configHash: Uint8Array, expiresAtUs: bigint, adminCredentialJsons: Array<string>): Buffer
+
 /** Largest operation body. */
 export declare const MAX_BODY_BYTES: number
 
@@ -662,6 +668,12 @@ export declare function unsafeDecodeReceiptClaims(receipt: Uint8Array): ReceiptC
  * claims object: the API calls it once per stamped answer. Verifies nothing.
  */
 export declare function unsafeReceiptRequestId(receipt: Uint8Array): string
+
+/**
+ * An upgrade approval (attested key forwarding from one image to another, docs/sealed-state.md)
+ * signed by the given admin credentials: the `upgrade_approval` bytes of `forward_send` / `forward_accept`.
+ */
+export declare function upgradeApproval(fromPcr0: Uint8Array, toPcr0: Uint8Array, configHash: Uint8Array, expiresAtUs: bigint, adminCredentialJsons: Array<string>): Buffer
 
 /**
  * The configuration hash an attestation document's `user_data` carries

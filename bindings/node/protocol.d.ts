@@ -153,7 +153,27 @@ sender_attestation: Buffer, enc: Buffer, ciphertext: Buffer,
  */
 upgrade_approval: Buffer | null, };
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs | { "op": "sealed_load" } & SealedLoadArgs | { "op": "sealed_state" } & SealedStateArgs | { "op": "forward_send" } & ForwardSendArgs | { "op": "forward_accept" } & ForwardAcceptArgs;
+export type SealingUnlockArgs = { 
+/**
+ * The KMS key (id, ARN or alias) whose policy admits this enclave's PCR0.
+ */
+key_id: string, region: string, 
+/**
+ * The endpoint's DNS name (TLS server name); `None`: `kms.<region>.amazonaws.com`.
+ */
+endpoint: string | null, access_key_id: string, secret_access_key: string, session_token: string | null, 
+/**
+ * The `CiphertextBlob` the first unlock answered; `None` on the first boot.
+ */
+ciphertext_blob: Buffer | null, };
+
+export type AdminDeleteKeyArgs = { 
+/**
+ * The signed order (canonical CBOR `{approval, signatures}` over a `sentinel/key-deletion/v1` document).
+ */
+order: Buffer, };
+
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs | { "op": "sealed_load" } & SealedLoadArgs | { "op": "sealed_state" } & SealedStateArgs | { "op": "forward_send" } & ForwardSendArgs | { "op": "forward_accept" } & ForwardAcceptArgs | { "op": "sealing_unlock" } & SealingUnlockArgs | { "op": "admin_delete_key" } & AdminDeleteKeyArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -435,6 +455,16 @@ lineage: string,
  */
 sender_pcr0: string, };
 
+export type SealingUnlocked = { 
+/**
+ * The `CiphertextBlob` for the host to store (not secret: only an enclave KMS admits opens it).
+ */
+ciphertext_blob: Buffer, 
+/**
+ * `aws-kms`.
+ */
+sealing: string, };
+
 export type SessionOpened = { session_id: Buffer, handshake: Buffer, };
 
 export type SessionFrameAnswer = { session_id: Buffer, frame: Buffer, 
@@ -554,7 +584,7 @@ export type ApprovalList = { entries: Array<HeldRequestInfo>, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "key_deleted" } & KeyDeleted | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "sealed_loaded" } & SealedLoaded | { "type": "sealed_state" } & SealedStateAnswer | { "type": "forward_sent" } & ForwardSent | { "type": "forward_accepted" } & ForwardAccepted | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "key_deleted" } & KeyDeleted | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "sealed_loaded" } & SealedLoaded | { "type": "sealed_state" } & SealedStateAnswer | { "type": "forward_sent" } & ForwardSent | { "type": "forward_accepted" } & ForwardAccepted | { "type": "sealing_unlocked" } & SealingUnlocked | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -609,6 +639,8 @@ export type AnswerTypes = {
   sealed_state: 'sealed_state';
   forward_send: 'forward_sent';
   forward_accept: 'forward_accepted';
+  sealing_unlock: 'sealing_unlocked';
+  admin_delete_key: 'key_deleted';
 };
 
 /** The request of operation `O`. */
@@ -618,7 +650,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING' | 'SEAL_LOAD_CLOSED' | 'SEAL_CONFIG_CONFLICT' | 'SEAL_RECORD_DUPLICATE' | 'SEAL_RECORD_UNSUPPORTED' | 'SEALING_DISABLED' | 'SEALING_KEY_ABSENT' | 'FORWARD_ATTESTATION_INVALID' | 'FORWARD_CONFIG_MISMATCH' | 'FORWARD_PEER_NOT_APPROVED' | 'FORWARD_APPROVAL_INVALID' | 'FORWARD_STATE' | 'FORWARD_DECRYPTION_FAILED';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING' | 'SEAL_LOAD_CLOSED' | 'SEAL_CONFIG_CONFLICT' | 'SEAL_RECORD_DUPLICATE' | 'SEAL_RECORD_UNSUPPORTED' | 'SEALING_DISABLED' | 'SEALING_KEY_ABSENT' | 'FORWARD_ATTESTATION_INVALID' | 'FORWARD_CONFIG_MISMATCH' | 'FORWARD_PEER_NOT_APPROVED' | 'FORWARD_APPROVAL_INVALID' | 'FORWARD_STATE' | 'FORWARD_DECRYPTION_FAILED' | 'SEALING_UNLOCK_STATE' | 'KMS_UNLOCK_FAILED';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

@@ -17,6 +17,7 @@ use sentinel_protocol::{
     RuleEvaluated, SignedTransaction,
 };
 use sentinel_signer::secp256k1;
+use sha2::Digest;
 
 use crate::enclave::Enclave;
 use crate::keys::{self_check_failed, Key, NewKey, StoredKey};
@@ -380,6 +381,40 @@ impl Enclave {
             }
         };
         decided.with_key_id(key_id)
+    }
+
+    /// `admin_delete_key`: an order of the admin quorum deletes a key whoever owns it.
+    pub(crate) fn admin_delete_key(&self, order: &[u8]) -> Response {
+        let Some(installed) = self.installed() else { return crate::enclave::not_configured() };
+        let verified =
+            sentinel_config::KeyDeletionOrder::verify(order, &installed.config.admins, crate::enclave::now_us());
+        let order_doc = match verified {
+            Ok(o) => o,
+            Err(e) => return Response::error(&e),
+        };
+        if order_doc.config_hash != installed.config_hash {
+            return Response::error(&EnclaveError::new(
+                EnclaveErrorCode::ConfigInvalid,
+                "order.config_hash: the order names another configuration than the one in force",
+            ));
+        }
+        let key_id = order_doc.key_id;
+        if !self.keys.remove(&key_id) {
+            return Response::error(&EnclaveError::new(
+                EnclaveErrorCode::UnknownKey,
+                format!("key_id: no key `{key_id}` in this enclave"),
+            ));
+        }
+        let effect = sentinel_audit::record::Effect {
+            op: crate::audit::KEY_DELETED_OP.into(),
+            target: key_id.clone(),
+            subject: None,
+            value: None,
+        };
+        let digest: [u8; 32] = sha2::Sha256::digest(key_id.as_bytes()).into();
+        self.record_admin(sentinel_audit::RecordKind::KeyDeleted, "admins", order, digest, vec![effect]);
+        tracing::warn!(key_id = %key_id, "key deleted by an order of the admin quorum");
+        Response::KeyDeleted(sentinel_protocol::KeyDeleted { key_id })
     }
 
     /// The answer for a key just created, with its sealed record. A key that cannot be sealed

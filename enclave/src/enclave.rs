@@ -84,7 +84,7 @@ pub struct Enclave {
     pub(crate) session_secret: sentinel_session::SessionSecret,
     import_secret: sentinel_import::ImportSecret,
     attested_keys: Vec<u8>,
-    nsm: Arc<dyn NsmProvider>,
+    pub(crate) nsm: Arc<dyn NsmProvider>,
     pcrs: [Pcr; PCR_COUNT],
     module_id: String,
     installed: RwLock<Option<Arc<Installed>>>,
@@ -107,6 +107,8 @@ pub struct Enclave {
     pub(crate) attestation_root: Option<Vec<u8>>,
     /// Sealed state (`src/sealing.rs`): the master key and the configuration lineage.
     pub(crate) sealing: crate::sealing::Sealing,
+    /// How `sealing_unlock` reaches AWS KMS (`src/kms_unlock.rs`), when launched with one.
+    pub(crate) kms: std::sync::OnceLock<Box<dyn crate::kms_unlock::KmsConnector>>,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -185,6 +187,7 @@ impl Enclave {
             resuming: Mutex::new(None),
             attestation_root: config.attestation_root.clone(),
             sealing,
+            kms: std::sync::OnceLock::new(),
         })
     }
 
@@ -228,6 +231,11 @@ impl Enclave {
         self.audit.tick(now_us());
     }
 
+    /// The way to AWS KMS for `sealing_unlock` (set once, at launch).
+    pub fn set_kms_connector(&self, connector: Box<dyn crate::kms_unlock::KmsConnector>) {
+        let _ = self.kms.set(connector);
+    }
+
     /// Where keys survive a restart (`--sealing`).
     pub fn sealing_kind(&self) -> sentinel_seal::SealingKind {
         self.sealing.kind()
@@ -265,6 +273,7 @@ impl Enclave {
                 | Request::SealedLoad(_)
                 | Request::ForwardSend(_)
                 | Request::ForwardAccept(_)
+                | Request::SealingUnlock(_)
         )
     }
 
@@ -340,6 +349,8 @@ impl Enclave {
             Request::SealedState(_) => self.sealed_state(),
             Request::ForwardSend(args) => self.forward_send(&args),
             Request::ForwardAccept(args) => self.forward_accept(&args),
+            Request::SealingUnlock(args) => self.sealing_unlock(&args),
+            Request::AdminDeleteKey(args) => self.admin_delete_key(&args.order),
         }
     }
 

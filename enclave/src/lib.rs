@@ -37,6 +37,7 @@ pub mod enclave;
 mod forwarding;
 mod frames;
 pub mod keys;
+pub mod kms_unlock;
 pub mod master_key;
 mod oversight;
 mod policy;

@@ -27,7 +27,7 @@ enum SealingArg {
     Development,
     /// No sealing: keys live in memory only and a restart loses them (every key is `ephemeral`).
     None,
-    /// AWS KMS with an attestation `Recipient` (production; crates/kms, not yet wired: refused).
+    /// AWS KMS with an attestation `Recipient` (production): the key arrives with `sealing_unlock`.
     AwsKms,
 }
 
@@ -114,6 +114,10 @@ struct Args {
     /// Until it arrives no key is created or loaded (`SEALING_KEY_ABSENT`).
     #[arg(long)]
     sealing_from_peer: bool,
+    /// Where the parent's relay to the AWS KMS endpoint listens (`--sealing aws-kms`): `vsock:PORT`
+    /// (production; CID 3) or `tcp:HOST:PORT`. TLS to the endpoint ends inside this process.
+    #[arg(long)]
+    kms_relay: Option<String>,
 }
 
 fn at_least_one(s: &str) -> Result<usize, String> {
@@ -238,6 +242,15 @@ async fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if let Some(relay) = &args.kms_relay {
+        match sentinel_enclave::kms_unlock::Relay::parse(relay) {
+            Ok(relay) => enclave.set_kms_connector(Box::new(sentinel_enclave::kms_unlock::RelayConnector::new(relay))),
+            Err(e) => {
+                tracing::error!("{e}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
     if let Some(path) = &args.config {
         if let Err(e) = install_config(&enclave, path) {
             tracing::error!("{e}");
@@ -319,7 +332,7 @@ fn open_sealing(args: &Args) -> Result<sentinel_enclave::sealing::Sealing, Strin
             SealingArg::None => return Err("--sealing-from-peer needs a sealing provider other than none".into()),
         };
         tracing::warn!("sealing: waiting for the master key from a running enclave (forward_accept)");
-        return Ok(Sealing::awaiting_forward(kind));
+        return Ok(Sealing::awaiting_key(kind));
     }
     let opened = match args.sealing {
         SealingArg::Development => {
@@ -331,9 +344,11 @@ fn open_sealing(args: &Args) -> Result<sentinel_enclave::sealing::Sealing, Strin
             Sealing::from_provider(&NoSealing)
         }
         SealingArg::AwsKms => {
-            return Err("SEAL_MASTER_KEY_UNAVAILABLE: --sealing aws-kms: the KMS provider (crates/kms) is not wired \
-                        into the enclave yet (docs/sealed-state.md); use development (local) or none"
-                .into())
+            if args.kms_relay.is_none() {
+                return Err("--sealing aws-kms needs --kms-relay (vsock:PORT or tcp:HOST:PORT)".into());
+            }
+            tracing::info!("sealing: aws-kms: waiting for sealing_unlock (the parent's credentials and stored blob)");
+            return Ok(Sealing::awaiting_key(sentinel_seal::SealingKind::AwsKms));
         }
     };
     opened.map_err(|e| format!("{}: {}", e.code(), e.message()))

@@ -59,7 +59,7 @@ impl Sealing {
 
     /// Sealing of `kind` whose master key will come from a running enclave (attested forwarding):
     /// until it does, no key is created and no record is loaded (`SEALING_KEY_ABSENT`).
-    pub fn awaiting_forward(kind: SealingKind) -> Sealing {
+    pub fn awaiting_key(kind: SealingKind) -> Sealing {
         assert_ne!(kind, SealingKind::None, "there is no master key to forward without sealing");
         Sealing { kind, master: OnceLock::new(), lineage: RwLock::new(None), load_closed: AtomicBool::new(false) }
     }
@@ -77,10 +77,16 @@ impl Sealing {
         true
     }
 
+    /// Takes the provider's master key when it arrives after boot (AWS KMS: `sealing_unlock`);
+    /// the lineage stays the configuration's. `false` if one is already held.
+    pub(crate) fn unlock(&self, master: MasterKey) -> bool {
+        self.master.set(master).is_ok()
+    }
+
     fn absent() -> EnclaveError {
         EnclaveError::new(
             EnclaveErrorCode::SealingKeyAbsent,
-            "sealing: this enclave waits for its master key from a running enclave (attested forwarding)",
+            "sealing: this enclave waits for its master key (attested forwarding, or `sealing_unlock` with AWS KMS)",
         )
     }
 

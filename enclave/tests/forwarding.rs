@@ -30,7 +30,7 @@ fn enclave(
     let root = nsm.root_der().to_vec();
     let sealing = match key_file {
         Some(path) => Sealing::from_provider(&DevelopmentKeyFile { path: path.to_path_buf() }).unwrap(),
-        None => Sealing::awaiting_forward(SealingKind::Development),
+        None => Sealing::awaiting_key(SealingKind::Development),
     };
     let config_flags = EnclaveConfig { attestation_root: Some(root), ..EnclaveConfig::default() };
     let enclave = Arc::new(Enclave::with_sealing(Arc::new(nsm), "i-fwd".into(), &config_flags, sealing).unwrap());

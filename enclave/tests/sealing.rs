@@ -294,3 +294,34 @@ fn a_deleted_key_is_gone_and_the_audit_log_wipes_it_if_its_record_comes_back() {
     assert_eq!((resumed.keys_missing, resumed.keys_missing_ids.clone()), (1, vec![kept.clone()]));
     assert_eq!(error_code(&sign(&c, &kept)), "UNKNOWN_KEY");
 }
+
+#[test]
+fn the_admin_quorum_deletes_any_key_with_a_signed_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let enclave = sealed_enclave(dir.path(), &dir.path().join("master.key"));
+    install(&enclave, dev_signed_config());
+    let (key, _, _) = generate(&enclave, Curve::Secp256k1);
+    let config_hash = enclave.config_hash().unwrap();
+    let order = |key_id: &str, config_hash: [u8; 32], expires_at_us: u64, signer: &Credential| {
+        let order = sentinel_config::KeyDeletionOrder { key_id: key_id.into(), config_hash, expires_at_us };
+        Request::AdminDeleteKey(sentinel_protocol::AdminDeleteKeyArgs { order: order.signed(&[signer]).unwrap() })
+    };
+    let later = now_us() + 60_000_000;
+    let stranger = Credential::generate(CredentialKind::Admin, "dev-admin", Alg::Ed25519, &[0x31; 32]).unwrap();
+    assert_eq!(error_code(&enclave.handle(order(&key, config_hash, later, &stranger))), "CONFIG_QUORUM_NOT_MET");
+    assert_eq!(error_code(&enclave.handle(order(&key, [0; 32], later, &admin()))), "CONFIG_INVALID");
+    assert_eq!(error_code(&enclave.handle(order(&key, config_hash, 1, &admin()))), "CONFIG_INVALID", "expired");
+    assert!(matches!(sign(&enclave, &key), Response::Signature(_)), "still there after the refusals");
+    let deleted = enclave.handle(order(&key, config_hash, later, &admin()));
+    assert!(matches!(deleted, Response::KeyDeleted(ref k) if k.key_id == key), "{deleted:?}");
+    assert_eq!(error_code(&sign(&enclave, &key)), "UNKNOWN_KEY");
+    // The log records it with the effect a restarted enclave checks sealed keys against.
+    let log = audit_records(&enclave, false);
+    let record = log
+        .records
+        .iter()
+        .map(|r| sentinel_audit::AuditRecord::decode(r).unwrap())
+        .find(|r| r.kind == sentinel_audit::RecordKind::KeyDeleted)
+        .expect("a key_deleted record");
+    assert_eq!((record.effects[0].op.as_str(), record.effects[0].target.as_str()), ("key_deleted", key.as_str()));
+}

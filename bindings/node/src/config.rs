@@ -197,3 +197,55 @@ pub fn stamp_request<'env>(
     out.set_named_property("signature", bytes(env, &stamp.signature)?)?;
     Ok(out)
 }
+
+fn fixed_arg<const N: usize>(env: &Env, name: &str, value: &[u8]) -> Result<[u8; N]> {
+    value.try_into().map_err(|_| throw(env, InvalidArgument::new(name, format!("must be {N} bytes"))))
+}
+
+fn admin_credentials(env: &Env, jsons: &[String]) -> Result<Vec<Credential>> {
+    jsons.iter().map(|j| credential(env, j)).collect()
+}
+
+/// A key deletion order (docs/sealed-state.md) signed by the given admin credentials: the
+/// `order` bytes of `admin_delete_key`.
+#[napi(catch_unwind)]
+pub fn key_deletion_order<'env>(
+    env: &'env Env,
+    key_id: String,
+    config_hash: &[u8],
+    expires_at_us: BigInt,
+    admin_credential_jsons: Vec<String>,
+) -> Result<BufferSlice<'env>> {
+    let order = sentinel_config::KeyDeletionOrder {
+        key_id,
+        config_hash: fixed_arg(env, "configHash", config_hash)?,
+        expires_at_us: u64_arg(env, "expiresAtUs", &expires_at_us)?,
+    };
+    let admins = admin_credentials(env, &admin_credential_jsons)?;
+    let signed = order.signed(&admins.iter().collect::<Vec<_>>()).map_err(|e| throw(env, e))?;
+    bytes(env, &signed)
+}
+
+/// An upgrade approval (attested key forwarding from one image to another, docs/sealed-state.md)
+/// signed by the given admin credentials: the `upgrade_approval` bytes of `forward_send` / `forward_accept`.
+#[napi(catch_unwind)]
+pub fn upgrade_approval<'env>(
+    env: &'env Env,
+    from_pcr0: &[u8],
+    to_pcr0: &[u8],
+    config_hash: &[u8],
+    expires_at_us: BigInt,
+    admin_credential_jsons: Vec<String>,
+) -> Result<BufferSlice<'env>> {
+    let approval = sentinel_config::UpgradeApproval {
+        from_pcr0: fixed_arg(env, "fromPcr0", from_pcr0)?,
+        to_pcr0: fixed_arg(env, "toPcr0", to_pcr0)?,
+        config_hash: fixed_arg(env, "configHash", config_hash)?,
+        expires_at_us: u64_arg(env, "expiresAtUs", &expires_at_us)?,
+    };
+    let mut signed = sentinel_config::SignedUpgradeApproval::new(&approval);
+    for admin in admin_credentials(env, &admin_credential_jsons)? {
+        signed.sign(&admin).map_err(|e| throw(env, e))?;
+    }
+    bytes(env, &signed.encode())
+}

@@ -85,6 +85,8 @@ names! {
         // Attested forwarding of the sealing master key: sent to / received from a verified peer.
         KeyForwarded = "key_forwarded",
         KeyReceived = "key_received",
+        // A key deleted by an order of the admin quorum (an owner's deletion is a decision record).
+        KeyDeleted = "key_deleted",
     }
 }
 

@@ -1,5 +1,7 @@
-//! Upgrade approvals: the admin quorum's word that enclaves of one image (PCR0) may hand their
-//! sealing master key to enclaves of another, under one configuration.
+//! Admin orders about sealed state: upgrade approvals (enclaves of one image, PCR0, may hand their
+//! sealing master key to enclaves of another, under one configuration) and key deletion orders
+//! (the admin quorum deletes a key whoever owns it). Both are canonical CBOR documents with a
+//! `type`, signed by the configuration's admins over a digest with a domain of their own.
 //!
 //! Attested key forwarding (docs/sealed-state.md) moves the master key only between enclaves that
 //! attested the same PCR0 and configuration hash, unless an approval signed by `threshold` distinct
@@ -74,10 +76,76 @@ impl UpgradeApproval {
 
     /// The digest each admin signs.
     pub fn signing_digest(document: &[u8]) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(UPGRADE_SIGNATURE_DOMAIN);
-        h.update(Sha256::digest(document));
-        h.finalize().into()
+        order_digest(UPGRADE_SIGNATURE_DOMAIN, document)
+    }
+}
+
+/// SHA-256(`domain` || SHA-256(document)): what an admin signs over an order of one kind.
+fn order_digest(domain: &[u8], document: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(domain);
+    h.update(Sha256::digest(document));
+    h.finalize().into()
+}
+
+/// Domain of the digest admins sign over a key deletion order.
+pub const KEY_DELETION_SIGNATURE_DOMAIN: &[u8] = b"sentinel/key-deletion/v1\0";
+/// The `type` of a key deletion order.
+pub const KEY_DELETION_TYPE: &str = "sentinel/key-deletion/v1";
+
+/// The admin quorum's order to delete one key (whoever owns it), under one configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyDeletionOrder {
+    pub key_id: String,
+    pub config_hash: [u8; 32],
+    /// After this time (µs since the Unix epoch) the order counts for nothing.
+    pub expires_at_us: u64,
+}
+
+impl KeyDeletionOrder {
+    /// The canonical document bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encode_canonical(&map(vec![
+            ("type", text(KEY_DELETION_TYPE)),
+            ("key_id", text(&self.key_id)),
+            ("config_hash", Value::Bytes(self.config_hash.to_vec())),
+            ("expires_at_us", Value::from(self.expires_at_us)),
+        ]))
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, ConfigError> {
+        let value = decode_canonical(bytes, "order")?;
+        let mut f = Fields::new(&value, "order")?;
+        if as_text(f.take("type")?, "order.type")? != KEY_DELETION_TYPE {
+            return refuse(Code::Invalid, format!("order.type: must be {KEY_DELETION_TYPE:?}"));
+        }
+        let order = KeyDeletionOrder {
+            key_id: as_text(f.take("key_id")?, "order.key_id")?.to_string(),
+            config_hash: fixed(f.take("config_hash")?, "order.config_hash")?,
+            expires_at_us: as_uint(f.take("expires_at_us")?, "order.expires_at_us")?,
+        };
+        f.finish()?;
+        Ok(order)
+    }
+
+    /// The order signed by `signers` (admin credentials), as bytes for `admin_delete_key`.
+    pub fn signed(&self, signers: &[&Credential]) -> Result<Vec<u8>, ConfigError> {
+        let mut signed = SignedUpgradeApproval { approval: self.encode(), signatures: Vec::new() };
+        for s in signers {
+            signed.sign_with_domain(s, KEY_DELETION_SIGNATURE_DOMAIN)?;
+        }
+        Ok(signed.encode())
+    }
+
+    /// The order, if `admins` reached their threshold over it and it has not expired at `now_us`.
+    pub fn verify(bytes: &[u8], admins: &Admins, now_us: u64) -> Result<KeyDeletionOrder, ConfigError> {
+        let signed = SignedUpgradeApproval::decode(bytes)?;
+        signed.check_quorum(admins, KEY_DELETION_SIGNATURE_DOMAIN)?;
+        let order = KeyDeletionOrder::decode(&signed.approval)?;
+        if now_us > order.expires_at_us {
+            return refuse(Code::Invalid, "order.expires_at_us: the order has expired");
+        }
+        Ok(order)
     }
 }
 
@@ -95,12 +163,31 @@ impl SignedUpgradeApproval {
 
     /// Adds an admin's signature.
     pub fn sign(&mut self, credential: &Credential) -> Result<(), ConfigError> {
+        self.sign_with_domain(credential, UPGRADE_SIGNATURE_DOMAIN)
+    }
+
+    fn sign_with_domain(&mut self, credential: &Credential, domain: &[u8]) -> Result<(), ConfigError> {
         credential.expect_kind(CredentialKind::Admin)?;
-        let digest = UpgradeApproval::signing_digest(&self.approval);
+        let digest = order_digest(domain, &self.approval);
         self.signatures.retain(|s| s.admin != credential.id());
         self.signatures
             .push(AdminSignature { admin: credential.id().to_string(), signature: credential.sign(&digest) });
         Ok(())
+    }
+
+    fn check_quorum(&self, admins: &Admins, domain: &[u8]) -> Result<(), ConfigError> {
+        let digest = order_digest(domain, &self.approval);
+        admins.quorum(&admins.signer_statuses(&digest, &self.signatures)).or_else(|short| {
+            refuse(
+                Code::QuorumNotMet,
+                format!(
+                    "signatures: {} valid signature(s) of the configuration's admins, {} required{}",
+                    short.valid,
+                    short.required,
+                    short.detail()
+                ),
+            )
+        })
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -144,18 +231,7 @@ impl SignedUpgradeApproval {
     /// document that does not decode), `CONFIG_MALFORMED` / `CONFIG_NOT_CANONICAL`.
     pub fn verify(bytes: &[u8], admins: &Admins, now_us: u64) -> Result<UpgradeApproval, ConfigError> {
         let signed = SignedUpgradeApproval::decode(bytes)?;
-        let digest = UpgradeApproval::signing_digest(&signed.approval);
-        admins.quorum(&admins.signer_statuses(&digest, &signed.signatures)).or_else(|short| {
-            refuse(
-                Code::QuorumNotMet,
-                format!(
-                    "approval.signatures: {} valid signature(s) of the configuration's admins, {} required{}",
-                    short.valid,
-                    short.required,
-                    short.detail()
-                ),
-            )
-        })?;
+        signed.check_quorum(admins, UPGRADE_SIGNATURE_DOMAIN)?;
         let approval = UpgradeApproval::decode(&signed.approval)?;
         if now_us > approval.expires_at_us {
             return refuse(Code::Invalid, "approval.expires_at_us: the approval has expired");
@@ -212,6 +288,25 @@ mod tests {
         extra.approval = encode_canonical(&map(vec![("type", text(UPGRADE_APPROVAL_TYPE)), ("x", Value::from(1))]));
         extra.sign(&admin(1)).unwrap();
         assert!(SignedUpgradeApproval::verify(&extra.encode(), &admins(), 0).is_err());
+    }
+
+    #[test]
+    fn a_key_deletion_order_needs_the_quorum_and_its_own_domain() {
+        let order = KeyDeletionOrder { key_id: "k-01".into(), config_hash: [3; 32], expires_at_us: 50 };
+        let signed = order.signed(&[&admin(1)]).unwrap();
+        assert_eq!(KeyDeletionOrder::verify(&signed, &admins(), 10).unwrap(), order);
+        assert_eq!(KeyDeletionOrder::verify(&signed, &admins(), 51).unwrap_err().code(), "CONFIG_INVALID");
+        let forged = order.signed(&[&admin(2)]).unwrap();
+        assert_eq!(KeyDeletionOrder::verify(&forged, &admins(), 10).unwrap_err().code(), "CONFIG_QUORUM_NOT_MET");
+        // An upgrade approval's signatures do not make a deletion order, nor the other way round.
+        let mut approval = SignedUpgradeApproval::new(&approval());
+        approval.approval = order.encode();
+        approval.sign(&admin(1)).unwrap();
+        assert_eq!(
+            KeyDeletionOrder::verify(&approval.encode(), &admins(), 10).unwrap_err().code(),
+            "CONFIG_QUORUM_NOT_MET"
+        );
+        assert!(SignedUpgradeApproval::verify(&signed, &admins(), 10).is_err());
     }
 
     #[test]

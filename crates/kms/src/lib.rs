@@ -16,6 +16,8 @@
 mod config;
 mod envelope;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod http;
 mod provider;
 mod request;

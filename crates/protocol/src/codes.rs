@@ -146,6 +146,11 @@ sentinel_error::error_codes! {
         /// The forwarded key does not open here (not sealed to this enclave's attested key for
         /// this exchange, or modified).
         ForwardDecryptionFailed = "FORWARD_DECRYPTION_FAILED",
+        /// `sealing_unlock` on an enclave that does not seal with AWS KMS, or that already holds its key.
+        SealingUnlockState = "SEALING_UNLOCK_STATE",
+        /// KMS did not give the master key: the relay, TLS, credentials, the key policy (this
+        /// image's PCR0 not admitted) or the answer (the message names the `KMS_*` code).
+        KmsUnlockFailed = "KMS_UNLOCK_FAILED",
     }
 }
 

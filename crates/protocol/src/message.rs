@@ -167,6 +167,14 @@ messages! {
         /// On a new enclave started to receive its master key (`--sealing-from-peer`): verify the
         /// sender's document the same way, then open the key sealed to this enclave's attested key.
         ForwardAccept(ForwardAcceptArgs) = "forward_accept" => "forward_accepted",
+        /// On an enclave started with `--sealing aws-kms`: obtain the master key from AWS KMS with
+        /// this enclave's attestation as `Recipient` (through the parent's relay; TLS ends in the
+        /// enclave), with the parent's credentials; `ciphertext_blob` is what the first unlock
+        /// answered (absent on the very first boot: KMS generates the key).
+        SealingUnlock(SealingUnlockArgs) = "sealing_unlock" => "sealing_unlocked",
+        /// A key deletion order signed by the configuration's admin quorum (docs/sealed-state.md):
+        /// deletes the key whoever owns it, also under a Red kill switch (a compromised key).
+        AdminDeleteKey(AdminDeleteKeyArgs) = "admin_delete_key" => "key_deleted",
     }
 }
 
@@ -234,6 +242,7 @@ messages! {
         SealedState(SealedStateAnswer) = "sealed_state",
         ForwardSent(ForwardSent) = "forward_sent",
         ForwardAccepted(ForwardAccepted) = "forward_accepted",
+        SealingUnlocked(SealingUnlocked) = "sealing_unlocked",
         Error(ErrorAnswer) = "error",
     }
 }
@@ -684,6 +693,64 @@ wire_struct! {
     }
 }
 
+/// A secret text the host relays to the enclave (an AWS secret access key or session token):
+/// `Debug` prints `<redacted>`, and it is wiped on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl Drop for SecretText {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl SecretText {
+    pub fn new(text: &str) -> Self {
+        SecretText(text.to_string())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+wire_struct! {
+    pub struct SealingUnlockArgs {
+        /// The KMS key (id, ARN or alias) whose policy admits this enclave's PCR0.
+        pub key_id: String,
+        pub region: String,
+        /// The endpoint's DNS name (TLS server name); `None`: `kms.<region>.amazonaws.com`.
+        pub endpoint: Option<String>,
+        pub access_key_id: String,
+        #[cfg_attr(test, ts(type = "string"))]
+        pub secret_access_key: SecretText,
+        #[cfg_attr(test, ts(type = "string | null"))]
+        pub session_token: Option<SecretText>,
+        /// The `CiphertextBlob` the first unlock answered; `None` on the first boot.
+        #[serde(with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null"))]
+        pub ciphertext_blob: Option<Vec<u8>>,
+    }
+}
+
+wire_struct! {
+    pub struct SealingUnlocked {
+        /// The `CiphertextBlob` for the host to store (not secret: only an enclave KMS admits opens it).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub ciphertext_blob: Vec<u8>,
+        /// `aws-kms`.
+        pub sealing: String,
+    }
+}
+
 wire_struct! {
     pub struct ForwardAccepted {
         /// The lineage this enclave now seals under (hex): the sender's.
@@ -905,6 +972,15 @@ wire_struct! {
 wire_struct! {
     pub struct DeleteKeyArgs {
         pub key_id: String,
+    }
+}
+
+wire_struct! {
+    pub struct AdminDeleteKeyArgs {
+        /// The signed order (canonical CBOR `{approval, signatures}` over a `sentinel/key-deletion/v1` document).
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub order: Vec<u8>,
     }
 }
 

@@ -79,6 +79,7 @@ pub fn result_hash(answer: &Response) -> Option<[u8; 32]> {
         | Response::SealedState(_)
         | Response::ForwardSent(_)
         | Response::ForwardAccepted(_)
+        | Response::SealingUnlocked(_)
         | Response::Error(_) => return None,
     }
     Some(h.finalize().into())

@@ -48,6 +48,16 @@ fn all_requests() -> Vec<Request> {
         Request::AuditCheckpoint(AuditCheckpointArgs {}),
         Request::SealedLoad(SealedLoadArgs { records: vec![vec![0x53; 70], vec![0x53; 80]] }),
         Request::SealedState(SealedStateArgs {}),
+        Request::AdminDeleteKey(AdminDeleteKeyArgs { order: vec![0xa2; 70] }),
+        Request::SealingUnlock(SealingUnlockArgs {
+            key_id: "alias/sentinel".into(),
+            region: "eu-west-1".into(),
+            endpoint: None,
+            access_key_id: "AKIATEST".into(),
+            secret_access_key: SecretText::new("secret"),
+            session_token: Some(SecretText::new("token")),
+            ciphertext_blob: Some(vec![9; 40]),
+        }),
         Request::ForwardSend(ForwardSendArgs {
             peer_attestation: vec![0xd2; 60],
             upgrade_approval: Some(vec![0xa2; 9]),
@@ -123,6 +133,22 @@ fn session_plaintexts_round_trip() {
     assert_eq!(decode_session_answer(&encode_cbor(&answer)).unwrap(), answer);
 }
 
+#[test]
+fn relayed_secrets_never_print() {
+    let args = SealingUnlockArgs {
+        key_id: "k".into(),
+        region: "r".into(),
+        endpoint: None,
+        access_key_id: "AKIAPRINTABLE".into(),
+        secret_access_key: SecretText::new("wJalrXUtnFEMI"),
+        session_token: Some(SecretText::new("FwoGZXIvYXdzEJr")),
+        ciphertext_blob: None,
+    };
+    let printed = format!("{:?}", Request::SealingUnlock(args));
+    assert!(printed.contains("AKIAPRINTABLE") && printed.contains("<redacted>"), "{printed}");
+    assert!(!printed.contains("wJalrXUtnFEMI") && !printed.contains("FwoGZXIvYXdzEJr"), "{printed}");
+}
+
 fn all_responses() -> Vec<Response> {
     vec![
         Response::Pong(Pong { payload: vec![] }),
@@ -193,6 +219,7 @@ fn all_responses() -> Vec<Response> {
             lineage: Some("ab".repeat(32)),
         }),
         Response::KeyDeleted(KeyDeleted { key_id: "k1".into() }),
+        Response::SealingUnlocked(SealingUnlocked { ciphertext_blob: vec![9; 40], sealing: "aws-kms".into() }),
         Response::ForwardSent(ForwardSent { attestation: vec![0xd2; 60], enc: vec![1; 32], ciphertext: vec![2; 80] }),
         Response::ForwardAccepted(ForwardAccepted { lineage: "ab".repeat(32), sender_pcr0: "cd".repeat(48) }),
         Response::SealedState(SealedStateAnswer { sealing: "none".into(), lineage: None, configuration: None }),

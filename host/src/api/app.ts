@@ -289,7 +289,8 @@ function measuredCall(enclave: EnclaveClientLike, metrics: ApiMetrics, timeoutMs
         throw new SentinelError('AUDIT_STORAGE_UNAVAILABLE', `the answer is withheld: its audit record could not be stored (${message})`, { cause: e });
       }
     }
-    const deleted = (answer as { answer?: { type?: string; key_id?: string } }).answer;
+    // A deletion: the owner's (a receipted answer) or the admin quorum's (the answer itself).
+    const deleted = (answer as { answer?: { type?: string; key_id?: string } }).answer ?? (answer as { type?: string; key_id?: string });
     if (sealed && deleted?.type === 'key_deleted' && typeof deleted.key_id === 'string') {
       // Best effort: a record left behind is wiped again at the next start (the log says deleted).
       await sealed.remove(deleted.key_id).catch(() => undefined);

@@ -105,6 +105,8 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   FORWARD_APPROVAL_INVALID: e(403, 'the upgrade approval is not signed by the admin quorum, has expired, or names other images'),
   FORWARD_STATE: e(409, 'forwarding out of order: no master key to send, or the receiver already holds one'),
   FORWARD_DECRYPTION_FAILED: e(400, 'the forwarded key does not open in this enclave'),
+  SEALING_UNLOCK_STATE: e(409, 'the enclave does not seal with AWS KMS, or already holds its master key'),
+  KMS_UNLOCK_FAILED: e(502, 'AWS KMS did not give the master key (relay, TLS, credentials, key policy or answer)'),
 };
 
 /** Frames the enclave could not decode: the API built them, so they mean a broken host. */

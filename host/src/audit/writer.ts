@@ -115,6 +115,8 @@ export class AuditWriter {
   /** `audit/current` names this log (written once the log has a stored checkpoint: only then can it be resumed). */
   private isCurrent = false;
   private stopped = false;
+  /** Ends the watch loop's pause after a failed `audit_wait` (set while it waits). */
+  private wakeWatch: (() => void) | undefined;
   /** How the log opened: null when it was open at boot, else the enclave's `audit_resumed` answer. */
   readonly resumed: AuditResumed | null;
   private readonly auditDir: string;
@@ -263,7 +265,15 @@ export class AuditWriter {
       } catch (e) {
         if (this.stopped) return;
         this.lastError = asError(e);
-        await new Promise((r) => setTimeout(r, this.followMs));
+        // The pause ends early when the writer is stopped or abandoned (an enclave that is gone).
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.followMs);
+          this.wakeWatch = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wakeWatch = undefined;
       }
     }
   }
@@ -423,6 +433,18 @@ export class AuditWriter {
     } finally {
       await this.store.close();
     }
+  }
+
+  /**
+   * Stops following a log whose enclave is gone (it exited or was killed): no checkpoint can be asked
+   * for, so what is stored stays as it is (a restarted enclave resumes from it), and the store is closed.
+   */
+  async abandon(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.wakeWatch?.();
+    await this.store.close();
   }
 
   /** Non-null while the store cannot be written (the API then refuses signing requests). */

@@ -13,6 +13,10 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
+import { core } from '../core.ts';
+import { SentinelError } from '../errors.ts';
+import { apiJson, applyTarget } from './config.ts';
+
 import {
   addConnectionOptions,
   addReceiptOut,
@@ -209,8 +213,67 @@ export function runKeysList(opts: CommonOptions): Promise<number> {
   );
 }
 
-/** `zcp keys delete`. */
-export function runKeysDelete(opts: CommonOptions & { keyId: string }): Promise<number> {
+/** How long an admin deletion order stays valid once signed. */
+const ORDER_TTL_US = 10n * 60n * 1_000_000n;
+
+/**
+ * `zcp keys delete --admin-key FILE...`: an order of the admin quorum, signed here with the admins'
+ * credentials over the configuration in force (as the API reports it: an order naming another
+ * configuration is refused by the enclave), sent to `POST /v1/admin/keys/delete`.
+ */
+async function runKeysAdminDelete(opts: CommonOptions & { keyId: string; adminKey: string[] }): Promise<number> {
+  const target = applyTarget({ dataDir: opts.dataDir, url: opts.url });
+  const config = await apiJson(target, 'GET', '/v1/config');
+  const configHash = (config.body as { configHash?: string } | null)?.configHash;
+  if (typeof configHash !== 'string') throw new SentinelError('API_ERROR', `GET /v1/config: HTTP ${config.status}`);
+  const admins = opts.adminKey.map((f) => readSecretText(f));
+  const expires = BigInt(Date.now()) * 1000n + ORDER_TTL_US;
+  const order = core.keyDeletionOrder(opts.keyId, Buffer.from(configHash.replace(/^0x/, ''), 'hex'), expires, admins);
+  const answer = await apiJson(target, 'POST', '/v1/admin/keys/delete', { order: `0x${order.toString('hex')}` });
+  const body = answer.body as { keyId?: string; error?: { code?: string; message?: string } } | null;
+  if (answer.status !== 200 || typeof body?.keyId !== 'string') {
+    const code = body?.error?.code ?? 'API_ERROR';
+    const message = body?.error?.message ?? `HTTP ${answer.status}`;
+    if (opts.json) console.log(JSON.stringify({ deleted: false, code, message }, null, 2));
+    else console.error(`NOT DELETED: ${code}: ${message}`);
+    return 1;
+  }
+  if (opts.json) console.log(JSON.stringify({ deleted: true, keyId: body.keyId, by: 'admin-quorum' }, null, 2));
+  else console.log(`key deleted by order of the admin quorum (wiped in the enclave; no copy remains)\n  key id       ${body.keyId}`);
+  return 0;
+}
+
+/** A credential file's JSON, refused when others may read it (it holds a secret key). */
+function readSecretText(path: string): string {
+  const stat = (() => {
+    try {
+      return fstatSync(openSync(path, 'r'));
+    } catch (e) {
+      throw new UsageError('FILE_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  })();
+  if ((stat.mode & 0o077) !== 0) throw new UsageError('SECRET_FILE_EXPOSED', `${path} is readable by others: chmod 600 it`);
+  const fd = openSync(path, 'r');
+  try {
+    const raw = Buffer.alloc(stat.size);
+    readSync(fd, raw, 0, raw.length, 0);
+    return raw.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `zcp keys delete`: by the owner (stamped), or by the admin quorum with `--admin-key`. */
+export function runKeysDelete(opts: CommonOptions & { keyId: string; adminKey?: string[] }): Promise<number> {
+  if (opts.adminKey && opts.adminKey.length > 0) {
+    const withAdmins = { ...opts, adminKey: opts.adminKey };
+    return runKeysAdminDelete(withAdmins).catch((e) => {
+      const code = (e as { code?: string }).code ?? 'INTERNAL';
+      if (opts.json) console.log(JSON.stringify({ deleted: false, code, message: (e as Error).message }, null, 2));
+      else console.error(`error ${code}: ${(e as Error).message}`);
+      return 1;
+    });
+  }
   return runClientCommand(
     opts,
     () => opts.keyId,
@@ -219,6 +282,10 @@ export function runKeysDelete(opts: CommonOptions & { keyId: string }): Promise<
       return printResult(opts, 'key deleted (wiped in the enclave; no copy remains)', { keyId: deleted.keyId }, [['key id', deleted.keyId]], deleted as Receipted);
     },
   );
+}
+
+function collectAdmins(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Registers `zcp keys ...` on the program. `set` receives each command's exit code. */
@@ -255,8 +322,9 @@ export function registerKeys(program: import('commander').Command, set: (code: n
     addConnectionOptions(
       keys
         .command('delete')
-        .description('delete a key you own: the enclave wipes it and the host drops its sealed record (no undo, no export)')
-        .requiredOption('--key-id <id>', 'the key to delete'),
+        .description('delete a key you own, or any key with --admin-key: the enclave wipes it and the host drops its sealed record (no undo, no export)')
+        .requiredOption('--key-id <id>', 'the key to delete')
+        .option('--admin-key <file>', 'delete by order of the admin quorum: an admin credential file (repeat for each admin of the quorum)', collectAdmins, []),
     ),
-  ).action(async (opts: CommonOptions & { keyId: string }) => set(await runKeysDelete(opts)));
+  ).action(async (opts: CommonOptions & { keyId: string; adminKey?: string[] }) => set(await runKeysDelete(opts)));
 }

@@ -390,7 +390,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
       stopping = true;
       removeStackFile(stackPath);
       await app.close();
-      await writer?.store.close().catch(() => {});
+      // The enclave is gone: stop following its log (no checkpoint can be asked for) so the process can exit.
+      await writer?.abandon().catch(() => {});
       await watch.close();
       await client.close();
       console.error(`error ENCLAVE_EXITED: the enclave exited unexpectedly (${describeExit(outcome.exit)})`);

@@ -41,7 +41,33 @@ const ConfigUpdated = Type.Object(
   { additionalProperties: false },
 );
 
+const AdminDeleteBody = Type.Object(
+  { order: hexSchema([1, 16 * 1024], 'a key deletion order signed by the admin quorum (`zcp keys delete --admin-key`)') },
+  { additionalProperties: false },
+);
+
+const KeyDeletedResponse = Type.Object({ keyId: Type.String() }, { additionalProperties: false });
+
 export function configRoutes(app: ApiInstance, ctx: RouteContext): void {
+  app.post(
+    '/v1/admin/keys/delete',
+    {
+      schema: {
+        tags: ['configuration'],
+        summary: "Delete any key by an order of the admin quorum",
+        description:
+          'The enclave checks the order (the configuration in force, its admin quorum, not expired), wipes the key whoever owns it ' +
+          '(also under a Red kill switch) and records it; the host drops its sealed record (docs/sealed-state.md).',
+        body: AdminDeleteBody,
+        response: { 200: KeyDeletedResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const deleted = await ctx.call({ op: 'admin_delete_key', order: fromHex(request.body.order) });
+      return { keyId: deleted.key_id };
+    },
+  );
+
   app.get(
     '/v1/config',
     {
