@@ -29,6 +29,7 @@ import { core } from '../host/src/core.ts';
 import { ensureDevConfiguration } from '../host/src/local/dev-config.ts';
 import { startEnclave } from '../host/src/local/enclave-process.ts';
 import { EnclaveClient, type Request } from '../host/src/sidecar/client.ts';
+import { stampedFrame } from '../host/src/sidecar/stamped-frame.ts';
 import { unixTransport } from '../host/src/sidecar/transport.ts';
 
 const quick = process.argv.includes('--quick');
@@ -71,14 +72,7 @@ async function bootEnclave(): Promise<void> {
 
 type Stamped = Extract<Request, { op: 'stamped' }>;
 function stamped(operation: Parameters<typeof core.encodeBody>[0]): Stamped {
-  const body = core.encodeBody(operation);
-  const timestampUs = BigInt(Date.now()) * 1000n;
-  const stamp = core.stampRequest(credential, operation.op, body, timestampUs, randomBytes(16));
-  return {
-    op: 'stamped',
-    body,
-    stamp: { principal: stamp.principal, timestamp_us: Number(timestampUs) as unknown as bigint, nonce: stamp.nonce, signature: stamp.signature },
-  };
+  return stampedFrame(credential, operation);
 }
 
 function pct(samples: number[]): { p50: number; p99: number } {

@@ -45,6 +45,7 @@ import { startEnclave, type EnclaveProcess } from '../host/src/local/enclave-pro
 import { loadSealedState } from '../host/src/seal/boot.ts';
 import { SealedStore } from '../host/src/seal/store.ts';
 import { EnclaveClient, type Request } from '../host/src/sidecar/client.ts';
+import { stampedFrame } from '../host/src/sidecar/stamped-frame.ts';
 import { unixTransport } from '../host/src/sidecar/transport.ts';
 
 const argv = process.argv.slice(2);
@@ -255,14 +256,7 @@ interface SignEnclave {
 }
 
 function stamped(credential: string, operation: Parameters<typeof core.encodeBody>[0]): Stamped {
-  const body = core.encodeBody(operation);
-  const timestampUs = BigInt(Date.now()) * 1000n;
-  const stamp = core.stampRequest(credential, operation.op, body, timestampUs, randomBytes(16));
-  return {
-    op: 'stamped',
-    body,
-    stamp: { principal: stamp.principal, timestamp_us: Number(timestampUs) as unknown as bigint, nonce: stamp.nonce, signature: stamp.signature },
-  };
+  return stampedFrame(credential, operation);
 }
 
 async function ackAll(client: EnclaveClient): Promise<void> {

@@ -236,6 +236,11 @@ impl Enclave {
         let _ = self.kms.set(connector);
     }
 
+    /// Whether new keys are sealed (any provider but `none`).
+    pub fn seals_keys(&self) -> bool {
+        self.sealing.kind() != sentinel_seal::SealingKind::None
+    }
+
     /// Where keys survive a restart (`--sealing`).
     pub fn sealing_kind(&self) -> sentinel_seal::SealingKind {
         self.sealing.kind()

@@ -224,7 +224,21 @@ impl ConnectionSessions {
             match decode_body(&request.body) {
                 Ok(operation) => {
                     input.op = operation.wire_name().to_string();
-                    enclave.decide(principal, operation)
+                    if enclave.seals_keys()
+                        && matches!(
+                            operation,
+                            sentinel_protocol::Operation::GenerateKey(_) | sentinel_protocol::Operation::ImportKey(_)
+                        )
+                    {
+                        // Its sealed record would reach only the session's raw relay, which stores
+                        // nothing: a key id must never be released that a restart would lose.
+                        Decided::refused(
+                            EnclaveErrorCode::SessionKeyCreationRefused,
+                            "keys are sealed: create them with a stamped request (POST /v1/keys/generate), whose answer the host stores first",
+                        )
+                    } else {
+                        enclave.decide(principal, operation)
+                    }
                 }
                 Err(e) => Decided::refused(EnclaveErrorCode::InvalidBody, format!("{}: {}", e.code(), e.message)),
             }

@@ -325,3 +325,39 @@ fn the_admin_quorum_deletes_any_key_with_a_signed_order() {
         .expect("a key_deleted record");
     assert_eq!((record.effects[0].op.as_str(), record.effects[0].target.as_str()), ("key_deleted", key.as_str()));
 }
+
+#[test]
+fn sessions_sign_with_sealed_keys_but_do_not_create_them() {
+    use sentinel_client::{Client, Session};
+    let dir = tempfile::tempdir().unwrap();
+    let enclave = sealed_enclave(dir.path(), &dir.path().join("master.key"));
+    install(&enclave, dev_signed_config());
+    let (key, _, _) = generate(&enclave, Curve::Secp256k1);
+    let path = dir.path().join("enclave.sock");
+    common::serve_busy_poll(enclave.clone(), &path);
+    let mut conn = Client::new(std::os::unix::net::UnixStream::connect(&path).unwrap());
+    let evidence = conn.evidence().unwrap();
+    let root = SimulatedNsm::open(dir.path(), sentinel_nsm::pcr::pcrs_from_artifact(IMAGE), Arc::new(now_ms))
+        .unwrap()
+        .root_der()
+        .to_vec();
+    let report = sentinel_attestation::check_attestation(
+        &evidence.attestation,
+        &root,
+        sentinel_attestation::UnixTime::from_millis(now_ms()),
+        &Default::default(),
+        &Default::default(),
+    );
+    let bundle = hex::decode(report.document.unwrap().public_key.unwrap()).unwrap();
+    let keys = sentinel_evidence::AttestedKeys::from_bytes(&bundle).unwrap();
+    let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&evidence.attestation).into();
+    let mut session = Session::open(&mut conn, keys.session, hash, &client(), [0x5e; 32]).unwrap();
+    // Creating a key inside the session would hand its sealed record to a relay that stores nothing.
+    let op =
+        Operation::GenerateKey(GenerateKeyArgs { curve: Curve::Ed25519, purpose: KeyPurpose::Raw, label: "s".into() });
+    let (answer, _) = session.call(&mut conn, &op, true).unwrap();
+    assert_eq!(error_code(&answer), "SESSION_KEY_CREATION_REFUSED");
+    // Signing with a sealed key made over a stamped request works as ever.
+    let sign_op = Operation::SignDigest(SignDigestArgs { key_id: key, digest: vec![0x5e; 32] });
+    assert!(matches!(session.call(&mut conn, &sign_op, false).unwrap().0, Response::Signature(_)));
+}

@@ -19,12 +19,11 @@ import { crc32 } from 'node:zlib';
 
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
-import { main } from '../src/cli/main.ts';
 import { core } from '../src/core.ts';
 import { ensureDevConfiguration } from '../src/local/dev-config.ts';
 import { policyCore } from '../src/policy-core.ts';
 import { stampedJson } from './api-fixture.ts';
-import { capture, HAVE_ENCLAVE, SKIP_REASON } from './helpers.ts';
+import { HAVE_ENCLAVE, runZcp, SKIP_REASON } from './helpers.ts';
 import { killStack, startUp, stopStack, type Up } from './zcp-up-fixture.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
@@ -56,16 +55,7 @@ function signDigest(url: string, credential: string, keyId: string): Promise<Ans
   return post(url, '/v1/sign/digest', credential, { op: 'sign_digest', key_id: keyId, digest });
 }
 
-/** `zcp ARGS...` in process, with its output. */
-async function zcp(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { out, err } = capture();
-  try {
-    const code = await main(['node', 'zcp', ...args]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const zcp = runZcp;
 
 /**
  * The development data directory, with a second principal (`other`) in the configuration and a

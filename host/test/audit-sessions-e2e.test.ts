@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { logDirs, readStoredLog } from '../src/audit/read-log.ts';
 import { core } from '../src/core.ts';
-import { HAVE_ENCLAVE, SKIP_REASON } from './helpers.ts';
+import { HAVE_ENCLAVE, runZcp, SKIP_REASON } from './helpers.ts';
 import { startUp, stopStack, type Up } from './zcp-up-fixture.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
@@ -43,9 +43,13 @@ maybe('strict audit on the session path', () => {
       credential: readFileSync(stack.clientKeyPath, 'utf8'),
     });
     try {
-      const generated = session.call({ op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'desk' }, true);
-      expect(generated.answer.type).toBe('key_generated');
-      const keyId = (generated.answer as { key_id: string }).key_id;
+      // Keys are sealed on this stack: a session may not create one (its sealed record would reach
+      // only the raw relay); the key is made over the API, and the session signs with it.
+      const refused = session.call({ op: 'generate_key', curve: 'secp256k1', purpose: 'raw', label: 'desk' }, true);
+      expect(refused.answer).toMatchObject({ type: 'error', code: 'SESSION_KEY_CREATION_REFUSED' });
+      const made = await runZcp('keys', 'generate', '--data-dir', dataDir, '--curve', 'secp256k1', '--purpose', 'raw', '--label', 'desk', '--json');
+      expect(made.code, made.err).toBe(0);
+      const keyId = (JSON.parse(made.out) as { keyId: string }).keyId;
       const [dir] = logDirs(dataDir);
       for (let i = 0; i < 20; i++) {
         const digest = createHash('sha256').update(`order ${i}`).digest();

@@ -131,17 +131,18 @@ export function clientCredential(t: TestEnclave): string {
   return readFileSync(t.dev.clientKeyPath, 'utf8');
 }
 
-/** A `stamped` frame for `operation`, stamped with `credential` now (or unstamped when it is null). */
-export function stampedFrame(credential: string | null, operation: Operation): Extract<Request, { op: 'stamped' }> {
-  const body = core.encodeBody(operation);
-  if (credential === null) return { op: 'stamped', body, stamp: null };
-  const timestampUs = BigInt(Date.now()) * 1000n;
-  const stamp = core.stampRequest(credential, operation.op, body, timestampUs, randomBytes(16));
-  return {
-    op: 'stamped',
-    body,
-    stamp: { principal: stamp.principal, timestamp_us: Number(timestampUs) as unknown as bigint, nonce: stamp.nonce, signature: stamp.signature },
-  };
+export { stampedFrame } from '../src/sidecar/stamped-frame.ts';
+
+/** `zcp ARGS...` in process, with its output (console captured, restored after). */
+export async function runZcp(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../src/cli/main.ts');
+  const { out, err } = capture();
+  try {
+    const code = await main(['node', 'zcp', ...args]);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    vi.restoreAllMocks();
+  }
 }
 
 /** The EIP-712 "Mail" example, loaded once by the conformance suite's helpers (one definition). */

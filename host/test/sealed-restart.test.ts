@@ -34,12 +34,11 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Operation } from '@sentinel/node/protocol';
 
 import { SAMPLE_UNSIGNED_TX } from '../src/cli/demo.ts';
-import { main } from '../src/cli/main.ts';
 import { core } from '../src/core.ts';
 import { ensureDevConfiguration } from '../src/local/dev-config.ts';
 import { policyCore } from '../src/policy-core.ts';
 import { stampedJson } from './api-fixture.ts';
-import { capture, HAVE_ENCLAVE, isAlive, SKIP_REASON } from './helpers.ts';
+import { HAVE_ENCLAVE, isAlive, runZcp, SKIP_REASON } from './helpers.ts';
 import { killStack, startUp, stopStack, type Up } from './zcp-up-fixture.ts';
 
 const maybe = HAVE_ENCLAVE ? describe : describe.skip;
@@ -259,16 +258,7 @@ function checkSigner(key: KeyInfo, s: Signed): void {
   }
 }
 
-/** `zcp ARGS...` in process, with its output. */
-async function zcp(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { out, err } = capture();
-  try {
-    const code = await main(['node', 'zcp', ...args]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const zcp = runZcp;
 
 /** The enclave `zcp up` launched (its direct child). */
 function enclaveOf(up: Up): number {

@@ -158,10 +158,22 @@ pub fn seal_import(
 ) -> Result<([u8; ENC_LEN], [u8; CIPHERTEXT_LEN]), ImportError> {
     check_key(context.curve, secret_key)?;
     let info = checked_info(context)?;
-    let mut ciphertext = [0u8; CIPHERTEXT_LEN];
-    let (buffer, tag_out) = ciphertext.split_at_mut(SECRET_KEY_LEN);
-    buffer.copy_from_slice(secret_key);
-    match seal_in_place(recipient_public, &info, AAD, buffer, rng) {
+    seal_with_tag(recipient_public, &info, secret_key, rng)
+}
+
+/// Seals a fixed-size plaintext; `C` must be `P` + the tag length. The ciphertext buffer is wiped
+/// when sealing fails (it holds the plaintext until then).
+fn seal_with_tag<const P: usize, const C: usize>(
+    recipient_public: &[u8; 32],
+    info: &[u8],
+    plaintext: &[u8; P],
+    rng: &mut impl CryptoRng,
+) -> Result<([u8; ENC_LEN], [u8; C]), ImportError> {
+    const { assert!(C == P + TAG_LEN) };
+    let mut ciphertext = [0u8; C];
+    let (buffer, tag_out) = ciphertext.split_at_mut(P);
+    buffer.copy_from_slice(plaintext);
+    match seal_in_place(recipient_public, info, AAD, buffer, rng) {
         Ok((enc, tag)) => {
             tag_out.copy_from_slice(&tag);
             Ok((enc, ciphertext))
@@ -263,19 +275,7 @@ pub fn seal_forward(
     payload: &[u8; FORWARD_PAYLOAD_LEN],
     rng: &mut impl CryptoRng,
 ) -> Result<([u8; ENC_LEN], [u8; FORWARD_CIPHERTEXT_LEN]), ImportError> {
-    let mut ciphertext = [0u8; FORWARD_CIPHERTEXT_LEN];
-    let (buffer, tag_out) = ciphertext.split_at_mut(FORWARD_PAYLOAD_LEN);
-    buffer.copy_from_slice(payload);
-    match seal_in_place(recipient_public, info, AAD, buffer, rng) {
-        Ok((enc, tag)) => {
-            tag_out.copy_from_slice(&tag);
-            Ok((enc, ciphertext))
-        }
-        Err(_) => {
-            ciphertext.zeroize();
-            Err(ImportError::Malformed("recipient_public: not a usable X25519 public key"))
-        }
-    }
+    seal_with_tag(recipient_public, info, payload, rng)
 }
 
 /// Opens a forwarded sealing state inside the receiving enclave (wiped on drop).

@@ -151,6 +151,10 @@ sentinel_error::error_codes! {
         /// KMS did not give the master key: the relay, TLS, credentials, the key policy (this
         /// image's PCR0 not admitted) or the answer (the message names the `KMS_*` code).
         KmsUnlockFailed = "KMS_UNLOCK_FAILED",
+        /// A key created inside an attested session while keys are sealed: its sealed record would
+        /// reach only the raw relay, which stores nothing, so a restart would lose the key. Keys are
+        /// created with `stamped` requests, whose answers the host stores first.
+        SessionKeyCreationRefused = "SESSION_KEY_CREATION_REFUSED",
     }
 }
 

@@ -107,6 +107,7 @@ const ENCLAVE_ERRORS: Record<EnclaveErrorCode, ErrorInfo> = {
   FORWARD_DECRYPTION_FAILED: e(400, 'the forwarded key does not open in this enclave'),
   SEALING_UNLOCK_STATE: e(409, 'the enclave does not seal with AWS KMS, or already holds its master key'),
   KMS_UNLOCK_FAILED: e(502, 'AWS KMS did not give the master key (relay, TLS, credentials, key policy or answer)'),
+  SESSION_KEY_CREATION_REFUSED: e(409, 'keys are sealed: create them with a stamped request, not inside a session'),
 };
 
 /** Frames the enclave could not decode: the API built them, so they mean a broken host. */

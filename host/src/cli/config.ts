@@ -29,8 +29,14 @@ import { loadStack, type StackInfo } from './stack.ts';
 const ALGS = ['ed25519', 'p256', 'secp256k1'] as const;
 type Alg = (typeof ALGS)[number];
 
-/** Every operation a principal may be granted: the core's list (it refuses any other name). */
-export const ALL_OPERATIONS: readonly string[] = Object.freeze(Object.keys(core.bodyOperationAnswers()));
+/**
+ * Operations a configuration never grants: deleting a key is its owner's own right (or an order of
+ * the admin quorum), so no permission can extend it to another principal's keys (docs/sealed-state.md).
+ */
+const NOT_GRANTABLE = new Set(['delete_key']);
+
+/** Every operation a principal may be granted: the core's body operations (it refuses any other name). */
+export const ALL_OPERATIONS: readonly string[] = Object.freeze(Object.keys(core.bodyOperationAnswers()).filter((op) => !NOT_GRANTABLE.has(op)));
 
 export interface ConfigInitOptions {
   dataDir: string;

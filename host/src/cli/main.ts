@@ -21,6 +21,7 @@ import { addConnectionOptions, collect } from './connect.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { registerKeys } from './keys.ts';
 import { registerOversight } from './oversight.ts';
+import { registerSealing } from './sealing.ts';
 import { registerReceipt } from './receipt.ts';
 import { registerPolicy } from './policy.ts';
 import { addRpcOptions, runRpc, type RpcOptions } from './rpc.ts';
@@ -171,6 +172,7 @@ export async function main(argv: string[]): Promise<number> {
   registerReceipt(program, set);
   registerPolicy(program, set);
   registerOversight(program, set);
+  registerSealing(program, set);
   registerBuild(program, set);
   registerAudit(program, set);
 
