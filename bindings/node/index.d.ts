@@ -364,6 +364,12 @@ export interface EvaluatePolicyOptions {
 /** A new credential file (JSON; write it with mode 0600), its secret drawn from the OS. */
 export declare function generateCredential(kind: 'client' | 'admin', id: string, alg: 'ed25519' | 'p256' | 'secp256k1'): string
 
+/**
+ * The operations a configuration can grant a principal (`sentinel_config::Operation::ALL`):
+ * every body operation but `delete_key`, which is its owner's own right.
+ */
+export declare function grantableOperations(): Array<string>
+
 /** EIP-191 `personal_sign` digest of a message. */
 export declare function hashPersonalMessage(message: Uint8Array): Buffer
 

@@ -870,6 +870,7 @@ module.exports.encodeUnsignedTransaction = nativeBinding.encodeUnsignedTransacti
 module.exports.ethereumAddress = nativeBinding.ethereumAddress
 module.exports.evaluatePolicy = nativeBinding.evaluatePolicy
 module.exports.generateCredential = nativeBinding.generateCredential
+module.exports.grantableOperations = nativeBinding.grantableOperations
 module.exports.hashPersonalMessage = nativeBinding.hashPersonalMessage
 module.exports.hashTypedData = nativeBinding.hashTypedData
 module.exports.hazmatRfc6979Nonce = nativeBinding.hazmatRfc6979Nonce

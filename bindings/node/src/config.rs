@@ -249,3 +249,10 @@ pub fn upgrade_approval<'env>(
     }
     bytes(env, &signed.encode())
 }
+
+/// The operations a configuration can grant a principal (`sentinel_config::Operation::ALL`):
+/// every body operation but `delete_key`, which is its owner's own right.
+#[napi(catch_unwind)]
+pub fn grantable_operations() -> Vec<String> {
+    sentinel_config::Operation::ALL.iter().map(|op| op.as_str().to_string()).collect()
+}

@@ -70,6 +70,12 @@ pub struct QuorumShortfall {
 }
 
 impl QuorumShortfall {
+    /// `"1 valid signature(s) of {whose} admins, 2 required; not counted: ..."`: the one wording
+    /// of a missed quorum (configurations, policies, admin orders).
+    pub fn describe(&self, whose: &str) -> String {
+        format!("{} valid signature(s) of {whose} admins, {} required{}", self.valid, self.required, self.detail())
+    }
+
     /// `"; not counted: a (invalid), b (not-an-admin)"`, or nothing.
     pub fn detail(&self) -> String {
         if self.not_counted.is_empty() {
@@ -257,17 +263,9 @@ impl SignedConfig {
     /// Signatures by others are ignored (an update may carry the next admins'
     /// signatures too); `whose` names the admin set in the message.
     fn check_quorum(&self, admins: &Admins, whose: &str) -> Result<(), ConfigError> {
-        admins.quorum(&self.signer_statuses(admins)).or_else(|short| {
-            refuse(
-                Code::QuorumNotMet,
-                format!(
-                    "signed.signatures: {} valid signature(s) of {whose} admins, {} required{}",
-                    short.valid,
-                    short.required,
-                    short.detail()
-                ),
-            )
-        })
+        admins
+            .quorum(&self.signer_statuses(admins))
+            .or_else(|short| refuse(Code::QuorumNotMet, format!("signed.signatures: {}", short.describe(whose))))
     }
 
     /// The boot decision (trust on first use): the envelope must carry

@@ -178,15 +178,7 @@ impl SignedUpgradeApproval {
     fn check_quorum(&self, admins: &Admins, domain: &[u8]) -> Result<(), ConfigError> {
         let digest = order_digest(domain, &self.approval);
         admins.quorum(&admins.signer_statuses(&digest, &self.signatures)).or_else(|short| {
-            refuse(
-                Code::QuorumNotMet,
-                format!(
-                    "signatures: {} valid signature(s) of the configuration's admins, {} required{}",
-                    short.valid,
-                    short.required,
-                    short.detail()
-                ),
-            )
+            refuse(Code::QuorumNotMet, format!("signatures: {}", short.describe("the configuration's")))
         })
     }
 

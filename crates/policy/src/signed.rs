@@ -165,15 +165,7 @@ impl SignedPolicy {
     /// checked first: an unsigned envelope learns nothing about the active version.
     pub fn verify(&self, admins: &Admins, active_version: Option<u64>) -> Result<(), PolicyError> {
         if let Err(short) = admins.quorum(&self.signer_statuses(admins)) {
-            return refuse(
-                Code::QuorumNotMet,
-                format!(
-                    "signatures: {} valid signature(s) of the configuration's admins, {} required{}",
-                    short.valid,
-                    short.required,
-                    short.detail()
-                ),
-            );
+            return refuse(Code::QuorumNotMet, format!("signatures: {}", short.describe("the configuration's")));
         }
         let version = self.parsed.policy.version;
         if let Some(active) = active_version {

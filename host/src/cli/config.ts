@@ -30,13 +30,10 @@ const ALGS = ['ed25519', 'p256', 'secp256k1'] as const;
 type Alg = (typeof ALGS)[number];
 
 /**
- * Operations a configuration never grants: deleting a key is its owner's own right (or an order of
- * the admin quorum), so no permission can extend it to another principal's keys (docs/sealed-state.md).
+ * Every operation a principal may be granted: the configuration crate's list (it refuses any other
+ * name; `delete_key` is not in it: deleting is the owner's own right, docs/sealed-state.md).
  */
-const NOT_GRANTABLE = new Set(['delete_key']);
-
-/** Every operation a principal may be granted: the core's body operations (it refuses any other name). */
-export const ALL_OPERATIONS: readonly string[] = Object.freeze(Object.keys(core.bodyOperationAnswers()).filter((op) => !NOT_GRANTABLE.has(op)));
+export const ALL_OPERATIONS: readonly string[] = Object.freeze(core.grantableOperations());
 
 export interface ConfigInitOptions {
   dataDir: string;
