@@ -38,7 +38,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { AuditWriter } from '../host/src/audit/writer.ts';
+import { AuditWriter, SNAPSHOT_FILE } from '../host/src/audit/writer.ts';
+import { readCurrentLog } from '../host/src/audit/log-info.ts';
 import { core } from '../host/src/core.ts';
 import { ensureDevConfiguration } from '../host/src/local/dev-config.ts';
 import { startEnclave, type EnclaveProcess } from '../host/src/local/enclave-process.ts';
@@ -195,13 +196,20 @@ interface Phases {
   readFiles: number;
   /** `loadSealedState`: reading the files again, `sealed_load` in batches, `sealed_state` and its store write. */
   sealedLoad: number;
-  /** `AuditWriter.open`: the previous log handed over, checked and replayed. */
+  /** `AuditWriter.open`: the previous log handed over, checked and replayed (from the sealed snapshot when used). */
   auditResume: number;
   keys: number;
   batches: number;
+  /** Whether the resume started from the log's sealed snapshot, and the records replayed after it. */
+  fromSnapshot: boolean;
+  replayed: number;
+  /** A snapshot taken right after (`sealed_snapshot`): its sealed size and the decision pause. */
+  snapshotBytes: number;
+  snapshotPausedUs: number;
 }
 
-async function bootByHand(dataDir: string, expectKeys: number, tag: string): Promise<Phases> {
+/** `withSnapshot` false: the log's `snapshot.seal` is set aside for this boot (the whole log is replayed). */
+async function bootByHand(dataDir: string, expectKeys: number, tag: string, withSnapshot = true): Promise<Phases> {
   const dev = ensureDevConfiguration(dataDir);
   const socketPath = path.join(dir, `hand-${tag}.sock`);
   const t0 = performance.now();
@@ -231,10 +239,29 @@ async function bootByHand(dataDir: string, expectKeys: number, tag: string): Pro
     if (summary.keys !== expectKeys || summary.refused.length > 0 || summary.loaded !== summary.stored) {
       throw new Error(`sealed_load: expected ${expectKeys} keys, got ${JSON.stringify({ ...summary, refused: summary.refused.slice(0, 3) })}`);
     }
-    writer = await AuditWriter.open(client, { dir: path.join(dataDir, 'audit'), mode: 'strict' });
+    const auditDir = path.join(dataDir, 'audit');
+    const snapshotFile = path.join(auditDir, 'logs', readCurrentLog(auditDir) ?? 'none', SNAPSHOT_FILE);
+    if (!withSnapshot) rmSync(snapshotFile, { force: true });
+    const tOpen = performance.now();
+    writer = await AuditWriter.open(client, { dir: auditDir, mode: 'strict', snapshotEveryMs: 0 });
     const tAudit = performance.now();
     if (!writer.resumed?.resumed) throw new Error('the audit log was not resumed');
-    return { boot: tBoot - t0, readFiles, sealedLoad: tLoad - t1, auditResume: tAudit - tLoad, keys: summary.keys, batches };
+    const snapshotSize = writer.resumed.snapshot_size;
+    if ((snapshotSize != null) !== withSnapshot) throw new Error(`resume ${withSnapshot ? 'without' : 'with'} the sealed snapshot`);
+    const taken = await writer.snapshot();
+    if (!taken) throw new Error('no snapshot taken');
+    return {
+      boot: tBoot - t0,
+      readFiles,
+      sealedLoad: tLoad - t1,
+      auditResume: tAudit - tOpen,
+      keys: summary.keys,
+      batches,
+      fromSnapshot: snapshotSize != null,
+      replayed: Number(writer.resumed.size) - Number(snapshotSize ?? 0),
+      snapshotBytes: taken.bytes,
+      snapshotPausedUs: taken.pausedUs,
+    };
   } finally {
     await writer?.stop().catch((e) => log('writer stop:', (e as Error).message));
     await client.close();
@@ -387,6 +414,8 @@ try {
 
   const upMs: Record<'0' | 'n', number[]> = { '0': [], n: [] };
   const phases: Record<'0' | 'n', Phases[]> = { '0': [], n: [] };
+  /** The N-key directory booted by hand with its snapshot set aside: the whole log replayed. */
+  const wholeLog: Phases[] = [];
   for (let t = 0; t < RESTART_TRIALS; t++) {
     const order: Array<['0' | 'n', string, number]> = [
       ['0', emptyDir, 0],
@@ -400,6 +429,11 @@ try {
       await stopUp(up);
       const p = await bootByHand(d, expect, `${which}-${t}`);
       phases[which].push(p);
+      if (which === 'n') {
+        const w = await bootByHand(d, expect, `${which}-${t}-whole`, false);
+        wholeLog.push(w);
+        log(`  trial ${t + 1}, ${expect} keys, whole log (${w.replayed} records): audit resume ${w.auditResume.toFixed(0)} ms; from the snapshot (${p.replayed} records after it): ${p.auditResume.toFixed(0)} ms`);
+      }
       log(
         `  trial ${t + 1}, ${expect} keys: zcp up ready in ${up.readyMs.toFixed(0)} ms; by hand: boot ${p.boot.toFixed(0)} ms, ` +
           `sealed_load ${p.sealedLoad.toFixed(0)} ms (${p.batches} batch(es)), audit resume ${p.auditResume.toFixed(0)} ms`,
@@ -417,6 +451,15 @@ try {
       n: { boot: med('n', 'boot'), readFiles: med('n', 'readFiles'), sealedLoad: med('n', 'sealedLoad'), auditResume: med('n', 'auditResume') },
     },
     sealedLoadKeysPerSecond: N_KEYS / (med('n', 'sealedLoad') / 1000),
+    /** `AuditWriter.open` with N keys: from the sealed snapshot vs the whole log replayed (same run, interleaved). */
+    auditResumeMs: {
+      fromSnapshot: med('n', 'auditResume'),
+      wholeLog: median(wholeLog.map((w) => w.auditResume)),
+      wholeLogRecords: median(wholeLog.map((w) => w.replayed)),
+      recordsAfterSnapshot: med('n', 'replayed'),
+      ratioSnapshotOverWholeLog: med('n', 'auditResume') / median(wholeLog.map((w) => w.auditResume)),
+    },
+    snapshot: { bytes: med('n', 'snapshotBytes'), pausedUs: med('n', 'snapshotPausedUs'), keys: N_KEYS },
     /** Over the 0-key boot (which still reads the store, seals and stores the configuration record). */
     sealedLoadMarginalKeysPerSecond: N_KEYS / ((med('n', 'sealedLoad') - med('0', 'sealedLoad')) / 1000),
     sealedLoadPerKeyUs: ((med('n', 'sealedLoad') - med('0', 'sealedLoad')) * 1000) / N_KEYS,
@@ -504,6 +547,12 @@ try {
     console.log(
       `  sealed_load (loadSealedState, files read included): ${r.sealedLoadKeysPerSecond.toFixed(0)} keys/s overall; over the 0-key boot ${r.sealedLoadMarginalKeysPerSecond.toFixed(0)} keys/s (${r.sealedLoadPerKeyUs.toFixed(1)} µs/key)`,
     );
+    const a = r.auditResumeMs;
+    console.log(
+      `  audit resume, ${N_KEYS} keys: from the sealed snapshot ${a.fromSnapshot.toFixed(0)} ms (${a.recordsAfterSnapshot} records after it)   ` +
+        `whole log ${a.wholeLog.toFixed(0)} ms (${a.wholeLogRecords} records)   ratio ${a.ratioSnapshotOverWholeLog.toFixed(2)}`,
+    );
+    console.log(`  state snapshot: ${r.snapshot.bytes} bytes sealed, decisions paused ${r.snapshot.pausedUs} µs`);
     console.log(`B. sign path (sidecar -> enclave, pre-stamped sign_digest), medians of ${SIGN_TRIALS} interleaved trials`);
     console.log(
       `  1 client p50   development ${signPath.oneClientP50Us.development.toFixed(1)} µs   none ${signPath.oneClientP50Us.none.toFixed(1)} µs   ratio ${ratios.p50DevelopmentOverNone.toFixed(3)} (median of per-trial ratios ${ratios.p50PairedMedian.toFixed(3)})`,

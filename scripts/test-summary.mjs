@@ -18,7 +18,7 @@ const CARGO_LOGS = [
   {
     log: '.build-stamps/cargo-test-enclave-simulator.log',
     what: 'cargo test -p sentinel-enclave, feature set simulator',
-    targets: ['tests/server.rs', 'tests/limits.rs', 'tests/hostile_host.rs', 'tests/policy.rs', 'tests/oversight.rs', 'tests/audit.rs', 'tests/audit_resume.rs', 'tests/strict_sessions.rs', 'tests/sealing.rs', 'tests/forwarding.rs', 'tests/kms_sealing.rs'],
+    targets: ['tests/server.rs', 'tests/limits.rs', 'tests/hostile_host.rs', 'tests/policy.rs', 'tests/oversight.rs', 'tests/audit.rs', 'tests/audit_resume.rs', 'tests/strict_sessions.rs', 'tests/sealing.rs', 'tests/forwarding.rs', 'tests/kms_sealing.rs', 'tests/receipt_storage.rs', 'tests/snapshot.rs'],
   },
   { log: '.build-stamps/cargo-test-nsm-simulator.log', what: 'cargo test -p sentinel-nsm, feature simulator', targets: [] },
 ];

@@ -113,13 +113,25 @@ attestation: Buffer,
 /**
  * The latest checkpoint of the log (a signed note).
  */
-checkpoint: Buffer, };
+checkpoint: Buffer, 
+/**
+ * The first part of the latest sealed state snapshot of this log (`sealed_snapshot`), if
+ * the host has one; its other parts follow with `audit_resume_snapshot`, then the records
+ * from its position (`audit_resume_progress.next`).
+ */
+snapshot?: Buffer | null, };
 
 export type AuditResumeRecordsArgs = { 
 /**
  * The next records, in order (at most `MAX_AUDIT_READ_RECORDS` and `MAX_AUDIT_READ_BYTES`).
  */
 records: Array<Buffer>, };
+
+export type AuditResumeSnapshotArgs = { 
+/**
+ * One sealed snapshot part, as `sealed_snapshot` answered it.
+ */
+part: Buffer, };
 
 export type AuditResumeFinishArgs = Record<symbol, never>;
 
@@ -132,6 +144,13 @@ export type SealedLoadArgs = {
 records: Array<Buffer>, };
 
 export type SealedStateArgs = Record<symbol, never>;
+
+export type SealedSnapshotArgs = { 
+/**
+ * 0 (or absent): take a new snapshot and answer its first part; `i` > 0: answer part `i`
+ * of the snapshot taken last.
+ */
+part?: bigint, };
 
 export type ForwardSendArgs = { 
 /**
@@ -173,7 +192,7 @@ export type AdminDeleteKeyArgs = {
  */
 order: Buffer, };
 
-export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs | { "op": "sealed_load" } & SealedLoadArgs | { "op": "sealed_state" } & SealedStateArgs | { "op": "forward_send" } & ForwardSendArgs | { "op": "forward_accept" } & ForwardAcceptArgs | { "op": "sealing_unlock" } & SealingUnlockArgs | { "op": "admin_delete_key" } & AdminDeleteKeyArgs;
+export type Request = { "op": "ping" } & PingArgs | { "op": "describe" } & DescribeArgs | { "op": "attest" } & AttestArgs | { "op": "evidence" } & EvidenceArgs | { "op": "update_config" } & UpdateConfigArgs | { "op": "update_policy" } & UpdatePolicyArgs | { "op": "update_prices" } & UpdatePricesArgs | { "op": "policy_dry_run" } & StampedArgs | { "op": "stamped" } & StampedArgs | { "op": "session_open" } & SessionOpenArgs | { "op": "session_frame" } & SessionFrameArgs | { "op": "session_close" } & SessionCloseArgs | { "op": "oversight" } & OversightArgs | { "op": "oversight_challenge" } & OversightChallengeArgs | { "op": "approval" } & OversightArgs | { "op": "list_approvals" } & OversightArgs | { "op": "approval_result" } & ApprovalResultArgs | { "op": "audit_read" } & AuditReadArgs | { "op": "audit_wait" } & AuditWaitArgs | { "op": "audit_ack" } & AuditAckArgs | { "op": "audit_checkpoint" } & AuditCheckpointArgs | { "op": "audit_resume_begin" } & AuditResumeBeginArgs | { "op": "audit_resume_records" } & AuditResumeRecordsArgs | { "op": "audit_resume_snapshot" } & AuditResumeSnapshotArgs | { "op": "audit_resume_finish" } & AuditResumeFinishArgs | { "op": "audit_start" } & AuditStartArgs | { "op": "sealed_load" } & SealedLoadArgs | { "op": "sealed_state" } & SealedStateArgs | { "op": "forward_send" } & ForwardSendArgs | { "op": "forward_accept" } & ForwardAcceptArgs | { "op": "sealing_unlock" } & SealingUnlockArgs | { "op": "admin_delete_key" } & AdminDeleteKeyArgs | { "op": "sealed_snapshot" } & SealedSnapshotArgs;
 
 export type GenerateKeyArgs = { curve: Curve, purpose: KeyPurpose, 
 /**
@@ -346,7 +365,11 @@ next: bigint,
 /**
  * The size of the checkpoint being resumed from.
  */
-checkpoint_size: bigint, };
+checkpoint_size: bigint, 
+/**
+ * Parts of the sealed state snapshot still expected (`audit_resume_snapshot`) before any record.
+ */
+snapshot_parts_missing: bigint, };
 
 export type AuditResumed = { 
 /**
@@ -389,7 +412,12 @@ keys_wiped: bigint, keys_wiped_ids: Array<string>,
 /**
  * Keys the log created that no sealed record brought back: unavailable (at most 256 ids listed).
  */
-keys_missing: bigint, keys_missing_ids: Array<string>, };
+keys_missing: bigint, keys_missing_ids: Array<string>, 
+/**
+ * The log position of the sealed snapshot the state started from (`None`: the whole
+ * log was replayed).
+ */
+snapshot_size: bigint | null, };
 
 export type SealedRecord = { kind: string, name: string, version: bigint, record: Buffer, };
 
@@ -434,6 +462,26 @@ lineage: string | null,
  * The configuration record (sealed now; `None` when not configured or sealing is `none`).
  */
 configuration: SealedRecord | null, };
+
+export type SealedSnapshotAnswer = { 
+/**
+ * One part of the sealed snapshot (kind `state`, name `<snapshot id>/<part>/<parts>`,
+ * version = `size`): a snapshot is sealed in parts of at most 512 KiB so each fits a frame.
+ */
+record: SealedRecord, part: bigint, parts: bigint, 
+/**
+ * The audit log position it was made at: records `0 .. size` are in it.
+ */
+size: bigint, 
+/**
+ * The checkpoint signed at `size` (a signed note): store it with the log before the
+ * snapshot, or a resume finds the log older than the snapshot.
+ */
+checkpoint: Buffer, 
+/**
+ * How long decisions paused while it was taken, in microseconds.
+ */
+paused_us: bigint, };
 
 export type ForwardSent = { 
 /**
@@ -584,7 +632,7 @@ export type ApprovalList = { entries: Array<HeldRequestInfo>, };
 
 export type ErrorAnswer = { code: string, message: string, };
 
-export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "key_deleted" } & KeyDeleted | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "sealed_loaded" } & SealedLoaded | { "type": "sealed_state" } & SealedStateAnswer | { "type": "forward_sent" } & ForwardSent | { "type": "forward_accepted" } & ForwardAccepted | { "type": "sealing_unlocked" } & SealingUnlocked | { "type": "error" } & ErrorAnswer;
+export type Response = { "type": "pong" } & Pong | { "type": "description" } & Description | { "type": "attestation" } & Attestation | { "type": "evidence" } & Evidence | { "type": "config_updated" } & ConfigUpdated | { "type": "policy_updated" } & PolicyUpdated | { "type": "prices_updated" } & PricesUpdated | { "type": "policy_evaluation" } & PolicyEvaluation | { "type": "receipted" } & Receipted | { "type": "session_opened" } & SessionOpened | { "type": "session_frame" } & SessionFrameAnswer | { "type": "session_closed" } & SessionClosed | { "type": "authenticated" } & Authenticated | { "type": "key_generated" } & KeyGenerated | { "type": "key_list" } & KeyList | { "type": "key_deleted" } & KeyDeleted | { "type": "signature" } & Signature | { "type": "signed_transaction" } & SignedTransaction | { "type": "oversight_status" } & OversightStatus | { "type": "oversight_challenge" } & OversightChallenge | { "type": "approval_pending" } & ApprovalPending | { "type": "approval_updated" } & ApprovalUpdated | { "type": "approval_list" } & ApprovalList | { "type": "audit_records" } & AuditRecords | { "type": "audit_acked" } & AuditAcked | { "type": "audit_resume_progress" } & AuditResumeProgress | { "type": "audit_resumed" } & AuditResumed | { "type": "sealed_loaded" } & SealedLoaded | { "type": "sealed_state" } & SealedStateAnswer | { "type": "forward_sent" } & ForwardSent | { "type": "forward_accepted" } & ForwardAccepted | { "type": "sealing_unlocked" } & SealingUnlocked | { "type": "sealed_snapshot" } & SealedSnapshotAnswer | { "type": "error" } & ErrorAnswer;
 
 /** The frame operation names (`op`). */
 export type FrameOp = Request['op'];
@@ -633,6 +681,7 @@ export type AnswerTypes = {
   audit_checkpoint: 'audit_records';
   audit_resume_begin: 'audit_resume_progress';
   audit_resume_records: 'audit_resume_progress';
+  audit_resume_snapshot: 'audit_resume_progress';
   audit_resume_finish: 'audit_resumed';
   audit_start: 'audit_resumed';
   sealed_load: 'sealed_loaded';
@@ -641,6 +690,7 @@ export type AnswerTypes = {
   forward_accept: 'forward_accepted';
   sealing_unlock: 'sealing_unlocked';
   admin_delete_key: 'key_deleted';
+  sealed_snapshot: 'sealed_snapshot';
 };
 
 /** The request of operation `O`. */
@@ -650,7 +700,7 @@ export type RequestOf<O extends FrameOp> = Extract<Request, { op: O }>;
 export type AnswerOf<O extends FrameOp> = Extract<Response, { type: AnswerTypes[O] }>;
 
 /** Codes the enclave program answers with (docs/protocol.md). */
-export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING' | 'SEAL_LOAD_CLOSED' | 'SEAL_CONFIG_CONFLICT' | 'SEAL_RECORD_DUPLICATE' | 'SEAL_RECORD_UNSUPPORTED' | 'SEALING_DISABLED' | 'SEALING_KEY_ABSENT' | 'FORWARD_ATTESTATION_INVALID' | 'FORWARD_CONFIG_MISMATCH' | 'FORWARD_PEER_NOT_APPROVED' | 'FORWARD_APPROVAL_INVALID' | 'FORWARD_STATE' | 'FORWARD_DECRYPTION_FAILED' | 'SEALING_UNLOCK_STATE' | 'KMS_UNLOCK_FAILED' | 'SESSION_KEY_CREATION_REFUSED';
+export type EnclaveErrorCode = 'UNKNOWN_KEY' | 'KEY_CURVE_MISMATCH' | 'KEY_LIMIT_REACHED' | 'INVALID_NONCE' | 'INVALID_KEY_ID' | 'PAYLOAD_TOO_LARGE' | 'ENCLAVE_BUSY' | 'TOO_MANY_CONNECTIONS' | 'SIGNATURE_SELF_CHECK_FAILED' | 'AUDIT_BACKLOG_FULL' | 'AUDIT_RANGE_UNAVAILABLE' | 'AUDIT_ACK_INVALID' | 'AUDIT_LOG_NOT_OPEN' | 'AUDIT_RESUME_STATE' | 'AUDIT_RESUME_ATTESTATION' | 'AUDIT_RESUME_MISMATCH' | 'AUDIT_RESUME_ROLLBACK' | 'AUDIT_RESUME_INVALID' | 'INTERNAL' | 'KEY_PURPOSE_MISMATCH' | 'INVALID_LABEL' | 'KEY_QUOTA_EXCEEDED' | 'OPERATION_NOT_PERMITTED' | 'KEY_NOT_PERMITTED' | 'STAMP_MISSING' | 'UNKNOWN_PRINCIPAL' | 'STAMP_SIGNATURE_INVALID' | 'STAMP_EXPIRED' | 'STAMP_REPLAYED' | 'REPLAY_CACHE_FULL' | 'STAMP_MALFORMED' | 'UNKNOWN_SESSION' | 'TOO_MANY_SESSIONS' | 'SESSION_HANDSHAKE_FAILED' | 'SESSION_AUTH_FAILED' | 'SESSION_BROKEN' | 'SESSION_EXPIRED' | 'CONFIG_ROLLBACK' | 'CONFIG_QUORUM_NOT_MET' | 'CONFIG_INVALID' | 'NOT_CONFIGURED' | 'INVALID_IMPORTED_KEY' | 'INVALID_BODY' | 'POLICY_NOT_INSTALLED' | 'POLICY_DENIED' | 'POLICY_NO_MATCH' | 'POLICY_ERROR' | 'POLICY_APPROVAL_REQUIRED' | 'KILL_SWITCH_HALTED' | 'APPROVAL_PENDING' | 'SEAL_LOAD_CLOSED' | 'SEAL_CONFIG_CONFLICT' | 'SEAL_RECORD_DUPLICATE' | 'SEAL_RECORD_UNSUPPORTED' | 'SEAL_SNAPSHOT_TOO_LARGE' | 'SEAL_SNAPSHOT_MISMATCH' | 'SEALING_DISABLED' | 'SEALING_KEY_ABSENT' | 'FORWARD_ATTESTATION_INVALID' | 'FORWARD_CONFIG_MISMATCH' | 'FORWARD_PEER_NOT_APPROVED' | 'FORWARD_APPROVAL_INVALID' | 'FORWARD_STATE' | 'FORWARD_DECRYPTION_FAILED' | 'SEALING_UNLOCK_STATE' | 'KMS_UNLOCK_FAILED' | 'SESSION_KEY_CREATION_REFUSED';
 
 /** Codes of frames the enclave could not decode (docs/protocol.md). */
 export type ProtocolErrorCode = 'FRAME_TOO_LARGE' | 'EMPTY_FRAME' | 'MALFORMED_FRAME' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_OPERATION' | 'INVALID_ARGUMENT';

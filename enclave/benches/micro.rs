@@ -100,6 +100,7 @@ fn main() {
         approvals: Vec::new(),
         audit_seq: Some(1),
         audit_checkpoint: None,
+        key_storage: None,
     };
     let receipt_ns = per_op_ns(iterations, |i| {
         claims.timestamp_us = NOW + u64::from(i);

@@ -327,6 +327,23 @@ impl AuditLog {
         }
     }
 
+    /// Where the log stands, with a checkpoint signed at exactly that size (a state snapshot is
+    /// made there: `src/snapshot.rs`). `None` while the log waits for a resume.
+    pub(crate) fn position(&self, now_us: u64) -> Option<crate::snapshot::Position> {
+        let mut state = self.lock();
+        if let Phase::Waiting(_) = state.phase {
+            return None;
+        }
+        self.sign_locked(&mut state, now_us);
+        let checkpoint = state.latest.as_ref().filter(|s| s.size == state.frontier.size())?.note.clone();
+        Some(crate::snapshot::Position {
+            origin: state.origin.clone(),
+            frontier: state.frontier.clone(),
+            prev_hash: state.prev_hash,
+            checkpoint,
+        })
+    }
+
     /// Signs a checkpoint now if the tree grew (clean shutdown, `audit_checkpoint`).
     pub fn sign_current(&self, now_us: u64) {
         let mut state = self.lock();

@@ -370,6 +370,7 @@ impl Enclave {
                         ..Decided::refused(EnclaveErrorCode::KillSwitchHalted, message)
                     }
                 } else if self.keys.remove(key_id) {
+                    self.note_key_deleted(key_id);
                     Decided {
                         oversight: Some(effective),
                         ..Decided::answer(Response::KeyDeleted(sentinel_protocol::KeyDeleted { key_id: key_id.into() }))
@@ -405,6 +406,7 @@ impl Enclave {
                 format!("key_id: no key `{key_id}` in this enclave"),
             ));
         }
+        self.note_key_deleted(&key_id);
         let effect = sentinel_audit::record::Effect {
             op: crate::audit::KEY_DELETED_OP.into(),
             target: key_id.clone(),

@@ -49,6 +49,9 @@ pub struct EnclaveConfig {
     /// The root (DER) a previous enclave's attestation document must chain to for its log to
     /// be resumed; `None`: no resume is possible (`AUDIT_RESUME_ATTESTATION`).
     pub attestation_root: Option<Vec<u8>>,
+    /// Plaintext bytes per sealed part of a state snapshot (`src/snapshot.rs`; tests lower it to
+    /// exercise several parts with a small state).
+    pub snapshot_part_bytes: usize,
 }
 
 impl Default for EnclaveConfig {
@@ -59,6 +62,7 @@ impl Default for EnclaveConfig {
             audit: crate::audit::AuditPolicy::default(),
             audit_resume: false,
             attestation_root: None,
+            snapshot_part_bytes: crate::snapshot::PART_BYTES,
         }
     }
 }
@@ -109,6 +113,14 @@ pub struct Enclave {
     pub(crate) sealing: crate::sealing::Sealing,
     /// How `sealing_unlock` reaches AWS KMS (`src/kms_unlock.rs`), when launched with one.
     pub(crate) kms: std::sync::OnceLock<Box<dyn crate::kms_unlock::KmsConnector>>,
+    /// Held (read) by every request that may change decision state or append to the log, and
+    /// (write) by `sealed_snapshot`, so a snapshot is one cut of state and log (`src/snapshot.rs`).
+    pub(crate) state_gate: RwLock<()>,
+    /// Keys the log deleted, and keys it created that no sealed record brought back.
+    pub(crate) key_history: Mutex<crate::snapshot::KeyHistory>,
+    /// The state snapshot taken last, in sealed parts, for the host to read (`sealed_snapshot`).
+    pub(crate) held_snapshot: Mutex<Option<crate::snapshot::HeldSnapshot>>,
+    pub(crate) snapshot_part_bytes: usize,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -186,8 +198,12 @@ impl Enclave {
             audit,
             resuming: Mutex::new(None),
             attestation_root: config.attestation_root.clone(),
+            snapshot_part_bytes: config.snapshot_part_bytes.clamp(1, crate::snapshot::PART_BYTES),
             sealing,
             kms: std::sync::OnceLock::new(),
+            state_gate: RwLock::new(()),
+            key_history: Mutex::new(crate::snapshot::KeyHistory::default()),
+            held_snapshot: Mutex::new(None),
         })
     }
 
@@ -274,6 +290,7 @@ impl Enclave {
                 | Request::AuditWait(_)
                 | Request::AuditResumeBegin(_)
                 | Request::AuditResumeRecords(_)
+                | Request::AuditResumeSnapshot(_)
                 | Request::AuditResumeFinish(_)
                 | Request::SealedLoad(_)
                 | Request::ForwardSend(_)
@@ -289,6 +306,21 @@ impl Enclave {
 
     /// Answers one request of a connection. Never panics on request content; failures are error responses.
     pub fn handle_on(&self, sessions: &mut ConnectionSessions, request: Request) -> Response {
+        // Reads, waits and the snapshot itself pass; everything else holds the gate's read side.
+        let _gate = (!matches!(
+            request,
+            Request::Ping(_)
+                | Request::Describe(_)
+                | Request::Attest(_)
+                | Request::Evidence(_)
+                | Request::AuditRead(_)
+                | Request::AuditWait(_)
+                | Request::AuditAck(_)
+                | Request::AuditCheckpoint(_)
+                | Request::SealedState(_)
+                | Request::SealedSnapshot(_)
+        ))
+        .then(|| self.state_gate.read().unwrap_or_else(|p| p.into_inner()));
         match request {
             Request::Ping(args) => {
                 if args.payload.len() > MAX_PING_PAYLOAD_BYTES {
@@ -356,6 +388,8 @@ impl Enclave {
             Request::ForwardAccept(args) => self.forward_accept(&args),
             Request::SealingUnlock(args) => self.sealing_unlock(&args),
             Request::AdminDeleteKey(args) => self.admin_delete_key(&args.order),
+            Request::SealedSnapshot(args) => self.sealed_snapshot(args.part.unwrap_or(0)),
+            Request::AuditResumeSnapshot(args) => self.resume_snapshot(&args.part),
         }
     }
 
@@ -684,6 +718,11 @@ impl Enclave {
             approvals: decided.approvals.clone(),
             audit_seq: audit.map(|a| a.entry.seq),
             audit_checkpoint: audit.and_then(|a| a.checkpoint.as_deref().map(str::to_string)),
+            // Read from the answer itself, so the signed claim and the answer's mark cannot differ.
+            key_storage: match &decided.response {
+                Response::KeyGenerated(key) => Some(key.storage.clone()),
+                _ => None,
+            },
         };
         sentinel_evidence::sign_receipt(&claims, &self.receipt_key)
     }

@@ -249,6 +249,11 @@ impl KeyStore {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).get(id).map(f)
     }
 
+    /// Every key id, in no particular order (a state snapshot takes them while decisions wait).
+    pub(crate) fn ids(&self) -> Vec<String> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+    }
+
     /// Every key for which `visible` holds, sorted by id.
     pub fn list(&self, visible: impl Fn(&StoredKey) -> bool) -> Vec<KeyInfo> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());

@@ -45,6 +45,7 @@ mod resume;
 pub mod sealing;
 pub mod server;
 pub mod sessions;
+pub mod snapshot;
 pub mod transport;
 
 pub use enclave::{Enclave, EnclaveConfig};

@@ -106,6 +106,11 @@ impl OversightState {
         *lock(&self.trips) = trips;
     }
 
+    /// The trip counts, encoded for a state snapshot (`src/snapshot.rs`).
+    pub(crate) fn trips_snapshot(&self) -> Vec<u8> {
+        lock(&self.trips).to_snapshot()
+    }
+
     pub(crate) fn trips_enabled(&self) -> bool {
         self.trips_enabled.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -148,6 +153,7 @@ impl Enclave {
     /// Runs the timers: trips the heartbeat and refuses expired held requests. The binary
     /// calls it every few milliseconds; requests check the heartbeat deadline themselves too.
     pub fn oversight_tick(&self) {
+        let _gate = self.state_gate.read().unwrap_or_else(|p| p.into_inner());
         let now = now_us();
         let tripped = write(&self.oversight.switch).check_heartbeat(now);
         if tripped {

@@ -44,6 +44,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{Continue, KEY_CREATED_OP, KEY_DELETED_OP, LEVEL_OP, STAMP_OP};
 use crate::enclave::{not_configured, now_us, Enclave};
+use crate::snapshot::StateSnapshot;
 
 /// The effect op of the `log_resumed` record: target the previous verifier key, value `covered/size`.
 const RESUMED_OP: &str = "log_resumed";
@@ -52,7 +53,8 @@ const RESUMED_OP: &str = "log_resumed";
 #[derive(Clone, Debug)]
 struct LevelAt {
     level: Level,
-    seq: u64,
+    /// What the restored scope says of itself: the record that set it, or the snapshot's reason.
+    reason: String,
     by: Vec<String>,
 }
 
@@ -74,6 +76,22 @@ pub(crate) struct Resuming {
     stamp_window_us: u64,
     /// Each key the log names, and whether its last word on it was "created" (true) or "deleted".
     keys: BTreeMap<String, bool>,
+    /// The log size of the sealed snapshot the state started from, if any.
+    snapshot_size: Option<u64>,
+    /// The snapshot's stamp floor: stamps dated before it are refused.
+    stamp_floor_us: u64,
+    /// A snapshot sealed in several parts, while its parts arrive (`audit_resume_snapshot`).
+    assembling: Option<Assembly>,
+}
+
+/// The parts of a snapshot received so far, and what starting from it needs.
+struct Assembly {
+    id: String,
+    count: u64,
+    size: u64,
+    parts: Vec<zeroize::Zeroizing<Vec<u8>>>,
+    checkpoint: Vec<u8>,
+    key: VerifierKey,
 }
 
 /// Most key ids an `audit_resumed` answer lists as wiped or missing (the counts are exact).
@@ -86,6 +104,9 @@ struct KeyCheck {
     wiped_ids: Vec<String>,
     missing: u64,
     missing_ids: Vec<String>,
+    /// Every id of each kind (the next snapshot carries them).
+    all_deleted: Vec<String>,
+    all_missing: Vec<String>,
 }
 
 fn refuse(code: EnclaveErrorCode, message: impl Into<String>) -> Response {
@@ -111,14 +132,13 @@ impl Enclave {
             Ok(key) => key,
             Err(response) => return response,
         };
-        let replay = match LogReplay::new(&args.checkpoint, &key) {
-            Ok(replay) => replay,
-            Err(e) => return invalid(&e),
-        };
         let oversight = installed.config.oversight();
         let policy = lock(&self.policy).as_ref().map(|engine| (engine.active.clone(), PolicyState::new()));
-        let resuming = Resuming {
-            replay,
+        let mut resuming = Resuming {
+            replay: match LogReplay::new(&args.checkpoint, &key) {
+                Ok(replay) => replay,
+                Err(e) => return invalid(&e),
+            },
             previous_key: key.to_string(),
             policy,
             trips: Trips::new(oversight.trip_consecutive_denials, oversight.trip_risk_score_bps),
@@ -131,7 +151,28 @@ impl Enclave {
             last_time_us: 0,
             stamp_window_us: installed.config.stamp_window_ms.saturating_mul(1000),
             keys: BTreeMap::new(),
+            snapshot_size: None,
+            stamp_floor_us: 0,
+            assembling: None,
         };
+        if let Some(bytes) = &args.snapshot {
+            let part = match self.open_snapshot_part(bytes) {
+                Ok(part) if part.index == 0 => part,
+                Ok(_) => return refuse(EnclaveErrorCode::SealSnapshotMismatch, "snapshot: not the first part"),
+                Err(response) => return response,
+            };
+            resuming.assembling = Some(Assembly {
+                id: part.id,
+                count: part.count,
+                size: part.size,
+                parts: vec![part.plaintext],
+                checkpoint: args.checkpoint.clone(),
+                key,
+            });
+            if let Err(response) = resuming.start_when_assembled(installed.policy.as_ref()) {
+                return response;
+            }
+        }
         let progress = progress(&resuming);
         *lock(&self.resuming) = Some(resuming);
         progress
@@ -182,12 +223,54 @@ impl Enclave {
         VerifierKey::new(origin, public).map_err(|e| invalid(&e))
     }
 
+    /// `audit_resume_snapshot`: the next part of the snapshot `audit_resume_begin` began. A part
+    /// that does not open or is not the next one ends the resume (the host may begin again).
+    pub(crate) fn resume_snapshot(&self, bytes: &[u8]) -> Response {
+        let installed = self.installed();
+        let mut guard = lock(&self.resuming);
+        let Some(resuming) = guard.as_mut() else {
+            return refuse(EnclaveErrorCode::AuditResumeState, "no resume in progress (`audit_resume_begin` first)");
+        };
+        if resuming.assembling.is_none() {
+            return refuse(EnclaveErrorCode::AuditResumeState, "no snapshot part is expected");
+        }
+        let added = self.open_snapshot_part(bytes).and_then(|part| {
+            let assembly = resuming.assembling.as_mut().expect("checked above");
+            let expected = (assembly.id.as_str(), assembly.count, assembly.size, assembly.parts.len() as u64);
+            if (part.id.as_str(), part.count, part.size, part.index) != expected {
+                return Err(refuse(
+                    EnclaveErrorCode::SealSnapshotMismatch,
+                    format!(
+                        "snapshot: part {}/{} of snapshot {} is not part {} of snapshot {}",
+                        part.index,
+                        part.count,
+                        part.id,
+                        assembly.parts.len(),
+                        assembly.id
+                    ),
+                ));
+            }
+            assembly.parts.push(part.plaintext);
+            resuming.start_when_assembled(installed.as_ref().and_then(|i| i.policy.as_ref()))
+        });
+        match added {
+            Ok(()) => progress(resuming),
+            Err(response) => {
+                *guard = None;
+                response
+            }
+        }
+    }
+
     /// `audit_resume_records`: the next records, verified and replayed into the scratch state.
     pub(crate) fn resume_records(&self, records: &[Vec<u8>]) -> Response {
         let mut guard = lock(&self.resuming);
         let Some(resuming) = guard.as_mut() else {
             return refuse(EnclaveErrorCode::AuditResumeState, "no resume in progress (`audit_resume_begin` first)");
         };
+        if resuming.assembling.is_some() {
+            return refuse(EnclaveErrorCode::AuditResumeState, "snapshot parts are missing (`audit_resume_snapshot`)");
+        }
         for bytes in records {
             match resuming.replay.push(bytes) {
                 Ok((record, coverage)) => resuming.apply(&record, coverage),
@@ -207,6 +290,9 @@ impl Enclave {
         let Some(resuming) = lock(&self.resuming).take() else {
             return refuse(EnclaveErrorCode::AuditResumeState, "no resume in progress (`audit_resume_begin` first)");
         };
+        if resuming.assembling.is_some() {
+            return refuse(EnclaveErrorCode::AuditResumeState, "snapshot parts are missing (`audit_resume_snapshot`)");
+        }
         let Some(installed) = self.installed() else { return not_configured() };
         let Resuming {
             replay,
@@ -222,6 +308,9 @@ impl Enclave {
             last_time_us: _,
             stamp_window_us,
             keys,
+            snapshot_size,
+            stamp_floor_us,
+            assembling: _,
         } = resuming;
         let replayed = match replay.finish() {
             Ok(replayed) => replayed,
@@ -266,7 +355,15 @@ impl Enclave {
         }
         self.restore_oversight(&levels, trips, now);
         self.remember_stamps(&stamps, stamp_window_us, now);
-        let key_check = self.check_keys_against_log(&keys);
+        if stamp_floor_us > 0 {
+            self.stamps.lock().unwrap_or_else(|p| p.into_inner()).raise_floor(stamp_floor_us);
+        }
+        let mut key_check = self.check_keys_against_log(&keys);
+        {
+            let mut history = lock(&self.key_history);
+            history.deleted = std::mem::take(&mut key_check.all_deleted).into_iter().collect();
+            history.missing = std::mem::take(&mut key_check.all_missing).into_iter().collect();
+        }
         let first = resumed_record(now, &previous_key, replayed.covered, replayed.size, self.attested_audit_key());
         let at = Continue {
             origin: replayed.checkpoint.origin.clone(),
@@ -281,6 +378,7 @@ impl Enclave {
             origin = %self.audit.origin(),
             size = replayed.size,
             covered = replayed.covered,
+            snapshot = ?snapshot_size,
             applied,
             skipped,
             "audit log resumed"
@@ -291,9 +389,9 @@ impl Enclave {
             replayed.size,
             replayed.covered,
             Some(resumed_seq),
-            applied,
-            skipped,
+            (applied, skipped),
             key_check,
+            snapshot_size,
         )
     }
 
@@ -305,6 +403,7 @@ impl Enclave {
         let mut check = KeyCheck::default();
         for (id, alive) in keys {
             if !alive {
+                check.all_deleted.push(id.clone());
                 if self.keys.remove(id) {
                     tracing::warn!(key_id = %id, "a key the audit log deleted was served back; wiped");
                     check.wiped += 1;
@@ -313,6 +412,7 @@ impl Enclave {
                     }
                 }
             } else if self.keys.with_key(id, |_| ()).is_none() {
+                check.all_missing.push(id.clone());
                 check.missing += 1;
                 if check.missing_ids.len() < MAX_LISTED_KEYS {
                     check.missing_ids.push(id.clone());
@@ -334,7 +434,8 @@ impl Enclave {
         if let Err(e) = self.audit.open(now_us(), None) {
             return Response::error(&e);
         }
-        self.resumed_answer(false, None, 0, 0, None, 0, 0, KeyCheck::default())
+        *lock(&self.key_history) = crate::snapshot::KeyHistory::default();
+        self.resumed_answer(false, None, 0, 0, None, (0, 0), KeyCheck::default(), None)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -345,9 +446,9 @@ impl Enclave {
         size: u64,
         covered: u64,
         resumed_seq: Option<u64>,
-        effects_applied: u64,
-        effects_skipped: u64,
+        (effects_applied, effects_skipped): (u64, u64),
         keys: KeyCheck,
+        snapshot_size: Option<u64>,
     ) -> Response {
         let status = crate::oversight::read(&self.oversight.switch).status();
         Response::AuditResumed(Box::new(AuditResumed {
@@ -366,6 +467,7 @@ impl Enclave {
             keys_wiped_ids: keys.wiped_ids,
             keys_missing: keys.missing,
             keys_missing_ids: keys.missing_ids,
+            snapshot_size,
         }))
     }
 
@@ -393,8 +495,7 @@ impl Enclave {
         {
             let mut switch = crate::oversight::write(&self.oversight.switch);
             for (scope, at) in levels {
-                let reason = format!("restored from the audit log (record {})", at.seq);
-                switch.set(scope.clone(), at.level, reason, at.by.clone(), now);
+                switch.set(scope.clone(), at.level, at.reason.clone(), at.by.clone(), now);
             }
         }
         self.oversight.replace_trips(trips);
@@ -405,10 +506,79 @@ fn progress(resuming: &Resuming) -> Response {
     Response::AuditResumeProgress(AuditResumeProgress {
         next: resuming.replay.next_seq(),
         checkpoint_size: resuming.replay.checkpoint().size,
+        snapshot_parts_missing: resuming.assembling.as_ref().map_or(0, |a| a.count - a.parts.len() as u64),
     })
 }
 
 impl Resuming {
+    /// Once every part of the snapshot arrived: decodes it and starts from it.
+    fn start_when_assembled(&mut self, policy_in_force: Option<&crate::policy::PolicyInfo>) -> Result<(), Response> {
+        let Some(assembly) = self.assembling.take_if(|a| a.parts.len() as u64 == a.count) else { return Ok(()) };
+        let snapshot = crate::snapshot::assemble(&assembly.parts)
+            .map_err(|m| refuse(EnclaveErrorCode::SealSnapshotMismatch, format!("snapshot: {m}")))?;
+        if snapshot.size != assembly.size {
+            return Err(refuse(EnclaveErrorCode::SealSnapshotMismatch, "snapshot: its parts name another log size"));
+        }
+        self.start_from(snapshot, &assembly.checkpoint, &assembly.key, policy_in_force)
+    }
+
+    /// Starts from a sealed snapshot (`src/snapshot.rs`): the log is checked from the snapshot's
+    /// position (a checkpoint older than it is a rollback), and the state is the snapshot's.
+    fn start_from(
+        &mut self,
+        snapshot: StateSnapshot,
+        checkpoint: &[u8],
+        key: &VerifierKey,
+        policy_in_force: Option<&crate::policy::PolicyInfo>,
+    ) -> Result<(), Response> {
+        let mismatch = |m: String| refuse(EnclaveErrorCode::SealSnapshotMismatch, m);
+        if snapshot.origin != self.replay.checkpoint().origin {
+            return Err(mismatch(format!(
+                "snapshot: made for log {}, but the checkpoint is of log {}",
+                snapshot.origin,
+                self.replay.checkpoint().origin
+            )));
+        }
+        let (frontier, prev_hash) = snapshot.frontier().map_err(mismatch)?;
+        self.replay = LogReplay::resume_from(checkpoint, key, frontier, prev_hash).map_err(|e| match e.code() {
+            "AUDIT_TRUNCATED" | "AUDIT_CHECKPOINT_INCONSISTENT" => {
+                refuse(EnclaveErrorCode::AuditResumeRollback, format!("{}: {}", e.code(), e.message()))
+            }
+            _ => invalid(&e),
+        })?;
+        self.last_config = Some(StateSnapshot::hash32(&snapshot.config_hash, "config_hash").map_err(mismatch)?);
+        self.last_policy = match &snapshot.policy_hash {
+            Some(h) => Some(StateSnapshot::hash32(h, "policy_hash").map_err(mismatch)?),
+            None => None,
+        };
+        self.last_time_us = snapshot.time_us;
+        if let (Some((active, state)), Some(bytes)) = (self.policy.as_mut(), &snapshot.policy_state) {
+            let mut restored = PolicyState::from_snapshot(bytes)
+                .map_err(|e| mismatch(format!("snapshot: policy state: {}", e.message)))?;
+            // Counters made under another policy keep only the rules that kept their id and type,
+            // as a policy update does.
+            if policy_in_force.map(|p| p.hash) != self.last_policy {
+                restored.retain_for(&active.parsed.policy);
+            }
+            *state = restored;
+        }
+        self.trips.restore_denials(&snapshot.trips).map_err(|e| mismatch(format!("snapshot: trips: {e}")))?;
+        for entry in &snapshot.scopes {
+            let (Ok(scope), Some(level)) = (Scope::parse(&entry.scope, "scope"), Level::from_name(&entry.level)) else {
+                return Err(mismatch(format!("snapshot: scope `{}` = `{}` does not parse", entry.scope, entry.level)));
+            };
+            let reason = format!("{} (restored from the sealed snapshot at log size {})", entry.reason, snapshot.size);
+            self.levels.insert(scope, LevelAt { level, reason, by: entry.by.clone() });
+        }
+        let mut stamps = snapshot.stamps().map_err(mismatch)?;
+        stamps.sort_by_key(|(_, timestamp_us)| *timestamp_us);
+        self.stamps = stamps.into_iter().collect();
+        self.stamp_floor_us = snapshot.stamp_floor_us;
+        self.keys = snapshot.keys.iter().cloned().collect();
+        self.snapshot_size = Some(snapshot.size);
+        Ok(())
+    }
+
     /// Replays one record's effects into the scratch state.
     fn apply(&mut self, record: &AuditRecord, coverage: Coverage) {
         let tail = matches!(coverage, Coverage::Tail);
@@ -480,7 +650,8 @@ impl Resuming {
             }
         }
         let by = record.principal.as_deref().unwrap_or_default().split(',').map(str::to_string).collect();
-        self.levels.insert(scope, LevelAt { level, seq: record.seq, by });
+        let reason = format!("restored from the audit log (record {})", record.seq);
+        self.levels.insert(scope, LevelAt { level, reason, by });
         true
     }
 

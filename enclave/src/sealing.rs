@@ -120,7 +120,7 @@ impl Sealing {
         self.seal(RecordId { kind: RecordKind::Key, name: key_id.to_string(), version: 1 }, &plaintext)
     }
 
-    fn seal(&self, id: RecordId, plaintext: &[u8]) -> Result<Option<SealedRecord>, EnclaveError> {
+    pub(crate) fn seal(&self, id: RecordId, plaintext: &[u8]) -> Result<Option<SealedRecord>, EnclaveError> {
         if self.kind == SealingKind::None {
             return Ok(None);
         }

@@ -384,6 +384,8 @@ browserSuite('the checker page in Chromium', () => {
     let app: FastifyInstance;
     let url: string;
     let signed: { receipt: string; receiptId: string };
+    /** The receipt of the generate_key that made the key `signed` is by. */
+    let generated: { receipt: string; receiptId: string };
     const auditDir = mkdtempSync(join(tmpdir(), 'sentinel-checker-audit-'));
     let client: SentinelClient;
     let devRootPath: string;
@@ -450,6 +452,7 @@ browserSuite('the checker page in Chromium', () => {
 
     it('verifies a receipt of a real signing request against the boot document, labelled DEVELOPMENT', async () => {
       const key = await client.generateKey({ curve: 'secp256k1', purpose: 'raw', label: 'checker-e2e' });
+      generated = { receipt: key.receipt, receiptId: key.receiptId };
       signed = await client.signDigest(key.keyId, core.keccak256(Buffer.from('checker e2e')));
       await page.$eval('#verdict', (el) => el.removeAttribute('data-ok'));
       await page.click('#fetch-boot');
@@ -477,6 +480,25 @@ browserSuite('the checker page in Chromium', () => {
       expect((await verdictOf(page, '#receipt-verdict')).ok).toBe(false);
       expect((await statuses(page, '#receipt-checks')).receipt_signature).toBe('fail');
       await page.fill('#receipt', signed.receipt);
+    });
+
+    it("a key generation's receipt shows how the key is kept (key_storage): ephemeral here, labelled next to the verdict", async () => {
+      await page.fill('#receipt', generated.receipt);
+      await page.click('#verify');
+      const receipt = await verdictOf(page, '#receipt-verdict');
+      expect(receipt.ok, JSON.stringify(await statuses(page, '#receipt-checks'))).toBe(true);
+      expect(receipt.text).toContain('EPHEMERAL key: lost on restart');
+      expect(await page.getAttribute('#receipt-verdict', 'data-key-storage')).toBe('ephemeral');
+      const fields = (await page.textContent('#receipt-fields')) ?? '';
+      expect(fields).toContain('generate_key');
+      expect(fields).toContain('key storage');
+      expect(fields).toContain('ephemeral (lost on restart');
+      // A signature's receipt has no key_storage claim: no label, no field.
+      await page.fill('#receipt', signed.receipt);
+      await page.click('#verify');
+      expect((await verdictOf(page, '#receipt-verdict')).text).not.toContain('EPHEMERAL');
+      expect(await page.getAttribute('#receipt-verdict', 'data-key-storage')).toBe('');
+      expect(await page.textContent('#receipt-fields')).not.toContain('key storage');
     });
 
     it('a share link carries the development root and reproduces the DEVELOPMENT verdict', async () => {

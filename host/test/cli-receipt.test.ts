@@ -36,6 +36,7 @@ interface Verdict {
     approvals: string[];
     oversightState: string;
     oversightScope: string;
+    keyStorage: string | null;
   };
   pcr0: string;
   rootKind: string;
@@ -52,11 +53,14 @@ maybe('zcp receipt verify', () => {
   let allowed: string;
   /** `{ receiptId, receipt }` of a denied sign_digest. */
   let denied: string;
+  /** `{ receiptId, receipt }` of the generate_key that made `keyId`. */
+  let generated: string;
   let evidence: { attestation: string; attestationHash: string };
 
   beforeAll(async () => {
     s = await startCliStack();
-    const key = await s.json<{ keyId: string }>('keys', 'generate', '--purpose', 'raw', '--label', 'receipts');
+    generated = join(s.dataDir, 'generated.json');
+    const key = await s.json<{ keyId: string }>('keys', 'generate', '--purpose', 'raw', '--label', 'receipts', '--receipt-out', generated);
     keyId = key.value.keyId;
     allowed = join(s.dataDir, 'allowed.json');
     expect((await s.run('sign', 'digest', '--key', keyId, '--digest', '42'.repeat(32), '--receipt-out', allowed)).code).toBe(0);
@@ -110,6 +114,20 @@ maybe('zcp receipt verify', () => {
       expect(pinned.code).toBe(0);
       expect(pinned.value).toMatchObject({ verified: true, policyHashCompared: true });
     }
+  });
+
+  it('a key generation\'s receipt says how the key is kept (key_storage): this stack seals nothing, so ephemeral', async () => {
+    const r = await s.run('receipt', 'verify', generated);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('op           generate_key');
+    expect(r.out).toContain(`key id       ${keyId}`);
+    expect(r.out).toContain('key storage  ephemeral (EPHEMERAL: enclave memory only, lost when the enclave restarts)');
+    const j = await s.json<Verdict>('receipt', 'verify', generated);
+    expect(j.value.claims).toMatchObject({ op: 'generate_key', keyId, keyStorage: 'ephemeral' });
+    // A signature creates no key: no claim, no line.
+    const signed = await s.json<Verdict>('receipt', 'verify', allowed);
+    expect(signed.value.claims.keyStorage).toBeNull();
+    expect((await s.run('receipt', 'verify', allowed)).out).not.toContain('key storage');
   });
 
   it('a denial\'s receipt verifies too, and says denied with its code', async () => {

@@ -525,6 +525,10 @@ maybe('sealed keys across crashes (zcp up --sealing development)', () => {
       const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as Record<string, unknown>;
       for (const f of ['configHash', 'policyHash', 'policyVersion', 'pcr0']) expect(stack[f], `${label}: stack.json ${f}`).toEqual(stack1[f]);
 
+      // The state started from a sealed snapshot (taken at the previous start), not the whole log.
+      const resumedFrom = (up.ready as unknown as { audit: { resumed: { snapshotSize: number | null; size: number } } }).audit.resumed;
+      expect(resumedFrom.snapshotSize, `${label}: resumed from a sealed snapshot`).toEqual(expect.any(Number));
+      expect(resumedFrom.snapshotSize!).toBeLessThanOrEqual(resumedFrom.size);
       // The kill switch as the audit log left it: the key is still halted, nothing else is.
       expect(up.ready.killSwitch).toMatchObject({ fromAuditLog: true, resumedWith: null, level: 'green' });
       expect(up.ready.killSwitch.scopes).toEqual([`key:${halted.id}=red`]);

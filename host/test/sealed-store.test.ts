@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildApp } from '../src/api/app.ts';
+import { decodeSnapshotFile, encodeSnapshotFile } from '../src/audit/writer.ts';
 import { sealedBatches, SealedStore } from '../src/seal/store.ts';
 import { EnclaveClient, type Operation } from '../src/sidecar/client.ts';
 import { unixTransport } from '../src/sidecar/transport.ts';
@@ -138,5 +139,22 @@ describe.skipIf(!HAVE_ENCLAVE)('the API and sealed records', () => {
     expect(res.json()).toEqual({ keyId: KEY });
     expect(removed).toEqual([KEY]);
     await app.close();
+  });
+});
+
+describe('snapshot.seal (the parts of a sealed state snapshot, docs/sealed-state.md)', () => {
+  it('keeps every part, in order, and refuses a file that is not whole', () => {
+    const parts = [Buffer.from('part zero'), Buffer.alloc(0), Buffer.from([1, 2, 3])];
+    const file = encodeSnapshotFile(parts);
+    expect(file.subarray(0, 8).toString()).toBe('SNTLSNAP');
+    expect(decodeSnapshotFile(file)).toEqual(parts);
+    for (let cut = 0; cut < file.length; cut++) {
+      expect(() => decodeSnapshotFile(file.subarray(0, cut)), `cut at ${cut}`).toThrow(/SEALED_STORE_INVALID|snapshot.seal/);
+    }
+    expect(() => decodeSnapshotFile(Buffer.concat([file, Buffer.from([0])]))).toThrow(/trailing bytes/);
+    expect(() => decodeSnapshotFile(encodeSnapshotFile([]))).toThrow(/no part/);
+    const foreign = Buffer.from(file);
+    foreign[0] = 0x58;
+    expect(() => decodeSnapshotFile(foreign)).toThrow(/not a snapshot file/);
   });
 });

@@ -44,6 +44,8 @@ interface ClaimsView {
   approvals: string[];
   oversightState: 'green' | 'yellow' | 'red';
   oversightScope: string;
+  /** `null`: the receipt has no key_storage entry (its answer created no key). */
+  keyStorage: 'sealed:aws-kms' | 'sealed:development' | 'ephemeral' | null;
 }
 interface Fixture {
   root: string;
@@ -96,6 +98,24 @@ function bstr(content: Uint8Array): Uint8Array {
   const n = content.length;
   const head = n < 24 ? [0x40 + n] : n < 256 ? [0x58, n] : [0x59, n >> 8, n & 0xff];
   return concat(Uint8Array.from(head), content);
+}
+
+/** A short CBOR text string (under 24 bytes). */
+function tstr(text: string): Uint8Array {
+  const bytes = utf8(text);
+  return concat(Uint8Array.of(0x60 + bytes.length), bytes);
+}
+
+const KEY_STORAGES = ['sealed:aws-kms', 'sealed:development', 'ephemeral'] as const;
+
+/**
+ * The example's allowed claims (18 keys, map head b2) with a `key_storage` entry of `value` (its CBOR
+ * bytes) at `place`: its canonical one, after config_hash's 32-byte string, or last; map head b3.
+ */
+function withKeyStorage(value: Uint8Array, place: 'canonical' | 'last' = 'canonical'): Uint8Array {
+  const claims = payloadOf(ALLOWED);
+  const at = place === 'last' ? claims.length : indexOf(claims, 'config_hash') + 'config_hash'.length + 2 + 32;
+  return concat(Uint8Array.of(0xb3), claims.subarray(1, at), tstr('key_storage'), value, claims.subarray(at));
 }
 
 /** RFC 9052 Sig_structure ["Signature1", h'a10127', h'', payload]. */
@@ -196,6 +216,40 @@ describe.each(attestationImplementations)('receipts ($name)', ({ api }) => {
       const forged = concat(ALLOWED.subarray(0, at), utf8(to), ALLOWED.subarray(at + from.length));
       expectCode(() => verifyReceipt(forged, DOCUMENT, options), 'RECEIPT_SIGNATURE_INVALID');
     }
+  });
+
+  it('reads key_storage, the claim left out (not null) when the answer created no key', () => {
+    // The example receipts (sign_digest) have none: 18 keys, keyStorage null in the view.
+    expect(payloadOf(ALLOWED)[0]).toBe(0xb2);
+    expect(verifyReceipt(ALLOWED, DOCUMENT, options).claims.keyStorage).toBeNull();
+    expect(unsafeDecodeReceiptClaims(DENIED).keyStorage).toBeNull();
+    // With each of its values, in its place between config_hash and policy_hash: the same claims plus it.
+    for (const storage of KEY_STORAGES) {
+      const payload = withKeyStorage(tstr(storage));
+      expect(Buffer.from(payload).indexOf(Buffer.from(concat(tstr('key_storage'), tstr(storage), tstr('policy_hash'))))).toBeGreaterThan(0);
+      const receipt = signPayload(payload);
+      expect(verifyReceipt(receipt, DOCUMENT, options).claims).toEqual({ ...F.claims.allowed, keyStorage: storage });
+      expect(unsafeDecodeReceiptClaims(receipt).keyStorage).toBe(storage);
+    }
+    // Signed like every claim: the example's signature over claims with it added does not verify.
+    const unsigned = concat(ALLOWED.subarray(0, 7), bstr(withKeyStorage(tstr('ephemeral'))), ALLOWED.subarray(ALLOWED.length - 66));
+    expectCode(() => verifyReceipt(unsigned, DOCUMENT, options), 'RECEIPT_SIGNATURE_INVALID');
+    // Present but null, another value or type, or out of its place: malformed, even validly signed.
+    for (const payload of [
+      withKeyStorage(Uint8Array.of(0xf6)),
+      withKeyStorage(tstr('sealed')),
+      withKeyStorage(tstr('Ephemeral')),
+      withKeyStorage(bstr(utf8('ephemeral'))),
+      withKeyStorage(Uint8Array.of(0x01)),
+      withKeyStorage(tstr('ephemeral'), 'last'),
+    ]) {
+      expectCode(() => verifyReceipt(signPayload(payload), DOCUMENT, options), 'RECEIPT_MALFORMED');
+      expectCode(() => unsafeDecodeReceiptClaims(signPayload(payload)), 'RECEIPT_MALFORMED');
+    }
+    // The refusal names the claim.
+    const outcome = attempt(() => unsafeDecodeReceiptClaims(signPayload(withKeyStorage(tstr('sealed:kms')))));
+    expect(outcome.threw).toBe(true);
+    if (outcome.threw) expect((outcome.error as Error).message).toContain('key_storage must be');
   });
 
   it('the attested key bundle is the document public_key', () => {
@@ -330,6 +384,8 @@ describe('receipts: every build answers the same', () => {
     ['another policy', () => [ALLOWED, DOCUMENT, { root: ROOT, now: NOW, expectedPolicyHash: `0x${'22'.repeat(32)}` }]],
     ['tampered', () => [withByte(DENIED, indexOf(DENIED, 'denied'), 0x44), DOCUMENT, { root: ROOT, now: NOW }]],
     ['truncated', () => [ALLOWED.subarray(0, 100), DOCUMENT, { root: ROOT, now: NOW }]],
+    ['key storage', () => [signPayload(withKeyStorage(tstr('sealed:development'))), DOCUMENT, { root: ROOT, now: NOW }]],
+    ['null key storage', () => [signPayload(withKeyStorage(Uint8Array.of(0xf6))), DOCUMENT, { root: ROOT, now: NOW }]],
   ];
   it.each(cases)('%s', (_name, make) => {
     const [receipt, document, opts] = make();

@@ -78,6 +78,11 @@ pub struct ReceiptClaims {
     /// The latest signed checkpoint of the log when the receipt was made (C2SP signed note text).
     #[napi(ts_type = "string | null")]
     pub audit_checkpoint: Option<String>,
+    /// How the key this answer created is kept (`generate_key`, `import_key`): sealed under the AWS KMS
+    /// master key, sealed under the DEVELOPMENT master key (not for real funds), or `ephemeral` (enclave
+    /// memory only, lost on restart). `null` when the answer created no key (the claim is then absent).
+    #[napi(ts_type = "'sealed:aws-kms' | 'sealed:development' | 'ephemeral' | null")]
+    pub key_storage: Option<String>,
 }
 
 /// One policy rule's result in a receipt (docs/receipts.md); absent values `null`.

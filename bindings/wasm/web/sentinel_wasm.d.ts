@@ -235,6 +235,8 @@ export interface ReceiptClaims {
     auditSeq: number | null;
     /** The latest signed checkpoint of the log when the receipt was made (C2SP signed note text). */
     auditCheckpoint: string | null;
+    /** How the key this answer created is kept (`generate_key`, `import_key`): sealed under the AWS KMS master key, sealed under the DEVELOPMENT master key (not for real funds), or `ephemeral` (enclave memory only, lost on restart). `null` when the answer created no key (the claim is then absent). */
+    keyStorage: 'sealed:aws-kms' | 'sealed:development' | 'ephemeral' | null;
 }
 /** One policy rule's result in a receipt (docs/receipts.md); absent values `null`. */
 export interface RuleEvaluated {

@@ -69,6 +69,39 @@ impl LogReplay {
         })
     }
 
+    /// Opens `checkpoint` like [`Self::new`], but starts from a position the caller already
+    /// trusts (a sealed snapshot the enclave made of its own log: `frontier` of the first
+    /// `frontier.size()` records and the last one's [`record_hash`]), so only the records after
+    /// it are pushed. The records before it count as covered. Errors, besides [`Self::new`]'s:
+    /// `AUDIT_TRUNCATED` (the checkpoint is older than the position: the log was cut back, or an
+    /// older copy served), `AUDIT_CHECKPOINT_INCONSISTENT` (the checkpoint has the position's
+    /// size but another root: another log, or a fork).
+    pub fn resume_from(
+        checkpoint: &[u8],
+        key: &VerifierKey,
+        frontier: Frontier,
+        prev_hash: Hash,
+    ) -> Result<Self, Error> {
+        let checkpoint = open_signed(checkpoint, core::slice::from_ref(key))?;
+        let at = frontier.size();
+        if checkpoint.size < at {
+            return err(
+                ErrorCode::Truncated,
+                format!(
+                    "the latest checkpoint covers {} records, but a snapshot this log's enclave sealed was made at                      {at}: the log is older than the snapshot",
+                    checkpoint.size
+                ),
+            );
+        }
+        if checkpoint.size == at && checkpoint.root != frontier.root() {
+            return err(
+                ErrorCode::CheckpointInconsistent,
+                format!("the checkpoint at size {at} does not have the root the snapshot recorded"),
+            );
+        }
+        Ok(Self { checkpoint, frontier, prev_hash, failed: None })
+    }
+
     /// The verified checkpoint.
     pub fn checkpoint(&self) -> &Checkpoint {
         &self.checkpoint
@@ -230,6 +263,59 @@ mod tests {
 
     fn code(checkpoint: &[u8], records: &[Vec<u8>]) -> &'static str {
         replay(checkpoint, records).unwrap_err().code()
+    }
+
+    /// Where `records[..at]` leave a log: its frontier and last record hash.
+    fn position(records: &[Vec<u8>], at: usize) -> (Frontier, Hash) {
+        let mut frontier = Frontier::new();
+        for r in &records[..at] {
+            frontier.push(leaf_hash(r)).unwrap();
+        }
+        (frontier, if at == 0 { [0; 32] } else { record_hash(&records[at - 1]) })
+    }
+
+    #[test]
+    fn a_replay_from_a_trusted_position_needs_only_the_later_records() {
+        let records = log(10);
+        for (at, size) in [(0, 10), (4, 10), (4, 7), (10, 10), (6, 6), (5, 8)] {
+            let (frontier, prev) = position(&records, at);
+            let mut replay =
+                LogReplay::resume_from(&signed(&records, size, &key()), &verifier(), frontier, prev).unwrap();
+            assert_eq!(replay.next_seq(), at as u64);
+            for (i, bytes) in records[at..].iter().enumerate() {
+                let (_, c) = replay.push(bytes).unwrap();
+                assert_eq!(c == Coverage::Covered, ((at + i) as u64) < size, "at {at} size {size} record {i}");
+            }
+            let done = replay.finish().unwrap();
+            assert_eq!((done.size, done.covered), (10, size));
+            assert_eq!(done.frontier.root(), merkle::root(&leaves(&records)));
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_older_than_the_trusted_position_or_of_another_log_is_refused() {
+        let records = log(10);
+        let (frontier, prev) = position(&records, 6);
+        let older = LogReplay::resume_from(&signed(&records, 5, &key()), &verifier(), frontier.clone(), prev);
+        assert_eq!(older.unwrap_err().code(), "AUDIT_TRUNCATED");
+        // Another log of the same size: the roots differ at once, or when its records reach the checkpoint.
+        let other: Vec<Vec<u8>> = {
+            let mut prev = [0; 32];
+            (0..10u64)
+                .map(|seq| {
+                    let mut r = record(seq, prev);
+                    r.time_us += 7;
+                    let bytes = r.encode().unwrap();
+                    prev = record_hash(&bytes);
+                    bytes
+                })
+                .collect()
+        };
+        let fork = LogReplay::resume_from(&signed(&other, 6, &key()), &verifier(), frontier.clone(), prev);
+        assert_eq!(fork.unwrap_err().code(), "AUDIT_CHECKPOINT_INCONSISTENT");
+        let mut later = LogReplay::resume_from(&signed(&other, 10, &key()), &verifier(), frontier, prev).unwrap();
+        let refused = other[6..].iter().map(|r| later.push(r)).find_map(Result::err).unwrap();
+        assert_eq!(refused.code(), "AUDIT_RECORD_MODIFIED");
     }
 
     #[test]

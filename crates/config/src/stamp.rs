@@ -295,6 +295,16 @@ impl StampVerifier {
         self.cache.floor_us = self.cache.floor_us.max(floor_us);
     }
 
+    /// What a sealed snapshot keeps of the cache: every remembered stamp (replay key,
+    /// timestamp), in no particular order (a copy, cheap enough to take while decisions wait;
+    /// the caller sorts it afterwards), and the floor below which stamps are refused. Restored
+    /// with [`StampVerifier::remember`] and [`StampVerifier::raise_floor`].
+    pub fn remembered(&self) -> (Vec<([u8; 32], u64)>, u64) {
+        // The heap and the member set always hold the same keys (pushed and popped together).
+        let live = self.cache.expiry.iter().map(|Reverse((_, timestamp, key))| (*key, *timestamp)).collect();
+        (live, self.cache.floor_us)
+    }
+
     /// Live nonces remembered.
     pub fn len(&self) -> usize {
         self.cache.members.len()

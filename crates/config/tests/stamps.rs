@@ -362,3 +362,44 @@ fn stamps_another_verifier_accepted_are_remembered_by_their_replay_key() {
     let dated = stamp_by(0, "list_keys", BODY, later, &nonce(3));
     assert_eq!(after.verify(&config, "list_keys", BODY, &dated, later).unwrap_err().kind(), Code::Expired);
 }
+
+#[test]
+fn what_a_snapshot_keeps_of_the_replay_cache_refuses_the_same_stamps_after_a_restore() {
+    let config = sample(1);
+    let mut before = StampVerifier::new(8);
+    let stamps: Vec<Stamp> = (0..3).map(|i| stamp_by(0, "list_keys", BODY, NOW - u64::from(i), &nonce(i))).collect();
+    let mut principal = String::new();
+    for s in &stamps {
+        principal = before.verify(&config, "list_keys", BODY, s, NOW).unwrap().id.clone();
+    }
+    before.raise_floor(NOW - WINDOW_US / 2);
+    let (mut remembered, floor) = before.remembered();
+    remembered.sort_unstable();
+    assert_eq!(remembered.len(), 3);
+    assert_eq!(
+        remembered.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+        stamps
+            .iter()
+            .map(|s| sentinel_config::replay_key(&principal, &s.nonce))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        "every accepted stamp, by its replay key"
+    );
+    assert_eq!(floor, NOW - WINDOW_US / 2);
+
+    let mut after = StampVerifier::new(8);
+    for (key, timestamp) in &remembered {
+        assert!(after.remember(*key, *timestamp, WINDOW_US, NOW + 1));
+    }
+    after.raise_floor(floor);
+    let sorted = |v: &StampVerifier| {
+        let (mut live, floor) = v.remembered();
+        live.sort_unstable();
+        (live, floor)
+    };
+    assert_eq!(sorted(&after), sorted(&before));
+    for s in &stamps {
+        assert_eq!(after.verify(&config, "list_keys", BODY, s, NOW + 1).unwrap_err().kind(), Code::Replayed);
+    }
+}

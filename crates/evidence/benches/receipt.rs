@@ -68,6 +68,7 @@ fn main() {
         approvals: vec![],
         audit_seq: Some(41),
         audit_checkpoint: None,
+        key_storage: None,
     };
     let receipt = sign_receipt(&claims, &key);
 

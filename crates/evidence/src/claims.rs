@@ -1,8 +1,13 @@
 //! What a receipt says: one decision of the enclave about one request. The
-//! claims are a CBOR map with exactly eighteen text keys, in RFC 8949 §4.2.1
-//! deterministic encoding (keys sorted by their encoded bytes, definite
-//! lengths, shortest integers); absent values are CBOR `null`, never a missing
-//! key, so the shape is fixed and a verifier in any language can check it.
+//! claims are a CBOR map with eighteen text keys, and a nineteenth,
+//! `key_storage`, only in the receipts of answers that created a key, in RFC
+//! 8949 §4.2.1 deterministic encoding (keys sorted by their encoded bytes,
+//! definite lengths, shortest integers); absent values of the eighteen are
+//! CBOR `null`, never a missing key, so the shape is fixed and a verifier in
+//! any language can check it. `key_storage` is the one key that is left out
+//! rather than `null` when it has no value, so that every receipt made before
+//! it existed (and every receipt of an answer that creates no key) keeps its
+//! bytes.
 //!
 //! The CBOR is `ciborium`'s (=0.2.2, as in crates/config and
 //! crates/attestation). Encoding builds a [`Value::Map`] with the entries in
@@ -11,8 +16,10 @@
 //! [`Value`] that must span the whole input (through `coset`'s
 //! `CborSerializable::from_slice`, the same decoder that reads the envelope,
 //! so the browser build carries one copy of it); this module then checks the
-//! shape (exactly the eighteen keys, none twice, each value of its type and
-//! size, `timestamp_us` at most [`MAX_TIMESTAMP_US`]; each `rules_evaluated`
+//! shape (exactly the eighteen keys, plus `key_storage` or not, none twice,
+//! each value of its type and size, `timestamp_us` at most
+//! [`MAX_TIMESTAMP_US`]; `key_storage`, when present, one of
+//! [`KEY_STORAGE_VALUES`], never `null`; each `rules_evaluated`
 //! entry a map of exactly its seven keys, at most [`MAX_RULES_EVALUATED`]
 //! entries of texts of at most [`MAX_RULE_TEXT_LEN`] bytes; `approvals` at most
 //! [`MAX_APPROVALS`] ids of 1 to [`MAX_APPROVAL_ID_LEN`] bytes, sorted and
@@ -22,8 +29,9 @@
 //! `timestamp_us` or null; `audit_checkpoint` a text of at most
 //! [`MAX_AUDIT_CHECKPOINT_LEN`] bytes or null), and finally compares the input with
 //! `ciborium`'s re-encoding of what it read (which keeps map entries in the
-//! order read) and checks that order is [`KEYS`] (and [`RULE_KEYS`] in each
-//! rule entry), so any non-canonical spelling (long heads, indefinite lengths,
+//! order read) and checks that each map's keys are in canonical order (for the
+//! keys of the right shape, that is the order of [`KEYS`], `key_storage` in
+//! its place, and of [`RULE_KEYS`] in each rule entry), so any non-canonical spelling (long heads, indefinite lengths,
 //! another key order, `undefined` for `null`, a bignum for an integer) is
 //! refused without an encoding rule checked by hand. The typed claims map one
 //! to one to that value, so this equals re-encoding the claims (the fuzz
@@ -40,10 +48,15 @@ use crate::error::{malformed, Error};
 /// JavaScript verifier reads it as an exact number (it is year 2255).
 pub const MAX_TIMESTAMP_US: u64 = (1 << 53) - 1;
 
-/// The keys, in canonical order (sorted by their encoded bytes: shorter first,
-/// then bytewise; `keys_are_in_canonical_order` checks it against a sort of
-/// `ciborium`'s encodings). The encoder writes the map in this order.
-pub(crate) const KEYS: [&str; 18] = [
+/// The keys: the eighteen every claims map has, in canonical order (sorted by
+/// their encoded bytes: shorter first, then bytewise;
+/// `keys_are_in_canonical_order` checks it against a sort of `ciborium`'s
+/// encodings), then [`KEY_STORAGE`], which only the claims of an answer that
+/// created a key have, and whose canonical place is right after `config_hash`
+/// (the same test checks it). Last here so that `KEYS[..REQUIRED_KEYS]` is the
+/// map without it: one list for both shapes (the browser verifier's size).
+/// The encoder writes the map in canonical order.
+pub(crate) const KEYS: [&str; 19] = [
     "op",
     "code",
     "key_id",
@@ -62,7 +75,23 @@ pub(crate) const KEYS: [&str; 18] = [
     "rules_evaluated",
     "attestation_hash",
     "audit_checkpoint",
+    "key_storage",
 ];
+
+/// How many of [`KEYS`] every claims map has: all but the last, [`KEY_STORAGE`].
+pub(crate) const REQUIRED_KEYS: usize = 18;
+
+/// The one key that is absent, not `null`, when it has no value.
+pub(crate) const KEY_STORAGE: &str = "key_storage";
+
+/// Where `key_storage` goes in the canonical order: right after `config_hash`.
+const KEY_STORAGE_AT: usize = 9;
+
+/// The values `key_storage` may take: how the key an answer created is kept
+/// (`sentinel_seal::SealingKind::key_storage`): sealed under the AWS KMS
+/// master key, sealed under the DEVELOPMENT master key (a file on the host),
+/// or in enclave memory only (lost when the enclave restarts).
+pub const KEY_STORAGE_VALUES: [&str; 3] = ["sealed:aws-kms", "sealed:development", "ephemeral"];
 
 /// The keys of one `rules_evaluated` entry, in canonical order (the same rule
 /// as [`KEYS`]; the same test checks it).
@@ -202,6 +231,11 @@ pub struct ReceiptClaims {
     /// `tlog-checkpoint` signed note, text): with `audit_seq`, what lets a client later demand
     /// an inclusion proof and detect a log that lost the record.
     pub audit_checkpoint: Option<String>,
+    /// How the key this answer created is kept, one of [`KEY_STORAGE_VALUES`] (the `storage` of
+    /// a `key_generated` answer): `None` for answers that create no key, and then not encoded at
+    /// all (no `key_storage` entry, not `null`), so those receipts are what they were before the
+    /// claim existed.
+    pub key_storage: Option<String>,
 }
 
 impl ReceiptClaims {
@@ -230,7 +264,7 @@ impl ReceiptClaims {
         let text = |t: &str| Value::Text(t.to_owned());
         let bytes = |b: &[u8]| Value::Bytes(b.to_vec());
         let optional_text = |t: &Option<String>| t.as_deref().map_or(Value::Null, text);
-        // In KEYS order.
+        // In KEYS order (the eighteen).
         let values = [
             text(&self.op),
             optional_text(&self.code),
@@ -251,7 +285,12 @@ impl ReceiptClaims {
             bytes(&self.attestation_hash),
             optional_text(&self.audit_checkpoint),
         ];
-        Value::Map(KEYS.iter().zip(values).map(|(key, value)| (text(key), value)).collect())
+        let mut entries: Vec<_> = KEYS.iter().zip(values).map(|(key, value)| (text(key), value)).collect();
+        // Without a key storage, no entry at all (not `null`).
+        if let Some(storage) = &self.key_storage {
+            entries.insert(KEY_STORAGE_AT, (text(KEY_STORAGE), text(storage)));
+        }
+        Value::Map(entries)
     }
 
     /// Decodes canonical claims. Error: `RECEIPT_MALFORMED`, naming the key.
@@ -271,10 +310,14 @@ impl ReceiptClaims {
         let Value::Map(entries) = value else {
             return Err(malformed("claims: must be a CBOR map"));
         };
-        let mut slots = slots(entries, &KEYS, "claims: ")?;
+        // Nineteen entries: the eighteen and `key_storage`; otherwise exactly the eighteen (in a map
+        // of eighteen, `key_storage` is an unknown key). By count, not by looking for the key: the
+        // browser verifier's size.
+        let keys = if entries.len() == KEYS.len() { &KEYS[..] } else { &KEYS[..REQUIRED_KEYS] };
+        let mut slots = slots(entries, keys, "claims: ")?;
         let mut take = |key: &str| {
             let index = KEYS.iter().position(|k| *k == key).expect("one of KEYS");
-            slots[index].take().expect("all eighteen keys present")
+            slots[index].take().expect("the eighteen keys present")
         };
         // The oversight claims first, by reference and in one call: refused before any other
         // claim is built, which keeps the early returns cheap (the browser verifier's size).
@@ -282,7 +325,7 @@ impl ReceiptClaims {
             (take("oversight_state"), take("oversight_scope"), take("approvals"));
         check_oversight(&oversight_state, &oversight_scope, &approvals).map_err(malformed)?;
         let mut field = |key: &'static str| Field { key, value: take(key) };
-        let claims = Self {
+        let mut claims = Self {
             op: text(field("op"))?,
             code: optional(field("code"), text)?,
             key_id: optional(field("key_id"), text)?,
@@ -304,7 +347,14 @@ impl ReceiptClaims {
                 Value::Array(items) => items.into_iter().map(into_text).collect(),
                 _ => Vec::new(),
             },
+            key_storage: None,
         };
+        // `key_storage` last, out of the slots (read after the others, so none of their early
+        // returns has it to drop: the browser verifier's size): the nineteenth slot when the map
+        // has one; when it has not, the last slot is audit_checkpoint's, already taken.
+        if let Some(Some(value)) = slots.pop() {
+            claims.key_storage = Some(storage(value)?);
+        }
         // The shape is right; now whether these were the canonical bytes.
         if !canonical {
             return Err(malformed(
@@ -317,17 +367,25 @@ impl ReceiptClaims {
 }
 
 /// Whether the keys of the claims map, and of each `rules_evaluated` entry,
-/// are [`KEYS`] and [`RULE_KEYS`] in that order (meaningful once the shape is
-/// known to be right: exactly those keys, each once).
+/// are in canonical order: each text key's encoding before the next one's
+/// (shorter first, then bytewise, which for text keys is the order of their
+/// encoded bytes). Meaningful once the shape is known to be right (exactly
+/// the keys, each once): it is then the order of [`KEYS`], `key_storage` (when
+/// there) in its place after `config_hash`, and of [`RULE_KEYS`], which the
+/// tests check are sorted. No list of keys here, so the optional key costs
+/// nothing (the browser verifier's size).
 fn in_canonical_order(value: &Value) -> bool {
-    let keys_are = |entries: &[(Value, Value)], keys: &[&str]| {
-        entries.iter().map(|(k, _)| k.as_text()).eq(keys.iter().map(|k| Some(*k)))
+    let sorted = |entries: &[(Value, Value)]| {
+        entries.windows(2).all(|pair| match (pair[0].0.as_text(), pair[1].0.as_text()) {
+            (Some(a), Some(b)) => (a.len(), a) < (b.len(), b),
+            _ => false,
+        })
     };
     let Value::Map(entries) = value else { return true };
-    keys_are(entries, &KEYS)
+    sorted(entries)
         && entries.iter().all(|(key, rules)| match (key.as_text(), rules) {
             (Some("rules_evaluated"), Value::Array(rules)) => {
-                rules.iter().all(|rule| !matches!(rule, Value::Map(e) if !keys_are(e, &RULE_KEYS)))
+                rules.iter().all(|rule| !matches!(rule, Value::Map(e) if !sorted(e)))
             }
             _ => true,
         })
@@ -411,6 +469,16 @@ fn timestamp(Field { key, value }: Field) -> Result<u64, Error> {
     }
 }
 
+/// `key_storage`, when present: one of [`KEY_STORAGE_VALUES`] (`null` is refused too: without a
+/// value, the key is absent). Written out rather than through the array: smaller in the browser
+/// verifier (a test checks the two agree).
+fn storage(value: Value) -> Result<String, Error> {
+    match value {
+        Value::Text(text) if matches!(text.as_str(), "sealed:aws-kms" | "sealed:development" | "ephemeral") => Ok(text),
+        _ => Err(malformed(KEY_STORAGE_MESSAGE)),
+    }
+}
+
 fn checkpoint(Field { key, value }: Field) -> Result<String, Error> {
     match value {
         Value::Text(text) if text.len() <= MAX_AUDIT_CHECKPOINT_LEN => Ok(text),
@@ -465,6 +533,8 @@ fn into_text(value: Value) -> String {
 const STATE_MESSAGE: &str = "claims: oversight_state must be \"green\", \"yellow\" or \"red\"";
 const SCOPE_MESSAGE: &str =
     "claims: oversight_scope must be \"global\", \"key:<id>\" or \"principal:<id>\", at most 128 bytes";
+const KEY_STORAGE_MESSAGE: &str = "claims: key_storage must be \"sealed:aws-kms\", \"sealed:development\" or \
+                                   \"ephemeral\" (absent, not null, when the answer created no key)";
 const APPROVALS_MESSAGE: &str = "claims: approvals must be an array of at most 16 approver ids (texts of 1 to 64 \
                                  bytes) in ascending bytewise order, each once";
 
@@ -585,6 +655,20 @@ mod tests {
             approvals: vec!["alice".into(), "risk-desk".into()],
             audit_seq: Some(12),
             audit_checkpoint: Some("sentinel/log/0011223344556677\n12\nAAAA\n".into()),
+            key_storage: None,
+        }
+    }
+
+    /// The answer to a `generate_key`, whose receipt says how the new key is kept.
+    fn generated(storage: &str) -> ReceiptClaims {
+        ReceiptClaims {
+            op: "generate_key".into(),
+            rules_evaluated: vec![],
+            approvals: vec![],
+            oversight_state: "green".into(),
+            oversight_scope: "global".into(),
+            key_storage: Some(storage.into()),
+            ..example()
         }
     }
 
@@ -631,10 +715,13 @@ mod tests {
                 "oversight_scope" => text(&claims.oversight_scope),
                 "audit_seq" => claims.audit_seq.map_or(Value::Null, |q| Value::Integer(q.into())),
                 "audit_checkpoint" => opt_text(&claims.audit_checkpoint),
+                "key_storage" => opt_text(&claims.key_storage),
                 _ => unreachable!(),
             }
         };
-        let map = Value::Map(order.iter().map(|k| (Value::Text((*k).into()), value(k))).collect());
+        // `key_storage` is left out, not null, when there is none.
+        let order = order.iter().filter(|k| **k != "key_storage" || claims.key_storage.is_some());
+        let map = Value::Map(order.map(|k| (Value::Text((*k).into()), value(k))).collect());
         let mut out = Vec::new();
         ciborium::ser::into_writer(&map, &mut out).unwrap();
         out
@@ -646,18 +733,33 @@ mod tests {
         encoded
     }
 
+    /// All nineteen keys in canonical order: [`KEYS`] sorted by their encodings.
+    fn canonical() -> Vec<&'static str> {
+        let mut sorted = KEYS.to_vec();
+        sorted.sort_by_key(encoded_key);
+        sorted
+    }
+
     #[test]
     fn keys_are_in_canonical_order() {
-        let mut sorted = KEYS;
+        // The eighteen are in canonical order, `key_storage` last; its canonical place is
+        // KEY_STORAGE_AT, between config_hash and policy_hash.
+        let required = &KEYS[..REQUIRED_KEYS];
+        let mut sorted = required.to_vec();
         sorted.sort_by_key(encoded_key);
-        assert_eq!(sorted, KEYS);
+        assert_eq!(sorted, required);
+        assert_eq!((KEYS.len(), KEYS[REQUIRED_KEYS]), (REQUIRED_KEYS + 1, KEY_STORAGE));
+        let canonical = canonical();
+        assert_eq!(canonical.iter().position(|k| *k == KEY_STORAGE), Some(KEY_STORAGE_AT));
+        assert_eq!(canonical[KEY_STORAGE_AT - 1..][..3], ["config_hash", "key_storage", "policy_hash"]);
+        assert_eq!(canonical.iter().filter(|k| **k != KEY_STORAGE).copied().collect::<Vec<_>>(), required);
         let mut sorted = RULE_KEYS;
         sorted.sort_by_key(encoded_key);
         assert_eq!(sorted, RULE_KEYS);
-        // And the encoder puts them in that order.
-        let Value::Map(entries) = example().to_value() else { unreachable!() };
+        // And the encoder puts them in that order, `key_storage` included when there is one.
+        let Value::Map(entries) = generated("ephemeral").to_value() else { unreachable!() };
         let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_text().unwrap()).collect();
-        assert_eq!(keys, KEYS);
+        assert_eq!(keys, canonical);
         let rules = &entries.iter().find(|(k, _)| k.as_text() == Some("rules_evaluated")).unwrap().1;
         let Value::Array(rules) = rules else { unreachable!() };
         for rule in rules {
@@ -665,7 +767,12 @@ mod tests {
             let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_text().unwrap()).collect();
             assert_eq!(keys, RULE_KEYS);
         }
-        // The map heads: 18 and 7 pairs.
+        // Without one, the eighteen in the same order.
+        let Value::Map(entries) = example().to_value() else { unreachable!() };
+        let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_text().unwrap()).collect();
+        assert_eq!(keys, required);
+        // The map heads: 19 pairs (with key_storage) or 18, and 7 in a rule entry.
+        assert_eq!(generated("ephemeral").to_cbor()[0], 0xb3);
         let cbor = example().to_cbor();
         assert_eq!(cbor[0], 0xb2);
         let rule_key = b"\x64rule";
@@ -682,10 +789,11 @@ mod tests {
         denied.rules_evaluated = vec![];
         denied.policy_hash = None;
         denied.timestamp_us = 0;
-        for claims in [example(), denied] {
+        let storages = KEY_STORAGE_VALUES.map(generated);
+        for claims in [example(), denied].into_iter().chain(storages) {
             let ours = claims.to_cbor();
             assert_eq!(ours.len(), claims.encoded_len());
-            assert_eq!(ours, generic(&claims, &KEYS));
+            assert_eq!(ours, generic(&claims, &canonical()));
             assert_eq!(ReceiptClaims::from_cbor(&ours).unwrap(), claims);
         }
     }
@@ -708,7 +816,7 @@ mod tests {
                 claims.oversight_state = state.into();
                 claims.oversight_scope = scope;
                 let bytes = claims.to_cbor();
-                assert_eq!(bytes, generic(&claims, &KEYS));
+                assert_eq!(bytes, generic(&claims, &canonical()));
                 assert_eq!(ReceiptClaims::from_cbor(&bytes).unwrap(), claims);
             }
         }
@@ -736,7 +844,7 @@ mod tests {
         let mut denied = example();
         denied.approvals = vec![];
         denied.rules_evaluated.truncate(1);
-        for good in [example().to_cbor(), denied.to_cbor()] {
+        for good in [example().to_cbor(), denied.to_cbor(), generated("sealed:development").to_cbor()] {
             let mut accepted = 0;
             for at in 0..good.len() {
                 for value in
@@ -772,7 +880,7 @@ mod tests {
         claims.timestamp_us = MAX_TIMESTAMP_US;
         let bytes = claims.to_cbor();
         assert_eq!(bytes.len(), claims.encoded_len());
-        assert_eq!(bytes, generic(&claims, &KEYS));
+        assert_eq!(bytes, generic(&claims, &canonical()));
         assert_eq!(ReceiptClaims::from_cbor(&bytes).unwrap(), claims);
     }
 
@@ -870,12 +978,15 @@ mod tests {
         let mut unknown = entries();
         unknown[1].0 = Value::Text("zz".into());
         assert!(code_of(&map(unknown)).contains("unknown key \"zz\""));
+        // One key more than the eighteen: only key_storage may be it.
         let mut extra = entries();
         extra.push((Value::Text("zz".into()), Value::Null));
-        assert!(code_of(&map(extra)).contains("exactly the 18 keys, got 19"));
+        assert!(code_of(&map(extra.clone())).contains("unknown key \"zz\""));
+        extra.push((Value::Text("zy".into()), Value::Null));
+        assert!(code_of(&map(extra)).contains("must have exactly the 18 keys, got 20"));
         let mut missing = entries();
         missing.retain(|(k, _)| k.as_text() != Some("code"));
-        assert!(code_of(&map(missing)).contains("exactly the 18 keys, got 17"));
+        assert!(code_of(&map(missing)).contains("must have exactly the 18 keys, got 17"));
         let mut twice = entries();
         twice[1] = twice[0].clone();
         assert!(code_of(&map(twice)).contains("key \"op\" appears twice"));
@@ -967,6 +1078,94 @@ mod tests {
         // Deep nesting stops at the recursion limit.
         let deep = [vec![0x81; 64], vec![0x80]].concat();
         code_of(&deep);
+    }
+
+    #[test]
+    fn key_storage_is_absent_or_one_of_its_values() {
+        // Absent: the eighteen keys of every receipt made before the claim, byte for byte.
+        let before = example().to_cbor();
+        assert_eq!(before[0], 0xb2);
+        assert!(!before.windows(KEY_STORAGE.len()).any(|w| w == KEY_STORAGE.as_bytes()));
+        assert_eq!(ReceiptClaims::from_cbor(&before).unwrap().key_storage, None);
+        // Present: each value round-trips, the entry between config_hash and policy_hash.
+        for storage in KEY_STORAGE_VALUES {
+            let claims = generated(storage);
+            let bytes = claims.to_cbor();
+            assert_eq!(bytes, generic(&claims, &canonical()));
+            let entry =
+                [&[0x6b][..], KEY_STORAGE.as_bytes(), &[0x60 + storage.len() as u8], storage.as_bytes()].concat();
+            let at = bytes.windows(entry.len()).position(|w| w == entry).expect("the key_storage entry");
+            assert_eq!(&bytes[at - 34..at - 33], &[0x58], "after config_hash's 32-byte string");
+            assert_eq!(&bytes[at + entry.len()..][..12], b"\x6bpolicy_hash");
+            assert_eq!(ReceiptClaims::from_cbor(&bytes).unwrap(), claims);
+            // The same claims without the entry are other, valid claims (what a receipt signs is
+            // its bytes: dropping the entry breaks the signature, tests/receipts.rs).
+            let without = [&[0xb2][..], &bytes[1..at], &bytes[at + entry.len()..]].concat();
+            assert_eq!(ReceiptClaims::from_cbor(&without).unwrap(), ReceiptClaims { key_storage: None, ..claims });
+        }
+        // The decoder's list (written out in `storage`) is KEY_STORAGE_VALUES.
+        assert_eq!(KEY_STORAGE_VALUES, ["sealed:aws-kms", "sealed:development", "ephemeral"]);
+        for storage_value in KEY_STORAGE_VALUES {
+            assert_eq!(storage(Value::Text(storage_value.into())).unwrap(), storage_value);
+        }
+        // Present with a value outside the three, or `null` (absent is spelled absent), is refused.
+        let with_storage = |value: Value| {
+            let Value::Map(mut entries) = generated("ephemeral").to_value() else { unreachable!() };
+            entries.iter_mut().find(|(k, _)| k.as_text() == Some(KEY_STORAGE)).unwrap().1 = value;
+            let mut out = Vec::new();
+            write(Value::Map(entries), &mut out);
+            out
+        };
+        for value in [
+            Value::Null,
+            Value::Text(String::new()),
+            Value::Text("sealed".into()),
+            Value::Text("EPHEMERAL".into()),
+            Value::Text("sealed:aws-kms ".into()),
+            Value::Text("sealed:none".into()),
+            Value::Bytes(b"ephemeral".to_vec()),
+            Value::Integer(0.into()),
+            Value::Bool(true),
+            Value::Array(vec![Value::Text("ephemeral".into())]),
+        ] {
+            let message = code_of(&with_storage(value.clone()));
+            assert!(
+                message.contains(
+                    "claims: key_storage must be \"sealed:aws-kms\", \"sealed:development\" or \"ephemeral\" \
+                     (absent, not null, when the answer created no key)"
+                ),
+                "{value:?}: {message}"
+            );
+        }
+        // The encoder does not check: claims built with another value do not decode.
+        assert!(code_of(&generated("sealed:other").to_cbor()).contains("key_storage must be"));
+        // Out of its place (another key order), refused as any other order.
+        let claims = generated("sealed:aws-kms");
+        let mut order = canonical();
+        order.swap(KEY_STORAGE_AT, KEY_STORAGE_AT + 1); // after policy_hash
+        assert!(code_of(&generic(&claims, &order)).contains("deterministic"));
+        order.sort(); // plain lexicographic
+        assert!(code_of(&generic(&claims, &order)).contains("deterministic"));
+        // Twice, or with one of the eighteen missing instead of it.
+        let Value::Map(entries) = claims.to_value() else { unreachable!() };
+        let index = entries.iter().position(|(k, _)| k.as_text() == Some(KEY_STORAGE)).unwrap();
+        let mut twice = entries.clone();
+        twice[index - 1] = twice[index].clone();
+        let mut bytes = Vec::new();
+        write(Value::Map(twice), &mut bytes);
+        assert!(code_of(&bytes).contains("key \"key_storage\" appears twice"));
+        let mut no_code = entries.clone();
+        no_code.retain(|(k, _)| k.as_text() != Some("code"));
+        let mut bytes = Vec::new();
+        write(Value::Map(no_code), &mut bytes);
+        // Eighteen entries are read as the eighteen keys, among which key_storage is not.
+        assert!(code_of(&bytes).contains("claims: unknown key \"key_storage\""));
+        // A non-shortest head on its text.
+        let bytes = claims.to_cbor();
+        let at = bytes.windows(12).position(|w| w == b"\x6bkey_storage").unwrap() + 12;
+        assert_eq!(bytes[at], 0x60 + 14);
+        let long = [&bytes[..at], &[0x78, 14], &bytes[at + 1..]].concat();
+        assert!(code_of(&long).contains("deterministic"));
     }
 
     #[test]

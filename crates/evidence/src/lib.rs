@@ -40,8 +40,8 @@ mod verify;
 mod view;
 
 pub use claims::{
-    Decision, ReceiptClaims, RuleEvaluated, MAX_APPROVALS, MAX_APPROVAL_ID_LEN, MAX_OVERSIGHT_SCOPE_LEN,
-    MAX_RULES_EVALUATED, MAX_RULE_TEXT_LEN, MAX_TIMESTAMP_US, OVERSIGHT_STATES,
+    Decision, ReceiptClaims, RuleEvaluated, KEY_STORAGE_VALUES, MAX_APPROVALS, MAX_APPROVAL_ID_LEN,
+    MAX_OVERSIGHT_SCOPE_LEN, MAX_RULES_EVALUATED, MAX_RULE_TEXT_LEN, MAX_TIMESTAMP_US, OVERSIGHT_STATES,
 };
 pub use error::{Error, ErrorCode};
 pub use keys::{AttestedKeys, UserData};

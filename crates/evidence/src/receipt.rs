@@ -168,6 +168,7 @@ mod tests {
             approvals: vec![],
             audit_seq: None,
             audit_checkpoint: None,
+            key_storage: None,
         }
     }
 

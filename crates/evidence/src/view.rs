@@ -55,6 +55,9 @@ pub struct ReceiptClaimsView {
     pub audit_seq: Option<f64>,
     /// The latest signed checkpoint of the log when the receipt was made (C2SP signed note text).
     pub audit_checkpoint: Option<String>,
+    /// How the key this answer created is kept: `"sealed:aws-kms"`, `"sealed:development"` or
+    /// `"ephemeral"`; `null` when the answer created no key (the claim is then absent).
+    pub key_storage: Option<String>,
 }
 
 /// [`RuleEvaluated`] as JS sees it: `{rule, type, result, value, limit,
@@ -108,6 +111,7 @@ impl ReceiptClaims {
             oversight_scope: self.oversight_scope.clone(),
             audit_seq: self.audit_seq.map(|s| s as f64),
             audit_checkpoint: self.audit_checkpoint.clone(),
+            key_storage: self.key_storage.clone(),
         }
     }
 }
@@ -497,6 +501,7 @@ mod tests {
             approvals: vec!["alice".into(), "bob".into()],
             audit_seq: Some(7),
             audit_checkpoint: Some("sentinel/log/0011223344556677\n8\nAAAA\n".into()),
+            key_storage: Some("sealed:development".into()),
         };
         let json = serde_json::to_value(claims.view()).unwrap();
         assert_eq!(json["policyHash"], format!("0x{}", "04".repeat(32)));
@@ -520,6 +525,7 @@ mod tests {
                 "configHash",
                 "decision",
                 "keyId",
+                "keyStorage",
                 "op",
                 "oversightScope",
                 "oversightState",
@@ -532,7 +538,9 @@ mod tests {
                 "timestampUs"
             ]
         );
-        let none = ReceiptClaims { policy_hash: None, ..claims };
-        assert_eq!(serde_json::to_value(none.view()).unwrap()["policyHash"], serde_json::Value::Null);
+        assert_eq!(json["keyStorage"], "sealed:development");
+        let none = ReceiptClaims { policy_hash: None, key_storage: None, ..claims };
+        let json = serde_json::to_value(none.view()).unwrap();
+        assert_eq!((&json["policyHash"], &json["keyStorage"]), (&serde_json::Value::Null, &serde_json::Value::Null));
     }
 }

@@ -22,7 +22,9 @@ use std::sync::OnceLock;
 use common::{h, rule, Enclave, T0_MS};
 use coset::{iana, CborSerializable, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
 use ed25519_dalek::Signer;
-use sentinel_evidence::{sign_receipt, verify_receipt, ReceiptClaims, SigningKey, UserData, MAX_RULES_EVALUATED};
+use sentinel_evidence::{
+    sign_receipt, verify_receipt, ReceiptClaims, SigningKey, UserData, KEY_STORAGE_VALUES, MAX_RULES_EVALUATED,
+};
 use serde_json::Value;
 use sha2::Digest;
 
@@ -93,7 +95,7 @@ fn expected_json(c: &ReceiptClaims, enclave: &Enclave) -> Value {
         "result_hash": c.result_hash.map(|r| hex0x(&r)),
         "policy_hash": c.policy_hash.map(|r| hex0x(&r)),
         "approvals": c.approvals, "oversight_state": c.oversight_state, "oversight_scope": c.oversight_scope,
-        "audit_seq": c.audit_seq, "audit_checkpoint": c.audit_checkpoint,
+        "audit_seq": c.audit_seq, "audit_checkpoint": c.audit_checkpoint, "key_storage": c.key_storage,
         "module_id": "sentinel-dev-simulator", "receipt_key": hex0x(&enclave.keys.receipt),
     })
 }
@@ -302,4 +304,77 @@ fn both_implementations_refuse_non_canonical_claims() {
     );
     refused(&files.run(&untagged, &enclave.document), "tagged COSE_Sign1");
     let _ = coset::CoseSign1::from_slice(&untagged).unwrap(); // it is a COSE_Sign1, just not tagged
+}
+
+/// `key_storage`, the one claim left out rather than null: receipts with each of its values, and
+/// without it, verify in both implementations with the same claims; null, another value, another
+/// type, another place or a second one are refused by both.
+#[test]
+fn both_implementations_read_key_storage() {
+    use ciborium::value::Value;
+    let enclave = Enclave::boot(&format!("interop-storage-{}", std::process::id()));
+    let files = Files::new(&enclave);
+    let generated = |storage: Option<&str>| ReceiptClaims {
+        op: "generate_key".into(),
+        rules_evaluated: vec![],
+        approvals: vec![],
+        oversight_state: "green".into(),
+        oversight_scope: "global".into(),
+        key_storage: storage.map(str::to_string),
+        ..enclave.claims()
+    };
+    for storage in KEY_STORAGE_VALUES.map(Some).into_iter().chain([None]) {
+        let claims = generated(storage);
+        let receipt = enclave.sign(&claims);
+        assert_eq!(verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap().claims(), &claims);
+        let json = accepted(&files.run(&receipt, &enclave.document));
+        assert_eq!(json, expected_json(&claims, &enclave));
+        assert_eq!(json["key_storage"], serde_json::json!(storage));
+    }
+    // Each bad form correctly signed: the claims map of a generated key with its key_storage entry
+    // edited (or a second one added), re-encoded in map order.
+    type Entries = Vec<(Value, Value)>;
+    let edited = |edit: &dyn Fn(&mut Entries)| {
+        let mut claims: Value = ciborium::de::from_reader(generated(Some("ephemeral")).to_cbor().as_slice()).unwrap();
+        let Value::Map(entries) = &mut claims else { unreachable!() };
+        edit(entries);
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&claims, &mut out).unwrap();
+        out
+    };
+    let set = |value: Value| {
+        move |entries: &mut Entries| {
+            entries.iter_mut().find(|(k, _)| k.as_text() == Some("key_storage")).unwrap().1 = value.clone();
+        }
+    };
+    let at =
+        |entries: &Vec<(Value, Value)>| entries.iter().position(|(k, _)| k.as_text() == Some("key_storage")).unwrap();
+    for payload in [
+        edited(&set(Value::Null)),
+        edited(&set(Value::Text("sealed".into()))),
+        edited(&set(Value::Text("Ephemeral".into()))),
+        edited(&set(Value::Bytes(b"ephemeral".to_vec()))),
+        edited(&set(Value::Integer(1.into()))),
+        // After policy_hash instead of before it.
+        edited(&|entries| {
+            let i = at(entries);
+            entries.swap(i, i + 1);
+        }),
+        // Last.
+        edited(&|entries| {
+            let entry = entries.remove(at(entries));
+            entries.push(entry);
+        }),
+        // Twice.
+        edited(&|entries| {
+            let entry = entries[at(entries)].clone();
+            let i = at(entries);
+            entries.insert(i, entry);
+        }),
+    ] {
+        let receipt = sign_payload(payload, &enclave.receipt_key);
+        let ours = verify_receipt(&receipt, &enclave.document, &enclave.options()).unwrap_err();
+        assert_eq!(ours.code(), "RECEIPT_MALFORMED");
+        refused(&files.run(&receipt, &enclave.document), "claims");
+    }
 }

@@ -9,7 +9,8 @@
 //!   quorums, the timestamp window and replay protection.
 //! - [`switch`]: the Green / Yellow / Red state per scope (global, key,
 //!   principal), the resume challenge and the heartbeat deadline.
-//! - [`trips`]: automatic halts (consecutive policy denials, risk spikes).
+//! - [`trips`]: automatic halts (consecutive policy denials, risk spikes),
+//!   and the byte form of the denial counts for sealed snapshots.
 //! - [`approvals`]: the queue of requests held for human approval.
 #![deny(unsafe_code)]
 
@@ -29,4 +30,4 @@ pub use error::{OversightError, OversightErrorCode};
 pub use replay::ReplayGuard;
 pub use scope::{Effective, Level, Scope};
 pub use switch::{KillSwitch, ScopeState, Status};
-pub use trips::{Trip, Trips};
+pub use trips::{Trip, Trips, TRIPS_SNAPSHOT_VERSION};

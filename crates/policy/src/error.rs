@@ -1,4 +1,4 @@
-//! Why a policy, a price table or a request could not be used. Every refusal
+//! Why a policy, a price table, a request or a state snapshot could not be used. Every refusal
 //! has a stable code (docs/policy.md lists them) and a message naming the
 //! field (`rules[3].windows[0].limit`).
 
@@ -32,6 +32,9 @@ sentinel_error::error_codes! {
         PriceFeedNotConfigured = "PRICE_FEED_NOT_CONFIGURED",
         /// A request the policy cannot read (e.g. typed data whose permit fields are malformed).
         RequestInvalid = "POLICY_REQUEST_INVALID",
+        /// A state snapshot that is not one this version wrote: another format version, truncated,
+        /// trailing bytes, a value out of range, keys out of order or twice (the message names it).
+        SnapshotInvalid = "POLICY_SNAPSHOT_INVALID",
     }
 }
 

@@ -77,13 +77,13 @@ pub struct RiskFeatures(pub [f32; FEATURE_COUNT]);
 #[derive(Clone, Debug)]
 pub struct RiskHistory {
     /// EWMA of `log2(1 + largest movement amount)`; `None` before the first amount.
-    amount_ewma: Option<f64>,
+    pub(crate) amount_ewma: Option<f64>,
     /// EWMA of `max_fee_per_gas` (wei); `None` before the first fee.
-    fee_ewma: Option<f64>,
-    counterparties: BTreeSet<Address>,
+    pub(crate) fee_ewma: Option<f64>,
+    pub(crate) counterparties: BTreeSet<Address>,
     /// Bucket `i` counts allowed requests of the second `bucket_second[i]` (`second % 60 == i`).
-    bucket_second: [u64; VELOCITY_BUCKETS],
-    bucket_count: [u32; VELOCITY_BUCKETS],
+    pub(crate) bucket_second: [u64; VELOCITY_BUCKETS],
+    pub(crate) bucket_count: [u32; VELOCITY_BUCKETS],
 }
 
 impl Default for RiskHistory {

@@ -12,7 +12,9 @@
 //! in force (for policies), the policy's price-feed key (for prices) and
 //! model bytes whose SHA-256 the signed policy pins. [`commit`] lists the
 //! counter changes it makes ([`Effect`], in the audit log) so that a
-//! restarted enclave can rebuild its counters with [`replay`].
+//! restarted enclave can rebuild its counters with [`replay`]; the whole
+//! state also has a byte form for sealed snapshots
+//! ([`PolicyState::to_snapshot`], [`PolicyState::from_snapshot`]).
 //! docs/policy.md is the reference.
 // `deny`, not `forbid`: risk.rs has the crate's one `unsafe` block (clearing the AVX upper state
 // tract's kernels leave behind), allowed there by name.
@@ -37,6 +39,7 @@ mod risk;
 mod risk;
 mod rules;
 mod signed;
+mod snapshot;
 mod state;
 mod time_window;
 
@@ -64,4 +67,5 @@ pub use rules::{
     MAX_RULES, MAX_WINDOWS,
 };
 pub use signed::{policy_signing_digest, SignedPolicy, MAX_SIGNED_POLICY_BYTES, POLICY_SIGNATURE_DOMAIN};
+pub use snapshot::POLICY_SNAPSHOT_VERSION;
 pub use state::PolicyState;

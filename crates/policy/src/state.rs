@@ -29,13 +29,17 @@
 //! rate's window in microseconds), refilled at `count` units per microsecond,
 //! so refill is exact integer arithmetic.
 //!
-//! **Restart.** Nothing here is sealed: a restarted enclave starts empty
-//! and rebuilds the counters, buckets and cooldowns from the audit log, whose
-//! records carry the changes each commit made ([`crate::Effect`]), replayed
-//! in log order with [`crate::replay`] (and [`PolicyState::advance_clock`]
-//! for each replayed decision). Risk histories are the exception: they record
-//! the requests themselves, which the log does not carry, so after a restart
-//! every key's history starts empty.
+//! **Restart.** A restarted enclave resumes from its latest sealed snapshot of
+//! this state ([`PolicyState::to_snapshot`], [`PolicyState::from_snapshot`]:
+//! everything here, risk histories included, encrypted and authenticated by
+//! the enclave; the host keeps only ciphertext) and then replays the audit
+//! log's tail after it: the records carry the changes each commit made
+//! ([`crate::Effect`]), applied in log order with [`crate::replay`] (and
+//! [`PolicyState::advance_clock`] for each replayed decision). Without a
+//! snapshot it starts empty and replays the whole log, which rebuilds the
+//! counters, buckets and cooldowns but not the risk histories: they record
+//! the requests themselves, which the log does not carry, so those start
+//! empty (and requests of the tail are not added to histories either way).
 use std::collections::HashMap;
 
 use sentinel_eth::U256;
@@ -63,20 +67,20 @@ pub(crate) const fn bucket_width(window: Window) -> u64 {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Slot {
+pub(crate) struct Slot {
     /// Absolute bucket number (`t / width`); `u64::MAX` = empty.
-    bucket: u64,
-    sum: U256,
+    pub(crate) bucket: u64,
+    pub(crate) sum: U256,
 }
 
 /// One window's buckets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Ring {
-    slots: [Slot; RING_SLOTS],
+    pub(crate) slots: [Slot; RING_SLOTS],
 }
 
 impl Ring {
-    fn new() -> Ring {
+    pub(crate) fn new() -> Ring {
         Ring { slots: [Slot { bucket: u64::MAX, sum: U256::ZERO }; RING_SLOTS] }
     }
 
@@ -112,7 +116,8 @@ impl Ring {
 /// One subject's window counters for one notional rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct NotionalCounters {
-    windows: [Option<Box<Ring>>; 4],
+    /// Indexed as [`Window::ALL`].
+    pub(crate) windows: [Option<Box<Ring>>; 4],
 }
 
 impl NotionalCounters {

@@ -45,6 +45,10 @@ sentinel_error::error_codes! {
         AuditResumeAttestation = "AUDIT_RESUME_ATTESTATION",
         /// The log resumed from was kept under another configuration or policy than the ones in force.
         AuditResumeMismatch = "AUDIT_RESUME_MISMATCH",
+        /// The log handed to a resume is older than a sealed snapshot this log's enclave made
+        /// (its checkpoint ends before the snapshot's position, or has another root there):
+        /// an old copy of the log, or one cut back.
+        AuditResumeRollback = "AUDIT_RESUME_ROLLBACK",
         /// The records do not verify against the checkpoint (the code's message names the audit
         /// crate's code: modified, deleted, inserted, truncated...).
         AuditResumeInvalid = "AUDIT_RESUME_INVALID",
@@ -125,6 +129,11 @@ sentinel_error::error_codes! {
         SealRecordDuplicate = "SEAL_RECORD_DUPLICATE",
         /// A sealed record of a kind `sealed_load` does not take, or whose plaintext does not decode.
         SealRecordUnsupported = "SEAL_RECORD_UNSUPPORTED",
+        /// A state snapshot would exceed the largest sealed record one frame carries; the whole
+        /// log is replayed at the next restart instead (docs/sealed-state.md).
+        SealSnapshotTooLarge = "SEAL_SNAPSHOT_TOO_LARGE",
+        /// A sealed snapshot of another log, or of a log position this enclave cannot use.
+        SealSnapshotMismatch = "SEAL_SNAPSHOT_MISMATCH",
         /// Sealing is `none` (keys live in memory only): there is nothing to seal or load.
         SealingDisabled = "SEALING_DISABLED",
         /// The enclave waits for its master key from a running enclave (attested forwarding):

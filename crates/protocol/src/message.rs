@@ -148,6 +148,9 @@ messages! {
         AuditResumeBegin(AuditResumeBeginArgs) = "audit_resume_begin" => "audit_resume_progress",
         /// The next records of the log being resumed, in order.
         AuditResumeRecords(AuditResumeRecordsArgs) = "audit_resume_records" => "audit_resume_progress",
+        /// The next part of a sealed state snapshot whose first part `audit_resume_begin` carried
+        /// (a snapshot larger than one frame is sealed in parts), in order.
+        AuditResumeSnapshot(AuditResumeSnapshotArgs) = "audit_resume_snapshot" => "audit_resume_progress",
         /// Ends a resume: the records must cover the checkpoint; state is rebuilt and the log continues.
         AuditResumeFinish(AuditResumeFinishArgs) = "audit_resume_finish" => "audit_resumed",
         /// Starts a new log instead (no previous log): the kill switch stays as booted (Red).
@@ -175,6 +178,12 @@ messages! {
         /// A key deletion order signed by the configuration's admin quorum (docs/sealed-state.md):
         /// deletes the key whoever owns it, also under a Red kill switch (a compromised key).
         AdminDeleteKey(AdminDeleteKeyArgs) = "admin_delete_key" => "key_deleted",
+        /// A snapshot of the enclave's state (policy counters and risk histories, kill switch, trip
+        /// counts, stamp replay cache, the log's key history) at a point of its audit log, sealed
+        /// now, with the checkpoint signed at that point: the host stores it once the log is durable
+        /// up to there, and hands it back with `audit_resume_begin`, so a restart replays only the
+        /// records after it (docs/sealed-state.md).
+        SealedSnapshot(SealedSnapshotArgs) = "sealed_snapshot" => "sealed_snapshot",
     }
 }
 
@@ -243,6 +252,7 @@ messages! {
         ForwardSent(ForwardSent) = "forward_sent",
         ForwardAccepted(ForwardAccepted) = "forward_accepted",
         SealingUnlocked(SealingUnlocked) = "sealing_unlocked",
+        SealedSnapshot(BoxedSealedSnapshot) = "sealed_snapshot",
         Error(ErrorAnswer) = "error",
     }
 }
@@ -483,6 +493,9 @@ pub type BoxedOversightStatus = Box<OversightStatus>;
 
 /// `audit_resumed` answers too (once per enclave lifetime).
 pub type BoxedAuditResumed = Box<AuditResumed>;
+
+/// `sealed_snapshot` answers too (a sealed record and a checkpoint, now and then).
+pub type BoxedSealedSnapshot = Box<SealedSnapshotAnswer>;
 
 wire_struct! {
     pub struct Evidence {
@@ -761,6 +774,35 @@ wire_struct! {
 }
 
 wire_struct! {
+    pub struct SealedSnapshotArgs {
+        /// 0 (or absent): take a new snapshot and answer its first part; `i` > 0: answer part `i`
+        /// of the snapshot taken last.
+        #[serde(default)]
+        #[cfg_attr(test, ts(optional))]
+        pub part: Option<u64>,
+    }
+}
+
+wire_struct! {
+    pub struct SealedSnapshotAnswer {
+        /// One part of the sealed snapshot (kind `state`, name `<snapshot id>/<part>/<parts>`,
+        /// version = `size`): a snapshot is sealed in parts of at most 512 KiB so each fits a frame.
+        pub record: SealedRecord,
+        pub part: u64,
+        pub parts: u64,
+        /// The audit log position it was made at: records `0 .. size` are in it.
+        pub size: u64,
+        /// The checkpoint signed at `size` (a signed note): store it with the log before the
+        /// snapshot, or a resume finds the log older than the snapshot.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub checkpoint: Vec<u8>,
+        /// How long decisions paused while it was taken, in microseconds.
+        pub paused_us: u64,
+    }
+}
+
+wire_struct! {
     pub struct SealedStateAnswer {
         /// `aws-kms`, `development` or `none` (keys live in memory only: ephemeral).
         pub sealing: String,
@@ -852,6 +894,12 @@ wire_struct! {
         #[serde(with = "crate::bytes")]
         #[cfg_attr(test, ts(type = "Buffer"))]
         pub checkpoint: Vec<u8>,
+        /// The first part of the latest sealed state snapshot of this log (`sealed_snapshot`), if
+        /// the host has one; its other parts follow with `audit_resume_snapshot`, then the records
+        /// from its position (`audit_resume_progress.next`).
+        #[serde(default, with = "crate::bytes::option")]
+        #[cfg_attr(test, ts(type = "Buffer | null", optional))]
+        pub snapshot: Option<Vec<u8>>,
     }
 }
 
@@ -878,6 +926,17 @@ wire_struct! {
         pub next: u64,
         /// The size of the checkpoint being resumed from.
         pub checkpoint_size: u64,
+        /// Parts of the sealed state snapshot still expected (`audit_resume_snapshot`) before any record.
+        pub snapshot_parts_missing: u64,
+    }
+}
+
+wire_struct! {
+    pub struct AuditResumeSnapshotArgs {
+        /// One sealed snapshot part, as `sealed_snapshot` answered it.
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(test, ts(type = "Buffer"))]
+        pub part: Vec<u8>,
     }
 }
 
@@ -910,6 +969,9 @@ wire_struct! {
         /// Keys the log created that no sealed record brought back: unavailable (at most 256 ids listed).
         pub keys_missing: u64,
         pub keys_missing_ids: Vec<String>,
+        /// The log position of the sealed snapshot the state started from (`None`: the whole
+        /// log was replayed).
+        pub snapshot_size: Option<u64>,
     }
 }
 

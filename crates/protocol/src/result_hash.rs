@@ -80,6 +80,7 @@ pub fn result_hash(answer: &Response) -> Option<[u8; 32]> {
         | Response::ForwardSent(_)
         | Response::ForwardAccepted(_)
         | Response::SealingUnlocked(_)
+        | Response::SealedSnapshot(_)
         | Response::Error(_) => return None,
     }
     Some(h.finalize().into())

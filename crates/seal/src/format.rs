@@ -52,11 +52,20 @@ pub enum RecordKind {
     KillSwitch,
     /// A snapshot of the policy's windows, rate buckets and trip counts.
     Counters,
+    /// A snapshot of the enclave's whole state at one audit log position (policy counters, kill
+    /// switch, trips, stamp cache, key history), one record so that its parts form one cut.
+    State,
 }
 
 impl RecordKind {
-    const ALL: [RecordKind; 5] =
-        [RecordKind::Key, RecordKind::Configuration, RecordKind::Policy, RecordKind::KillSwitch, RecordKind::Counters];
+    const ALL: [RecordKind; 6] = [
+        RecordKind::Key,
+        RecordKind::Configuration,
+        RecordKind::Policy,
+        RecordKind::KillSwitch,
+        RecordKind::Counters,
+        RecordKind::State,
+    ];
 
     /// The stable string form, as the header carries it.
     pub const fn as_str(self) -> &'static str {
@@ -66,6 +75,7 @@ impl RecordKind {
             RecordKind::Policy => "policy",
             RecordKind::KillSwitch => "kill_switch",
             RecordKind::Counters => "counters",
+            RecordKind::State => "state",
         }
     }
 

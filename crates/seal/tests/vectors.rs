@@ -14,6 +14,7 @@ fn kind(s: &str) -> RecordKind {
         "policy" => RecordKind::Policy,
         "kill_switch" => RecordKind::KillSwitch,
         "counters" => RecordKind::Counters,
+        "state" => RecordKind::State,
         other => panic!("unknown kind {other}"),
     }
 }

@@ -13,7 +13,8 @@ use sentinel_enclave::{Enclave, EnclaveConfig};
 use sentinel_nsm::simulator::SimulatedNsm;
 use sentinel_protocol::{
     decode_response, AuditCheckpointArgs, AuditReadArgs, AuditRecords, AuditResumeBeginArgs, AuditResumeFinishArgs,
-    AuditResumeRecordsArgs, ErrorAnswer, EvidenceArgs, Operation, Request, Response, ResponseFrame, UpdateConfigArgs,
+    AuditResumeRecordsArgs, AuditResumeSnapshotArgs, ErrorAnswer, EvidenceArgs, Operation, Request, Response,
+    ResponseFrame, UpdateConfigArgs,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
@@ -221,13 +222,33 @@ pub fn boot_document(enclave: &Enclave) -> Vec<u8> {
 
 /// Hands `records` (with the previous enclave's document and checkpoint) to `enclave`, two at a time.
 pub fn resume_audit_log(enclave: &Enclave, attestation: &[u8], checkpoint: &[u8], records: &[Vec<u8>]) -> Response {
-    let r = enclave.handle(Request::AuditResumeBegin(AuditResumeBeginArgs {
+    resume_audit_log_from(enclave, attestation, checkpoint, &[], records)
+}
+
+/// [`resume_audit_log`] with the parts of a sealed state snapshot (the first with
+/// `audit_resume_begin`, the others with `audit_resume_snapshot`): only the records from the
+/// position the enclave asks for (`next`) are handed over.
+pub fn resume_audit_log_from(
+    enclave: &Enclave,
+    attestation: &[u8],
+    checkpoint: &[u8],
+    snapshot: &[Vec<u8>],
+    records: &[Vec<u8>],
+) -> Response {
+    let mut r = enclave.handle(Request::AuditResumeBegin(AuditResumeBeginArgs {
         attestation: attestation.to_vec(),
         checkpoint: checkpoint.to_vec(),
+        snapshot: snapshot.first().cloned(),
     }));
-    if !matches!(r, Response::AuditResumeProgress(_)) {
-        return r;
+    for part in snapshot.iter().skip(1) {
+        if !matches!(r, Response::AuditResumeProgress(_)) {
+            return r;
+        }
+        r = enclave.handle(Request::AuditResumeSnapshot(AuditResumeSnapshotArgs { part: part.clone() }));
     }
+    let Response::AuditResumeProgress(progress) = r else { return r };
+    assert_eq!(progress.snapshot_parts_missing, 0, "every part was handed over");
+    let records = &records[(progress.next as usize).min(records.len())..];
     for chunk in records.chunks(2) {
         let r = enclave.handle(Request::AuditResumeRecords(AuditResumeRecordsArgs { records: chunk.to_vec() }));
         if !matches!(r, Response::AuditResumeProgress(_)) {

@@ -327,14 +327,37 @@ function renderAttestation(report, atMs, pcr0Pinned) {
   ]);
 }
 
+/**
+ * What a receipt's `keyStorage` claim means (docs/receipts.md): how the key that answer created is kept.
+ * `null`: the answer created no key (the claim is absent). Anything else decodes only as one of the three.
+ */
+const KEY_STORAGE = {
+  'sealed:aws-kms': { text: 'sealed:aws-kms (sealed under the AWS KMS master key: survives restarts)', label: null },
+  'sealed:development': {
+    text: 'sealed:development (DEVELOPMENT: sealed under a development master key kept on the host: survives restarts, protects nothing from the host; not for real funds)',
+    label: 'DEVELOPMENT key storage',
+  },
+  ephemeral: { text: 'ephemeral (lost on restart: the key exists only in enclave memory)', label: 'EPHEMERAL key: lost on restart' },
+};
+
+function keyStorageOf(claims) {
+  const storage = claims.keyStorage ?? null;
+  return storage === null ? null : (KEY_STORAGE[storage] ?? { text: storage, label: null });
+}
+
 function renderReceipt(report) {
   setVerdict($('receipt-verdict'), report, 'receipt');
   renderChecks($('receipt-checks'), report.checks);
   const c = report.claims;
+  const verdict = $('receipt-verdict');
+  verdict.dataset.keyStorage = c?.keyStorage ?? '';
   if (!c) {
     renderFields($('receipt-fields'), [['claims', 'not decoded (see the receipt structure check)']]);
     return;
   }
+  // A key that is not KMS-sealed is said next to the verdict, not only among the fields.
+  const storage = keyStorageOf(c);
+  if (storage?.label) verdict.append(' ', el('span', { class: 'dev-label', 'data-key-storage': c.keyStorage }, storage.label));
   let rules = null;
   if (c.rulesEvaluated.length > 0) {
     rules = el('table', {}, el('tr', {}, el('th', {}, 'rule'), el('th', {}, 'type'), el('th', {}, 'result'), el('th', {}, 'detail')));
@@ -346,6 +369,8 @@ function renderReceipt(report) {
     ['principal', c.principal],
     ['operation', c.op],
     ['key id', c.keyId],
+    // Only in the receipt of an answer that created a key.
+    ['key storage', storage ? storage.text : undefined],
     ['decision', c.code ? `${c.decision} (${c.code})` : c.decision],
     ['payload hash', c.payloadHash],
     ['result hash', c.resultHash],

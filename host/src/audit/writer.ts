@@ -25,13 +25,15 @@
  * under a new key, which `open` adds to `log.json`. A refused resume is an
  * error, never a silent new log (docs/audit.md, "Restart").
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { AnswerOf, EnclaveClientLike } from '../sidecar/client.ts';
 import { SentinelError } from '../errors.ts';
 import { logKeys, readCurrentLog, signingKey, withKey, writeCurrentLog, type LogInfo } from './log-info.ts';
 import { AuditStore, type AuditIo, type AuditMode, type AuditStoreOptions } from './store.ts';
+import { writeFileAtomic } from './files.ts';
+import { nodeIo } from './io.ts';
 import { AuditTiles } from './tiles.ts';
 
 export { logKeys, signingKey, type LogInfo, type LogKey } from './log-info.ts';
@@ -76,6 +78,58 @@ export interface AuditWriterOptions {
    * `--audit-strict-sessions` holds. Without one, the follower polls every `followMs`.
    */
   watch?: EnclaveClientLike;
+  /**
+   * How often the writer asks the enclave for a sealed state snapshot (`sealed_snapshot`, stored as
+   * `snapshot.seal` in the log's directory once the log is durable up to it), so that a restart
+   * replays only the records after it. Default 60,000 ms; 0: no timer (`snapshot()` and the clean
+   * stop still take one) (docs/sealed-state.md).
+   */
+  snapshotEveryMs?: number;
+}
+
+/** The sealed state snapshot of a log, next to its records. */
+export const SNAPSHOT_FILE = 'snapshot.seal';
+const SNAPSHOT_MAGIC = Buffer.from('SNTLSNAP');
+
+/** `snapshot.seal`: `SNTLSNAP`, u32 BE part count, then each part as u32 BE length and bytes. */
+export function encodeSnapshotFile(parts: Uint8Array[]): Buffer {
+  const head = Buffer.alloc(12);
+  SNAPSHOT_MAGIC.copy(head);
+  head.writeUInt32BE(parts.length, 8);
+  const chunks: Buffer[] = [head];
+  for (const part of parts) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(part.length);
+    chunks.push(len, Buffer.from(part));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The parts of a `snapshot.seal` file; SEALED_STORE_INVALID when it is not one (the enclave checks each part again). */
+export function decodeSnapshotFile(bytes: Buffer): Buffer[] {
+  const invalid = (why: string): SentinelError => new SentinelError('SEALED_STORE_INVALID', `${SNAPSHOT_FILE}: ${why}`);
+  if (bytes.length < 12 || !bytes.subarray(0, 8).equals(SNAPSHOT_MAGIC)) throw invalid('not a snapshot file');
+  const count = bytes.readUInt32BE(8);
+  const parts: Buffer[] = [];
+  let at = 12;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > bytes.length) throw invalid('truncated');
+    const len = bytes.readUInt32BE(at);
+    if (at + 4 + len > bytes.length) throw invalid('truncated');
+    parts.push(bytes.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  if (at !== bytes.length || count === 0) throw invalid(count === 0 ? 'no part' : 'trailing bytes');
+  return parts;
+}
+
+/** What the last snapshot was, for health and `zcp up`. */
+export interface SnapshotInfo {
+  size: number;
+  bytes: number;
+  parts: number;
+  pausedUs: number;
+  atMs: number;
 }
 
 /** How long one `audit_wait` may wait for a record before it answers empty. */
@@ -125,6 +179,14 @@ export class AuditWriter {
   private watching: Promise<void> | null = null;
   /** The last follower failure (the enclave unreachable, storage failing), for health. */
   lastError: SentinelError | null = null;
+  private readonly snapshotEveryMs: number;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private snapshotting: Promise<SnapshotInfo | null> | null = null;
+  /** Set once the enclave answered SEALING_DISABLED: it has nothing to seal a snapshot with. */
+  private snapshotsOff = false;
+  /** The last snapshot stored, and the last failure to take one (health). */
+  lastSnapshot: SnapshotInfo | null = null;
+  snapshotError: SentinelError | null = null;
 
   private constructor(
     store: AuditStore,
@@ -145,6 +207,7 @@ export class AuditWriter {
     this.auditDir = options.dir;
     this.io = options.io;
     this.watchClient = options.watch ?? null;
+    this.snapshotEveryMs = options.snapshotEveryMs ?? 60_000;
   }
 
   /**
@@ -243,6 +306,64 @@ export class AuditWriter {
     }, this.followMs);
     this.timer.unref();
     if (this.watchClient && !this.watching) this.watching = this.watchLoop(this.watchClient);
+    if (this.snapshotEveryMs > 0) {
+      this.snapshotTimer = setInterval(() => {
+        this.snapshot().catch(() => {});
+      }, this.snapshotEveryMs);
+      this.snapshotTimer.unref();
+    }
+  }
+
+  /**
+   * Takes a sealed state snapshot (`sealed_snapshot`: decisions pause while the enclave captures
+   * its state and signs a checkpoint at that point) and stores it as `snapshot.seal` (atomic
+   * replace) once the records it covers and that checkpoint are durable here, never before: a
+   * snapshot ahead of the stored log would make the next resume refuse the log as rolled back.
+   * Null when sealing is `none` (then the timer stops). One at a time.
+   */
+  snapshot(): Promise<SnapshotInfo | null> {
+    if (!this.snapshotting) {
+      this.snapshotting = this.takeSnapshot().finally(() => {
+        this.snapshotting = null;
+      });
+    }
+    return this.snapshotting;
+  }
+
+  private async takeSnapshot(): Promise<SnapshotInfo | null> {
+    try {
+      const answer = await this.enclave.request({ op: 'sealed_snapshot', part: u64(0) });
+      const size = Number(answer.size);
+      const parts: Uint8Array[] = [answer.record.record];
+      for (let i = 1; i < Number(answer.parts); i++) {
+        const next = await this.enclave.request({ op: 'sealed_snapshot', part: u64(i) });
+        if (Number(next.size) !== size || Number(next.part) !== i) {
+          throw new SentinelError('UNEXPECTED_RESPONSE', `snapshot part ${i}: the enclave answered part ${Number(next.part)} of a snapshot at ${Number(next.size)}`);
+        }
+        parts.push(next.record.record);
+      }
+      await this.fill();
+      await this.waitDurable();
+      await this.saveCheckpoint(answer.checkpoint);
+      if (this.store.durable < size || this.savedCheckpoint < size) {
+        throw new SentinelError('AUDIT_STORAGE_UNAVAILABLE', `snapshot at ${size}: the stored log reaches ${this.store.durable} records, checkpoint ${this.savedCheckpoint}; the snapshot is not stored`);
+      }
+      const file = encodeSnapshotFile(parts);
+      await writeFileAtomic(this.io ?? nodeIo, join(this.dir, SNAPSHOT_FILE), file);
+      this.lastSnapshot = { size, bytes: file.length, parts: parts.length, pausedUs: Number(answer.paused_us), atMs: Date.now() };
+      this.snapshotError = null;
+      return this.lastSnapshot;
+    } catch (e) {
+      const error = asError(e);
+      if (error.code === 'SEALING_DISABLED') {
+        this.snapshotsOff = true;
+        if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+        this.snapshotTimer = null;
+        return null;
+      }
+      this.snapshotError = error;
+      throw error;
+    }
   }
 
   /**
@@ -425,6 +546,9 @@ export class AuditWriter {
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    // A last snapshot, so the next start replays nothing (best effort: the log is the authority).
+    if (!this.snapshotsOff) await this.snapshot().catch(() => {});
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     try {
@@ -443,6 +567,7 @@ export class AuditWriter {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     this.wakeWatch?.();
     await this.store.close();
   }
@@ -483,7 +608,8 @@ async function describeLog(enclave: EnclaveClientLike): Promise<{ origin: string
 
 /**
  * Hands the stored log in `dir` to a waiting enclave: its latest checkpoint with the attestation
- * document of the key that signed it, then every durable record from seq 0, in order, one request
+ * document of the key that signed it and the log's sealed snapshot if there is one, then every
+ * durable record from seq 0 (or from the snapshot's position), in order, one request
  * at a time (at most RESUME_BATCH_RECORDS records and RESUME_BATCH_BYTES bytes each). Returns the
  * store, open, to continue the log in.
  */
@@ -507,8 +633,27 @@ async function resumeLog(
     // history that does not open the checkpoint would only be refused.
     const key = signingKey(previous, checkpoint.note) ?? logKeys(previous).at(-1)!;
     const timeoutMs = RESUME_TIMEOUT_MS;
-    await enclave.request({ op: 'audit_resume_begin', attestation: Buffer.from(key.attestation, 'base64'), checkpoint: checkpoint.note }, { timeoutMs });
-    let next = 0;
+    const attestation = Buffer.from(key.attestation, 'base64');
+    const snapshotPath = join(dir, SNAPSHOT_FILE);
+    let parts: Buffer[] = [];
+    try {
+      if (existsSync(snapshotPath)) parts = decodeSnapshotFile(readFileSync(snapshotPath));
+    } catch (e) {
+      process.stderr.write(`warning: ${(e as Error).message}; replaying the whole log\n`);
+    }
+    let begun: { next: bigint | number };
+    try {
+      begun = await enclave.request({ op: 'audit_resume_begin', attestation, checkpoint: checkpoint.note, snapshot: parts[0] ?? null }, { timeoutMs });
+      for (const part of parts.slice(1)) begun = await enclave.request({ op: 'audit_resume_snapshot', part }, { timeoutMs });
+    } catch (e) {
+      // A snapshot this enclave cannot use (another master key, sealing turned off) only costs
+      // time: the whole log is replayed instead. A log older than the snapshot is never retried.
+      const code = (e as { code?: unknown } | null)?.code;
+      if (parts.length === 0 || (code !== 'SEAL_SNAPSHOT_MISMATCH' && code !== 'SEALING_DISABLED')) throw e;
+      process.stderr.write(`warning: ${dir}/${SNAPSHOT_FILE} was not used (${String(code)}: ${(e as Error).message}); replaying the whole log\n`);
+      begun = await enclave.request({ op: 'audit_resume_begin', attestation, checkpoint: checkpoint.note, snapshot: null }, { timeoutMs });
+    }
+    let next = Number(begun.next);
     let read: Buffer[] = [];
     while (next < store.size) {
       if (read.length === 0) read = await store.read(next, RESUME_BATCH_RECORDS);

@@ -293,6 +293,8 @@ export async function runReceiptVerify(file: string, opts: ReceiptVerifyOptions)
   console.log(field('op', c.op));
   console.log(field('principal', c.principal));
   if (c.keyId) console.log(field('key id', c.keyId));
+  // Only in the receipt of an answer that created a key (docs/receipts.md, `key_storage`).
+  if (c.keyStorage) console.log(field('key storage', keyStorageLine(c.keyStorage)));
   console.log(field('time', `${new Date(Math.floor(c.timestampUs / 1000)).toISOString()} (${c.timestampUs} µs)`));
   console.log(field('payload', `${c.payloadHash} (sha256 of the request body)`));
   console.log(field('result', c.resultHash === null || c.resultHash === undefined ? 'none' : `${c.resultHash} (sha256 of the result)`));
@@ -315,6 +317,18 @@ export function ruleLine(r: VerifiedReceipt['claims']['rulesEvaluated'][number])
   const window = r.window !== null ? ` per ${r.window}` : '';
   const detail = r.detail !== null ? `; ${r.detail}` : '';
   return `${r.rule} (${r.type}): ${r.result}${numbers}${window}${detail}`;
+}
+
+const KEY_STORAGE_MEANING: Record<string, string> = {
+  'sealed:aws-kms': 'sealed under the AWS KMS master key: survives restarts',
+  'sealed:development': 'DEVELOPMENT: sealed under a development master key kept on the host; survives restarts, not for real funds',
+  ephemeral: 'EPHEMERAL: enclave memory only, lost when the enclave restarts',
+};
+
+/** The `key_storage` claim on one line: `ephemeral (EPHEMERAL: enclave memory only, ...)`. */
+export function keyStorageLine(storage: string): string {
+  const meaning = KEY_STORAGE_MEANING[storage];
+  return `${storage}${meaning === undefined ? '' : ` (${meaning})`}`;
 }
 
 const OVERSIGHT_MEANING: Record<string, string> = {

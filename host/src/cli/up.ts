@@ -83,6 +83,8 @@ export interface UpOptions {
   auditNewLog?: boolean;
   /** `development` (default): keys are sealed under DATA_DIR/sealing/master.key; `none`: memory only. */
   sealing?: string;
+  /** Seconds between sealed state snapshots (default 60); 0: only at start and clean stop. */
+  snapshotEveryS?: string;
 }
 
 /** The kill switch once the stack is up. */
@@ -166,6 +168,11 @@ export async function runUp(opts: UpOptions): Promise<number> {
   const logLevel = opts.logLevel ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     console.error(`error INVALID_ARGUMENT: --log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+    return 2;
+  }
+  const snapshotEveryS = Number(opts.snapshotEveryS ?? '60');
+  if (!Number.isInteger(snapshotEveryS) || snapshotEveryS < 0 || snapshotEveryS > 86_400) {
+    console.error(`error INVALID_ARGUMENT: --snapshot-every-s ${opts.snapshotEveryS}: expected whole seconds from 0 to 86400`);
     return 2;
   }
   const auditMode = opts.auditMode ?? 'strict';
@@ -302,9 +309,13 @@ export async function runUp(opts: UpOptions): Promise<number> {
       if (sealed.refused.length > 0) console.error(describeRefusals(sealed.refused, sealedStore.dir));
     }
     openingLog = true;
-    writer = await AuditWriter.open(client, { dir: auditDir, mode: auditMode, newLog, watch });
+    writer = await AuditWriter.open(client, { dir: auditDir, mode: auditMode, newLog, watch, snapshotEveryMs: snapshotEveryS * 1000 });
     openingLog = false;
     writer.start();
+    // The state as the log left it, sealed at once: the next start replays only what follows.
+    if (sealedStore && sealed?.sealing !== 'none') {
+      await writer.snapshot().catch((e: unknown) => console.error(`warning: no sealed state snapshot was stored (${errorCode(e)}: ${(e as Error).message}); the next start replays the whole audit log`));
+    }
     const keyCheck = writer.resumed ? keyCheckWarning(writer.resumed) : null;
     if (keyCheck) console.error(keyCheck);
     // Stale records of keys the log deleted (the enclave wiped them again): drop them too.
@@ -453,6 +464,7 @@ function resumedJson(writer: AuditWriter): Record<string, unknown> | null {
     keysWipedIds: r.keys_wiped_ids,
     keysMissing: Number(r.keys_missing),
     keysMissingIds: r.keys_missing_ids,
+    snapshotSize: r.snapshot_size == null ? null : Number(r.snapshot_size),
   };
 }
 
@@ -548,6 +560,11 @@ function printBanner(
   if (killSwitch.fromAuditLog) {
     const scopes = killSwitch.scopes.length > 0 ? killSwitch.scopes.join(', ') : 'no other scope halted or degraded';
     console.log(`  kill switch  as the audit log left it: global ${killSwitch.level}, ${scopes}`);
+    const r = writer?.resumed;
+    if (r?.resumed) {
+      const from = r.snapshot_size == null ? 'the whole log replayed (no sealed snapshot)' : `from the sealed snapshot at record ${Number(r.snapshot_size)}, ${Number(r.size) - Number(r.snapshot_size)} later record(s) replayed`;
+      console.log(`  state      ${from}`);
+    }
     if (killSwitch.level === 'red') {
       console.log(`  resume it   zcp resume --scope global --key ${dev.adminKeyPath} --data-dir ${dataDir} (the quorum of overseers)`);
     }

@@ -10,7 +10,8 @@
 // signature with its leaf certificate and the leaf's chain to ROOT at the
 // time UNIX_MS; the attested key bundle and user_data layouts;
 // the receipt's envelope and headers; the claims' shape and deterministic
-// encoding (and the oversight claims' values); attestation_hash, config_hash
+// encoding (and the oversight claims' values, and key_storage, the one key
+// that is left out rather than null); attestation_hash, config_hash
 // and policy_hash; the Ed25519
 // signature. On
 // success it prints the claims as JSON (snake_case keys, bytes as 0x hex) and
@@ -93,7 +94,13 @@ type claims struct {
 	OversightScope  string   `cbor:"oversight_scope" json:"oversight_scope"`
 	AuditSeq        *uint64  `cbor:"audit_seq" json:"audit_seq"`
 	AuditCheckpoint *string  `cbor:"audit_checkpoint" json:"audit_checkpoint"`
+	// Absent (not null) unless the answer created a key; nil here either way, so
+	// decodeReceipt tells absent from null with the generic map.
+	KeyStorage *string `cbor:"key_storage" json:"key_storage"`
 }
+
+// The values key_storage may take (docs/receipts.md).
+var keyStorages = map[string]bool{"sealed:aws-kms": true, "sealed:development": true, "ephemeral": true}
 
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "FAIL: "+format+"\n", args...)
@@ -168,7 +175,7 @@ func main() {
 		"request_id": hex0x(c.RequestID), "config_hash": hex0x(c.ConfigHash), "payload_hash": hex0x(c.PayloadHash),
 		"timestamp_us": c.TimestampUs, "rules_evaluated": rules, "approvals": approvals,
 		"oversight_state": c.OversightState, "oversight_scope": c.OversightScope,
-		"audit_seq": c.AuditSeq, "audit_checkpoint": c.AuditCheckpoint,
+		"audit_seq": c.AuditSeq, "audit_checkpoint": c.AuditCheckpoint, "key_storage": c.KeyStorage,
 		"attestation_hash": hex0x(c.AttestationHash), "result_hash": nil, "policy_hash": nil,
 		"module_id": doc.ModuleID, "receipt_key": hex0x(receiptKey),
 	}
@@ -275,13 +282,19 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// Every key must be present (null when absent): check the key sets first.
+	// Every key must be present (null when absent), but key_storage, which is
+	// left out when the answer created no key: check the key sets first.
 	var generic map[string]cbor.RawMessage
 	if err := strict.Unmarshal(msg.Payload, &generic); err != nil {
 		return nil, nil, fmt.Errorf("claims: %w", err)
 	}
-	if len(generic) != 18 {
-		return nil, nil, fmt.Errorf("claims: %d keys, want 18", len(generic))
+	rawStorage, stored := generic["key_storage"]
+	want := 18
+	if stored {
+		want = 19
+	}
+	if len(generic) != want {
+		return nil, nil, fmt.Errorf("claims: %d keys, want %d", len(generic), want)
 	}
 	var genericRules []map[string]cbor.RawMessage
 	if err := strict.Unmarshal(generic["rules_evaluated"], &genericRules); err != nil {
@@ -357,6 +370,10 @@ func decodeReceipt(receipt []byte) (*cose.Sign1Message, *claims, error) {
 	if c.AuditCheckpoint != nil && len(*c.AuditCheckpoint) > maxAuditCheckpoint {
 		return nil, nil, fmt.Errorf("claims: audit_checkpoint is %d bytes", len(*c.AuditCheckpoint))
 	}
+	// key_storage, when there, is one of its values: never null (0xf6), never another type.
+	if stored && (len(rawStorage) == 0 || rawStorage[0]>>5 != 3 || c.KeyStorage == nil || !keyStorages[*c.KeyStorage]) {
+		return nil, nil, fmt.Errorf("claims: key_storage %x is not one of its values", []byte(rawStorage))
+	}
 	// Re-encode in RFC 8949 core deterministic form: the payload must be exactly that.
 	canonical, err := canonicalClaims(&c)
 	if err != nil {
@@ -403,7 +420,7 @@ func canonicalClaims(c *claims) ([]byte, error) {
 			"limit": nullable(r.Limit), "window": nullable(r.Window), "detail": nullable(r.Detail),
 		})
 	}
-	return enc.Marshal(map[string]any{
+	m := map[string]any{
 		"op": c.Op, "code": nullable(c.Code), "key_id": nullable(c.KeyID), "decision": c.Decision,
 		"principal": c.Principal, "request_id": c.RequestID, "config_hash": c.ConfigHash,
 		"policy_hash": nullableBytes(c.PolicyHash), "result_hash": nullableBytes(c.ResultHash),
@@ -411,5 +428,9 @@ func canonicalClaims(c *claims) ([]byte, error) {
 		"rules_evaluated": rules, "attestation_hash": c.AttestationHash,
 		"approvals": approvals, "oversight_state": c.OversightState, "oversight_scope": c.OversightScope,
 		"audit_seq": nullableUint(c.AuditSeq), "audit_checkpoint": nullable(c.AuditCheckpoint),
-	})
+	}
+	if c.KeyStorage != nil {
+		m["key_storage"] = *c.KeyStorage
+	}
+	return enc.Marshal(m)
 }

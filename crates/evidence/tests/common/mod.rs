@@ -97,6 +97,7 @@ impl Enclave {
             approvals: vec!["alice".into(), "risk-desk".into()],
             audit_seq: Some(3),
             audit_checkpoint: None,
+            key_storage: None,
         }
     }
 
