@@ -22,33 +22,17 @@ use common::{
 
 const IMAGE: &[u8] = b"audit resume test image";
 
-/// Per-principal limits: 2500 wei an hour, four requests then one an hour.
-const POLICY: &str = r#"{
-  "version": 2,
-  "name": "desk",
-  "rules": [
-    {"id": "mainnet", "type": "chain", "chain_ids": [1]},
-    {"id": "eth-cap", "type": "notional_limit", "asset": "native:1", "per": "principal",
-     "windows": [{"window": "1h", "limit": "2500"}]},
-    {"id": "burst", "type": "rate_limit", "per": "principal", "rate": {"count": 1, "per": "1h"}, "burst": 4,
-     "cooldown_ms": 1000}
-  ]
-}"#;
-
-fn signed_policy() -> Vec<u8> {
-    let mut signed = sentinel_policy::SignedPolicy::new(POLICY.as_bytes()).unwrap();
-    signed.sign(&common::admin()).unwrap();
-    signed.to_json().into_bytes()
-}
-
-/// An enclave of `image` in `dir` with the dev configuration and [`POLICY`]; `wait`: started
+/// An enclave of `image` in `dir` with the dev configuration and [`common::LIMITS_POLICY`]; `wait`: started
 /// with `--audit-resume` (the log waits), else resumed by the admin as a fresh one would be.
 fn boot(dir: &std::path::Path, image: &[u8], root: Option<Vec<u8>>, wait: bool) -> (Arc<Enclave>, Vec<u8>) {
     let config = EnclaveConfig { audit_resume: wait, attestation_root: root, ..EnclaveConfig::default() };
     let (enclave, root) = common::simulated_enclave_with(dir, image, "resume", &config);
     let r = enclave.handle(common::install_dev_config_request());
     assert!(matches!(r, Response::ConfigUpdated(_)), "{r:?}");
-    let r = enclave.handle(Request::UpdatePolicy(UpdatePolicyArgs { signed_policy: signed_policy(), models: vec![] }));
+    let r = enclave.handle(Request::UpdatePolicy(UpdatePolicyArgs {
+        signed_policy: common::signed_limits_policy(),
+        models: vec![],
+    }));
     assert!(matches!(r, Response::PolicyUpdated(_)), "{r:?}");
     if !wait {
         common::resume(&enclave);
@@ -262,7 +246,10 @@ fn a_tampered_log_another_image_or_another_configuration_is_not_resumed() {
         signed_config: common::sign_config(&host_config, &[&common::admin()]),
     }));
     assert!(matches!(r, Response::ConfigUpdated(_)), "{r:?}");
-    let r = d.handle(Request::UpdatePolicy(UpdatePolicyArgs { signed_policy: signed_policy(), models: vec![] }));
+    let r = d.handle(Request::UpdatePolicy(UpdatePolicyArgs {
+        signed_policy: common::signed_limits_policy(),
+        models: vec![],
+    }));
     assert!(matches!(r, Response::PolicyUpdated(_)), "{r:?}");
     let r = resume(&d, &document, &checkpoint, &log.records);
     assert_eq!(code(&r), "AUDIT_RESUME_MISMATCH", "{r:?}");

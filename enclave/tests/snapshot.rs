@@ -18,26 +18,7 @@ use sentinel_protocol::*;
 
 const IMAGE: &[u8] = b"snapshot test image";
 
-/// Per-principal limits: 2500 wei an hour, four requests then one an hour.
-const POLICY: &str = r#"{
-  "version": 2,
-  "name": "desk",
-  "rules": [
-    {"id": "mainnet", "type": "chain", "chain_ids": [1]},
-    {"id": "eth-cap", "type": "notional_limit", "asset": "native:1", "per": "principal",
-     "windows": [{"window": "1h", "limit": "2500"}]},
-    {"id": "burst", "type": "rate_limit", "per": "principal", "rate": {"count": 1, "per": "1h"}, "burst": 4,
-     "cooldown_ms": 1000}
-  ]
-}"#;
-
-fn signed_policy() -> Vec<u8> {
-    let mut signed = sentinel_policy::SignedPolicy::new(POLICY.as_bytes()).unwrap();
-    signed.sign(&common::admin()).unwrap();
-    signed.to_json().into_bytes()
-}
-
-/// An enclave of [`IMAGE`] in `dir` sealing with `key_file`, configured with [`POLICY`]; `wait`:
+/// An enclave of [`IMAGE`] in `dir` sealing with `key_file`, configured with [`common::LIMITS_POLICY`]; `wait`:
 /// its log waits for a resume (and it trusts the simulator's root to check the previous enclave).
 fn boot(dir: &Path, key_file: &Path, wait: bool) -> Arc<Enclave> {
     boot_with_parts(dir, key_file, wait, sentinel_enclave::snapshot::PART_BYTES)
@@ -57,7 +38,10 @@ fn boot_with_parts(dir: &Path, key_file: &Path, wait: bool, part_bytes: usize) -
     let enclave = Arc::new(Enclave::with_sealing(Arc::new(nsm), "i-snap".into(), &config, sealing).unwrap());
     let r = enclave.handle(common::install_dev_config_request());
     assert!(matches!(r, Response::ConfigUpdated(_)), "{r:?}");
-    let r = enclave.handle(Request::UpdatePolicy(UpdatePolicyArgs { signed_policy: signed_policy(), models: vec![] }));
+    let r = enclave.handle(Request::UpdatePolicy(UpdatePolicyArgs {
+        signed_policy: common::signed_limits_policy(),
+        models: vec![],
+    }));
     assert!(matches!(r, Response::PolicyUpdated(_)), "{r:?}");
     if !wait {
         common::resume(&enclave);

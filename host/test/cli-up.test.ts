@@ -506,6 +506,14 @@ describe('zcp up failures', () => {
     expect(err.join('\n')).toContain('error INVALID_ARGUMENT: --log-level loud');
   });
 
+  it('refuses a --snapshot-every-s that is not whole seconds before starting anything', async () => {
+    for (const bad of ['-1', '1.5', 'often', '86401']) {
+      const { err } = capture();
+      expect(await main(['node', 'zcp', 'up', '--port', '0', '--snapshot-every-s', bad, '--enclave-bin', '/nonexistent']), bad).toBe(2);
+      expect(err.join('\n'), bad).toContain(`error INVALID_ARGUMENT: --snapshot-every-s ${bad}`);
+    }
+  });
+
   it('refuses a malformed --allowed-host before starting anything', async () => {
     const { err } = capture();
     expect(await main(['node', 'zcp', 'up', '--port', '0', '--allowed-host', 'http://x/', '--enclave-bin', '/nonexistent'])).toBe(2);

@@ -275,6 +275,15 @@ maybe('@sentinel/client: every method through the API, verified', () => {
     }));
     expect((await rejection(keySwap.generateKey({ curve: 'secp256k1', purpose: 'raw', label: 'swap' }))).code).toBe('RECEIPT_MISMATCH');
 
+    // A key passed off as sealed under AWS KMS: the receipt's signed key_storage says how it is kept.
+    expect(['sealed:development', 'ephemeral']).toContain(key.storage);
+    const storageSwap = await connect(tampering(/\/v1\/keys\/generate/, (j) => {
+      (j.answer as { storage: string }).storage = 'sealed:aws-kms';
+    }));
+    const storageLie = await rejection(storageSwap.generateKey({ curve: 'secp256k1', purpose: 'raw', label: 'kms-claim' }));
+    expect(storageLie.code).toBe('RECEIPT_MISMATCH');
+    expect(storageLie.message).toContain('key_storage');
+
     // Another public key in the key list: the receipt's result_hash binds every key of the list.
     const listed = (await client.listKeys()).keys;
     expect(listed.length).toBeGreaterThan(0);

@@ -257,3 +257,23 @@ pub fn resume_audit_log_from(
     }
     enclave.handle(Request::AuditResumeFinish(AuditResumeFinishArgs {}))
 }
+
+/// A policy with per-principal limits (the audit resume and snapshot tests): 2500 wei an hour on
+/// chain 1, four requests then one an hour.
+pub const LIMITS_POLICY: &str = r#"{
+  "version": 2,
+  "name": "desk",
+  "rules": [
+    {"id": "mainnet", "type": "chain", "chain_ids": [1]},
+    {"id": "eth-cap", "type": "notional_limit", "asset": "native:1", "per": "principal",
+     "windows": [{"window": "1h", "limit": "2500"}]},
+    {"id": "burst", "type": "rate_limit", "per": "principal", "rate": {"count": 1, "per": "1h"}, "burst": 4,
+     "cooldown_ms": 1000}
+  ]
+}"#;
+
+pub fn signed_limits_policy() -> Vec<u8> {
+    let mut signed = sentinel_policy::SignedPolicy::new(LIMITS_POLICY.as_bytes()).unwrap();
+    signed.sign(&admin()).unwrap();
+    signed.to_json().into_bytes()
+}

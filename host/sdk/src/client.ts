@@ -521,6 +521,8 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
       if (answer.type === 'key_generated') {
         // The result hash binds the public key only: the rest must be the request's and the receipt's.
         if (claims.keyId !== answer.key_id) problems.push('the answer\'s key_id is not the receipt\'s');
+        // How the key is kept (sealed, DEVELOPMENT, ephemeral) is the receipt's signed claim, not the host's word.
+        if ((claims.keyStorage ?? null) !== (answer.storage ?? null)) problems.push(`the answer's storage ${String(answer.storage)} is not the receipt's key_storage ${String(claims.keyStorage)}`);
         for (const field of ['curve', 'purpose', 'label'] as const) {
           if (field in operation && (operation as Record<string, unknown>)[field] !== answer[field]) problems.push(`the answer's ${field} is not the one requested`);
         }
@@ -719,6 +721,9 @@ export async function createClient(options: ClientOptions): Promise<SentinelClie
       const expected = expectedResultHash(answer);
       if ('problem' in expected) problems.push(expected.problem);
       else if ((claims.resultHash ?? null) !== expected.hash) problems.push('result_hash does not match the answer');
+      if (answer.type === 'key_generated' && (claims.keyStorage ?? null) !== (answer.storage ?? null)) {
+        problems.push(`the answer's storage ${String(answer.storage)} is not the receipt's key_storage ${String(claims.keyStorage)}`);
+      }
     }
     if (problems.length > 0) throw new SentinelClientError('RECEIPT_MISMATCH', `the receipt does not match the answer: ${problems.join('; ')}`);
     return { receipt: hex0x(receipt), receiptId: claims.requestId as Hex, verified };

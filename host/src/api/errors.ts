@@ -219,6 +219,12 @@ const HOST_ERRORS: Record<string, ErrorInfo> = {
   // Sealed state (docs/sealed-state.md): a key id is released only once its sealed record is stored.
   SEALED_STORAGE_UNAVAILABLE: e(503, "a new key's sealed record could not be stored; its answer is withheld"),
   SEALED_STORE_INVALID: e(500, 'the sealed store holds a file it cannot name or read'),
+  // Replicas (docs/sealed-state.md, "Replicas"): zcp up --replica-of.
+  REPLICA_MISMATCH: e(500, "a replica's data directory is not its peer's deployment (another configuration, policy, credentials, peer or master key)"),
+  REPLICA_PEER_NOT_FOUND: e(500, 'the peer data directory a replica names has no stack to copy'),
+  REPLICA_PEER_NOT_RUNNING: e(503, "the replica's peer stack is not running: there is no enclave to forward the master key"),
+  REPLICA_PEER_REQUIRED: e(500, 'a replica started without naming its peer (--replica-of)'),
+  REPLICA_INVALID: e(500, 'replica.json is not a replica record'),
   AUDIT_SEQUENCE_GAP: e(500, 'an audit record arrived before the records preceding it'),
   AUDIT_SEQUENCE_CONFLICT: e(500, 'an audit record differs from the one stored with its sequence number'),
   AUDIT_SEGMENT_CORRUPT: e(500, 'a stored audit segment fails verification (not a torn tail)'),

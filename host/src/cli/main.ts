@@ -84,6 +84,10 @@ export async function main(argv: string[]): Promise<number> {
       'development',
     )
     .option(
+      '--replica-of <dir>',
+      "start as a replica of the running stack in DIR: its enclave hands this one its master key by attested forwarding, and the same sealed keys open here (development sealing; docs/sealed-state.md, \"Replicas\")",
+    )
+    .option(
       '--snapshot-every-s <seconds>',
       'seal a state snapshot every N seconds (decisions pause ~1 ms per 10,000 keys while it is taken), so a restart replays only the audit records after it; 0: only at start and clean stop (docs/sealed-state.md)',
       '60',

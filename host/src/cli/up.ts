@@ -51,6 +51,7 @@ import {
 import { readCurrentLog } from '../audit/log-info.ts';
 import { writeFileAtomic } from '../audit/files.ts';
 import { describeRefusals, loadSealedState, sealingLabel, storeSealedState, type SealedLoadSummary } from '../seal/boot.ts';
+import { joinFromPeer, prepareReplica, readReplica, type Joined } from '../seal/replica.ts';
 import { SealedStore } from '../seal/store.ts';
 import { nodeIo } from '../audit/io.ts';
 import { AuditWriter } from '../audit/writer.ts';
@@ -58,7 +59,7 @@ import { SentinelError } from '../errors.ts';
 import { EnclaveClient } from '../sidecar/client.ts';
 import { unixTransport } from '../sidecar/transport.ts';
 import { errorCode } from './attestation-output.ts';
-import { STACK_FILE, type StackInfo } from './stack.ts';
+import { loadStack, STACK_FILE, type StackInfo } from './stack.ts';
 
 export interface UpOptions {
   port: string;
@@ -85,6 +86,8 @@ export interface UpOptions {
   sealing?: string;
   /** Seconds between sealed state snapshots (default 60); 0: only at start and clean stop. */
   snapshotEveryS?: string;
+  /** Start as a replica of the running stack in this data directory (attested forwarding of its master key). */
+  replicaOf?: string;
 }
 
 /** The kill switch once the stack is up. */
@@ -191,6 +194,28 @@ export async function runUp(opts: UpOptions): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const socketPath = socketPathFor(dataDir);
 
+  // A replica shares its peer's configuration, credentials, development root and sealed records, and
+  // gets the master key from the peer's running enclave; once a replica, always started as one.
+  let replica: { peer: string; socket: string } | null = null;
+  try {
+    const known = readReplica(dataDir);
+    if (known !== null && opts.replicaOf === undefined) {
+      throw new SentinelError('REPLICA_PEER_REQUIRED', `${dataDir} is a replica of ${known.peer}: start it with --replica-of ${known.peer} (its master key comes from that stack's enclave)`);
+    }
+    if (opts.replicaOf !== undefined) {
+      if (sealing !== 'development') throw new SentinelError('INVALID_ARGUMENT', '--replica-of needs --sealing development (the master key it receives)');
+      const peerStack = loadStack(opts.replicaOf);
+      if (peerStack.enclaveSocket === null || !existsSync(peerStack.enclaveSocket)) {
+        throw new SentinelError('REPLICA_PEER_NOT_RUNNING', `${opts.replicaOf}: its stack is not running (no enclave socket); start it first`);
+      }
+      const info = prepareReplica(opts.replicaOf, dataDir);
+      replica = { peer: info.peer, socket: peerStack.enclaveSocket };
+    }
+  } catch (e) {
+    console.error(`error ${errorCode(e)}: ${(e as Error).message}`);
+    return 1;
+  }
+
   let dev: DevConfiguration;
   try {
     dev = ensureDevConfiguration(dataDir);
@@ -237,6 +262,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       // Strict mode covers the session path too: session answers wait for their record to be durable.
       auditStrictSessions: auditMode === 'strict',
       sealing,
+      sealingFromPeer: replica !== null,
       // It boots halted (kill switch Red): the development configuration's overseer, its admin, resumes it,
       // unless the audit log it continues says otherwise (decided once the log is open, below).
       ...(auditResume ? {} : { resumeWith: [dev.adminKeyPath] }),
@@ -299,10 +325,21 @@ export async function runUp(opts: UpOptions): Promise<number> {
   let stack: StackInfo;
   let killSwitch: KillSwitchState;
   let sealed: SealedLoadSummary | null = null;
+  let joined: Joined | null = null;
   let openingLog = false;
   try {
     await client.connect(5_000);
     await watch.connect(5_000);
+    // A replica first gets its master key from the peer's enclave (nothing opens before it).
+    if (replica) {
+      const peer = new EnclaveClient({ transport: unixTransport(replica.socket) });
+      try {
+        await peer.connect(5_000);
+        joined = await joinFromPeer(peer, client);
+      } finally {
+        await peer.close();
+      }
+    }
     // Before anything else: the keys of previous runs (no key operation may precede them).
     if (sealedStore) {
       sealed = await loadSealedState(client, sealedStore);
@@ -383,6 +420,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
         sealing: sealed
           ? { provider: sealed.sealing, label: sealingLabel(sealed.sealing), dir: sealedStore!.dir, stored: sealed.stored, loaded: sealed.loaded, keys: sealed.keys, refused: sealed.refused, lineage: sealed.lineage }
           : { provider: 'none', label: sealingLabel('none'), dir: null, stored: 0, loaded: 0, keys: 0, refused: [], lineage: null },
+        replica: replica && joined ? { peer: replica.peer, lineage: joined.lineage, peerPcr0: joined.peerPcr0 } : null,
         audit: writer
           ? { dir: writer.dir, ...writer.status(), verifierKey: writer.info.verifier_key, keys: writer.info.keys?.length ?? 1, resumed: resumedJson(writer) }
           : null,
@@ -391,6 +429,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     );
   } else {
     printBanner(address, enclave, dev, tls, stackPath, stack, killSwitch, dataDir, writer, newLog ? previousLog : null, sealed, sealedStore?.dir ?? null);
+    if (replica && joined) console.log(`  replica    of ${replica.peer}: master key forwarded from its enclave (PCR0 ${joined.peerPcr0}) after both attestations checked; never stored here`);
   }
   try {
     const outcome = await Promise.race([

@@ -111,6 +111,8 @@ export interface StartEnclaveOptions {
   auditStrictSessions?: boolean;
   /** `--sealing`: `development` seals keys under DATA_DIR/sealing/master.key; default (unset): the enclave's, `none`. */
   sealing?: 'development' | 'none';
+  /** `--sealing-from-peer`: the master key comes from a running enclave by attested forwarding (a replica). */
+  sealingFromPeer?: boolean;
 }
 
 const TAIL_LINES = 40;
@@ -145,6 +147,7 @@ export async function startEnclave(options: StartEnclaveOptions): Promise<Enclav
   if (options.auditResume) args.push('--audit-resume');
   if (options.auditStrictSessions) args.push('--audit-strict-sessions');
   if (options.sealing !== undefined) args.push('--sealing', options.sealing);
+  if (options.sealingFromPeer) args.push('--sealing-from-peer');
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
