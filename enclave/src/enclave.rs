@@ -299,15 +299,11 @@ impl Enclave {
         )
     }
 
-    /// Answers a request that needs no connection state (what [`Enclave::is_slow`] selects, and tests).
-    pub fn handle(&self, request: Request) -> Response {
-        self.handle_on(&mut ConnectionSessions::default(), request)
-    }
-
-    /// Answers one request of a connection. Never panics on request content; failures are error responses.
-    pub fn handle_on(&self, sessions: &mut ConnectionSessions, request: Request) -> Response {
-        // Reads, waits and the snapshot itself pass; everything else holds the gate's read side.
-        let _gate = (!matches!(
+    /// Whether a request may change decision state or append to the audit log: it then holds the read
+    /// side of `state_gate` while it runs, so a state snapshot (`src/snapshot.rs`) is one cut. Reads,
+    /// waits and the snapshot itself do not.
+    fn changes_state(request: &Request) -> bool {
+        !matches!(
             request,
             Request::Ping(_)
                 | Request::Describe(_)
@@ -319,8 +315,17 @@ impl Enclave {
                 | Request::AuditCheckpoint(_)
                 | Request::SealedState(_)
                 | Request::SealedSnapshot(_)
-        ))
-        .then(|| self.state_gate.read().unwrap_or_else(|p| p.into_inner()));
+        )
+    }
+
+    /// Answers a request that needs no connection state (what [`Enclave::is_slow`] selects, and tests).
+    pub fn handle(&self, request: Request) -> Response {
+        self.handle_on(&mut ConnectionSessions::default(), request)
+    }
+
+    /// Answers one request of a connection. Never panics on request content; failures are error responses.
+    pub fn handle_on(&self, sessions: &mut ConnectionSessions, request: Request) -> Response {
+        let _gate = Enclave::changes_state(&request).then(|| self.state_gate.read().unwrap_or_else(|p| p.into_inner()));
         match request {
             Request::Ping(args) => {
                 if args.payload.len() > MAX_PING_PAYLOAD_BYTES {

@@ -62,7 +62,7 @@ fn engine() -> Engine {
 
 #[path = "support/rng.rs"]
 mod rng;
-use rng::Rng;
+use rng::{random_gap, Rng};
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -105,19 +105,6 @@ fn random_kind(rng: &mut Rng) -> Kind {
         0..=4 => Kind::Eth(rng.below(2_000_000_000_000_000_000), rng.below(3) as u8, 1 + rng.below(200)),
         5..=7 => Kind::Usdc(rng.below(2_500_000_000), rng.below(3) as u8),
         _ => Kind::Message,
-    }
-}
-
-fn random_gap(rng: &mut Rng) -> u64 {
-    match rng.below(20) {
-        0..=4 => 0,
-        5..=7 => rng.below(1_000),
-        8..=10 => rng.below(400_000),
-        11..=13 => 1_000_000 + rng.below(2_000_000),
-        14..=16 => rng.below(90_000_000),
-        17 => 600_000_000 + rng.below(3_600_000_000),
-        18 => 3_600_000_000 + rng.below(1_000_000),
-        _ => 86_400_000_000 + rng.below(60_000_000),
     }
 }
 
