@@ -247,6 +247,37 @@ describe('group commit', () => {
     expect(slow.durable).toBe(20);
   });
 
+  test('strict: a record appended `alone` is durable before append returns; one such fdatasync per event-loop turn', async () => {
+    const io = new FaultyIo();
+    const store = await open({ io });
+    let resolved = false;
+    const first = store.append(0, rec(0), { alone: true }).then(() => (resolved = true));
+    // Written and fdatasync'ed within the call: no later tick between the answer and its release.
+    expect([store.durable, io.calls.fdatasyncSync]).toEqual([1, 1]);
+    // A second lone record in the same turn does not block the loop again now: it waits for the
+    // next turn (and takes the fast path there).
+    const second = store.append(1, rec(1), { alone: true });
+    expect([store.durable, io.calls.fdatasyncSync]).toEqual([1, 1]);
+    await Promise.all([first, second]);
+    expect(resolved).toBe(true);
+    expect([store.durable, io.calls.fdatasyncSync]).toEqual([2, 2]);
+    await new Promise((r) => setImmediate(r));
+    store.append(2, rec(2), { alone: true });
+    expect([store.durable, io.calls.fdatasyncSync]).toEqual([3, 3]);
+    await store.close();
+  });
+
+  test('a writer that appends `alone` again the moment it is resolved does not starve timers either', async () => {
+    const store = await open();
+    let fired = false;
+    setTimeout(() => (fired = true), 20);
+    let seq = 0;
+    while (!fired && seq < 20_000) await store.append(seq, rec(seq++), { alone: true });
+    expect(fired).toBe(true);
+    expect(seq).toBeLessThan(20_000);
+    await store.close();
+  });
+
   test('a writer that appends again the moment it is resolved does not starve timers (fast path yields a turn)', async () => {
     const store = await open();
     let fired = false;

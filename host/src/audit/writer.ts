@@ -422,7 +422,7 @@ export class AuditWriter {
       // No promise chained per record (this is the sign path): the acknowledgement is sent here,
       // once enough is durable, and by the follower.
       if (this.store.durable - this.acked >= this.ackEvery) void this.ack().catch(() => {});
-      return this.store.append(seq, record, { busy: pending > 0, pending });
+      return this.store.append(seq, record, { busy: pending > 0, pending, alone: pending === 0 });
     }
     // Ahead of the store: wait for the records before it (in flight on other answers, or
     // only in the enclave), and fetch them now rather than on the next tick.
