@@ -524,7 +524,7 @@ describe('checkpoints and log info', () => {
 describe('fail-closed storage', () => {
   const codes: Array<Fault['code']> = ['ENOSPC', 'EIO', 'EACCES'];
   const cases = codes.flatMap((code) =>
-    (['writev', 'fdatasync'] as const).flatMap((op) => (['lone', 'batch'] as const).map((shape) => ({ code, op, shape }))),
+    (['writev', 'fdatasync'] as const).flatMap((op) => (['lone', 'alone', 'batch'] as const).map((shape) => ({ code, op, shape }))),
   );
 
   test.each(cases)('$code at $op ($shape append): rejected, no partial entry, reopen = durable records, appends resume', async ({ code, op, shape }) => {
@@ -534,7 +534,14 @@ describe('fail-closed storage', () => {
     const durableBytes = dataBytes(segFile(0));
 
     io.inject({ op, code, path: '.seg', partial: op === 'writev' && code === 'ENOSPC' });
-    const attempts = shape === 'lone' ? [store.append(10, rec(10))] : Array.from({ length: 6 }, (_, i) => store.append(10 + i, rec(10 + i)));
+    const attempts =
+      shape === 'lone'
+        ? [store.append(10, rec(10))]
+        : shape === 'alone' // the fast path inside append (the audit writer's lone record)
+          ? [store.append(10, rec(10), { alone: true })]
+          : Array.from({ length: 6 }, (_, i) => store.append(10 + i, rec(10 + i)));
+    // Inside append the failure is known before the call returns.
+    if (shape === 'alone') expect(store.failure?.code).toBe('AUDIT_STORAGE_UNAVAILABLE');
     for (const p of attempts) {
       const err = await expectCode(p, 'AUDIT_STORAGE_UNAVAILABLE');
       expect(err.message).toContain(code);

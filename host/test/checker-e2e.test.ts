@@ -577,6 +577,10 @@ browserSuite('the checker page in Chromium', () => {
       const fields = (await page.textContent('#audit-fields')) ?? '';
       const decoded = core.auditDecodeRecord(record!);
       for (const text of [decoded.kind, decoded.request_digest!, decoded.result_digest!, 'allowed', 'checkpoint (verified)']) expect(fields).toContain(text);
+      // Its state effects too (a stamped request's record starts with the accepted stamp).
+      expect(decoded.effects.length).toBeGreaterThan(0);
+      expect(fields).toContain('state effects');
+      for (const e of decoded.effects) for (const text of [e.op, e.target]) expect(fields).toContain(text);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.locator('#audit-result').screenshot({ path: join(ARTIFACTS, 'checker-audit.png') });
     });

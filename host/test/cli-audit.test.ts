@@ -202,7 +202,22 @@ maybe('zcp audit', () => {
 
     const jsonl = join(dataDir, 'export.jsonl');
     expect((await zcp('export', '--data-dir', dataDir, '--root', root, '--allow-dev-root', '--proofs', '--out', jsonl)).code).toBe(0);
-    const rows = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; kind: string; time_us: number; outcome: string; proof?: string; record: string });
+    const rows = readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            seq: number;
+            kind: string;
+            time_us: number;
+            outcome: string;
+            proof?: string;
+            record: string;
+            rules: Array<{ rule: string; type: string; result: string }>;
+            effects: Array<{ op: string; target: string }>;
+          },
+      );
     expect(rows).toHaveLength(writer.store.size);
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
     expect(rows.filter((r) => r.outcome === 'denied')).toHaveLength(1);
@@ -213,7 +228,18 @@ maybe('zcp audit', () => {
     const from = new Date(keyRow.time_us / 1000).toISOString();
     expect((await zcp('export', '--data-dir', dataDir, '--root', root, '--allow-dev-root', '--format', 'csv', '--from', from, '--out', csv)).code).toBe(0);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('log,seq,time,kind,principal,outcome,code,request_digest,result_digest,leaf_hash');
+    expect(lines[0]).toBe('log,seq,time,kind,principal,outcome,code,request_digest,result_digest,leaf_hash,rules,effects');
     expect(lines.length - 1).toBe(rows.filter((r) => r.time_us >= Math.floor(keyRow.time_us / 1000) * 1000).length);
+    // Rule results and effects are cells too: each row's name every rule and effect its JSON line has.
+    const cells = (line: string): string[] => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].map((m) => m[1]!.replace(/^"|"$/g, '').replace(/""/g, '"')).slice(0, 12);
+    let withEffects = 0;
+    for (const line of lines.slice(1)) {
+      const c = cells(line);
+      const row = rows.find((r) => r.seq === Number(c[1]))!;
+      for (const rule of row.rules) expect(c[10]).toContain(`${rule.rule} (${rule.type}): ${rule.result}`);
+      for (const effect of row.effects) expect(c[11]).toContain(`${effect.op} ${effect.target}`);
+      if (row.effects.length > 0) withEffects++;
+    }
+    expect(withEffects).toBeGreaterThan(0);
   });
 });

@@ -702,6 +702,12 @@ function renderAudit(checks, record, checkpoint, parts, key, development) {
     rules = el('table', {}, el('tr', {}, ...['rule', 'type', 'result', 'value', 'limit', 'window'].map((h) => el('th', {}, h))));
     for (const r of d.rules) rules.append(el('tr', {}, ...[r.rule, r.type, r.result, r.value, r.limit, r.window].map((v) => el('td', {}, v ?? ''))));
   }
+  // The state the action changed (docs/audit.md): what a restarted enclave replays.
+  let effects;
+  if (record && record.effects.length > 0) {
+    effects = el('table', {}, el('tr', {}, ...['op', 'target', 'subject', 'value'].map((h) => el('th', {}, h))));
+    for (const e of record.effects) effects.append(el('tr', {}, ...[e.op, e.target, e.subject, e.value].map((v) => el('td', {}, v ?? ''))));
+  }
   const cp = checkpoint ?? parts?.checkpoint;
   renderFields($('audit-fields'), [
     ['sequence number', record ? String(record.seq) : 'not decoded'],
@@ -711,6 +717,7 @@ function renderAudit(checks, record, checkpoint, parts, key, development) {
     ['request digest', record?.request_digest],
     ['decision', d ? (d.code ? `${d.outcome} (${d.code})` : d.outcome) : record ? null : undefined],
     ['policy rules', d ? (rules ?? 'none evaluated') : undefined],
+    ['state effects', record ? (effects ?? 'none') : undefined],
     ['result digest', record?.result_digest],
     ['previous record hash', record?.prev_hash],
     ['proof index', parts?.index === null || parts?.index === undefined ? undefined : String(parts.index)],

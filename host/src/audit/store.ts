@@ -103,6 +103,8 @@ export const GROUP_WAIT_MS = 1;
 /** Latency mode: how long a written record may wait for its fdatasync (see GROUP_DIVISOR). */
 export const LATENCY_SYNC_MS = 5;
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -272,16 +274,14 @@ export class AuditStore {
       );
     }
     const size = this.size;
+    if (seq === size && options?.alone === true && this.fastPathNow(record.length)) return this.appendAlone(seq, record);
     if (seq === size) {
       return new Promise<void>((resolve, reject) => {
         const busy = options?.busy === true;
         const pending = options?.pending;
         this.groupTarget = busy && isCount(pending) ? Math.max(1, Math.floor(pending / GROUP_DIVISOR)) : 1;
         this.queue.push({ seq, frame: encodeEntry(seq, record), offset: -1, main: { resolve, reject }, extra: null, busy });
-        // A lone strict record is written and fdatasync'ed right here (the synchronous fast path):
-        // no hop to a later tick between the answer that brought it and its release.
-        if (options?.alone === true && this.fastPathNow()) this.flush();
-        else this.scheduleFlush(busy);
+        this.scheduleFlush(busy);
       });
     }
     if (seq > size) {
@@ -327,8 +327,8 @@ export class AuditStore {
     else process.nextTick(run);
   }
 
-  /** Whether the one queued record takes the synchronous fast path now (see flush). */
-  private fastPathNow(): boolean {
+  /** Whether a lone record of `recordBytes` can take the synchronous fast path within `append` now. */
+  private fastPathNow(recordBytes: number): boolean {
     return (
       this.syncFastPath &&
       this.mode === 'strict' &&
@@ -336,13 +336,42 @@ export class AuditStore {
       !this.flushScheduled &&
       this.syncing === null &&
       this.sealing === null &&
-      this.failureError === null &&
       this.fd !== null &&
       !this.activeSealed &&
-      this.queue.length === 1 &&
-      !this.queue[0]!.busy &&
-      this.writtenOffset + this.queue[0]!.frame.length <= this.segmentBytes
+      this.queue.length === 0 &&
+      this.writtenOffset + HEADER_BYTES + recordBytes <= this.segmentBytes
     );
+  }
+
+  /**
+   * The synchronous fast path within `append` (see scheduleFlush): the record is written and
+   * fdatasync'ed before the call returns, and nothing else happens before the fdatasync (no
+   * queue entry, no promise), so a lone strict signature pays for little besides the disk.
+   */
+  private appendAlone(seq: number, record: Uint8Array): Promise<void> {
+    const frame = encodeEntry(seq, record);
+    const offset = this.writtenOffset;
+    const end = offset + frame.length;
+    this.preallocate(end);
+    this.tookFastPath();
+    try {
+      writeAllSync(this.io, this.fd!, [frame], offset);
+      this.writtenOffset = end;
+    } catch (err) {
+      this.fail(storageError('write', this.activeFile, err));
+      return Promise.reject(this.failureError);
+    }
+    try {
+      this.io.fdatasyncSync(this.fd!);
+    } catch (err) {
+      this.fail(storageError('fdatasync', this.activeFile, err));
+      return Promise.reject(this.failureError);
+    }
+    const segment = this.segments.at(-1)!;
+    this.durableCount++;
+    this.durableOffset = end;
+    this.noteDurable(segment, seq, offset, frame);
+    return RESOLVED;
   }
 
   /** Marks that a synchronous fdatasync ran in this event-loop turn (see scheduleFlush). */
@@ -509,11 +538,16 @@ export class AuditStore {
     this.durableCount += count;
     this.durableOffset = offset;
     for (const entry of done) {
-      this.unhashed.push(entry.frame);
-      if ((entry.seq - segment.firstSeq) % INDEX_STRIDE === 0) segment.index.push(entry.offset);
+      this.noteDurable(segment, entry.seq, entry.offset, entry.frame);
       entry.main?.resolve();
       if (entry.extra !== null) for (const w of entry.extra) w.resolve();
     }
+  }
+
+  /** A durable entry's place in the active segment's index, and its bytes for the segment's hash. */
+  private noteDurable(segment: SegmentInfo, seq: number, offset: number, frame: Buffer): void {
+    if ((seq - segment.firstSeq) % INDEX_STRIDE === 0) segment.index.push(offset);
+    this.unhashed.push(frame);
     // The segment's hash is needed only when it is sealed: kept off the path that releases answers.
     if (!this.hashScheduled) {
       this.hashScheduled = true;

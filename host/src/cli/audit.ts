@@ -341,7 +341,40 @@ function parseTime(option: string, value: string | undefined): number | undefine
   return ms * 1000;
 }
 
-const CSV_COLUMNS = ['seq', 'time', 'kind', 'principal', 'outcome', 'code', 'request_digest', 'result_digest', 'leaf_hash'] as const;
+const CSV_COLUMNS = ['seq', 'time', 'kind', 'principal', 'outcome', 'code', 'request_digest', 'result_digest', 'leaf_hash', 'rules', 'effects'] as const;
+
+interface CsvRule {
+  rule: string;
+  type: string;
+  result: string;
+  value?: string | null;
+  limit?: string | null;
+  window?: string | null;
+}
+interface CsvEffect {
+  op: string;
+  target: string;
+  subject?: string | null;
+  value?: string | null;
+}
+
+/**
+ * One cell for a record's rule results: `rule (type): result`, with `value/limit per window` when
+ * the rule measured something, `; `-separated. JSON lines export keeps them as objects.
+ */
+function rulesCell(rules: CsvRule[]): string {
+  return rules
+    .map((r) => {
+      const measured = r.value != null || r.limit != null ? ` ${r.value ?? '?'}/${r.limit ?? '?'}${r.window ? ` per ${r.window}` : ''}` : '';
+      return `${r.rule} (${r.type}): ${r.result}${measured}`;
+    })
+    .join('; ');
+}
+
+/** One cell for a record's state effects: `op target`, then `[subject]` and `= value` when present, `; `-separated. */
+function effectsCell(effects: CsvEffect[]): string {
+  return effects.map((e) => `${e.op} ${e.target}${e.subject ? ` [${e.subject}]` : ''}${e.value != null ? ` = ${e.value}` : ''}`).join('; ');
+}
 
 function csvCell(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
@@ -383,7 +416,8 @@ export async function runAuditExport(opts: AuditExportOptions): Promise<number> 
           covered: seq < verified.covered,
         };
         if (format === 'csv') {
-          lines.push([row.log, ...CSV_COLUMNS.map((c) => row[c])].map(csvCell).join(','));
+          const cells = { ...row, rules: rulesCell(row.rules as CsvRule[]), effects: effectsCell(row.effects as CsvEffect[]) };
+          lines.push([row.log, ...CSV_COLUMNS.map((c) => cells[c])].map(csvCell).join(','));
         } else {
           const proof = opts.proofs && checkpoint && seq < verified.covered ? core.auditProve(log.records, seq, checkpoint, key) : undefined;
           lines.push(JSON.stringify({ ...row, record: `0x${Buffer.from(bytes).toString('hex')}`, ...(proof ? { proof } : {}) }));
