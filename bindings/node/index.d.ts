@@ -134,6 +134,13 @@ export interface AuditEffect {
  */
 export declare function auditEntryBundle(records: Uint8Array[], index: number, width?: number | undefined | null): Buffer
 
+/** One key of a log's history: in charge of the records from `fromSeq` on. */
+export interface AuditHistoryKey {
+  /** C2SP text `<origin>+<key id>+<base64>`. */
+  verifierKey: string
+  fromSeq: number
+}
+
 /** The RFC 6962 leaf hash of a record, `0x` hex. */
 export declare function auditLeafHash(record: Uint8Array): string
 
@@ -217,6 +224,16 @@ export interface AuditTilePath {
   /** Whether the path names an entry bundle (`tile/entries/...`). */
   entries: boolean
 }
+
+/**
+ * Checks that a log's records and checkpoints tie its key history together (a
+ * log continued across enclave restarts has one audit key per enclave): ordered
+ * from record 0, each later key starting with the `log_resumed` record that
+ * names an earlier key and its own, no other `log_resumed` record, each
+ * checkpoint signed by the key in charge at its size. Throws
+ * `AUDIT_KEY_HISTORY_INVALID` naming the mismatch (crates/audit/src/key_history.rs).
+ */
+export declare function auditVerifyKeyHistory(keys: AuditHistoryKey[], records: Uint8Array[], checkpoints: Uint8Array[]): void
 
 /**
  * Verifies a whole log: `records` (their encodings, in log order) against the

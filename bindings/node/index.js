@@ -847,6 +847,7 @@ module.exports.auditParseTilePath = nativeBinding.auditParseTilePath
 module.exports.auditProve = nativeBinding.auditProve
 module.exports.auditTile = nativeBinding.auditTile
 module.exports.auditTilePath = nativeBinding.auditTilePath
+module.exports.auditVerifyKeyHistory = nativeBinding.auditVerifyKeyHistory
 module.exports.auditVerifyLog = nativeBinding.auditVerifyLog
 module.exports.auditVerifyProof = nativeBinding.auditVerifyProof
 module.exports.awsNitroRootG1 = nativeBinding.awsNitroRootG1

@@ -247,6 +247,52 @@ describe.each(implementations)('audit log [$name]', ({ core }) => {
     expect(core.auditVerifyLog([], [], KEY.vkey)).toEqual({ records: 0, root: hex0x(mth([])), checkpoints: 0, covered: 0, uncovered: 0 });
   });
 
+  it("checks that a log's records and checkpoints tie its key history together (auditVerifyKeyHistory)", () => {
+    // Records 0-2 under KEY; record 3 is the log_resumed record of OTHER_KEY (it names KEY and
+    // carries the SHA-256 of OTHER_KEY's public key); records 4-5 under OTHER_KEY.
+    const publicKey = (k: ReturnType<typeof noteKey>) => new Uint8Array(Buffer.from(k.vkey.split('+').slice(2).join('+'), 'base64')).subarray(1);
+    const base = (seq: number): Record => ({
+      seq,
+      kind: 'decision',
+      effects: [],
+      time_us: 1_765_000_000_000_000 + seq,
+      principal: 'p',
+      request_digest: hex0x(sha256(utf8(`request ${seq}`))),
+      decision: { outcome: 'allowed', code: null, rules: [] },
+      result_digest: null,
+      prev_hash: hex0x(new Uint8Array(32)),
+    });
+    const resumed = (seq: number, from: string, key: ReturnType<typeof noteKey>): Record => ({
+      ...base(seq),
+      kind: 'log_resumed',
+      effects: [{ op: 'log_resumed', target: from, subject: null, value: `covered=${seq} size=${seq}` }],
+      principal: null,
+      request_digest: null,
+      decision: null,
+      result_digest: hex0x(sha256(publicKey(key))),
+    });
+    const log = [base(0), base(1), base(2), resumed(3, KEY.vkey, OTHER_KEY), base(4), base(5)].map(encodeRecord);
+    const lv = log.map(leafHash);
+    const history = [
+      { verifierKey: KEY.vkey, fromSeq: 0 },
+      { verifierKey: OTHER_KEY.vkey, fromSeq: 3 },
+    ];
+    const cps = [checkpoint(KEY, lv, 3), checkpoint(OTHER_KEY, lv, 6)];
+    expect(core.auditVerifyKeyHistory(history, log, cps)).toBeUndefined();
+    // The same log under one key: record 3 is a log_resumed record no key starts at.
+    expectCode(() => core.auditVerifyKeyHistory([history[0]!], log, [cps[0]!]), 'AUDIT_KEY_HISTORY_INVALID');
+    // The second key moved, out of order, or not the one the record names.
+    expectCode(() => core.auditVerifyKeyHistory([history[0]!, { ...history[1]!, fromSeq: 4 }], log, cps), 'AUDIT_KEY_HISTORY_INVALID');
+    expectCode(() => core.auditVerifyKeyHistory([history[1]!, history[0]!], log, cps), 'AUDIT_KEY_HISTORY_INVALID');
+    expectCode(() => core.auditVerifyKeyHistory([history[0]!, { verifierKey: noteKey(9).vkey, fromSeq: 3 }], log, cps), 'AUDIT_KEY_HISTORY_INVALID');
+    // A checkpoint signed by a key that was not in charge at its size.
+    expectCode(() => core.auditVerifyKeyHistory(history, log, [checkpoint(KEY, lv, 5)]), 'AUDIT_KEY_HISTORY_INVALID');
+    // Arguments.
+    expectCode(() => core.auditVerifyKeyHistory([{ verifierKey: 'not a key', fromSeq: 0 }], log, []), 'AUDIT_VERIFIER_KEY_INVALID');
+    expectCode(() => core.auditVerifyKeyHistory([{ verifierKey: KEY.vkey, fromSeq: -1 }], log, []), 'INVALID_ARGUMENT');
+    expectCode(() => core.auditVerifyKeyHistory(7 as never, log, []), 'INVALID_ARGUMENT');
+  });
+
   it('verifies a log continued under the same origin with a new key (a key history)', () => {
     // The first enclave signed up to 100; a restarted one (OTHER_KEY, same origin) signed 300.
     const cps = [CP[100], checkpoint(OTHER_KEY, leaves, 300)];

@@ -100,6 +100,7 @@ const CORE_FUNCTIONS: Record<CoreFunction, true> = {
   evaluatePolicy: true,
   // Audit log (audit.test.ts).
   auditVerifyLog: true,
+  auditVerifyKeyHistory: true,
   auditVerifyProof: true,
   auditDecodeRecord: true,
   auditOpenCheckpoint: true,

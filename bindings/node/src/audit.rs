@@ -170,6 +170,38 @@ pub fn audit_verify_log<'env>(
     env.to_js_value(&report)
 }
 
+/// One key of a log's history: in charge of the records from `fromSeq` on.
+#[napi(object, object_to_js = false)]
+pub struct AuditHistoryKey {
+    /// C2SP text `<origin>+<key id>+<base64>`.
+    pub verifier_key: String,
+    pub from_seq: f64,
+}
+
+/// Checks that a log's records and checkpoints tie its key history together (a
+/// log continued across enclave restarts has one audit key per enclave): ordered
+/// from record 0, each later key starting with the `log_resumed` record that
+/// names an earlier key and its own, no other `log_resumed` record, each
+/// checkpoint signed by the key in charge at its size. Throws
+/// `AUDIT_KEY_HISTORY_INVALID` naming the mismatch (crates/audit/src/key_history.rs).
+#[napi(catch_unwind)]
+pub fn audit_verify_key_history(
+    env: &Env,
+    #[napi(ts_arg_type = "AuditHistoryKey[]")] keys: Unknown,
+    #[napi(ts_arg_type = "Uint8Array[]")] records: Unknown,
+    #[napi(ts_arg_type = "Uint8Array[]")] checkpoints: Unknown,
+) -> Result<()> {
+    let keys = optional::<Vec<AuditHistoryKey>>(env, "keys", Some(keys))?.unwrap_or_default();
+    let keys = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| Ok((k.verifier_key, number(env, &format!("keys[{i}].fromSeq"), k.from_seq)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let records = byte_list(env, "records", records)?;
+    let checkpoints = byte_list(env, "checkpoints", checkpoints)?;
+    view::verify_key_history_request(&keys, &records, &checkpoints).map_err(|e| throw(env, e))
+}
+
 /// The C2SP `tlog-proof` text of record `index` under a signed checkpoint
 /// note, built from `records` (at least the checkpoint's size of them, which
 /// must hash to its root).

@@ -314,6 +314,13 @@ export function auditDecodeRecord(record: Uint8Array | number[]): AuditRecord;
 export function auditOpenCheckpoint(note: Uint8Array | number[], verifierKey: string): AuditCheckpoint;
 
 /**
+ * Checks that a log's records and checkpoints tie its key history
+ * (`{ verifierKey, fromSeq }[]`) together; throws `AUDIT_KEY_HISTORY_INVALID`
+ * naming the mismatch (crates/audit/src/key_history.rs).
+ */
+export function auditVerifyKeyHistory(keys: { verifierKey: string; fromSeq: number }[], records: Uint8Array[], checkpoints: Uint8Array[]): void;
+
+/**
  * Verifies a whole log: `records` (their encodings, in log order) against the
  * signed `checkpoints` (any order) with the log's verifier key (C2SP text
  * `<origin>+<key id>+<base64>`), or its key history (an array: a restarted

@@ -129,6 +129,37 @@ pub fn audit_verify_log(
     to_js(&view::verify_log_request(&records, &checkpoints, &verifier_keys).map_err(js_error)?)
 }
 
+/// One key of a log's history (`auditVerifyKeyHistory`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HistoryKey {
+    verifier_key: String,
+    from_seq: f64,
+}
+
+/// Checks that a log's records and checkpoints tie its key history
+/// (`{ verifierKey, fromSeq }[]`) together; throws `AUDIT_KEY_HISTORY_INVALID`
+/// naming the mismatch (crates/audit/src/key_history.rs).
+#[wasm_bindgen(js_name = auditVerifyKeyHistory)]
+pub fn audit_verify_key_history(
+    #[wasm_bindgen(unchecked_param_type = "{ verifierKey: string; fromSeq: number }[]")] keys: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] records: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] checkpoints: JsValue,
+) -> Result<(), JsValue> {
+    let keys: Vec<HistoryKey> = serde_wasm_bindgen::from_value(keys).map_err(|e| {
+        let text = e.to_string();
+        js_error(InvalidArgument::new("keys", text.strip_prefix("Error: ").unwrap_or(&text)))
+    })?;
+    let keys = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| Ok((k.verifier_key, js_u64(&format!("keys[{i}].fromSeq"), k.from_seq).map_err(js_error)?)))
+        .collect::<Result<Vec<_>, JsValue>>()?;
+    let records = byte_list(&records, "records")?;
+    let checkpoints = byte_list(&checkpoints, "checkpoints")?;
+    view::verify_key_history_request(&keys, &records, &checkpoints).map_err(js_error)
+}
+
 /// Verifies a `tlog-proof` for `record` with the log's verifier key; returns the checkpoint it proves against.
 #[wasm_bindgen(js_name = auditVerifyProof, unchecked_return_type = "AuditCheckpoint")]
 pub fn audit_verify_proof(

@@ -36,6 +36,7 @@ sentinel_error::error_codes! {
         TileNotInTree = "AUDIT_TILE_NOT_IN_TREE",
         EntryTooLarge = "AUDIT_ENTRY_TOO_LARGE",
         EntryBundleMalformed = "AUDIT_ENTRY_BUNDLE_MALFORMED",
+        KeyHistoryInvalid = "AUDIT_KEY_HISTORY_INVALID",
     }
 }
 

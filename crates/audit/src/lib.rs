@@ -25,6 +25,7 @@
 
 pub mod checkpoint;
 mod error;
+pub mod key_history;
 pub mod merkle;
 pub mod note;
 pub mod proof;
@@ -36,6 +37,7 @@ pub mod view;
 
 pub use checkpoint::{open_checkpoint, open_checkpoint_with_keys, sign_checkpoint, Checkpoint};
 pub use error::{Error, ErrorCode};
+pub use key_history::{verify_key_history, HistoryKey};
 pub use merkle::{consistency, Frontier, Hash};
 pub use note::{Note, NoteSignature, VerifierKey};
 pub use proof::{prove, TlogProof};

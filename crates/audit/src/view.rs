@@ -218,6 +218,22 @@ pub fn verify_log_request<R: AsRef<[u8]>, C: AsRef<[u8]>, K: AsRef<str>>(
     Ok(verify_log(records, checkpoints, &verifiers(verifier_keys)?)?.view())
 }
 
+/// `auditVerifyKeyHistory`: [`crate::verify_key_history`] with each key as its C2SP text and the
+/// record it starts at; a bad key text is named by its position.
+pub fn verify_key_history_request<R: AsRef<[u8]>, C: AsRef<[u8]>, K: AsRef<str>>(
+    keys: &[(K, u64)],
+    records: &[R],
+    checkpoints: &[C],
+) -> Result<(), Error> {
+    let texts: Vec<&str> = keys.iter().map(|(k, _)| k.as_ref()).collect();
+    let history: Vec<crate::HistoryKey> = verifiers(&texts)?
+        .into_iter()
+        .zip(keys)
+        .map(|(verifier_key, (_, from_seq))| crate::HistoryKey { verifier_key, from_seq: *from_seq })
+        .collect();
+    crate::verify_key_history(&history, records, checkpoints)
+}
+
 /// `auditVerifyProof`: parses a `tlog-proof` and verifies `record` against it.
 pub fn verify_proof_request(proof: &str, record: &[u8], verifier_key: &str) -> Result<CheckpointView, Error> {
     TlogProof::parse(proof)?.verify(record, &verifier(verifier_key)?)?.view()

@@ -16,7 +16,6 @@
  *   compliance mode (`host/src/audit/s3-sink.ts`, docs/audit-s3.md); credentials come from the AWS
  *   SDK's default chain (environment, instance role), never from the command line.
  */
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
@@ -138,34 +137,16 @@ export function checkKeyBinding(info: LogInfo, opts: AuditSourceOptions): Verifi
  * checkpoint it resumed from) and carries the SHA-256 of its own audit key; no other record is a
  * `log_resumed` one (a key missing from log.json). Each stored checkpoint is signed by the key in
  * charge at its size. Keys whose first record is not stored (an enclave that died at once) are
- * only attested. Then `verify_log` with every key.
+ * only attested. The checks are the Rust core's (`verify_key_history`, crates/audit); then
+ * `verify_log` with every key.
  */
 export function checkKeyHistory(info: LogInfo, records: Uint8Array[], checkpoints: Uint8Array[]): void {
-  const history = logKeys(info);
-  const starts = new Map(history.map((k, i) => [k.from_seq, i]));
-  const bad = (message: string): SentinelError => new SentinelError('AUDIT_KEY_HISTORY_INVALID', message);
-  history.forEach((key, i) => {
-    if (i === 0 || key.from_seq >= records.length) return;
-    const record = core.auditDecodeRecord(records[key.from_seq]!);
-    if (record.kind !== 'log_resumed') throw bad(`record ${key.from_seq} (${record.kind}) is not the log_resumed record of ${key.verifier_key}`);
-    const earlier = new Set(history.slice(0, i).map((k) => k.verifier_key));
-    if (!record.effects.some((e) => e.op === 'log_resumed' && earlier.has(e.target))) {
-      throw bad(`record ${key.from_seq}: the log_resumed record of ${key.verifier_key} names no earlier key of the log`);
-    }
-    const digest = `0x${createHash('sha256').update(verifierKeyBytes(key.verifier_key)).digest('hex')}`;
-    if (record.result_digest !== digest) throw bad(`record ${key.from_seq}: the log_resumed record names another audit key than ${key.verifier_key}`);
-  });
-  records.forEach((bytes, seq) => {
-    if (starts.has(seq) && seq > 0) return;
-    if (core.auditDecodeRecord(bytes).kind === 'log_resumed') throw bad(`record ${seq} is a log_resumed record, but log.json has no key from it`);
-  });
-  for (const note of checkpoints) {
-    const key = signingKey(info, note);
-    if (key === null) continue; // verify_log names it: AUDIT_CHECKPOINT_SIGNATURE_INVALID
-    const size = core.auditOpenCheckpoint(note, key.verifier_key).size;
-    const next = history[starts.get(key.from_seq)! + 1];
-    if (size <= key.from_seq && key.from_seq > 0) throw bad(`the checkpoint of size ${size} is signed by ${key.verifier_key}, whose records start at ${key.from_seq}`);
-    if (next !== undefined && size > next.from_seq) throw bad(`the checkpoint of size ${size} is signed by ${key.verifier_key}, but ${next.verifier_key} took over at ${next.from_seq}`);
+  const keys = logKeys(info).map((k) => ({ verifierKey: k.verifier_key, fromSeq: k.from_seq }));
+  try {
+    core.auditVerifyKeyHistory(keys, records, checkpoints);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new SentinelError(code === 'AUDIT_RECORD_MODIFIED' ? code : 'AUDIT_KEY_HISTORY_INVALID', (e as Error).message);
   }
 }
 
